@@ -1,0 +1,19 @@
+"""The `frikort` command line: one Typer app, one sub-app per concern."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import db, demo, ledger_cmds, nlu_cmds, serve
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Frikort-assistenten")
+app.add_typer(db.app, name="db")
+app.add_typer(demo.app, name="demo")
+app.add_typer(ledger_cmds.caps_app, name="caps")
+app.add_typer(ledger_cmds.app, name="ledger")
+app.add_typer(nlu_cmds.app, name="nlu")
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,24 @@
+"""Ledger configuration: a plain value passed in by the composition root, never read from the environment here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LedgerConfig:
+    """What the ledger needs to know about its deployment."""
+
+    database_url: str
+    cpr_encryption_key: bytes
+    """32 bytes for AES-256-GCM: CPR numbers are encrypted at rest with it."""
+    cpr_hash_key: bytes
+    """Key for the HMAC that lets us look a citizen up by CPR without storing it in clear."""
+    pending_ttl_seconds: int = 7 * 24 * 3600
+    """How long a pending wage report reserves room under the cap before it expires."""
+    max_report_ore: int = 50_000_00
+    """Sanity bound per report (default 50.000 kr.): larger amounts are refused as typos."""
+    max_hours_per_day: int = 16
+    """Plausibility bound on hours for each calendar day the work covers."""
+    sqlite_busy_timeout_ms: int = 30_000
+    pool_size: int = 10
