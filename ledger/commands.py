@@ -1,0 +1,107 @@
+"""Typed commands: the only way to ask the ledger to change something."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Channel = Literal["api", "sms", "telegram", "web", "console", "cli", "system"]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Actor(Command):
+    """Who asks, and through which channel: written to the audit log with every change."""
+
+    name: str = Field(min_length=1, max_length=120)
+    channel: Channel
+
+
+class SetCap(Command):
+    year: int = Field(ge=2019, le=2100)
+    amount_ore: int = Field(gt=0)
+    source: str = Field(min_length=3, max_length=2000)
+    is_demo: bool = False
+
+
+class RegisterEmployer(Command):
+    cvr: str
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = None
+    telegram_id: str | None = None
+    contact_person: str = Field(default="", max_length=200)
+
+
+class VerifyEmployer(Command):
+    cvr: str
+
+
+class IssueCard(Command):
+    cpr: str
+    name: str = Field(min_length=1, max_length=200)
+    municipality_code: str
+    valid_from: dt.date
+    phone: str | None = None
+    telegram_id: str | None = None
+
+
+class DeactivateCard(Command):
+    number: str
+    reason: str = Field(min_length=1, max_length=2000)
+    effective_on: dt.date | None = None
+    """The decision date; defaults to today and may never lie in the past (§ 3 stk. 2)."""
+
+
+class ReactivateCard(Command):
+    number: str
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class TransferCard(Command):
+    number: str
+    municipality_code: str
+
+
+class RecordControl(Command):
+    number: str
+    controlled_on: dt.date | None = None
+
+
+class CreateEmployment(Command):
+    employer_cvr: str
+    card_number: str
+    start_date: dt.date
+    end_date: dt.date | None = None
+    weekly_hours: Decimal = Field(ge=0, le=168, decimal_places=2)
+
+
+class ReportWage(Command):
+    employer_cvr: str
+    card_number: str
+    paid_on: dt.date
+    hours: Decimal = Field(ge=0, le=10_000, decimal_places=2)
+    amount_ore: int
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    post: bool = False
+    work_from: dt.date | None = None
+    work_to: dt.date | None = None
+    source_message_id: str | None = Field(default=None, max_length=128)
+
+
+class PostReport(Command):
+    report_id: int
+
+
+class VoidReport(Command):
+    report_id: int
+    reason: str = Field(default="", max_length=2000)
+
+
+class ReverseReport(Command):
+    report_id: int
+    reason: str = Field(min_length=1, max_length=2000)

@@ -1,0 +1,1 @@
+"""Persistence for the ledger: table mappings, engines, migrations. Internal to `ledger`."""

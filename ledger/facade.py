@@ -1,0 +1,189 @@
+"""`Ledger`: what `api/` and `bot/` hold. One method per command, each in its own unit of work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from ledger import queries
+from ledger.commands import (
+    Actor,
+    Command,
+    CreateEmployment,
+    DeactivateCard,
+    IssueCard,
+    PostReport,
+    ReactivateCard,
+    RecordControl,
+    RegisterEmployer,
+    ReportWage,
+    ReverseReport,
+    SetCap,
+    TransferCard,
+    VerifyEmployer,
+    VoidReport,
+)
+from ledger.config import LedgerConfig
+from ledger.db.engine import make_engines, session_factory
+from ledger.errors import Conflict
+from ledger.pii import CprVault
+from ledger.results import (
+    Balance,
+    CapResult,
+    CardResult,
+    EmployerResult,
+    EmploymentResult,
+    WageReportResult,
+)
+from ledger.service import caps, cards, employers, employments, reports
+from ledger.service.balances import lock_balance
+from ledger.service.lookups import card_by_number
+from ledger.unit_of_work import Clock, UnitOfWork
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+C = TypeVar("C", bound=Command)
+MAX_ATTEMPTS = 8
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """Serialisation failures, deadlocks, busy SQLite and unique-key races: run it again.
+
+    A unique-key race (two workers inserting the same idempotency key) is retried because
+    the second run reads the winner's row and answers as a replay or a conflict.
+    """
+    if isinstance(exc, IntegrityError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in {"40001", "40P01"}:
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+class Ledger:
+    """The single source of truth. Build one per process in the composition root."""
+
+    def __init__(self, config: LedgerConfig, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self._engines = make_engines(config)
+        self._write = session_factory(self._engines.write)
+        self._read = session_factory(self._engines.read)
+        self._vault = CprVault(config.cpr_encryption_key, config.cpr_hash_key)
+        self._clock = clock or _utcnow
+
+    def close(self) -> None:
+        self._engines.dispose()
+
+    def _uow(self, *, write: bool) -> UnitOfWork:
+        return UnitOfWork(self._write if write else self._read, config=self.config,
+                          vault=self._vault, clock=self._clock)
+
+    def _run(self, handler: Callable[..., R], cmd: C, actor: Actor) -> R:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self._uow(write=True) as uow:
+                    return handler(cmd, uow=uow, actor=actor)
+            except DBAPIError as exc:
+                if not _retryable(exc) or attempt == MAX_ATTEMPTS:
+                    if isinstance(exc, IntegrityError):
+                        raise Conflict(type(cmd).__name__) from exc
+                    raise
+                log.info("retrying %s after %s (attempt %d)", type(cmd).__name__,
+                         type(exc.orig).__name__, attempt)
+                time.sleep(min(0.002 * 2**attempt, 0.2))
+        raise AssertionError("unreachable")
+
+    # Commands ------------------------------------------------------------------------
+
+    def set_cap(self, cmd: SetCap, *, actor: Actor) -> CapResult:
+        return self._run(caps.set_cap, cmd, actor)
+
+    def register_employer(self, cmd: RegisterEmployer, *, actor: Actor) -> EmployerResult:
+        return self._run(employers.register_employer, cmd, actor)
+
+    def verify_employer(self, cmd: VerifyEmployer, *, actor: Actor) -> EmployerResult:
+        return self._run(employers.verify_employer, cmd, actor)
+
+    def issue_card(self, cmd: IssueCard, *, actor: Actor) -> CardResult:
+        return self._run(cards.issue_card, cmd, actor)
+
+    def deactivate_card(self, cmd: DeactivateCard, *, actor: Actor) -> CardResult:
+        return self._run(cards.deactivate_card, cmd, actor)
+
+    def reactivate_card(self, cmd: ReactivateCard, *, actor: Actor) -> CardResult:
+        return self._run(cards.reactivate_card, cmd, actor)
+
+    def transfer_card(self, cmd: TransferCard, *, actor: Actor) -> CardResult:
+        return self._run(cards.transfer_card, cmd, actor)
+
+    def record_control(self, cmd: RecordControl, *, actor: Actor) -> CardResult:
+        return self._run(cards.record_control, cmd, actor)
+
+    def create_employment(self, cmd: CreateEmployment, *, actor: Actor) -> EmploymentResult:
+        return self._run(employments.create_employment, cmd, actor)
+
+    def report_wage(self, cmd: ReportWage, *, actor: Actor) -> WageReportResult:
+        return self._run(reports.report_wage, cmd, actor)
+
+    def post_report(self, cmd: PostReport, *, actor: Actor) -> WageReportResult:
+        return self._run(reports.post_report, cmd, actor)
+
+    def void_report(self, cmd: VoidReport, *, actor: Actor) -> WageReportResult:
+        return self._run(reports.void_report, cmd, actor)
+
+    def reverse_report(self, cmd: ReverseReport, *, actor: Actor) -> WageReportResult:
+        return self._run(reports.reverse_report, cmd, actor)
+
+    def expire_due(self, *, actor: Actor) -> int:
+        """Frees every reservation past its expiry; run periodically by the server."""
+        total = 0
+        with self._uow(write=False) as uow:
+            keys = queries.balances_with_due_reservations(uow.session, uow.now)
+        for card_id, year in keys:
+            with self._uow(write=True) as uow:
+                balance = lock_balance(uow.session, card_id, year)
+                total += reports.expire_due_for_balance(uow, balance, actor)
+                uow.commit()
+        return total
+
+    # Queries -------------------------------------------------------------------------
+
+    def balance(self, card_number: str, year: int | None = None) -> Balance:
+        with self._uow(write=False) as uow:
+            return queries.balance(uow.session, card_number, year or uow.today.year)
+
+    def card(self, number: str) -> CardResult:
+        with self._uow(write=False) as uow:
+            return cards.card_result(uow.session, card_by_number(uow.session, number))
+
+    def report(self, report_id: int) -> WageReportResult:
+        with self._uow(write=False) as uow:
+            return queries.report(uow.session, report_id)
+
+    def caps(self) -> list[CapResult]:
+        with self._uow(write=False) as uow:
+            return queries.caps(uow.session)
+
+    def export_wage_reports(self, municipality_code: str, year: int) -> Iterator[queries.ExportRow]:
+        """Streams rows in report order; the read transaction stays open while iterating."""
+        with self._uow(write=False) as uow:
+            yield from queries.export_wage_reports(uow.session, municipality_code, year)
+
+    def usage_stats(self, year: int) -> list[queries.UsageRow]:
+        with self._uow(write=False) as uow:
+            return queries.usage_stats(uow.session, year)
+
+    def check_invariants(self) -> list[str]:
+        """Every way the materialised balances disagree with the entries (empty when sound)."""
+        with self._uow(write=False) as uow:
+            return queries.invariant_violations(uow.session)

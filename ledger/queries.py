@@ -1,0 +1,187 @@
+"""The read side: balances, exports, usage figures and the ledger's own consistency check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from ledger.db.tables import (
+    CapVersion,
+    Card,
+    CardBalance,
+    Employer,
+    LedgerEntry,
+    Municipality,
+    WageReport,
+)
+from ledger.errors import ReportNotFound
+from ledger.results import Balance, CapResult, WageReportResult
+from ledger.service.balances import balance_result
+from ledger.service.lookups import card_by_number
+from ledger.service.report_state import report_result, status_from_kinds
+
+
+def balance(session: Session, card_number: str, year: int) -> Balance:
+    card = card_by_number(session, card_number)
+    row = session.get(CardBalance, (card.id, year))
+    return balance_result(session, card.number, row, year)
+
+
+def report(session: Session, report_id: int) -> WageReportResult:
+    found = session.get(WageReport, report_id)
+    if found is None:
+        raise ReportNotFound(id=report_id)
+    return report_result(session, found, None)
+
+
+def caps(session: Session) -> list[CapResult]:
+    newest = (
+        select(CapVersion.year, func.max(CapVersion.id).label("id"))
+        .group_by(CapVersion.year).subquery()
+    )
+    rows = session.scalars(
+        select(CapVersion).join(newest, CapVersion.id == newest.c.id).order_by(CapVersion.year)
+    )
+    return [CapResult(year=r.year, amount_ore=r.amount_ore, source=r.source, is_demo=r.is_demo)
+            for r in rows]
+
+
+def balances_with_due_reservations(session: Session, now: dt.datetime) -> list[tuple[int, int]]:
+    """Card-years holding a reservation past its expiry: the expiry sweep's work list."""
+    rows = session.execute(
+        select(WageReport.card_id, WageReport.year)
+        .join(CardBalance, and_(CardBalance.card_id == WageReport.card_id,
+                                CardBalance.year == WageReport.year))
+        .where(CardBalance.pending_ore > 0, WageReport.expires_at <= now)
+        .distinct()
+    ).all()
+    return [(int(card_id), int(year)) for card_id, year in rows]
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    report_id: int
+    card_number: str
+    municipality_code: str
+    employer_cvr: str
+    employer_name: str
+    paid_on: dt.date
+    work_from: dt.date
+    work_to: dt.date
+    hours: Decimal
+    amount_ore: int
+    counted_ore: int
+    over_cap_ore: int
+    status: str
+    reported_at: dt.datetime
+    source_channel: str
+
+
+def _has(kind: str) -> object:
+    return func.max(case((LedgerEntry.kind == kind, 1), else_=0)).label(kind)
+
+
+_KINDS = ("await_cap", "reserve", "post", "post_direct", "void", "expire", "reverse")
+
+
+def export_wage_reports(session: Session, municipality_code: str, year: int) -> Iterator[ExportRow]:
+    """Every report paid in `year` for cards whose handlekommune is `municipality_code`."""
+    counted = func.max(case((LedgerEntry.kind.in_(("reserve", "post_direct")),
+                             LedgerEntry.counted_ore), else_=0))
+    over = func.max(case((LedgerEntry.kind.in_(("reserve", "post_direct")),
+                          LedgerEntry.over_cap_ore), else_=0))
+    stmt = (
+        select(WageReport, Card.number, Card.municipality_code, Employer.cvr, Employer.name,
+               counted.label("counted"), over.label("over"), *[_has(k) for k in _KINDS])
+        .join(Card, Card.id == WageReport.card_id)
+        .join(Employer, Employer.id == WageReport.employer_id)
+        .join(LedgerEntry, LedgerEntry.report_id == WageReport.id)
+        .where(Card.municipality_code == municipality_code, WageReport.year == year)
+        .group_by(WageReport.id, Card.number, Card.municipality_code, Employer.cvr, Employer.name)
+        .order_by(WageReport.id)
+        .execution_options(yield_per=500)
+    )
+    for row in session.execute(stmt):
+        report_row: WageReport = row[0]
+        kinds = {kind for kind in _KINDS if getattr(row, kind)}
+        yield ExportRow(
+            report_id=report_row.id, card_number=row[1], municipality_code=row[2],
+            employer_cvr=row[3], employer_name=row[4], paid_on=report_row.paid_on,
+            work_from=report_row.work_from, work_to=report_row.work_to,
+            hours=Decimal(report_row.hours_centi) / 100, amount_ore=report_row.amount_ore,
+            counted_ore=int(row.counted), over_cap_ore=int(row.over),
+            status=status_from_kinds(kinds), reported_at=report_row.created_at,
+            source_channel=report_row.source_channel,
+        )
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    municipality_code: str
+    municipality_name: str
+    cards_granted: int
+    cards_used: int
+    """Cards with at least one posted (and not reversed) report paid in the year."""
+
+    @property
+    def share_used(self) -> float:
+        return self.cards_used / self.cards_granted if self.cards_granted else 0.0
+
+
+def usage_stats(session: Session, year: int) -> list[UsageRow]:
+    """Cards granted against cards used, per municipality: the key figure of the evaluations."""
+    year_end = dt.date(year, 12, 31)
+    granted = dict(session.execute(
+        select(Card.municipality_code, func.count(Card.id))
+        .where(Card.issued_on <= year_end).group_by(Card.municipality_code)
+    ).all())
+    used_cards = (
+        select(CardBalance.card_id)
+        .where(CardBalance.year == year, CardBalance.posted_ore + CardBalance.over_cap_ore > 0)
+        .subquery()
+    )
+    used = dict(session.execute(
+        select(Card.municipality_code, func.count(Card.id))
+        .where(Card.id.in_(select(used_cards.c.card_id))).group_by(Card.municipality_code)
+    ).all())
+    names = dict(session.execute(select(Municipality.code, Municipality.name)).all())
+    return [
+        UsageRow(code, names.get(code, code), int(granted[code]), int(used.get(code, 0)))
+        for code in sorted(granted)
+    ]
+
+
+def invariant_violations(session: Session) -> list[str]:
+    """Materialised balance == sum of entries, per card and year, for every column."""
+    sums = (
+        select(
+            LedgerEntry.card_id, LedgerEntry.year,
+            func.sum(LedgerEntry.awaiting_delta).label("awaiting"),
+            func.sum(LedgerEntry.pending_delta).label("pending"),
+            func.sum(LedgerEntry.posted_delta).label("posted"),
+            func.sum(LedgerEntry.over_cap_delta).label("over_cap"),
+            func.count(LedgerEntry.id).label("count"),
+        )
+        .group_by(LedgerEntry.card_id, LedgerEntry.year)
+    ).subquery()
+    problems: list[str] = []
+    rows = session.execute(
+        select(CardBalance, sums).outerjoin(
+            sums, and_(sums.c.card_id == CardBalance.card_id, sums.c.year == CardBalance.year))
+    ).all()
+    for row in rows:
+        bal: CardBalance = row[0]
+        expected = (bal.awaiting_ore, bal.pending_ore, bal.posted_ore, bal.over_cap_ore,
+                    bal.entry_count)
+        actual = tuple(int(v or 0) for v in (row.awaiting, row.pending, row.posted,
+                                             row.over_cap, row.count))
+        if expected != actual:
+            problems.append(f"card {bal.card_id} year {bal.year}: row {expected} != entries {actual}")
+        if bal.cap_ore and bal.posted_ore + bal.pending_ore > bal.cap_ore:
+            problems.append(f"card {bal.card_id} year {bal.year}: above cap")
+    return problems

@@ -1,0 +1,56 @@
+"""Reference data shipped with the code: the 98 municipalities and the sourced cap table."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from ledger.db.tables import CapVersion, Municipality
+from ledger.money import parse_kroner
+
+REFERENCE_ACTOR = "system:reference-data"
+
+
+@dataclass(frozen=True)
+class SourcedCap:
+    year: int
+    amount_ore: int
+    source: str
+
+
+def municipalities() -> list[dict[str, str]]:
+    text = resources.files("ledger").joinpath("data/municipalities.csv").read_text("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def sourced_caps() -> list[SourcedCap]:
+    text = resources.files("ledger").joinpath("data/caps.yml").read_text("utf-8")
+    return [
+        SourcedCap(int(row["year"]), parse_kroner(str(row["amount"])), str(row["source"]))
+        for row in yaml.safe_load(text)
+    ]
+
+
+def load_reference_data(conn: Connection) -> None:
+    """Inserts whatever reference rows are missing; safe to run again in later migrations."""
+    known = set(conn.scalars(select(Municipality.code)))
+    rows = [row for row in municipalities() if row["code"] not in known]
+    if rows:
+        conn.execute(insert(Municipality), rows)
+    years_with_cap = set(conn.scalars(select(CapVersion.year)))
+    now = dt.datetime.now(dt.UTC)
+    caps = [
+        {"year": cap.year, "amount_ore": cap.amount_ore, "source": cap.source,
+         "is_demo": False, "actor": REFERENCE_ACTOR, "created_at": now}
+        for cap in sourced_caps()
+        if cap.year not in years_with_cap
+    ]
+    if caps:
+        conn.execute(insert(CapVersion), caps)

@@ -1,0 +1,208 @@
+"""Cards: issue, deactivate, reactivate, transfer, control. History is kept as dated events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ledger import rules
+from ledger.commands import (
+    Actor,
+    DeactivateCard,
+    IssueCard,
+    ReactivateCard,
+    RecordControl,
+    TransferCard,
+)
+from ledger.db.tables import Card, CardEvent, Citizen, CitizenContact
+from ledger.errors import (
+    BackdatedDecision,
+    CardNotActive,
+    CardNotValidOnDate,
+    CardStatusUnchanged,
+    CitizenHasCard,
+    ContactInUse,
+    InvalidDates,
+)
+from ledger.pii import normalise_cpr
+from ledger.results import CardResult
+from ledger.service.lookups import card_by_number, municipality, normalise_phone
+from ledger.unit_of_work import UnitOfWork
+
+
+def issue_card(cmd: IssueCard, *, uow: UnitOfWork, actor: Actor) -> CardResult:
+    """Grants a card: creates the citizen if new, and links the given phone or Telegram id."""
+    session = uow.session
+    cpr = normalise_cpr(cmd.cpr)
+    place = municipality(session, cmd.municipality_code)
+    phone = normalise_phone(cmd.phone) if cmd.phone else None
+    citizen = _citizen_for(uow, cpr, cmd.name, place.code)
+    existing = session.scalar(select(Card).where(Card.citizen_id == citizen.id))
+    if existing is not None:
+        raise CitizenHasCard(number=existing.number)
+    card = Card(
+        number=_new_card_number(session), citizen_id=citizen.id, status="active",
+        valid_from=cmd.valid_from, issued_on=uow.today, municipality_code=place.code,
+    )
+    session.add(card)
+    session.flush()
+    _add_event(uow, card, "issued", cmd.valid_from, "", actor)
+    for kind, address in (("phone", phone), ("telegram", cmd.telegram_id)):
+        if address:
+            link_contact(session, citizen.id, kind, address, uow.now)
+    uow.audit(actor, "card.issue", "card", card.number, municipality=place.code)
+    result = card_result(session, card)
+    uow.commit()
+    return result
+
+
+def link_contact(session: Session, citizen_id: int, kind: str, address: str, now: dt.datetime) -> None:
+    """Links a phone or Telegram id to a citizen; an address belongs to one citizen only."""
+    current = session.scalar(
+        select(CitizenContact).where(CitizenContact.kind == kind, CitizenContact.address == address)
+    )
+    if current is not None and current.citizen_id != citizen_id:
+        raise ContactInUse()
+    if current is None:
+        session.execute(insert(CitizenContact).values(
+            citizen_id=citizen_id, kind=kind, address=address, created_at=now))
+
+
+def _citizen_for(uow: UnitOfWork, cpr: str, name: str, municipality_code: str) -> Citizen:
+    lookup = uow.vault.lookup_hash(cpr)
+    citizen = uow.session.scalar(select(Citizen).where(Citizen.cpr_hash == lookup))
+    if citizen is None:
+        citizen = Citizen(name=name, cpr_hash=lookup, cpr_encrypted=uow.vault.encrypt(cpr),
+                          language="da", municipality_code=municipality_code, created_at=uow.now)
+        uow.session.add(citizen)
+        uow.session.flush()
+    return citizen
+
+
+def _new_card_number(session: Session) -> str:
+    """A random personal 5-digit Frikort-ID; random so numbers reveal nothing about volume."""
+    while True:
+        number = str(10000 + secrets.randbelow(90000))
+        if session.scalar(select(Card.id).where(Card.number == number)) is None:
+            return number
+
+
+def deactivate_card(cmd: DeactivateCard, *, uow: UnitOfWork, actor: Actor) -> CardResult:
+    """Deactivates from the decision date, never earlier (§ 3 stk. 2)."""
+    effective_on = cmd.effective_on or uow.today
+    if effective_on < uow.today:
+        raise BackdatedDecision()
+    return _change_status(uow, cmd.number, "deactivated", effective_on, cmd.reason, actor)
+
+
+def reactivate_card(cmd: ReactivateCard, *, uow: UnitOfWork, actor: Actor) -> CardResult:
+    return _change_status(uow, cmd.number, "active", uow.today, cmd.reason, actor)
+
+
+def _change_status(
+    uow: UnitOfWork, number: str, status: str, effective_on: dt.date, reason: str, actor: Actor
+) -> CardResult:
+    card = card_by_number(uow.session, number)
+    if card.status == status:
+        raise CardStatusUnchanged(number=card.number, status=_DANISH_STATUS[status])
+    card.status = status
+    kind = "deactivated" if status == "deactivated" else "reactivated"
+    _add_event(uow, card, kind, effective_on, reason, actor)
+    uow.audit(actor, f"card.{kind}", "card", card.number, reason=reason,
+              effective_on=effective_on.isoformat())
+    result = card_result(uow.session, card)
+    uow.commit()
+    return result
+
+
+_DANISH_STATUS = {"active": "aktivt", "deactivated": "deaktiveret"}
+
+
+def transfer_card(cmd: TransferCard, *, uow: UnitOfWork, actor: Actor) -> CardResult:
+    """Moves the card to a new handlekommune; its history and ledger go with it (§ 6 stk. 2 nr. 6)."""
+    card = card_by_number(uow.session, cmd.number)
+    place = municipality(uow.session, cmd.municipality_code)
+    previous = card.municipality_code
+    card.municipality_code = place.code
+    citizen = uow.session.get(Citizen, card.citizen_id)
+    assert citizen is not None
+    citizen.municipality_code = place.code
+    _add_event(uow, card, "transferred", uow.today, f"{previous} -> {place.code}", actor)
+    uow.audit(actor, "card.transfer", "card", card.number, source=previous, target=place.code)
+    result = card_result(uow.session, card)
+    uow.commit()
+    return result
+
+
+def record_control(cmd: RecordControl, *, uow: UnitOfWork, actor: Actor) -> CardResult:
+    controlled_on = cmd.controlled_on or uow.today
+    card = card_by_number(uow.session, cmd.number)
+    if controlled_on > uow.today or controlled_on < card.issued_on:
+        raise InvalidDates(reason="Kontroldatoen skal ligge mellem udstedelse og i dag.")
+    card.last_control_on = controlled_on
+    _add_event(uow, card, "controlled", controlled_on, "", actor)
+    uow.audit(actor, "card.control", "card", card.number, controlled_on=controlled_on.isoformat())
+    result = card_result(uow.session, card)
+    uow.commit()
+    return result
+
+
+def _add_event(
+    uow: UnitOfWork, card: Card, kind: str, effective_on: dt.date, reason: str, actor: Actor
+) -> None:
+    uow.session.add(CardEvent(
+        card_id=card.id, kind=kind, effective_on=effective_on, reason=reason,
+        municipality_code=card.municipality_code, actor=actor.name, created_at=uow.now,
+    ))
+
+
+def status_on(session: Session, card: Card, day: dt.date) -> str:
+    """The card's status on a given day, replaying its dated history."""
+    events = session.scalars(
+        select(CardEvent)
+        .where(CardEvent.card_id == card.id,
+               CardEvent.kind.in_(("issued", "deactivated", "reactivated")),
+               CardEvent.effective_on <= day)
+        .order_by(CardEvent.effective_on, CardEvent.id)
+    ).all()
+    status = "deactivated"
+    for event in events:
+        status = "deactivated" if event.kind == "deactivated" else "active"
+    return status
+
+
+def require_usable_on(session: Session, card: Card, day: dt.date) -> None:
+    """A report may only count if the card was valid and active on the payment date."""
+    if day < card.valid_from:
+        raise CardNotValidOnDate(number=card.number, date=day.strftime("%d.%m.%Y"),
+                                 valid_from=card.valid_from.strftime("%d.%m.%Y"))
+    if card.status == "active" and day >= _last_status_change(session, card):
+        return
+    if status_on(session, card, day) != "active":
+        raise CardNotActive(number=card.number)
+
+
+def _last_status_change(session: Session, card: Card) -> dt.date:
+    latest = session.scalar(
+        select(CardEvent.effective_on)
+        .where(CardEvent.card_id == card.id,
+               CardEvent.kind.in_(("issued", "deactivated", "reactivated")))
+        .order_by(CardEvent.effective_on.desc(), CardEvent.id.desc())
+        .limit(1)
+    )
+    return latest or card.valid_from
+
+
+def card_result(session: Session, card: Card) -> CardResult:
+    citizen = session.get(Citizen, card.citizen_id)
+    assert citizen is not None
+    return CardResult(
+        number=card.number, status=card.status,  # type: ignore[arg-type]
+        valid_from=card.valid_from, issued_on=card.issued_on,
+        municipality_code=card.municipality_code, last_control_on=card.last_control_on,
+        next_control_due=rules.next_control_due(card.issued_on, card.last_control_on),
+        holder_name=citizen.name,
+    )

@@ -1,0 +1,78 @@
+"""One transaction per command: commit only when the service says so, roll back otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.commands import Actor
+from ledger.config import LedgerConfig
+from ledger.db.tables import AuditRecord
+from ledger.pii import CprVault
+
+Clock = Callable[[], dt.datetime]
+
+
+class UnitOfWork:
+    """Holds the session for one command. Nothing outside `ledger` ever sees it."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        config: LedgerConfig,
+        vault: CprVault,
+        clock: Clock,
+    ) -> None:
+        self._session_factory = session_factory
+        self.config = config
+        self.vault = vault
+        self.now = clock()
+        self.today = self.now.astimezone(_COPENHAGEN).date()
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Roll back by default: a command that did not call commit() changed nothing.
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def audit(
+        self, actor: Actor, action: str, entity_type: str, entity_id: object, **details: Any
+    ) -> None:
+        """Records who changed what, through which channel, in the same transaction."""
+        self.session.add(
+            AuditRecord(
+                at=self.now,
+                actor=actor.name,
+                channel=actor.channel,
+                action=action,
+                entity_type=entity_type,
+                entity_id=str(entity_id),
+                details_json=json.dumps(details, default=str, sort_keys=True),
+            )
+        )
+
+
+def _copenhagen() -> dt.tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Copenhagen")
+
+
+_COPENHAGEN = _copenhagen()
