@@ -48,6 +48,8 @@ class IssueCard(Command):
     valid_from: dt.date
     phone: str | None = None
     telegram_id: str | None = None
+    number: str | None = Field(default=None, pattern=r"^\d{5}$")
+    """An existing Frikort-ID (an import or the demo data); a fresh random one otherwise."""
 
 
 class DeactivateCard(Command):

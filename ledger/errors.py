@@ -17,6 +17,7 @@
     │   └── ReportNotFound      report_not_found
     └── Conflict
         ├── CitizenHasCard      citizen_has_card
+        ├── CardNumberTaken     card_number_taken
         ├── EmployerExists      employer_exists
         ├── ContactInUse        contact_in_use
         ├── CardNotActive       card_not_active
@@ -132,6 +133,10 @@ class Conflict(LedgerError):
 
 class CitizenHasCard(Conflict):
     code = "citizen_has_card"
+
+
+class CardNumberTaken(Conflict):
+    code = "card_number_taken"
 
 
 class EmployerExists(Conflict):

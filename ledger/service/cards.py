@@ -23,6 +23,7 @@ from ledger.errors import (
     CardNotActive,
     CardNotValidOnDate,
     CardStatusUnchanged,
+    CardNumberTaken,
     CitizenHasCard,
     ContactInUse,
     InvalidDates,
@@ -43,8 +44,10 @@ def issue_card(cmd: IssueCard, *, uow: UnitOfWork, actor: Actor) -> CardResult:
     existing = session.scalar(select(Card).where(Card.citizen_id == citizen.id))
     if existing is not None:
         raise CitizenHasCard(number=existing.number)
+    if cmd.number and session.scalar(select(Card.id).where(Card.number == cmd.number)):
+        raise CardNumberTaken(number=cmd.number)
     card = Card(
-        number=_new_card_number(session), citizen_id=citizen.id, status="active",
+        number=cmd.number or _new_card_number(session), citizen_id=citizen.id, status="active",
         valid_from=cmd.valid_from, issued_on=uow.today, municipality_code=place.code,
     )
     session.add(card)
@@ -166,7 +169,10 @@ def status_on(session: Session, card: Card, day: dt.date) -> str:
         .where(CardEvent.card_id == card.id,
                CardEvent.kind.in_(("issued", "deactivated", "reactivated")),
                CardEvent.effective_on <= day)
-        .order_by(CardEvent.effective_on, CardEvent.id)
+        # Decision order, not effective-date order: a later decision overrides an earlier
+        # one from its own effective date on. Sorting by effective_on let the "issued"
+        # event (dated valid_from) win over a deactivation decided before valid_from.
+        .order_by(CardEvent.id)
     ).all()
     status = "deactivated"
     for event in events:

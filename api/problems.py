@@ -1,0 +1,68 @@
+"""Errors as RFC 9457 problem+json, carrying the ledger's stable code and its Danish message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger import LedgerError
+from ledger.errors import Conflict, InvalidInput, NotFound, danish_message
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://frikort-assistenten.dk/problems/"
+
+STATUS_BY_FAMILY: tuple[tuple[type[LedgerError], int], ...] = (
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (LedgerError, 400),
+)
+
+
+def status_for(error: LedgerError) -> int:
+    """One table decides the HTTP status of every ledger error (first matching family wins)."""
+    return next(status for family, status in STATUS_BY_FAMILY if isinstance(error, family))
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + code, "title": code.replace("_", " "), "status": status,
+            "code": code, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class AuthError(Exception):
+    """Missing or wrong API key."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 503: "service_unavailable"}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LedgerError)
+    async def _ledger_error(_: Request, exc: LedgerError) -> JSONResponse:
+        return problem(status_for(exc), exc.code, exc.message)
+
+    @app.exception_handler(AuthError)
+    async def _auth_error(_: Request, exc: AuthError) -> JSONResponse:
+        status = 401 if exc.code == "unauthorized" else 403
+        return problem(status, exc.code, danish_message(exc.code))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        return problem(422, "invalid_input", danish_message("invalid_input"), errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, str(exc.detail))

@@ -1,0 +1,1 @@
+"""REST routes under /api/v1: each parses, builds one ledger command, and maps the result."""

@@ -1,0 +1,89 @@
+"""Exports and usage figures for municipalities."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from api.deps import AdminActor, LedgerDep
+from api.schemas import ExportFormat, UsageOut, UsageRowOut
+from ledger.money import format_kroner
+from ledger.queries import ExportRow
+
+router = APIRouter(tags=["reporting"])
+Year = Annotated[int, Query(ge=2019, le=2100)]
+
+EXPORT_COLUMNS = ("report_id", "card_number", "municipality_code", "employer_cvr",
+                  "employer_name", "paid_on", "work_from", "work_to", "hours", "amount",
+                  "counted_amount", "over_cap_amount", "status", "reported_at", "source_channel")
+
+
+def _export_record(row: ExportRow) -> dict[str, str | int]:
+    return {
+        "report_id": row.report_id, "card_number": row.card_number,
+        "municipality_code": row.municipality_code, "employer_cvr": row.employer_cvr,
+        "employer_name": row.employer_name, "paid_on": row.paid_on.isoformat(),
+        "work_from": row.work_from.isoformat(), "work_to": row.work_to.isoformat(),
+        "hours": str(row.hours.normalize()), "amount": format_kroner(row.amount_ore),
+        "counted_amount": format_kroner(row.counted_ore),
+        "over_cap_amount": format_kroner(row.over_cap_ore), "status": row.status,
+        "reported_at": row.reported_at.isoformat(), "source_channel": row.source_channel,
+    }
+
+
+def _csv_chunks(rows: Iterator[ExportRow]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(_export_record(row))
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _json_chunks(rows: Iterator[ExportRow]) -> Iterator[str]:
+    yield "["
+    for index, row in enumerate(rows):
+        yield ("," if index else "") + json.dumps(_export_record(row), ensure_ascii=False)
+    yield "]"
+
+
+@router.get("/exports/wage-reports")
+def export_wage_reports(
+    ledger: LedgerDep,
+    _: AdminActor,
+    municipality: Annotated[str, Query(pattern=r"^\d{3}$")],
+    year: Year,
+    format: ExportFormat = "csv",
+) -> StreamingResponse:
+    """Every wage report paid in the year for the municipality's cards, streamed."""
+    rows = ledger.export_wage_reports(municipality, year)
+    if format == "json":
+        return StreamingResponse(_json_chunks(rows), media_type="application/json")
+    filename = f"wage-reports-{municipality}-{year}.csv"
+    return StreamingResponse(_csv_chunks(rows), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/stats/usage")
+def usage(ledger: LedgerDep, _: AdminActor, year: Year) -> UsageOut:
+    """Cards granted against cards used (at least one posted report), per municipality."""
+    rows = ledger.usage_stats(year)
+    return UsageOut(
+        year=year,
+        cards_granted=sum(r.cards_granted for r in rows),
+        cards_used=sum(r.cards_used for r in rows),
+        municipalities=[UsageRowOut(municipality_code=r.municipality_code,
+                                    municipality_name=r.municipality_name,
+                                    cards_granted=r.cards_granted, cards_used=r.cards_used,
+                                    share_used=round(r.share_used, 4)) for r in rows],
+    )
