@@ -29,6 +29,7 @@ from ledger.commands import (
     VoidReport,
 )
 from ledger.config import LedgerConfig
+from ledger.conversation_service import Conversations
 from ledger.db.engine import make_engines, session_factory
 from ledger.errors import Conflict
 from ledger.pii import CprVault
@@ -80,6 +81,7 @@ class Ledger:
         self._read = session_factory(self._engines.read)
         self._vault = CprVault(config.cpr_encryption_key, config.cpr_hash_key)
         self._clock = clock or _utcnow
+        self.conversations = Conversations(self)
 
     def close(self) -> None:
         self._engines.dispose()
@@ -88,20 +90,30 @@ class Ledger:
         return UnitOfWork(self._write if write else self._read, config=self.config,
                           vault=self._vault, clock=self._clock)
 
-    def _run(self, handler: Callable[..., R], cmd: C, actor: Actor) -> R:
+    def run_write(self, work: Callable[[UnitOfWork], R]) -> R:
+        """Runs `work` in a write transaction, again from the start on a retryable failure.
+
+        `work` commits itself when it succeeds; anything else is rolled back.
+        """
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self._uow(write=True) as uow:
-                    return handler(cmd, uow=uow, actor=actor)
+                    return work(uow)
             except DBAPIError as exc:
                 if not _retryable(exc) or attempt == MAX_ATTEMPTS:
                     if isinstance(exc, IntegrityError):
-                        raise Conflict(type(cmd).__name__) from exc
+                        raise Conflict("integrity") from exc
                     raise
-                log.info("retrying %s after %s (attempt %d)", type(cmd).__name__,
-                         type(exc.orig).__name__, attempt)
+                log.info("retrying after %s (attempt %d)", type(exc.orig).__name__, attempt)
                 time.sleep(min(0.002 * 2**attempt, 0.2))
         raise AssertionError("unreachable")
+
+    def run_read(self, work: Callable[[UnitOfWork], R]) -> R:
+        with self._uow(write=False) as uow:
+            return work(uow)
+
+    def _run(self, handler: Callable[..., R], cmd: C, actor: Actor) -> R:
+        return self.run_write(lambda uow: handler(cmd, uow=uow, actor=actor))
 
     # Commands ------------------------------------------------------------------------
 

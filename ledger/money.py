@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
-_KRONER_STRING = re.compile(r"^(?P<kr>\d{1,12})(?:\.(?P<ore>\d{1,2}))?$")
+# ASCII digits only: `\d` alone also matches full-width and Arabic-Indic digits, which
+# int() would silently accept. `\Z`, not `$`, so a trailing newline is not let through.
+_KRONER_STRING = re.compile(r"^(?P<kr>[0-9]{1,12})(?:\.(?P<ore>[0-9]{1,2}))?\Z")
 
 
 class MoneyFormatError(ValueError):

@@ -54,3 +54,19 @@ def load_reference_data(conn: Connection) -> None:
     ]
     if caps:
         conn.execute(insert(CapVersion), caps)
+
+
+def municipality_names() -> dict[str, str]:
+    """Code to name, for the 98 municipalities."""
+    return {row["code"]: row["name"] for row in municipalities()}
+
+
+def postcode_municipality(postcode: str) -> str | None:
+    """The municipality handling most addresses of a postcode, if the shipped list knows it."""
+    path = resources.files("ledger").joinpath("data/postcodes.csv")
+    if not path.is_file():
+        return None
+    for row in csv.DictReader(io.StringIO(path.read_text("utf-8"))):
+        if row["postcode"] == postcode:
+            return row["municipality_code"]
+    return None

@@ -39,6 +39,10 @@ class UnitOfWork:
         self.session = self._session_factory()
         return self
 
+    def nested(self) -> NestedUnitOfWork:
+        """A unit of work inside this one: its commit releases a savepoint, not the transaction."""
+        return NestedUnitOfWork(self)
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -67,6 +71,39 @@ class UnitOfWork:
                 details_json=json.dumps(details, default=str, sort_keys=True),
             )
         )
+
+
+class NestedUnitOfWork(UnitOfWork):
+    """Lets a service function that commits itself run as one step of a larger transaction.
+
+    Used by a conversation turn: a refused command rolls back to its savepoint and the turn
+    goes on to tell the user why; the turn's own transaction commits everything at the end.
+    """
+
+    def __init__(self, outer: UnitOfWork) -> None:
+        self.config = outer.config
+        self.vault = outer.vault
+        self.now = outer.now
+        self.today = outer.today
+        self.session = outer.session
+
+    def __enter__(self) -> NestedUnitOfWork:
+        self._savepoint = self.session.begin_nested()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._savepoint.is_active:
+            self._savepoint.rollback()
+
+    def commit(self) -> None:
+        self.session.flush()
+        if self._savepoint.is_active:
+            self._savepoint.commit()
 
 
 def _copenhagen() -> dt.tzinfo:

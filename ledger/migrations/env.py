@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from ledger.db.base import Base
-from ledger.db import tables  # noqa: F401  (registers the mappings on Base.metadata)
+from ledger.db import conversation_tables, tables  # noqa: F401  (registers the mappings)
 
 config = context.config
 

@@ -22,6 +22,11 @@ def lock_balance(session: Session, card_id: int, year: int) -> CardBalance:
     report of a year also has something to lock. On SQLite the whole database is already
     locked by BEGIN IMMEDIATE, and FOR UPDATE is simply not emitted.
     """
+    # Autoflush is off and the SELECT below uses populate_existing: without this flush, a
+    # second lock of the same card-year in one transaction (release_awaiting does that for
+    # every waiting report) would reload the row and silently drop the movements already
+    # made to it, and split the next report against a stale balance.
+    session.flush()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         insert(CardBalance)

@@ -213,4 +213,8 @@ def expire_due_for_balance(uow: UnitOfWork, balance: CardBalance, actor: Actor) 
             append_entry(uow.session, balance, report, "expire",
                          Movement(pending=-state.counted), actor=actor.name, now=uow.now)
             expired += 1
+    if expired:
+        # Autoflush is off: make the expiry entries visible to the caller's next query
+        # (post_report reads the report's state right after this and must see "expired").
+        uow.session.flush()
     return expired

@@ -1,0 +1,81 @@
+"""What a flow step gets: the turn, the parsed message, and helpers to reply and remember."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import BotConfig
+from bot.knowledge import KnowledgeBase
+from bot.messages import InboundMessage, Reply
+from bot.texts import text
+from ledger import Actor
+from ledger.conversations.records import Identity
+from ledger.turn import Turn
+from nlu import ParseResult
+
+
+@dataclass
+class Step:
+    """One message being handled. Flows read from it and append replies to it."""
+
+    turn: Turn
+    inbound: InboundMessage
+    parse: ParseResult
+    identity: Identity
+    config: BotConfig
+    knowledge: KnowledgeBase
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.turn.state
+
+    @property
+    def intent(self) -> str:
+        return str(self.parse["intent"]["name"])
+
+    @property
+    def confidence(self) -> float:
+        return float(self.parse["intent"]["confidence"])
+
+    def entity(self, name: str) -> str | None:
+        for found in self.parse["entities"]:
+            if found["entity"] == name:
+                return str(found["value"])
+        return None
+
+    def say(self, key: str, *, buttons: tuple[str, ...] = (), **values: Any) -> None:
+        self.replies.append(Reply(text(key, **values), buttons))
+
+    def say_text(self, body: str, *, buttons: tuple[str, ...] = ()) -> None:
+        self.replies.append(Reply(body, buttons))
+
+    def actor(self) -> Actor:
+        who = self.identity.employer_cvr or self.identity.card_number or "unknown"
+        return Actor(name=f"{self.inbound.channel}:{who}", channel=self.inbound.channel)
+
+    def idempotency_key(self, purpose: str) -> str:
+        """Stable per inbound message, so a re-processed message cannot act twice."""
+        return f"{self.inbound.channel}:{self.inbound.provider_message_id}:{purpose}"
+
+    def start_flow(self, name: str, **slots: Any) -> None:
+        self.state["flow"] = name
+        self.state["slots"] = {k: v for k, v in slots.items() if v is not None}
+        self.state.pop("asking", None)
+
+    def end_flow(self) -> None:
+        for key in ("flow", "slots", "asking", "pending_report_id", "confirming"):
+            self.state.pop(key, None)
+
+    @property
+    def flow(self) -> str | None:
+        return self.state.get("flow")
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        return self.state.setdefault("slots", {})
+
+    def ask(self, slot: str, key: str, **values: Any) -> None:
+        self.state["asking"] = slot
+        self.say(key, **values)

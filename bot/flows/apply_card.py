@@ -1,0 +1,143 @@
+"""A short guided application for a card, stored for a caseworker to decide."""
+
+from __future__ import annotations
+
+import re
+
+from bot.context import Step
+from bot.textmatch import fold
+from bot.texts import text
+from ledger.conversations.records import ApplicationAnswers
+from ledger.errors import InvalidCpr
+from ledger.pii import normalise_cpr
+from ledger.reference_data import municipality_names, postcode_municipality
+
+FLOW = "apply_card"
+QUESTIONS = {
+    "name": "apply_start", "cpr": "apply_ask_cpr", "postcode": "apply_ask_postcode",
+    "municipality": "apply_postcode_unknown", "benefit": "apply_ask_benefit",
+    "consent": "apply_ask_consent", "jobs": "apply_ask_jobs", "contact": "apply_ask_contact",
+    "helper": "apply_ask_helper",
+}
+LATER_WORDS = {"senere", "sagsbehandler", "min sagsbehandler", "ved ikke", "nej", "later"}
+
+
+def start(step: Step) -> None:
+    step.start_flow(FLOW)
+    step.ask("name", "apply_start")
+
+
+def resume_question(step: Step) -> str | None:
+    asking = step.state.get("asking")
+    if asking == "municipality":
+        return text("apply_municipality_unknown")
+    return text(QUESTIONS[asking], postcode="") if asking in QUESTIONS else None
+
+
+def proceed(step: Step, answer: str | None) -> None:
+    asking = step.state.get("asking")
+    handler = _HANDLERS.get(asking or "")
+    if handler is None or not handler(step, answer):
+        return
+    _next(step)
+
+
+def _next(step: Step) -> None:
+    for slot in ("name", "cpr", "postcode", "benefit", "consent", "jobs", "contact", "helper"):
+        if slot not in step.slots:
+            step.ask(slot, QUESTIONS[slot])
+            return
+    _submit(step)
+
+
+def _name(step: Step, _: str | None) -> bool:
+    step.slots["name"] = " ".join(step.inbound.text.split())[:200]
+    return True
+
+
+def _cpr(step: Step, answer: str | None) -> bool:
+    raw = step.entity("cpr") or step.inbound.text
+    if fold(step.inbound.text) in LATER_WORDS or answer == "NO":
+        step.slots["cpr"] = None
+        return True
+    try:
+        step.slots["cpr"] = step.turn.seal(normalise_cpr(raw))
+    except InvalidCpr:
+        step.say("apply_cpr_invalid")
+        return False
+    return True
+
+
+def _postcode(step: Step, _: str | None) -> bool:
+    match = re.search(r"\b(\d{4})\b", step.inbound.text)
+    if match is None:
+        step.say("not_understood_slot", question=text("apply_ask_postcode"))
+        return False
+    step.slots["postcode"] = match.group(1)
+    code = postcode_municipality(match.group(1))
+    if code is None:
+        step.ask("municipality", "apply_postcode_unknown", postcode=match.group(1))
+        return False
+    step.slots["municipality"] = code
+    return True
+
+
+def _municipality(step: Step, answer: str | None) -> bool:
+    """Matched by name; after two misses (or "ved ikke") the caseworkers sort it out."""
+    wanted = fold(step.inbound.text).replace(" kommune", "")
+    for code, name in municipality_names().items():
+        if fold(name) == wanted:
+            step.slots["municipality"] = code
+            return True
+    misses = int(step.slots.get("municipality_misses", 0)) + 1
+    if wanted in LATER_WORDS or answer == "NO" or misses >= 2:
+        step.slots["municipality"] = None
+        return True
+    step.slots["municipality_misses"] = misses
+    step.say("apply_municipality_unknown")
+    return False
+
+
+def _free_text(slot: str):  # type: ignore[no-untyped-def]
+    def take(step: Step, _: str | None) -> bool:
+        step.slots[slot] = " ".join(step.inbound.text.split())[:300]
+        return True
+    return take
+
+
+def _consent(step: Step, answer: str | None) -> bool:
+    if answer not in ("YES", "NO"):
+        step.say("apply_ask_consent", buttons=("JA", "NEJ"))
+        return False
+    step.slots["consent"] = answer == "YES"
+    return True
+
+
+def _jobs(step: Step, _: str | None) -> bool:
+    wishes = [w.strip() for w in re.split(r",| og |\n", step.inbound.text) if w.strip()]
+    step.slots["jobs"] = wishes[:3]
+    return True
+
+
+def _submit(step: Step) -> None:
+    slots = step.slots
+    sealed = slots.get("cpr")
+    answers = ApplicationAnswers(
+        name=slots["name"], cpr=step.turn.unseal(sealed) if sealed else None,
+        postcode=slots.get("postcode"), municipality_code=slots.get("municipality"),
+        answers={"benefit": slots.get("benefit"), "consent": slots.get("consent"),
+                 "job_wishes": slots.get("jobs"), "contact": slots.get("contact"),
+                 "helper": slots.get("helper"), "channel": step.inbound.channel,
+                 "address": step.inbound.sender, "cpr_later": sealed is None})
+    application_id = step.turn.submit_application(answers)
+    name = municipality_names().get(slots.get("municipality") or "", "din kommune")
+    step.end_flow()
+    step.say("apply_done", municipality=f"{name} Kommune" if name != "din kommune" else name,
+             id=application_id, days=step.config.application_response_days)
+
+
+_HANDLERS = {
+    "name": _name, "cpr": _cpr, "postcode": _postcode, "municipality": _municipality,
+    "benefit": _free_text("benefit"), "consent": _consent, "jobs": _jobs,
+    "contact": _free_text("contact"), "helper": _free_text("helper"),
+}

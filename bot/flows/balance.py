@@ -1,0 +1,32 @@
+"""SALDO: what a linked card holder has earned, has pending, and has left this year."""
+
+from __future__ import annotations
+
+from bot.compose import kroner
+from bot.context import Step
+from bot.texts import text
+from ledger.rules import current_warning
+
+
+def show(step: Step) -> None:
+    number = step.identity.card_number
+    if number is None:
+        step.say("not_linked")
+        return
+    balance = step.turn.balance(number)
+    year = balance.year
+    if balance.cap_ore is None:
+        step.say("balance_no_cap", card=number, year=year, posted=kroner(balance.posted_ore))
+        return
+    pending_line = (text("balance_pending_line", pending=kroner(balance.pending_ore))
+                    if balance.pending_ore else "")
+    demo = text("balance_demo_label") if balance.cap_is_demo else ""
+    body = text("balance", card=number, year=year, posted=kroner(balance.posted_ore),
+                pending_line=pending_line, remaining=kroner(balance.remaining_ore or 0),
+                cap=kroner(balance.cap_ore), demo=demo)
+    level = current_warning(balance.used_ore, balance.cap_ore)
+    if level is not None:
+        body = f"{body} {text(f'balance_warning_{level}')}"
+    if step.turn.card(number).status != "active":
+        body = f"{body} {text('card_inactive_note')}"
+    step.say_text(body)

@@ -1,0 +1,56 @@
+"""What employers may do by message: only a verified employer's contacts get card figures."""
+
+from __future__ import annotations
+
+from bot.compose import kroner
+from bot.context import Step
+from bot.texts import text
+from ledger.errors import CardNotFound
+
+
+def require_verified(step: Step) -> bool:
+    if not step.identity.is_employer:
+        step.say("employer_only")
+        return False
+    if not step.identity.employer_verified:
+        step.say("employer_unverified")
+        return False
+    return True
+
+
+def start_check(step: Step) -> None:
+    if not require_verified(step):
+        return
+    number = step.entity("card_number")
+    if number is None:
+        step.start_flow("check_card")
+        step.ask("card_number", "ask_card_number")
+        return
+    show_card(step, number)
+
+
+def continue_check(step: Step) -> None:
+    number = step.entity("card_number")
+    if number is None:
+        step.say("not_understood_slot", question=text("ask_card_number"))
+        return
+    step.end_flow()
+    show_card(step, number)
+
+
+def show_card(step: Step, number: str) -> None:
+    try:
+        card = step.turn.card(number)
+    except CardNotFound:
+        step.say("card_unknown", card=number)
+        return
+    if card.status != "active":
+        step.say("card_check_inactive", card=number)
+        return
+    balance = step.turn.balance(number)
+    if balance.remaining_ore is None:
+        step.say("card_check_active_no_cap", card=number, year=balance.year)
+        return
+    demo = text("balance_demo_label") if balance.cap_is_demo else ""
+    step.say("card_check_active", card=number, remaining=kroner(balance.remaining_ore),
+             year=balance.year, demo=demo)

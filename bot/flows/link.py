@@ -1,0 +1,30 @@
+"""Linking the sender to a card: LINK with the grant letter's code, or a shared own contact."""
+
+from __future__ import annotations
+
+from bot.context import Step
+from ledger.conversations.linking import LinkOutcome
+
+
+def with_code(step: Step, args: tuple[str, ...]) -> None:
+    if len(args) != 2:
+        step.say("link_usage")
+        return
+    card, code = args
+    outcome = step.turn.link_with_code(card, code)
+    if outcome is LinkOutcome.LINKED:
+        step.say("link_ok", card=card)
+    elif outcome is LinkOutcome.ALREADY_LINKED:
+        step.say("link_already", card=card)
+    elif outcome is LinkOutcome.LOCKED:
+        step.say("link_locked")
+    else:
+        step.say("link_wrong", left=step.turn.link_tries_left())
+
+
+def by_shared_contact(step: Step, phone: str) -> None:
+    card = step.turn.link_telegram_by_phone(phone)
+    if card is None:
+        step.say("contact_unknown")
+    else:
+        step.say("contact_linked", card=card)

@@ -1,0 +1,64 @@
+"""An employer registers by message; a caseworker verifies the CVR before reports count."""
+
+from __future__ import annotations
+
+from bot.context import Step
+from bot.texts import text
+from ledger import LedgerError, RegisterEmployer
+from ledger.errors import EmployerExists, InvalidCvr
+from ledger.service import employers
+from ledger.service.lookups import normalise_cvr
+
+FLOW = "register_employer"
+
+
+def start(step: Step) -> None:
+    step.start_flow(FLOW)
+    cvr = step.entity("cvr")
+    if cvr:
+        step.slots["cvr"] = cvr
+        step.ask("name", "register_ask_name")
+        return
+    step.ask("cvr", "register_start")
+
+
+def resume_question(step: Step) -> str | None:
+    return {"cvr": text("register_start"), "name": text("register_ask_name"),
+            "contact": text("register_ask_contact")}.get(step.state.get("asking") or "")
+
+
+def proceed(step: Step, _: str | None) -> None:
+    asking = step.state.get("asking")
+    answer = " ".join(step.inbound.text.split())[:200]
+    if asking == "cvr":
+        try:
+            step.slots["cvr"] = normalise_cvr(step.entity("cvr") or answer.replace(" ", ""))
+        except InvalidCvr:
+            step.say("register_cvr_invalid")
+            return
+        step.ask("name", "register_ask_name")
+    elif asking == "name":
+        step.slots["name"] = answer
+        step.ask("contact", "register_ask_contact")
+    elif asking == "contact":
+        step.slots["contact"] = answer
+        _register(step)
+
+
+def _register(step: Step) -> None:
+    slots = step.slots
+    channel = step.inbound.channel
+    cmd = RegisterEmployer(
+        cvr=slots["cvr"], name=slots["name"], contact_person=slots["contact"],
+        phone=step.inbound.sender if channel == "sms" else None,
+        telegram_id=step.inbound.sender if channel == "telegram" else None)
+    step.end_flow()
+    try:
+        step.turn.execute(employers.register_employer, cmd, step.actor())
+    except EmployerExists:
+        step.say("register_exists", cvr=cmd.cvr)
+        return
+    except LedgerError as error:
+        step.say_text(error.message)
+        return
+    step.say("register_done", name=cmd.name)

@@ -1,0 +1,488 @@
+"""Rule answers for the ``faq_*`` and ``employer_faq_*`` intents, kept as data.
+
+The answers live in ``bot/knowledge/*.yml``, one file per intent. This module loads and validates
+them, picks the most relevant sub-answer for a message, and fills in the placeholders. It holds no
+answer text itself and imports nothing from ``ledger``, ``api`` or SQLAlchemy: the bot reads the
+figures from the ledger and passes them in as strings.
+
+File format (one intent per file; files whose name starts with ``_`` hold shared settings)::
+
+    intent: faq_limit
+    audience: citizen            # citizen | employer | any (each answer may override it)
+    last_reviewed: 2026-11-23    # each answer may override it
+    answer:                      # the general answer, used when no sub-answer matches
+      text: ...                  # at most two SMS segments once filled in
+      text_cap_unknown: ...      # required when text uses {cap} or {cap_year}
+      more: ...                  # optional, the reply to MERE
+      more_cap_unknown: ...      # required when more uses {cap} or {cap_year}
+      personal:                  # optional, for a linked card holder; keys: active, deactivated
+        active: {text: ..., text_cap_unknown: ...}
+      sources: [{title: ..., url: https://...}]
+    sub_answers:
+      - id: kontanthjaelp
+        keywords: [kontanthjælp, ...]
+        text: ...
+
+``_common.yml`` holds ``more_hint``, the line appended to a short answer that has a ``more`` text.
+
+Errors::
+
+    KnowledgeError             a file is missing, malformed or breaks a rule (the message names it)
+    UnknownIntent(KeyError)    answer_for() was asked about an intent that has no answers
+    RenderError(ValueError)    render() was not given a value that the text needs
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import string
+import unicodedata
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "CAP_PLACEHOLDERS",
+    "DEFAULT_PATH",
+    "GENERAL_PLACEHOLDERS",
+    "PERSONAL_CASES",
+    "PERSONAL_PLACEHOLDERS",
+    "PLACEHOLDERS",
+    "RULE_INTENTS",
+    "Answer",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "RenderError",
+    "Source",
+    "Topic",
+    "UnknownIntent",
+    "Variant",
+    "fold",
+    "load_knowledge",
+    "placeholders_in",
+    "render",
+]
+
+DEFAULT_PATH = Path(__file__).with_name("knowledge")
+
+RULE_INTENTS: tuple[str, ...] = (
+    "faq_limit",
+    "faq_card_validity",
+    "faq_225_rule",
+    "faq_benefits",
+    "faq_tax",
+    "faq_hours",
+    "faq_job_types",
+    "faq_exceed",
+    "faq_eligibility",
+    "faq_reporting",
+    "employer_faq_payroll",
+    "employer_faq_contract",
+    "employer_faq_insurance",
+    "employer_faq_holiday_pension",
+)
+
+# The closed set of placeholders. The bot formats every value for people before passing it in
+# (Danish number format, "42.766 kr.", dates as "31.12.2028").
+GENERAL_PLACEHOLDERS: Mapping[str, str] = {
+    "year": "the current calendar year, e.g. 2026",
+    "cap": "the current year's cap from the ledger's cap table, e.g. 42.766 kr.",
+    "cap_year": "the year that {cap} belongs to (the current year)",
+    "latest_cap": "the newest cap in the cap table, used when the current year's is not loaded",
+    "latest_cap_year": "the year of {latest_cap}",
+}
+PERSONAL_PLACEHOLDERS: Mapping[str, str] = {
+    "earned": "posted plus pending frikort pay for the card this year, e.g. 12.345,50 kr.",
+    "remaining": "what is left under this year's cap for the card, e.g. 30.420,50 kr.",
+    "next_control_due": "latest date for the municipality's next control, e.g. 31.12.2028",
+    "municipality": "the name of the card's municipality (handlekommune), e.g. Aarhus",
+}
+PLACEHOLDERS: Mapping[str, str] = {**GENERAL_PLACEHOLDERS, **PERSONAL_PLACEHOLDERS}
+# Placeholders that need the current year's cap; a *_cap_unknown text must do without them.
+CAP_PLACEHOLDERS = frozenset({"cap", "cap_year", "remaining"})
+
+# Which personal variant applies: the state of the linked card.
+PERSONAL_CASES: tuple[str, ...] = ("active", "deactivated")
+
+Audience = Literal["citizen", "employer", "any"]
+PersonalCase = Literal["active", "deactivated"]
+
+# GSM 03.38 basic character set (no escape-table characters: they cost two septets each).
+_GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+_FORMATTER = string.Formatter()
+
+
+class KnowledgeError(Exception):
+    """A knowledge file is missing, malformed or breaks a rule."""
+
+
+class UnknownIntent(KeyError):
+    """No answers exist for this intent."""
+
+
+class RenderError(ValueError):
+    """A text needs a placeholder value that was not given."""
+
+
+def placeholders_in(text: str) -> set[str]:
+    """The placeholder names used in ``text`` (``{name}``); raises ValueError on bad syntax."""
+    names: set[str] = set()
+    for _literal, field, spec, conversion in _FORMATTER.parse(text):
+        if field is None:
+            continue
+        if not field.isidentifier() or spec or conversion:
+            raise ValueError(f"placeholder {{{field}}} must be a plain {{name}}")
+        names.add(field)
+    return names
+
+
+def _non_gsm7(text: str) -> set[str]:
+    return {ch for ch in text if ch not in _GSM7_BASIC}
+
+
+def _check_template(text: str, *, allowed: Iterable[str], what: str) -> str:
+    try:
+        used = placeholders_in(text)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+    unknown = used - set(PLACEHOLDERS)
+    if unknown:
+        raise ValueError(f"{what}: unknown placeholder(s) {sorted(unknown)}")
+    not_here = used - set(allowed)
+    if not_here:
+        raise ValueError(f"{what}: placeholder(s) {sorted(not_here)} are not allowed here")
+    bad = _non_gsm7(_FORMATTER.vformat(text, (), {name: "" for name in used}))
+    if bad:
+        raise ValueError(f"{what}: characters outside the GSM-7 basic set {sorted(bad)}")
+    return text
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    title: str = Field(min_length=3)
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not re.fullmatch(r"https://[^\s/]+\.[^\s/]+(/\S*)?", value):
+            raise ValueError(f"source url must be an https URL, got {value!r}")
+        return value
+
+
+def _check_pair(text: str, cap_unknown: str | None, *, allowed: set[str], what: str) -> None:
+    _check_template(text, allowed=allowed, what=what)
+    if cap_unknown is not None:
+        _check_template(cap_unknown, allowed=allowed - CAP_PLACEHOLDERS, what=f"{what}_cap_unknown")
+    elif placeholders_in(text) & CAP_PLACEHOLDERS:
+        raise ValueError(f"{what} uses the current cap, so {what}_cap_unknown is required")
+
+
+class Variant(_Model):
+    """A personal version of an answer's short text."""
+
+    text: str = Field(min_length=10)
+    text_cap_unknown: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Variant:
+        _check_pair(self.text, self.text_cap_unknown, allowed=set(PLACEHOLDERS), what="text")
+        return self
+
+
+class Answer(_Model):
+    """One answer: the general answer of an intent, or one of its sub-answers."""
+
+    intent: str
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    audience: Audience
+    last_reviewed: dt.date
+    keywords: tuple[str, ...] = ()
+    text: str = Field(min_length=10)
+    text_cap_unknown: str | None = None
+    more: str | None = None
+    more_cap_unknown: str | None = None
+    personal: dict[PersonalCase, Variant] = Field(default_factory=dict)
+    sources: tuple[Source, ...] = Field(min_length=1)
+    more_hint: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Answer:
+        general = set(GENERAL_PLACEHOLDERS)
+        _check_pair(self.text, self.text_cap_unknown, allowed=general, what="text")
+        if self.more is not None:
+            _check_pair(self.more, self.more_cap_unknown, allowed=general, what="more")
+        elif self.more_cap_unknown is not None:
+            raise ValueError("more_cap_unknown given without more")
+        _check_template(self.more_hint, allowed=(), what="more_hint")
+        return self
+
+    @property
+    def is_general(self) -> bool:
+        return self.id == "general"
+
+    def needs(self, *, more: bool = False, personal: str | None = None) -> set[str]:
+        """The placeholder names the chosen text needs when the cap is known."""
+        return placeholders_in(_pick(self, more=more, personal=personal, cap_known=True))
+
+
+class Topic(_Model):
+    """All answers for one intent."""
+
+    intent: str
+    general: Answer
+    sub_answers: tuple[Answer, ...] = ()
+
+    @property
+    def answers(self) -> tuple[Answer, ...]:
+        return (self.general, *self.sub_answers)
+
+
+# --------------------------------------------------------------------------- keyword matching
+
+
+def fold(text: str) -> str:
+    """Lower-case and fold Danish letters and their ASCII spellings to one form.
+
+    "Førtidspension", "foertidspension" and "fortidspension" all become "fortidspension", so a
+    keyword matches however the user typed it.
+    """
+    text = text.lower().replace("æ", "a").replace("ø", "o").replace("å", "a")
+    text = text.replace("ae", "a").replace("oe", "o").replace("aa", "a")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def _keyword_score(folded_text: str, tokens: list[str], keyword: str) -> int:
+    kw = fold(keyword)
+    if not kw:
+        return 0
+    end = r"\b" if len(kw) <= 3 else ""
+    if re.search(rf"(?<![a-z0-9]){re.escape(kw)}{end}", folded_text):
+        return len(kw)
+    if " " not in kw and len(kw) >= 6:
+        for token in tokens:
+            if abs(len(token) - len(kw)) <= 2 and (
+                difflib.SequenceMatcher(None, token, kw).ratio() >= 0.85
+            ):
+                return len(kw) - 1
+    return 0
+
+
+def _score(answer: Answer, folded_text: str, tokens: list[str]) -> int:
+    return sum(_keyword_score(folded_text, tokens, kw) for kw in answer.keywords)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _pick(answer: Answer, *, more: bool, personal: str | None, cap_known: bool) -> str:
+    if more and answer.more is not None:
+        if not cap_known and answer.more_cap_unknown is not None:
+            return answer.more_cap_unknown
+        return answer.more
+    variant: Answer | Variant = answer
+    if personal is not None and personal in answer.personal:
+        variant = answer.personal[personal]  # type: ignore[index]
+    if not cap_known and variant.text_cap_unknown is not None:
+        body = variant.text_cap_unknown
+    else:
+        body = variant.text
+    if answer.more is not None and answer.more_hint and not more:
+        body = f"{body} {answer.more_hint}"
+    return body
+
+
+def render(
+    answer: Answer,
+    values: Mapping[str, str],
+    *,
+    more: bool = False,
+    personal: str | None = None,
+) -> str:
+    """Fill in an answer's placeholders and return the message text.
+
+    - The current year's cap counts as known when ``values`` has a non-empty ``cap``; otherwise
+      the ``*_cap_unknown`` text is used.
+    - ``personal`` names the card's state (``active`` or ``deactivated``) for a linked card
+      holder; answers without that personal variant fall back to the general text.
+    - ``more=True`` returns the long text (the reply to MERE), or the short one if there is none.
+      A short text that has a long one ends with the "write MERE" hint.
+    """
+    if personal is not None and personal not in PERSONAL_CASES:
+        raise ValueError(f"unknown personal case {personal!r}; use one of {PERSONAL_CASES}")
+    cap_known = bool(values.get("cap"))
+    template = _pick(answer, more=more, personal=personal, cap_known=cap_known)
+    needed = placeholders_in(template)
+    missing = sorted(name for name in needed if not values.get(name))
+    if missing:
+        raise RenderError(f"{answer.intent}/{answer.id}: no value for {missing}")
+    return template.format_map({name: str(values[name]) for name in needed})
+
+
+# --------------------------------------------------------------------------- the knowledge base
+
+
+class KnowledgeBase:
+    """The loaded answers, looked up by intent."""
+
+    def __init__(self, topics: Mapping[str, Topic]) -> None:
+        self._topics = dict(topics)
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return tuple(self._topics)
+
+    def topic(self, intent: str) -> Topic:
+        try:
+            return self._topics[intent]
+        except KeyError:
+            raise UnknownIntent(intent) from None
+
+    def answers(self) -> Iterable[Answer]:
+        for topic in self._topics.values():
+            yield from topic.answers
+
+    def answer_for(self, intent: str, text: str = "") -> Answer:
+        """The sub-answer whose keywords best match ``text``, else the intent's general answer.
+
+        Ties go to the sub-answer listed first in the file.
+        """
+        topic = self.topic(intent)
+        folded = fold(text)
+        tokens = folded.split()
+        best, best_score = topic.general, 0
+        for answer in topic.sub_answers:
+            score = _score(answer, folded, tokens)
+            if score > best_score:
+                best, best_score = answer, score
+        return best
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise KnowledgeError(f"{path.name}: cannot read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"{path.name}: expected a mapping at the top")
+    return data
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
+    return "; ".join(parts)
+
+
+def _id_of(raw: Any) -> str:
+    return str(raw.get("id")) if isinstance(raw, dict) else "?"
+
+
+_FILE_KEYS = {"intent", "audience", "last_reviewed", "answer", "sub_answers"}
+
+
+def _load_topic(path: Path, more_hint: str) -> Topic:
+    data = _read_yaml(path)
+    unknown = set(data) - _FILE_KEYS
+    if unknown:
+        raise KnowledgeError(f"{path.name}: unknown key(s) {sorted(unknown)}")
+    intent = data.get("intent")
+    if intent not in RULE_INTENTS:
+        raise KnowledgeError(f"{path.name}: intent {intent!r} is not a rule intent")
+    if not isinstance(data.get("answer"), dict):
+        raise KnowledgeError(f"{path.name}: needs a general 'answer'")
+    raw_subs = data.get("sub_answers") or []
+    if not isinstance(raw_subs, list):
+        raise KnowledgeError(f"{path.name}: 'sub_answers' must be a list")
+
+    def build(raw: Any, where: str, *, general: bool) -> Answer:
+        if not isinstance(raw, dict):
+            raise KnowledgeError(f"{path.name}: {where} must be a mapping")
+        fields = {
+            "audience": data.get("audience"),
+            "last_reviewed": data.get("last_reviewed"),
+            **raw,
+            "intent": intent,
+            "more_hint": more_hint,
+        }
+        if general:
+            if "id" in raw or "keywords" in raw:
+                raise KnowledgeError(f"{path.name}: the general answer takes no id or keywords")
+            fields["id"] = "general"
+        elif not raw.get("keywords"):
+            raise KnowledgeError(f"{path.name}: {where} needs keywords")
+        try:
+            return Answer(**fields)
+        except ValidationError as exc:
+            raise KnowledgeError(f"{path.name}: {where}: {_describe(exc)}") from None
+        except ValueError as exc:
+            raise KnowledgeError(f"{path.name}: {where}: {exc}") from None
+
+    general = build(data["answer"], "answer", general=True)
+    subs = tuple(
+        build(raw, f"sub_answers[{i}] ({_id_of(raw)})", general=False)
+        for i, raw in enumerate(raw_subs)
+    )
+    ids = [a.id for a in subs]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1} | ({"general"} & set(ids)))
+    if duplicates:
+        raise KnowledgeError(f"{path.name}: duplicate answer id(s) {duplicates}")
+    return Topic(intent=intent, general=general, sub_answers=subs)
+
+
+def load_knowledge(path: str | Path | None = None) -> KnowledgeBase:
+    """Load and validate every ``*.yml`` file in ``path`` (default: ``bot/knowledge``).
+
+    Raises KnowledgeError, naming the file, if anything is wrong, including a rule intent
+    without a file.
+    """
+    folder = Path(path) if path is not None else DEFAULT_PATH
+    if not folder.is_dir():
+        raise KnowledgeError(f"{folder}: no such folder")
+    common_path = folder / "_common.yml"
+    if not common_path.is_file():
+        raise KnowledgeError(f"{common_path.name}: missing from {folder}")
+    common = _read_yaml(common_path)
+    more_hint = common.get("more_hint")
+    if not isinstance(more_hint, str) or not more_hint.strip():
+        raise KnowledgeError(f"{common_path.name}: needs a non-empty 'more_hint'")
+    try:
+        _check_template(more_hint, allowed=(), what="more_hint")
+    except ValueError as exc:
+        raise KnowledgeError(f"{common_path.name}: {exc}") from None
+
+    topics: dict[str, Topic] = {}
+    for file in sorted(folder.glob("*.yml")):
+        if file.name.startswith("_"):
+            continue
+        topic = _load_topic(file, more_hint.strip())
+        if topic.intent in topics:
+            raise KnowledgeError(f"{file.name}: intent {topic.intent} is already defined")
+        topics[topic.intent] = topic
+    missing = [intent for intent in RULE_INTENTS if intent not in topics]
+    if missing:
+        raise KnowledgeError(f"{folder}: no answers for {missing}")
+    return KnowledgeBase({intent: topics[intent] for intent in RULE_INTENTS})

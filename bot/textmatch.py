@@ -1,0 +1,60 @@
+"""Folding and forgiving phrase matching for Danish as people type it on a phone."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_FOLDS = (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("é", "e"))
+
+
+def fold(text: str) -> str:
+    """Lowercase, æ/ø/å spelled out, punctuation and emoji dropped, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    for letter, spelled in _FOLDS:
+        text = text.replace(letter, spelled)
+    text = re.sub(r"[^a-z0-9 ]+", " ", text)
+    # "ae" typed as plain "a" and "oe" as "o" are common too: normalise both to one form.
+    text = text.replace("ae", "a").replace("oe", "o").replace("aa", "a")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = j = edits = 0
+    while i < len(a) and j < len(b):
+        if a[i] != b[j]:
+            edits += 1
+            if edits > 1:
+                return False
+            if len(a) == len(b):
+                i += 1
+            j += 1
+            continue
+        i += 1
+        j += 1
+    return edits + (len(b) - j) + (len(a) - i) <= 1
+
+
+def _word_matches(pattern: str, word: str) -> bool:
+    # Short words must match exactly: "dø" and "do" are one edit apart but mean different things.
+    if len(pattern) <= 4:
+        return pattern == word
+    return _within_one_edit(pattern, word)
+
+
+def contains_phrase(folded_text: str, folded_phrase: str) -> bool:
+    """True when the phrase's words occur in order and adjacent, each allowing one typo."""
+    words = folded_text.split()
+    target = folded_phrase.split()
+    if not target:
+        return False
+    for start in range(len(words) - len(target) + 1):
+        if all(_word_matches(p, w) for p, w in zip(target, words[start:], strict=False)):
+            return True
+    return False

@@ -1,0 +1,118 @@
+"""Conversations as the api and bot see them: store, turn, outbox, escalations.
+
+Reached as `ledger.conversations`; it shares the ledger's engines, clock and retry rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+
+from ledger.conversations import escalations, outbox, store
+from ledger.conversations.records import (
+    EscalationView,
+    OutboxItem,
+    StoredInbound,
+    TranscriptLine,
+)
+from ledger.turn import Turn
+
+if TYPE_CHECKING:
+    from ledger.facade import Ledger
+
+R = TypeVar("R")
+
+
+class Conversations:
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def store_inbound(
+        self, channel: str, address: str, provider_message_id: str, text: str
+    ) -> StoredInbound:
+        """Commits the message before it is processed: whatever happens next, it is not lost."""
+        def store_it(uow):  # type: ignore[no-untyped-def]
+            conversation = store.conversation_for(uow.session, channel, address, uow.now,
+                                                  lock=False)
+            stored = store.store_inbound(uow.session, conversation, provider_message_id, text,
+                                         uow.now)
+            uow.commit()
+            return stored
+        return self._ledger.run_write(store_it)
+
+    def turn(self, channel: str, address: str, handler: Callable[[Turn], R]) -> R:
+        """Runs `handler` under the conversation's lock; retried whole on a serialisation failure."""
+        def run(uow):  # type: ignore[no-untyped-def]
+            conversation = store.conversation_for(uow.session, channel, address, uow.now,
+                                                  lock=True)
+            result = handler(Turn(uow, conversation))
+            uow.commit()
+            return result
+        return self._ledger.run_write(run)
+
+    # Outbox ---------------------------------------------------------------------------
+
+    def claim_outbox(self, limit: int = 20) -> list[OutboxItem]:
+        def claim(uow):  # type: ignore[no-untyped-def]
+            items = outbox.claim_due(uow.session, uow.now, limit)
+            uow.commit()
+            return items
+        return self._ledger.run_write(claim)
+
+    def mark_sent(self, message_id: int, provider_message_id: str) -> None:
+        def mark(uow):  # type: ignore[no-untyped-def]
+            outbox.mark_sent(uow.session, message_id, provider_message_id, uow.now)
+            uow.commit()
+        self._ledger.run_write(mark)
+
+    def mark_failed(
+        self, message_id: int, error: str, *, transient: bool, retry_after: float | None = None
+    ) -> str:
+        def mark(uow):  # type: ignore[no-untyped-def]
+            status = outbox.mark_failed(uow.session, message_id, error, transient=transient,
+                                        retry_after=retry_after, now=uow.now)
+            uow.commit()
+            return status
+        return self._ledger.run_write(mark)
+
+    def outbox_counts(self) -> dict[str, int]:
+        return self._ledger.run_read(lambda uow: outbox.counts(uow.session))
+
+    # Escalations ----------------------------------------------------------------------
+
+    def open_escalations(self, municipality_code: str | None = None) -> list[EscalationView]:
+        return self._ledger.run_read(
+            lambda uow: escalations.list_open(uow.session, municipality_code))
+
+    def take(self, escalation_id: int, owner: str) -> EscalationView:
+        def take_it(uow):  # type: ignore[no-untyped-def]
+            view = escalations.take(uow.session, escalation_id, owner, uow.now)
+            uow.commit()
+            return view
+        return self._ledger.run_write(take_it)
+
+    def resolve(self, escalation_id: int) -> EscalationView:
+        def resolve_it(uow):  # type: ignore[no-untyped-def]
+            view = escalations.resolve(uow.session, escalation_id, uow.now)
+            uow.commit()
+            return view
+        return self._ledger.run_write(resolve_it)
+
+    def reply(self, escalation_id: int, text: str, author: str) -> int:
+        """A person's reply: queued through the outbox to the conversation's own channel."""
+        def reply_it(uow):  # type: ignore[no-untyped-def]
+            _, conversation = escalations.get(uow.session, escalation_id, lock=True)
+            outbox_id = outbox.enqueue(uow.session, channel=conversation.channel,
+                                       recipient=conversation.address, text=text, buttons=(),
+                                       now=uow.now, conversation_id=conversation.id)
+            store.record_outbound(uow.session, conversation, text, author, uow.now, outbox_id)
+            uow.commit()
+            return outbox_id
+        return self._ledger.run_write(reply_it)
+
+    def transcript(self, conversation_id: int, limit: int = 200) -> list[TranscriptLine]:
+        return self._ledger.run_read(lambda uow: store.transcript(uow.session, conversation_id, limit))
+
+
+

@@ -1,0 +1,1 @@
+"""Conversation storage used by the bot through `ledger.turn.Turn`."""

@@ -1,0 +1,84 @@
+"""Escalations: a conversation handed to a person. Urgent ones (crisis) first."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.conversations.records import EscalationView
+from ledger.db.conversation_tables import Conversation, Escalation
+from ledger.errors import NotFound
+
+
+class EscalationNotFound(NotFound):
+    code = "escalation_not_found"
+
+
+def open_escalation(
+    session: Session, conversation: Conversation, *, urgent: bool, reason: str, now: dt.datetime
+) -> int:
+    """Opens one, or makes the open one urgent; a conversation has at most one open."""
+    current = session.scalar(select(Escalation).where(
+        Escalation.conversation_id == conversation.id, Escalation.status != "resolved"))
+    if current is not None:
+        if urgent and not current.urgent:
+            current.urgent = True
+            current.reason = reason
+        return current.id
+    escalation = Escalation(conversation_id=conversation.id, urgent=urgent, reason=reason,
+                            status="waiting", created_at=now)
+    session.add(escalation)
+    if conversation.handoff == "bot":
+        conversation.handoff = "waiting"
+    session.flush()
+    return escalation.id
+
+
+def list_open(session: Session, municipality_code: str | None = None) -> list[EscalationView]:
+    """Urgent first, then the oldest waiting."""
+    stmt = (
+        select(Escalation, Conversation)
+        .join(Conversation, Conversation.id == Escalation.conversation_id)
+        .where(Escalation.status != "resolved")
+        .order_by(Escalation.urgent.desc(), Escalation.created_at, Escalation.id)
+    )
+    if municipality_code is not None:
+        stmt = stmt.where(Conversation.municipality_code == municipality_code)
+    return [_view(e, c) for e, c in session.execute(stmt)]
+
+
+def get(session: Session, escalation_id: int, *, lock: bool = False) -> tuple[Escalation, Conversation]:
+    escalation = session.get(Escalation, escalation_id, with_for_update=lock or None)
+    if escalation is None:
+        raise EscalationNotFound(id=escalation_id)
+    conversation = session.get(Conversation, escalation.conversation_id, with_for_update=lock or None)
+    assert conversation is not None
+    return escalation, conversation
+
+
+def take(session: Session, escalation_id: int, owner: str, now: dt.datetime) -> EscalationView:
+    escalation, conversation = get(session, escalation_id, lock=True)
+    escalation.status = "taken"
+    escalation.owner = owner
+    escalation.taken_at = escalation.taken_at or now
+    conversation.handoff = "human"
+    return _view(escalation, conversation)
+
+
+def resolve(session: Session, escalation_id: int, now: dt.datetime) -> EscalationView:
+    """Closes the escalation and gives the conversation back to the bot."""
+    escalation, conversation = get(session, escalation_id, lock=True)
+    escalation.status = "resolved"
+    escalation.resolved_at = now
+    conversation.handoff = "bot"
+    return _view(escalation, conversation)
+
+
+def _view(escalation: Escalation, conversation: Conversation) -> EscalationView:
+    return EscalationView(
+        id=escalation.id, conversation_id=conversation.id, channel=conversation.channel,
+        address=conversation.address, urgent=escalation.urgent, reason=escalation.reason,
+        status=escalation.status, owner=escalation.owner, created_at=escalation.created_at,
+        municipality_code=conversation.municipality_code)

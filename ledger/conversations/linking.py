@@ -1,0 +1,98 @@
+"""Linking a phone or Telegram id to a card: with the grant letter's code, or a shared contact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.db.conversation_tables import LinkAttempts, LinkCode
+from ledger.db.tables import Card, CitizenContact
+from ledger.service.cards import link_contact
+
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(hours=24)
+
+
+class LinkOutcome(enum.Enum):
+    LINKED = "linked"
+    ALREADY_LINKED = "already_linked"
+    WRONG_CODE = "wrong_code"
+    LOCKED = "locked"
+
+
+def _hash(hash_key: bytes, card_number: str, code: str) -> str:
+    return hmac.new(hash_key, f"link:{card_number}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_link_code(session: Session, card: Card, hash_key: bytes, now: dt.datetime) -> str:
+    """A fresh 4-digit code for the grant letter; only its keyed hash is stored."""
+    code = f"{secrets.randbelow(10_000):04d}"
+    existing = session.get(LinkCode, card.id)
+    digest = _hash(hash_key, card.number, code)
+    if existing is None:
+        session.add(LinkCode(card_id=card.id, code_hash=digest, created_at=now))
+    else:
+        existing.code_hash = digest
+        existing.created_at = now
+    return code
+
+
+def link_with_code(
+    session: Session, *, channel: str, address: str, card_number: str, code: str,
+    hash_key: bytes, now: dt.datetime,
+) -> LinkOutcome:
+    """Checks the code; five wrong tries from one sender lock it out for a day.
+
+    An unknown card number counts as a wrong code, so guessing cannot tell numbers apart.
+    """
+    attempts = session.get(LinkAttempts, (channel, address), with_for_update=True)
+    if attempts is None:
+        attempts = LinkAttempts(channel=channel, address=address, failures=0)
+        session.add(attempts)
+    if attempts.locked_until is not None and attempts.locked_until > now:
+        return LinkOutcome.LOCKED
+    card = session.scalar(select(Card).where(Card.number == card_number))
+    stored = session.get(LinkCode, card.id) if card is not None else None
+    expected = stored.code_hash if stored is not None else None
+    given = _hash(hash_key, card_number, code)
+    if card is None or expected is None or not hmac.compare_digest(expected, given):
+        attempts.failures += 1
+        if attempts.failures >= MAX_FAILURES:
+            attempts.locked_until = now + LOCKOUT
+            attempts.failures = 0
+            return LinkOutcome.LOCKED
+        return LinkOutcome.WRONG_CODE
+    attempts.failures = 0
+    kind = "telegram" if channel == "telegram" else "phone"
+    taken = session.scalar(select(CitizenContact).where(
+        CitizenContact.kind == kind, CitizenContact.address == address))
+    if taken is not None and taken.citizen_id == card.citizen_id:
+        return LinkOutcome.ALREADY_LINKED
+    if taken is not None:
+        session.delete(taken)  # a phone number changes hands: the newest proven owner wins
+        session.flush()
+    link_contact(session, card.citizen_id, kind, address, now)
+    return LinkOutcome.LINKED
+
+
+def tries_left(session: Session, channel: str, address: str) -> int:
+    attempts = session.get(LinkAttempts, (channel, address))
+    return MAX_FAILURES - (attempts.failures if attempts else 0)
+
+
+def link_telegram_by_phone(
+    session: Session, *, telegram_id: str, phone: str, now: dt.datetime
+) -> str | None:
+    """A user who shares their own contact, with a phone already linked, is linked at once."""
+    owner = session.scalar(select(CitizenContact).where(
+        CitizenContact.kind == "phone", CitizenContact.address == phone))
+    if owner is None:
+        return None
+    link_contact(session, owner.citizen_id, "telegram", telegram_id, now)
+    return session.scalar(select(Card.number).where(Card.citizen_id == owner.citizen_id))

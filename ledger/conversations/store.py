@@ -1,0 +1,117 @@
+"""Conversation rows, the transcript, and who a sender is."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ledger.conversations.records import Identity, StoredInbound, TranscriptLine
+from ledger.db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
+from ledger.db.tables import Card, Citizen, CitizenContact, Employer, EmployerContact
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def conversation_for(
+    session: Session, channel: str, address: str, now: dt.datetime, *, lock: bool
+) -> Conversation:
+    """The sender's conversation, created on first contact; locked when `lock` is set."""
+    session.execute(
+        _insert(session)(Conversation)
+        .values(channel=channel, address=address, state_json="{}", handoff="bot",
+                opted_out=False, last_activity_at=now, created_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "address"])
+    )
+    stmt = select(Conversation).where(Conversation.channel == channel,
+                                      Conversation.address == address)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).one()
+
+
+def store_inbound(
+    session: Session, conversation: Conversation, provider_message_id: str, text: str,
+    now: dt.datetime,
+) -> StoredInbound:
+    """Stores a message before anything else happens to it; a provider retry finds the first."""
+    existing = session.scalar(select(TranscriptMessage).where(
+        TranscriptMessage.channel == conversation.channel,
+        TranscriptMessage.provider_message_id == provider_message_id))
+    if existing is not None:
+        replies = tuple(json.loads(existing.replies_json)) if existing.replies_json else None
+        return StoredInbound(existing.id, existing.conversation_id, True, replies)
+    message = TranscriptMessage(
+        conversation_id=conversation.id, direction="in", channel=conversation.channel,
+        provider_message_id=provider_message_id, author="user", text=text, created_at=now)
+    session.add(message)
+    session.flush()
+    return StoredInbound(message.id, conversation.id, False, None)
+
+
+def inbound_replies(session: Session, inbound_id: int) -> tuple[str, ...] | None:
+    message = session.get(TranscriptMessage, inbound_id, populate_existing=True)
+    if message is None or message.processed_at is None:
+        return None
+    return tuple(json.loads(message.replies_json or "[]"))
+
+
+def finish_inbound(
+    session: Session, inbound_id: int, intent: str | None, replies: tuple[str, ...],
+    now: dt.datetime,
+) -> None:
+    message = session.get(TranscriptMessage, inbound_id)
+    assert message is not None
+    message.intent = intent
+    message.replies_json = json.dumps(list(replies), ensure_ascii=False)
+    message.processed_at = now
+
+
+def record_outbound(
+    session: Session, conversation: Conversation, text: str, author: str, now: dt.datetime,
+    outbox_id: int | None = None,
+) -> None:
+    session.add(TranscriptMessage(
+        conversation_id=conversation.id, direction="out", channel=conversation.channel,
+        provider_message_id=None, author=author, text=text, outbox_id=outbox_id, created_at=now))
+
+
+def transcript(session: Session, conversation_id: int, limit: int = 200) -> list[TranscriptLine]:
+    rows = session.execute(
+        select(TranscriptMessage, OutboxMessage.status)
+        .outerjoin(OutboxMessage, OutboxMessage.id == TranscriptMessage.outbox_id)
+        .where(TranscriptMessage.conversation_id == conversation_id)
+        .order_by(TranscriptMessage.id.desc()).limit(limit)
+    ).all()
+    return [TranscriptLine(m.direction, m.author, m.text, m.created_at, status)
+            for m, status in reversed(rows)]
+
+
+def identity_for(session: Session, channel: str, address: str) -> Identity:
+    """A linked card holder wins over an employer contact on the same number."""
+    kind = "telegram" if channel == "telegram" else "phone"
+    holder = session.execute(
+        select(Card.number, Citizen.name)
+        .join(Citizen, Citizen.id == Card.citizen_id)
+        .join(CitizenContact, CitizenContact.citizen_id == Citizen.id)
+        .where(CitizenContact.kind == kind, CitizenContact.address == address)
+    ).first()
+    employer = session.execute(
+        select(Employer)
+        .join(EmployerContact, EmployerContact.employer_id == Employer.id)
+        .where(EmployerContact.kind == kind, EmployerContact.address == address)
+        .order_by(Employer.verified.desc(), Employer.id)
+    ).scalars().first()
+    return Identity(
+        card_number=holder[0] if holder else None,
+        holder_name=holder[1] if holder else None,
+        employer_cvr=employer.cvr if employer else None,
+        employer_name=employer.name if employer else None,
+        employer_verified=bool(employer and employer.verified),
+    )

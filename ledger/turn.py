@@ -1,0 +1,174 @@
+"""A conversation turn: one transaction, under the conversation's row lock, for one message.
+
+The bot reads the sender's state and identity, runs ledger commands, queues messages and
+escalations through this object; all of it commits together or not at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from ledger import queries
+from ledger.commands import Actor, Command
+from ledger.conversations import applications, escalations, linking, outbox, store
+from ledger.conversations.records import ApplicationAnswers, Identity
+from ledger.db.conversation_tables import Conversation
+from ledger.db.tables import Card, CitizenContact, Employer, EmployerContact
+from ledger.results import Balance, CapResult, CardResult, WageReportResult
+from ledger.service.cards import card_result
+from ledger.service.lookups import card_by_number, cap_in_force
+from ledger.unit_of_work import UnitOfWork
+
+R = TypeVar("R")
+
+
+class Turn:
+    """Everything the dialogue may do while it handles one message."""
+
+    def __init__(self, uow: UnitOfWork, conversation: Conversation) -> None:
+        self._uow = uow
+        self._conversation = conversation
+        self.state: dict[str, Any] = json.loads(conversation.state_json or "{}")
+        self.now = uow.now
+        self.today = uow.today
+
+    # The conversation ---------------------------------------------------------------
+
+    @property
+    def channel(self) -> str:
+        return self._conversation.channel
+
+    @property
+    def address(self) -> str:
+        return self._conversation.address
+
+    @property
+    def handoff(self) -> str:
+        return self._conversation.handoff
+
+    @property
+    def opted_out(self) -> bool:
+        return self._conversation.opted_out
+
+    def save_state(self) -> None:
+        self._conversation.state_json = json.dumps(self.state, ensure_ascii=False, default=str)
+        self._conversation.last_activity_at = self.now
+
+    def set_opted_out(self, value: bool) -> None:
+        self._conversation.opted_out = value
+
+    def identity(self) -> Identity:
+        return store.identity_for(self._uow.session, self.channel, self.address)
+
+    def record_reply(self, text: str, author: str = "bot") -> None:
+        store.record_outbound(self._uow.session, self._conversation, text, author, self.now)
+
+    def inbound_replies(self, inbound_id: int) -> tuple[str, ...] | None:
+        return store.inbound_replies(self._uow.session, inbound_id)
+
+    def finish_inbound(self, inbound_id: int, intent: str | None, replies: tuple[str, ...]) -> None:
+        store.finish_inbound(self._uow.session, inbound_id, intent, replies, self.now)
+
+    # Ledger commands and reads --------------------------------------------------------
+
+    def execute(self, handler: Callable[..., R], cmd: Command, actor: Actor) -> R:
+        """Runs one service command in a savepoint: a refusal undoes only that command."""
+        with self._uow.nested() as nested:
+            return handler(cmd, uow=nested, actor=actor)
+
+    def balance(self, card_number: str, year: int | None = None) -> Balance:
+        return queries.balance(self._uow.session, card_number, year or self.today.year)
+
+    def card(self, number: str) -> CardResult:
+        return card_result(self._uow.session, card_by_number(self._uow.session, number))
+
+    def report(self, report_id: int) -> WageReportResult:
+        return queries.report(self._uow.session, report_id)
+
+    def cap(self, year: int) -> CapResult | None:
+        found = cap_in_force(self._uow.session, year)
+        if found is None:
+            return None
+        return CapResult(year=found.year, amount_ore=found.amount_ore, source=found.source,
+                         is_demo=found.is_demo)
+
+    def latest_cap(self) -> CapResult | None:
+        caps = queries.caps(self._uow.session)
+        return caps[-1] if caps else None
+
+    def seal(self, secret: str) -> str:
+        """Encrypts a value (a CPR number mid-application) before it enters conversation state."""
+        return base64.b64encode(self._uow.vault.encrypt(secret)).decode()
+
+    def unseal(self, token: str) -> str:
+        return self._uow.vault.decrypt(base64.b64decode(token))
+
+    # Messages, escalations, applications, links ---------------------------------------
+
+    def enqueue(self, channel: str, recipient: str, text: str, buttons: tuple[str, ...] = ()) -> int:
+        return outbox.enqueue(self._uow.session, channel=channel, recipient=recipient, text=text,
+                              buttons=buttons, now=self.now, conversation_id=None)
+
+    def notify_card_holder(self, card_number: str, text: str) -> int:
+        """Queues a message to every phone and Telegram linked to the card's holder."""
+        rows = self._uow.session.execute(
+            select(CitizenContact.kind, CitizenContact.address)
+            .join(Card, Card.citizen_id == CitizenContact.citizen_id)
+            .where(Card.number == card_number)).all()
+        for kind, address in rows:
+            self.enqueue("sms" if kind == "phone" else "telegram", address, text)
+        return len(rows)
+
+    def employer_contacts(self, cvr: str) -> list[tuple[str, str]]:
+        rows = self._uow.session.execute(
+            select(EmployerContact.kind, EmployerContact.address)
+            .join(Employer, Employer.id == EmployerContact.employer_id)
+            .where(Employer.cvr == cvr)).all()
+        return [("sms" if kind == "phone" else "telegram", address) for kind, address in rows]
+
+    def escalate(self, *, urgent: bool, reason: str) -> int:
+        return escalations.open_escalation(self._uow.session, self._conversation, urgent=urgent,
+                                           reason=reason, now=self.now)
+
+    def submit_application(self, answers: ApplicationAnswers) -> int:
+        if answers.municipality_code:
+            self._conversation.municipality_code = answers.municipality_code
+        return applications.submit(self._uow.session, answers,
+                                   conversation_id=self._conversation.id,
+                                   vault=self._uow.vault, now=self.now)
+
+    def link_with_code(self, card_number: str, code: str) -> linking.LinkOutcome:
+        outcome = linking.link_with_code(
+            self._uow.session, channel=self.channel, address=self.address,
+            card_number=card_number, code=code, hash_key=self._uow.config.cpr_hash_key,
+            now=self.now)
+        if outcome is linking.LinkOutcome.LINKED:
+            self._remember_municipality(card_number)
+        return outcome
+
+    def link_tries_left(self) -> int:
+        return linking.tries_left(self._uow.session, self.channel, self.address)
+
+    def link_telegram_by_phone(self, phone: str) -> str | None:
+        number = linking.link_telegram_by_phone(self._uow.session, telegram_id=self.address,
+                                                phone=phone, now=self.now)
+        if number:
+            self._remember_municipality(number)
+        return number
+
+    def remember_identity(self) -> Identity:
+        """Files the conversation under the card holder's municipality, for caseworkers' inboxes."""
+        identity = self.identity()
+        if identity.card_number and self._conversation.municipality_code is None:
+            self._remember_municipality(identity.card_number)
+        return identity
+
+    def _remember_municipality(self, card_number: str) -> None:
+        code = self._uow.session.scalar(select(Card.municipality_code).where(
+            Card.number == card_number))
+        self._conversation.municipality_code = code
