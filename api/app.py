@@ -2,27 +2,55 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from api.bootstrap import Services, build_services
+from api.outbox_worker import OutboxWorker
 from api.problems import install_problem_handlers
-from api.routes import caps, cards, employers, employments, reporting, wage_reports
+from api.routes import (
+    caps,
+    cards,
+    demo,
+    employers,
+    employments,
+    escalations,
+    reporting,
+    wage_reports,
+    webhooks,
+)
 from api.settings import Settings
 from ledger import Ledger
+from nlu import Parser
+
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
-    """Builds the app. Tests pass their own settings (and may pass a ledger with a fake clock)."""
-    owned = ledger is None
-    the_ledger = ledger or Ledger(settings.ledger)
+def create_app(
+    settings: Settings, *, ledger: Ledger | None = None, parser: Parser | None = None
+) -> FastAPI:
+    """Builds the app. Tests pass their own settings, and may pass a ledger with a fake clock."""
+    services = build_services(settings, ledger=ledger, parser=parser)
+    worker = OutboxWorker(services.ledger, services.senders, poll_s=settings.OUTBOX_POLL_SECONDS)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            the_ledger.close()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop)) if settings.RUN_BACKGROUND_WORKER else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                worker.kick()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await _close(app, services)
 
     app = FastAPI(
         title="Frikort-assistenten",
@@ -32,13 +60,22 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.ledger = the_ledger
+    app.state.services = services
+    app.state.ledger = services.ledger
+    app.state.outbox_worker = worker
+    app.state.kick_outbox = worker.kick
+    app.state.telegram_failures = {}
+    app.state.telegram_ready = False
+    app.state.telegram_app = webhooks.telegram_application(
+        services, worker.kick, app.state.telegram_failures)
     install_problem_handlers(app)
 
     v1 = APIRouter(prefix="/api/v1")
-    for module in (caps, employers, cards, employments, wage_reports, reporting):
+    for module in (caps, employers, cards, employments, wage_reports, reporting, escalations):
         v1.include_router(module.router)
     app.include_router(v1)
+    app.include_router(webhooks.router)
+    app.include_router(demo.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -46,6 +83,19 @@ def create_app(settings: Settings, *, ledger: Ledger | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+async def _close(app: FastAPI, services: Services) -> None:
+    telegram_app = app.state.telegram_app
+    if telegram_app is not None and telegram_app.running:
+        await telegram_app.stop()
+    if telegram_app is not None:
+        with contextlib.suppress(Exception):
+            await telegram_app.shutdown()
+    if services.telegram is not None:
+        await services.telegram.shutdown()
+    if services.owns_ledger:
+        services.ledger.close()
 
 
 def create_app_from_env() -> FastAPI:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import BotConfig
 from ledger.config import LedgerConfig
+from nlu import NluConfig
 
 # Development keys are derived from a public phrase so `make run` works on a bare machine;
 # production refuses to start with them (see _refuse_dev_secrets_in_production).
@@ -50,6 +53,12 @@ class Settings(BaseSettings):
     RASA_URL: str | None = None
     NLU_CACHE_DIR: str = "var/nlu-cache"
 
+    HANDOFF_RESPONSE_HOURS: int = 24
+    APPLICATION_RESPONSE_DAYS: int = 14
+    OUTBOX_POLL_SECONDS: float = 1.0
+    RUN_BACKGROUND_WORKER: bool = True
+    """The outbox delivery and pending-report expiry loop; tests drive it by hand instead."""
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.ENVIRONMENT != "production":
@@ -64,6 +73,24 @@ class Settings(BaseSettings):
             if getattr(self, name).get_secret_value() == dev_value:
                 raise ValueError(f"{name} must be set to a secret value in production")
         return self
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN and self.TWILIO_FROM_NUMBER)
+
+    @property
+    def telegram_configured(self) -> bool:
+        return bool(self.TELEGRAM_BOT_TOKEN and self.TELEGRAM_WEBHOOK_SECRET)
+
+    @cached_property
+    def nlu(self) -> NluConfig:
+        return NluConfig(backend=self.NLU_BACKEND, rasa_url=self.RASA_URL,
+                         cache_dir=Path(self.NLU_CACHE_DIR))
+
+    @cached_property
+    def bot(self) -> BotConfig:
+        return BotConfig(handoff_response_hours=self.HANDOFF_RESPONSE_HOURS,
+                         application_response_days=self.APPLICATION_RESPONSE_DAYS)
 
     @cached_property
     def ledger(self) -> LedgerConfig:

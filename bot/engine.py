@@ -36,10 +36,12 @@ class Dialogue:
         self._config = config or BotConfig()
         self._knowledge = knowledge or load_knowledge()
 
-    def handle(self, inbound: InboundMessage) -> list[Reply]:
+    def handle(self, inbound: InboundMessage, *, queue_replies: bool = False) -> list[Reply]:
         """Stores the message first (nothing lost), then answers it under the sender's lock.
 
         A provider's retry of a message already answered gets the same replies and no effect.
+        With `queue_replies` the replies also go to the outbox in the same transaction, for
+        channels that cannot carry them in the webhook response (Telegram).
         """
         conversations = self._ledger.conversations
         stored = conversations.store_inbound(inbound.channel, inbound.sender,
@@ -50,13 +52,14 @@ class Dialogue:
         parse = self._parser.parse(inbound.text, today)
         replies = conversations.turn(
             inbound.channel, inbound.sender,
-            lambda turn: self._answer(turn, inbound, parse, stored.id))
+            lambda turn: self._answer(turn, inbound, parse, stored.id, queue_replies))
         log.info("handled message %s in conversation %s: intent=%s replies=%d",
                  stored.id, stored.conversation_id, parse["intent"]["name"], len(replies))
         return replies
 
     def _answer(
-        self, turn: Turn, inbound: InboundMessage, parse: ParseResult, inbound_id: int
+        self, turn: Turn, inbound: InboundMessage, parse: ParseResult, inbound_id: int,
+        queue_replies: bool,
     ) -> list[Reply]:
         already = turn.inbound_replies(inbound_id)
         if already is not None:  # a concurrent retry answered it while we waited for the lock
@@ -71,7 +74,7 @@ class Dialogue:
         turn.save_state()
         replies = [self._finish(reply, inbound.channel) for reply in step.replies]
         for reply in replies:
-            turn.record_reply(reply.text)
+            turn.record_reply(reply.text, buttons=reply.buttons, queue=queue_replies)
         turn.finish_inbound(inbound_id, step.intent, tuple(r.text for r in replies))
         return replies
 

@@ -53,9 +53,9 @@ class Conversations:
 
     # Outbox ---------------------------------------------------------------------------
 
-    def claim_outbox(self, limit: int = 20) -> list[OutboxItem]:
+    def claim_outbox(self, limit: int, channels: tuple[str, ...]) -> list[OutboxItem]:
         def claim(uow):  # type: ignore[no-untyped-def]
-            items = outbox.claim_due(uow.session, uow.now, limit)
+            items = outbox.claim_due(uow.session, uow.now, limit, channels)
             uow.commit()
             return items
         return self._ledger.run_write(claim)
@@ -76,6 +76,11 @@ class Conversations:
             return status
         return self._ledger.run_write(mark)
 
+    def recent_outbox(self, recipient: str, limit: int = 10) -> list[tuple[str, str, str]]:
+        """(text, status, channel) of the latest messages queued for one address, newest first."""
+        return self._ledger.run_read(
+            lambda uow: outbox.recent_for(uow.session, recipient, limit))
+
     def outbox_counts(self) -> dict[str, int]:
         return self._ledger.run_read(lambda uow: outbox.counts(uow.session))
 
@@ -84,6 +89,12 @@ class Conversations:
     def open_escalations(self, municipality_code: str | None = None) -> list[EscalationView]:
         return self._ledger.run_read(
             lambda uow: escalations.list_open(uow.session, municipality_code))
+
+    def escalation(self, escalation_id: int) -> EscalationView:
+        def read(uow):  # type: ignore[no-untyped-def]
+            found, conversation = escalations.get(uow.session, escalation_id)
+            return escalations.view(found, conversation)
+        return self._ledger.run_read(read)
 
     def take(self, escalation_id: int, owner: str) -> EscalationView:
         def take_it(uow):  # type: ignore[no-untyped-def]

@@ -65,8 +65,17 @@ class Turn:
     def identity(self) -> Identity:
         return store.identity_for(self._uow.session, self.channel, self.address)
 
-    def record_reply(self, text: str, author: str = "bot") -> None:
-        store.record_outbound(self._uow.session, self._conversation, text, author, self.now)
+    def record_reply(
+        self, text: str, *, buttons: tuple[str, ...] = (), queue: bool = False, author: str = "bot"
+    ) -> None:
+        """Adds a reply to the transcript; with `queue`, also to the outbox, in this transaction."""
+        outbox_id = None
+        if queue:
+            outbox_id = outbox.enqueue(
+                self._uow.session, channel=self.channel, recipient=self.address, text=text,
+                buttons=buttons, now=self.now, conversation_id=self._conversation.id)
+        store.record_outbound(self._uow.session, self._conversation, text, author, self.now,
+                              outbox_id)
 
     def inbound_replies(self, inbound_id: int) -> tuple[str, ...] | None:
         return store.inbound_replies(self._uow.session, inbound_id)

@@ -46,7 +46,7 @@ def list_open(session: Session, municipality_code: str | None = None) -> list[Es
     )
     if municipality_code is not None:
         stmt = stmt.where(Conversation.municipality_code == municipality_code)
-    return [_view(e, c) for e, c in session.execute(stmt)]
+    return [view(e, c) for e, c in session.execute(stmt)]
 
 
 def get(session: Session, escalation_id: int, *, lock: bool = False) -> tuple[Escalation, Conversation]:
@@ -64,7 +64,7 @@ def take(session: Session, escalation_id: int, owner: str, now: dt.datetime) -> 
     escalation.owner = owner
     escalation.taken_at = escalation.taken_at or now
     conversation.handoff = "human"
-    return _view(escalation, conversation)
+    return view(escalation, conversation)
 
 
 def resolve(session: Session, escalation_id: int, now: dt.datetime) -> EscalationView:
@@ -73,10 +73,10 @@ def resolve(session: Session, escalation_id: int, now: dt.datetime) -> Escalatio
     escalation.status = "resolved"
     escalation.resolved_at = now
     conversation.handoff = "bot"
-    return _view(escalation, conversation)
+    return view(escalation, conversation)
 
 
-def _view(escalation: Escalation, conversation: Conversation) -> EscalationView:
+def view(escalation: Escalation, conversation: Conversation) -> EscalationView:
     return EscalationView(
         id=escalation.id, conversation_id=conversation.id, channel=conversation.channel,
         address=conversation.address, urgent=escalation.urgent, reason=escalation.reason,

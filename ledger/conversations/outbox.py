@@ -35,11 +35,16 @@ def enqueue(
     return message.id
 
 
-def claim_due(session: Session, now: dt.datetime, limit: int) -> list[OutboxItem]:
-    """Leases the oldest pending message of each recipient that is due now."""
+def claim_due(
+    session: Session, now: dt.datetime, limit: int, channels: tuple[str, ...]
+) -> list[OutboxItem]:
+    """Leases the oldest pending message of each recipient that is due now.
+
+    Only channels that have a sender are claimed: the rest wait, undamaged, until one is set up.
+    """
     heads = (
         select(func.min(OutboxMessage.id))
-        .where(OutboxMessage.status == "pending")
+        .where(OutboxMessage.status == "pending", OutboxMessage.channel.in_(channels))
         .group_by(OutboxMessage.channel, OutboxMessage.recipient)
     )
     stmt = (
@@ -86,3 +91,11 @@ def mark_failed(
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
     return {status: int(n) for status, n in rows}
+
+
+def recent_for(session: Session, recipient: str, limit: int) -> list[tuple[str, str, str]]:
+    rows = session.execute(
+        select(OutboxMessage.text, OutboxMessage.status, OutboxMessage.channel)
+        .where(OutboxMessage.recipient == recipient)
+        .order_by(OutboxMessage.id.desc()).limit(limit))
+    return [(text, status, channel) for text, status, channel in rows]

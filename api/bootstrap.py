@@ -1,0 +1,60 @@
+"""The composition root: everything the server needs, built once from the settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from api.channels.senders import Sender
+from api.channels.telegram_sender import TelegramSender
+from api.channels.twilio_sender import TwilioSender
+from api.settings import Settings
+from bot import Dialogue
+from ledger import Ledger
+from nlu import ParseResult, Parser, load_parser
+
+
+class LazyParser:
+    """Trains (or loads) the NLU model on first use, so the REST API starts in milliseconds."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._parser: Parser | None = None
+
+    def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
+        if self._parser is None:
+            self._parser = load_parser(self._settings.nlu)
+        return self._parser.parse(text, today)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    ledger: Ledger
+    parser: Parser
+    dialogue: Dialogue
+    senders: dict[str, Sender] = field(default_factory=dict)
+    telegram: TelegramSender | None = None
+    owns_ledger: bool = True
+
+
+def build_services(
+    settings: Settings, *, ledger: Ledger | None = None, parser: Parser | None = None
+) -> Services:
+    """Tests pass their own ledger (with a fake clock) or parser; the server passes neither."""
+    the_ledger = ledger or Ledger(settings.ledger)
+    the_parser = parser or LazyParser(settings)
+    services = Services(
+        settings=settings, ledger=the_ledger, parser=the_parser,
+        dialogue=Dialogue(the_ledger, the_parser, config=settings.bot),
+        owns_ledger=ledger is None)
+    if settings.twilio_configured:
+        assert settings.TWILIO_AUTH_TOKEN and settings.TWILIO_ACCOUNT_SID
+        services.senders["sms"] = TwilioSender(
+            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN.get_secret_value(),
+            settings.TWILIO_FROM_NUMBER or "", settings.TWILIO_API_BASE_URL)
+    if settings.TELEGRAM_BOT_TOKEN is not None:
+        services.telegram = TelegramSender(settings.TELEGRAM_BOT_TOKEN.get_secret_value(),
+                                           settings.TELEGRAM_API_BASE_URL)
+        services.senders["telegram"] = services.telegram
+    return services

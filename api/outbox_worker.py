@@ -1,0 +1,76 @@
+"""Background delivery: the outbox to Twilio and Telegram, plus the expiry of unconfirmed reports.
+
+Runs in every server process; the ledger's claim lease and row locks keep two processes from
+sending the same message. A message is marked sent only after the provider accepted it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from api.channels.senders import DeliveryError, OutboundMessage, Sender
+from ledger import Actor, Ledger
+from ledger.conversations.records import OutboxItem
+
+log = logging.getLogger(__name__)
+SYSTEM = Actor(name="system:maintenance", channel="system")
+EXPIRY_EVERY_S = 60.0
+
+
+class OutboxWorker:
+    def __init__(self, ledger: Ledger, senders: dict[str, Sender], *, poll_s: float = 1.0) -> None:
+        self._ledger = ledger
+        self._senders = senders
+        self._poll_s = poll_s
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        """Something was queued: deliver now rather than at the next poll."""
+        self._wake.set()
+
+    async def deliver_due(self, limit: int = 20) -> int:
+        """Sends what is due on the configured channels; returns how many were handled."""
+        channels = tuple(self._senders)
+        if not channels:
+            return 0
+        items = await asyncio.to_thread(self._ledger.conversations.claim_outbox, limit, channels)
+        for item in items:
+            await self._deliver(item)
+        return len(items)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        sender = self._senders[item.channel]
+        message = OutboundMessage(channel=item.channel, to=item.recipient,  # type: ignore[arg-type]
+                                  text=item.text, buttons=item.buttons)
+        try:
+            provider_id = await sender.send(message)
+        except DeliveryError as error:
+            status = await asyncio.to_thread(
+                self._ledger.conversations.mark_failed, item.id, repr(error),
+                transient=error.transient, retry_after=error.retry_after)
+            log.warning("outbox message %s not delivered (%s): now %s", item.id, error.code, status)
+            return
+        await asyncio.to_thread(self._ledger.conversations.mark_sent, item.id, provider_id)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        expiry_due = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                handled = await self.deliver_due()
+                if loop.time() >= expiry_due:
+                    expired = await asyncio.to_thread(self._ledger.expire_due, actor=SYSTEM)
+                    if expired:
+                        log.info("expired %d unconfirmed wage reports", expired)
+                    expiry_due = loop.time() + EXPIRY_EVERY_S
+            except Exception:  # the loop must outlive a database outage; it logs and retries
+                log.exception("background worker iteration failed")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
+            except TimeoutError:
+                pass

@@ -1,0 +1,128 @@
+"""Provider webhooks: Twilio SMS (answered with TwiML) and Telegram (answered via the outbox)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from api.bootstrap import Services
+from api.channels.telegram_inbound import (
+    InvalidUpdate,
+    is_valid_secret,
+    parse_update,
+)
+from api.channels.twilio_inbound import is_valid_twilio_signature, twiml_reply
+from api.problems import problem
+from bot import InboundMessage
+from ledger.errors import danish_message
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["webhooks"], include_in_schema=True)
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+@router.post("/webhooks/twilio/sms", response_class=Response)
+async def twilio_sms(request: Request) -> Response:
+    """An inbound SMS. The signature is checked against PUBLIC_BASE_URL; retries are replayed."""
+    services = _services(request)
+    settings = services.settings
+    if not settings.twilio_configured or settings.TWILIO_AUTH_TOKEN is None:
+        return problem(503, "channel_not_configured", danish_message("channel_not_configured"))
+    form = await request.form()
+    params = {key: str(value) for key, value in form.items()}
+    url = settings.PUBLIC_BASE_URL.rstrip("/") + request.url.path
+    if request.url.query:
+        url = f"{url}?{request.url.query}"
+    signature = request.headers.get("X-Twilio-Signature")
+    if not is_valid_twilio_signature(settings.TWILIO_AUTH_TOKEN.get_secret_value(), url, params,
+                                     signature):
+        return problem(403, "forbidden", danish_message("invalid_signature"))
+    sid, sender = params.get("MessageSid"), params.get("From")
+    if not sid or not sender:
+        return problem(400, "invalid_input", danish_message("invalid_input"))
+    inbound = InboundMessage(channel="sms", sender=sender, text=params.get("Body", ""),
+                             provider_message_id=sid)
+    replies = await run_in_threadpool(services.dialogue.handle, inbound)
+    request.app.state.kick_outbox()
+    return Response(twiml_reply([reply.text for reply in replies]), media_type="application/xml")
+
+
+@router.post("/webhooks/telegram")
+async def telegram_webhook(request: Request) -> Response:
+    """An update from Telegram, handed to python-telegram-bot's Application (custom webhook)."""
+    services = _services(request)
+    settings = services.settings
+    application: Application[Any, Any, Any, Any, Any, Any] | None = request.app.state.telegram_app
+    if application is None or settings.TELEGRAM_WEBHOOK_SECRET is None:
+        return problem(503, "channel_not_configured", danish_message("channel_not_configured"))
+    secret = settings.TELEGRAM_WEBHOOK_SECRET.get_secret_value()
+    if not is_valid_secret(secret, request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
+        return problem(401, "unauthorized", danish_message("invalid_signature"))
+    if not request.app.state.telegram_ready:  # getMe on first use: a server starts offline too
+        try:
+            await application.initialize()
+            request.app.state.telegram_ready = True
+        except Exception:
+            log.exception("telegram application could not initialise")
+            return problem(503, "temporarily_unavailable", danish_message("temporarily_unavailable"))
+    try:
+        data = await request.json()
+        update = Update.de_json(data, application.bot)
+    except (ValueError, TypeError, KeyError):
+        return problem(400, "invalid_input", danish_message("invalid_input"))
+    # Processed before answering: a 200 then means the message is stored and answered, and a
+    # failure answers 5xx so Telegram delivers the update again (de-duplicated by update_id).
+    await application.process_update(update)
+    failure = request.app.state.telegram_failures.pop(update.update_id, None)
+    if failure is not None:
+        log.error("telegram update %s failed: %s", update.update_id, type(failure).__name__)
+        return problem(503, "temporarily_unavailable", danish_message("temporarily_unavailable"))
+    return Response(status_code=200)
+
+
+def telegram_application(
+    services: Services, kick_outbox: Any, failures: dict[int, BaseException]
+) -> Application[Any, Any, Any, Any, Any, Any] | None:
+    """PTB's Application without an Updater: our route feeds it, our handler answers.
+
+    A handler failure is recorded in `failures` by update id so the route can answer 5xx.
+    """
+    if services.telegram is None:
+        return None
+
+    async def on_update(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            found = parse_update(update.to_dict())
+        except InvalidUpdate:
+            return
+        if found is None:
+            return
+        inbound = InboundMessage(channel="telegram", sender=found.chat_id, text=found.text,
+                                 provider_message_id=str(found.update_id),
+                                 shared_phone=found.contact_phone)
+        await run_in_threadpool(services.dialogue.handle, inbound, queue_replies=True)
+        kick_outbox()
+        if found.callback_query_id and services.telegram is not None:
+            try:
+                await services.telegram.answer_callback(found.callback_query_id)
+            except Exception:  # only stops the button's spinner; the answer itself is queued
+                log.info("could not answer callback query")
+
+    application = Application.builder().bot(services.telegram.bot).updater(None).build()
+    application.add_handler(TypeHandler(Update, on_update))
+
+    async def record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(update, Update) and context.error is not None:
+            failures[update.update_id] = context.error
+
+    application.add_error_handler(record_failure)
+    return application
