@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, demo, ledger_cmds, nlu_cmds, serve
+from api.cli import db, demo, ledger_cmds, nlu_cmds, serve, telegram_cmds
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Frikort-assistenten")
 app.add_typer(db.app, name="db")
@@ -12,6 +12,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(ledger_cmds.caps_app, name="caps")
 app.add_typer(ledger_cmds.app, name="ledger")
 app.add_typer(nlu_cmds.app, name="nlu")
+app.add_typer(telegram_cmds.app, name="telegram")
 app.command("serve")(serve.serve)
 
 

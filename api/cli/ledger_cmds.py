@@ -8,6 +8,7 @@ import sys
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from api.cli.context import CLI_ACTOR, open_ledger
 from api.routes.reporting import EXPORT_COLUMNS, _export_record
@@ -25,7 +26,7 @@ def _fail(error: LedgerError) -> None:
 
 @caps_app.command("set")
 def set_cap(
-    year: int,
+    year: Annotated[int, typer.Argument(min=2019, max=2100, help="Calendar year")],
     amount: Annotated[str, typer.Argument(help='Kroner, e.g. "42766" or "42766.00"')],
     source: Annotated[str, typer.Option("--source", help="Where the figure comes from (URL)")],
     demo: Annotated[bool, typer.Option("--demo", help="Label the figure as a demo value")] = False,
@@ -36,10 +37,15 @@ def set_cap(
     except MoneyFormatError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    try:
+        cmd = SetCap(year=year, amount_ore=amount_ore, source=source, is_demo=demo)
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
+        raise typer.Exit(2) from exc
     with open_ledger() as ledger:
         try:
-            result = ledger.set_cap(SetCap(year=year, amount_ore=amount_ore, source=source,
-                                           is_demo=demo), actor=CLI_ACTOR)
+            result = ledger.set_cap(cmd, actor=CLI_ACTOR)
         except LedgerError as error:
             _fail(error)
             return

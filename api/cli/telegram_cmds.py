@@ -1,0 +1,38 @@
+"""`frikort telegram set-webhook`: registers our webhook URL and secret with Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from api.channels.senders import DeliveryError
+from api.channels.telegram_sender import TelegramSender
+from api.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, help="Telegram bot set-up")
+WEBHOOK_PATH = "/webhooks/telegram"
+
+
+@app.command("set-webhook")
+def set_webhook() -> None:
+    """Points the bot at PUBLIC_BASE_URL/webhooks/telegram with TELEGRAM_WEBHOOK_SECRET."""
+    settings = Settings()
+    if settings.TELEGRAM_BOT_TOKEN is None or settings.TELEGRAM_WEBHOOK_SECRET is None:
+        typer.echo("TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET must be set", err=True)
+        raise typer.Exit(2)
+    url = settings.PUBLIC_BASE_URL.rstrip("/") + WEBHOOK_PATH
+    if not url.startswith("https://"):
+        typer.echo(f"warning: Telegram only calls https webhooks; {url} is not", err=True)
+
+    async def register() -> None:
+        async with TelegramSender(settings.TELEGRAM_BOT_TOKEN.get_secret_value(),  # type: ignore[union-attr]
+                                  settings.TELEGRAM_API_BASE_URL) as sender:
+            await sender.set_webhook(url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET.get_secret_value())  # type: ignore[union-attr]
+
+    try:
+        asyncio.run(register())
+    except DeliveryError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"webhook set to {url}")

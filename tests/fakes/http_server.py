@@ -1,0 +1,89 @@
+"""Run a real HTTP server on a free loopback port in a thread, for tests that must not patch code.
+
+Two flavours, both context managers yielding a RunningServer with `.url`:
+  * serve_asgi(app): any ASGI app (Starlette, FastAPI) under uvicorn, like httpx's own test suite;
+  * serve_http(handler_class): a stdlib http.server handler, for fakes that need nothing more.
+`closed_port()` gives a loopback port with nothing listening, to test "server down".
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import uvicorn
+
+__all__ = ["RunningServer", "closed_port", "serve_asgi", "serve_http"]
+
+LOOPBACK = "127.0.0.1"
+_START_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def _bound_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, 0))
+    return sock
+
+
+def closed_port() -> int:
+    """A loopback port that was free a moment ago and has no listener (connections are refused)."""
+    sock = _bound_socket()
+    port = int(sock.getsockname()[1])
+    sock.close()
+    return port
+
+
+@contextmanager
+def serve_asgi(app: Any, **uvicorn_options: Any) -> Iterator[RunningServer]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1:<free port> until the block exits."""
+    sock = _bound_socket()
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1, **uvicorn_options
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    try:
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.005)
+        yield RunningServer(LOOPBACK, port)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=_START_TIMEOUT_S)
+        sock.close()
+
+
+@contextmanager
+def serve_http(handler_class: type[BaseHTTPRequestHandler]) -> Iterator[RunningServer]:
+    """Serve a stdlib request handler on 127.0.0.1:<free port> until the block exits."""
+    server = ThreadingHTTPServer((LOOPBACK, 0), handler_class)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield RunningServer(LOOPBACK, int(server.server_address[1]))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=_START_TIMEOUT_S)
