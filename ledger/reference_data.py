@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 
 import yaml
@@ -61,12 +62,25 @@ def municipality_names() -> dict[str, str]:
     return {row["code"]: row["name"] for row in municipalities()}
 
 
-def postcode_municipality(postcode: str) -> str | None:
-    """The municipality handling most addresses of a postcode, if the shipped list knows it."""
-    path = resources.files("ledger").joinpath("data/postcodes.csv")
-    if not path.is_file():
-        return None
-    for row in csv.DictReader(io.StringIO(path.read_text("utf-8"))):
-        if row["postcode"] == postcode:
-            return row["municipality_code"]
-    return None
+def postcode_municipalities(postcode: str) -> list[str]:
+    """Municipalities a postcode lies in, the one with most addresses first; empty if unknown."""
+    main = _postcodes().get(postcode)
+    if main is None:
+        return []
+    others = [code for code in _multi_postcodes().get(postcode, []) if code != main]
+    return [main, *others]
+
+
+@cache
+def _postcodes() -> dict[str, str]:
+    text = resources.files("ledger").joinpath("data/postcodes.csv").read_text("utf-8")
+    return {row["postcode"]: row["municipality_code"] for row in csv.DictReader(io.StringIO(text))}
+
+
+@cache
+def _multi_postcodes() -> dict[str, list[str]]:
+    text = resources.files("ledger").joinpath("data/postcodes_multi.csv").read_text("utf-8")
+    found: dict[str, list[str]] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        found.setdefault(row["postcode"], []).append(row["municipality_code"])
+    return found

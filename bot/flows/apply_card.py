@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from bot.context import Step
+from bot.messages import Reply
 from bot.textmatch import fold
 from bot.texts import text
 from ledger.conversations.records import ApplicationAnswers
 from ledger.errors import InvalidCpr
 from ledger.pii import normalise_cpr
-from ledger.reference_data import municipality_names, postcode_municipality
+from ledger.reference_data import municipality_names, postcode_municipalities
 
 FLOW = "apply_card"
 QUESTIONS = {
@@ -73,13 +74,20 @@ def _postcode(step: Step, _: str | None) -> bool:
     if match is None:
         step.say("not_understood_slot", question=text("apply_ask_postcode"))
         return False
-    step.slots["postcode"] = match.group(1)
-    code = postcode_municipality(match.group(1))
-    if code is None:
-        step.ask("municipality", "apply_postcode_unknown", postcode=match.group(1))
+    postcode = match.group(1)
+    step.slots["postcode"] = postcode
+    codes = postcode_municipalities(postcode)
+    if len(codes) == 1:
+        step.slots["municipality"] = codes[0]
+        return True
+    if not codes:
+        step.ask("municipality", "apply_postcode_unknown", postcode=postcode)
         return False
-    step.slots["municipality"] = code
-    return True
+    names = [municipality_names()[code] for code in codes]
+    step.ask("municipality", "apply_postcode_several", postcode=postcode,
+             names=", ".join(names))
+    step.replies[-1] = Reply(step.replies[-1].text, tuple(names[:3]))
+    return False
 
 
 def _municipality(step: Step, answer: str | None) -> bool:
