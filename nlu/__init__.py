@@ -1,0 +1,81 @@
+"""Danish NLU for Frikort-assistenten: intents and entities in Rasa's parse shape.
+
+Design overview: Rasa-format training data (nlu/data/*.yml) is read by `training_data`; an
+in-process scikit-learn model (`embedded`) or a Rasa server (`rasa_http`) ranks intents; the
+FallbackClassifier rule (`fallback`) turns unsure answers into `nlu_fallback`; rule-based
+extractors (`entities`) find amounts, hours, dates, card numbers, CVR, phone and CPR numbers.
+This package imports nothing else of ours (no ledger, bot or api).
+"""
+
+from __future__ import annotations
+
+from nlu.config import NluConfig
+from nlu.embedded import EmbeddedClassifier, load_or_train
+from nlu.entities import extract_entities, redact_cpr
+from nlu.errors import ModelError, NluError, RasaUnavailable, TrainingDataError
+from nlu.parser import ClassifierParser
+from nlu.rasa_http import RasaHttpParser
+from nlu.types import (
+    ENTITY_TYPES,
+    FALLBACK_INTENT,
+    INTENTS,
+    Entity,
+    IntentClassifier,
+    IntentPrediction,
+    Parser,
+    ParseResult,
+)
+
+__all__ = [
+    "ClassifierParser",
+    "ENTITY_TYPES",
+    "EmbeddedClassifier",
+    "Entity",
+    "FALLBACK_INTENT",
+    "INTENTS",
+    "IntentClassifier",
+    "IntentPrediction",
+    "ModelError",
+    "NluConfig",
+    "NluError",
+    "ParseResult",
+    "Parser",
+    "RasaHttpParser",
+    "RasaUnavailable",
+    "TrainingDataError",
+    "extract_entities",
+    "load_embedded_parser",
+    "load_parser",
+    "redact_cpr",
+]
+
+
+def load_embedded_parser(config: NluConfig, *, force_train: bool = False) -> ClassifierParser:
+    """The embedded parser, trained now if the cached model does not match the data."""
+    classifier = load_or_train(config.data_dir, config.cache_dir, force=force_train)
+    return ClassifierParser(
+        classifier, threshold=config.threshold, ambiguity_threshold=config.ambiguity_threshold
+    )
+
+
+def load_parser(config: NluConfig) -> Parser:
+    """The parser the configuration asks for.
+
+    With backend "rasa", the embedded parser is built too, as the fallback for when Rasa is
+    unavailable. Callers that need a pure Rasa parser (the evaluation) build RasaHttpParser
+    without a fallback.
+
+    Raises:
+        ModelError: the embedded model cannot be trained (no data).
+        TrainingDataError: a training file is not valid YAML.
+    """
+    embedded = load_embedded_parser(config)
+    if config.backend == "embedded":
+        return embedded
+    assert config.rasa_url is not None  # NluConfig refuses "rasa" without a URL
+    return RasaHttpParser(
+        config.rasa_url,
+        timeout_s=config.rasa_timeout_s,
+        fallback=embedded,
+        retry_after_s=config.rasa_retry_after_s,
+    )

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -23,15 +24,13 @@ Today = Annotated[
 
 
 def _config(**overrides: object) -> NluConfig:
-    """NluConfig from the environment (NLU_BACKEND, RASA_URL, NLU_CACHE_DIR) plus CLI overrides."""
+    """The NluConfig built by Settings from the environment, with the CLI's overrides on top."""
     settings = Settings()
-    values: dict[str, object] = {
-        "backend": settings.NLU_BACKEND,
-        "rasa_url": settings.RASA_URL,
-        "cache_dir": Path(settings.NLU_CACHE_DIR),
-    }
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return NluConfig(**values)  # type: ignore[arg-type]
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if changes.get("backend") == "embedded":
+        # An embedded run must not trip over NLU_BACKEND=rasa without RASA_URL in the environment.
+        return replace(NluConfig(cache_dir=Path(settings.NLU_CACHE_DIR)), **changes)  # type: ignore[arg-type]
+    return replace(settings.nlu, **changes) if changes else settings.nlu  # type: ignore[arg-type]
 
 
 def _fail(exc: Exception) -> NoReturn:
@@ -56,7 +55,9 @@ def parse(today: Today = None) -> None:
 @app.command()
 def evaluate(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Held-out YAML file")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of text")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object instead of text")
+    ] = False,
     backend: Annotated[
         str, typer.Option("--backend", help="embedded or rasa (intents from Rasa, no fallback)")
     ] = "embedded",
@@ -74,7 +75,9 @@ def evaluate(
         if backend == "rasa":
             config = _config(backend="rasa", rasa_url=rasa_url)
             # No embedded fallback here: a Rasa failure must fail the evaluation loudly.
-            parser = RasaHttpParser(config.rasa_url or "", timeout_s=max(config.rasa_timeout_s, 10.0))
+            parser = RasaHttpParser(
+                config.rasa_url or "", timeout_s=max(config.rasa_timeout_s, 10.0)
+            )
         else:
             parser = load_embedded_parser(_config(backend="embedded", rasa_url=None))
         report = run_evaluation(parser, test_set, backend=backend)
@@ -85,7 +88,9 @@ def evaluate(
     typer.echo(json.dumps(report, ensure_ascii=False) if as_json else format_report(report))
     if errors and not as_json:
         for e in report["errors"]:
-            typer.echo(f"  {e['expected']:>28} → {e['predicted']:<28} {e['confidence']:.2f}  {e['text']}")
+            typer.echo(
+                f"  {e['expected']:>28} → {e['predicted']:<28} {e['confidence']:.2f}  {e['text']}"
+            )
 
 
 @app.command()
@@ -120,10 +125,13 @@ def cross_validate(
         typer.echo(json.dumps(rows))
         return
     for row in rows:
-        typer.echo(f"{row['model']:7} accuracy {row['accuracy']:.3f}  macro-F1 {row['macro_f1']:.3f}"
-                   f"  fit {row['fit_seconds']:.1f} s")
+        typer.echo(
+            f"{row['model']:7} accuracy {row['accuracy']:.3f}  macro-F1 {row['macro_f1']:.3f}"
+            f"  fit {row['fit_seconds']:.1f} s"
+        )
         for s in row["sweep"][:5]:
-            typer.echo(f"    threshold {s['threshold']:.2f} ambiguity {s['ambiguity']:.2f}: "
-                       f"accuracy {s['accuracy']:.3f} oos recall {s['oos_recall']:.3f} "
-                       f"in-scope fallback {s['in_scope_fallback']:.3f}")
-
+            typer.echo(
+                f"    threshold {s['threshold']:.2f} ambiguity {s['ambiguity']:.2f}: "
+                f"accuracy {s['accuracy']:.3f} oos recall {s['oos_recall']:.3f} "
+                f"in-scope fallback {s['in_scope_fallback']:.3f}"
+            )

@@ -79,7 +79,9 @@ def serve_http(handler_class: type[BaseHTTPRequestHandler]) -> Iterator[RunningS
     """Serve a stdlib request handler on 127.0.0.1:<free port> until the block exits."""
     server = ThreadingHTTPServer((LOOPBACK, 0), handler_class)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield RunningServer(LOOPBACK, int(server.server_address[1]))

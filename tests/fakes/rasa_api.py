@@ -1,8 +1,8 @@
 """A fake Rasa server speaking POST /model/parse, whose behaviour a test switches at will.
 
-    rasa = FakeRasa()
-    with serve_asgi(rasa.app) as server:
-        rasa.mode = "slow"        # "up", "slow", "error" (HTTP 500) or "garbage" (not JSON)
+rasa = FakeRasa()
+with serve_asgi(rasa.app) as server:
+    rasa.mode = "slow"        # "up", "slow", "error" (HTTP 500) or "garbage" (not JSON)
 """
 
 from __future__ import annotations
@@ -39,8 +39,15 @@ class FakeRasa:
             "text": text,
             "intent": ranking[0],
             "intent_ranking": ranking,
-            "entities": [{"entity": "amount", "value": "600 kr", "start": 0, "end": 6,
-                          "extractor": "DIETClassifier"}],
+            "entities": [
+                {
+                    "entity": "amount",
+                    "value": "600 kr",
+                    "start": 0,
+                    "end": 6,
+                    "extractor": "DIETClassifier",
+                }
+            ],
         }
 
     async def _parse(self, request: Request) -> Response:

@@ -1,0 +1,117 @@
+"""Identity numbers: Frikort card numbers, CVR, Danish phone numbers and CPR (found only to redact).
+
+An 8-digit number is a CVR or a phone number. Context words decide first ("cvr 13585628",
+"tlf 12345678"); without them a number that passes the CVR mod-11 check is read as a CVR and
+anything else as a phone number (a random 8-digit number passes mod 11 about one time in 11).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import phonenumbers
+from stdnum.dk import cpr as stdnum_cpr
+from stdnum.dk import cvr as stdnum_cvr
+
+from nlu.entities.base import PRIORITY_BARE, PRIORITY_CONTEXT, PRIORITY_ID, Candidate
+
+__all__ = ["find_card_numbers", "find_cprs", "find_cvrs_and_phones", "is_cpr_like", "redact_cpr"]
+
+CPR_MASK = "[CPR]"
+
+_CPR = re.compile(r"(?<![\d+])(?<!\d[ -])(?P<date>\d{6})[ -]?(?P<serial>\d{4})(?![\d]|[ -]\d)")
+_EIGHT = re.compile(
+    r"(?<![\d+])(?<!\d[ -])(?P<prefix>(?:\+|00)\s?45[\s-]?)?"
+    r"(?P<num>\d{8}|\d{2}[ -]\d{2}[ -]\d{2}[ -]\d{2}|\d{4}[ -]\d{4})(?!\d|[ -]\d)"
+)
+_CVR_CUE = re.compile(
+    r"(?:cvr|se|virksomhed|firma|forening|cvr-?nr|cvr-?nummer)[\s.:#-]*(?:nr\.?|nummer)?[\s.:#-]*$",
+    re.IGNORECASE,
+)
+_PHONE_CUE = re.compile(
+    r"(?:tlf|telefon|mobil|nummer|nr|ring|sms|skriv|kontakt)[\s.:#-]*(?:nr\.?|nummer)?"
+    r"[\s.:#-]*(?:er|p(?:å|aa|a)|til)?[\s.:#-]*$",
+    re.IGNORECASE,
+)
+_CARD = re.compile(r"(?<![\d+.,/-])(?P<num>\d{5})(?![\d]|[.,]\d)")
+_CARD_CUE = re.compile(
+    r"(?:frikort|kort|card|id|kortnr|kortnummer|frikortnr|frikortnummer|nr|nummer|#)"
+    r"[\s.:#-]*(?:id|nr\.?|nummer)?[\s.:#-]*(?:er|p(?:å|aa|a))?[\s.:#-]*$",
+    re.IGNORECASE,
+)
+_CUE_WINDOW = 30
+
+
+def _plausible_birth_date(six: str) -> bool:
+    day, month, year = int(six[:2]), int(six[2:4]), int(six[4:6])
+    for century in (1900, 2000):
+        try:
+            dt.date(century + year, month, day)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def is_cpr_like(number: str) -> bool:
+    """Ten digits that start with a real date: a valid CPR or one whose mod-11 check fails.
+
+    Modern CPR numbers are not all mod-11 valid, so a plausible date is enough to redact.
+    """
+    digits = re.sub(r"[ -]", "", number)
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    return stdnum_cpr.is_valid(digits) or _plausible_birth_date(digits[:6])
+
+
+def redact_cpr(text: str) -> str:
+    """Replace every CPR-like number (DDMMYY-XXXX, with or without dash or space) by "[CPR]"."""
+    return _CPR.sub(lambda m: CPR_MASK if is_cpr_like(m.group()) else m.group(), text)
+
+
+def find_cprs(text: str) -> list[Candidate]:
+    """CPR numbers, so callers can redact them and never echo them; value is the 10 digits."""
+    return [
+        Candidate("cpr", m["date"] + m["serial"], m.start(), m.end(), PRIORITY_ID)
+        for m in _CPR.finditer(text)
+        if is_cpr_like(m.group())
+    ]
+
+
+def _e164(digits: str) -> str | None:
+    try:
+        number = phonenumbers.parse(digits, "DK")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def find_cvrs_and_phones(text: str) -> list[Candidate]:
+    """8-digit numbers classified as CVR (mod-11 valid) or phone (E.164), using context words."""
+    found = []
+    for match in _EIGHT.finditer(text):
+        digits = re.sub(r"\D", "", match["num"])
+        before = text[max(0, match.start() - _CUE_WINDOW) : match.start()]
+        cvr_cue = _CVR_CUE.search(before) is not None
+        phone_hint = bool(match["prefix"]) or len(match["num"]) > 8 or _PHONE_CUE.search(before)
+        if cvr_cue and not match["prefix"]:
+            if stdnum_cvr.is_valid(digits):
+                found.append(Candidate("cvr", digits, match.start(), match.end(), PRIORITY_ID))
+        elif not phone_hint and stdnum_cvr.is_valid(digits):
+            found.append(Candidate("cvr", digits, match.start(), match.end(), PRIORITY_ID))
+        elif (e164 := _e164(digits)) is not None:
+            found.append(Candidate("phone", e164, match.start(), match.end(), PRIORITY_ID))
+    return found
+
+
+def find_card_numbers(text: str) -> list[Candidate]:
+    """5-digit Frikort-IDs; a cue word before ("frikort 48213") makes them beat other readings."""
+    found = []
+    for match in _CARD.finditer(text):
+        before = text[max(0, match.start() - _CUE_WINDOW) : match.start()]
+        priority = PRIORITY_CONTEXT - 1 if _CARD_CUE.search(before) else PRIORITY_BARE
+        found.append(Candidate("card_number", match["num"], match.start(), match.end(), priority))
+    return found

@@ -1,0 +1,44 @@
+"""Danish text normalisation for the classifier: people text without æøå, in any case, with typos.
+
+"Hvor meget må jeg tjene?", "hvor meget maa jeg tjene" and "HVOR MEGET MÅ JEG TJENE" must look the
+same to the model, and "600 kr" must look like "450 kr" (the amount is an entity, not a feature).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["fold_danish", "normalize", "number_shape"]
+
+# Folding æøå to their two-letter spellings makes both ways of writing identical ("both ways"
+# folding: the ASCII spelling is the canonical one, so "maa" and "må" meet at "maa").
+_DANISH_FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue"})
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_REPEATS = re.compile(r"([^\d\s])\1{2,}")  # "hejjjj" → "hejj", "takkkk" → "takk"
+# Sentence punctuation carries no intent; "?" and "!" do, and so do emoji (👋, 🙏), so those stay.
+# A dot or comma inside a number is part of its shape ("0.000,00") and stays too.
+_PUNCT = re.compile(r"[;:\"'()\[\]{}*<>=~^`|\\&…_]|(?<!\d)[.,]|[.,](?!\d)")
+_SPACES = re.compile(r"\s+")
+_MAX_SHAPE = 10
+
+
+def fold_danish(text: str) -> str:
+    """Lowercase, fold æ/ø/å to ae/oe/aa and strip other accents (é → e)."""
+    folded = text.lower().translate(_DANISH_FOLD)
+    decomposed = unicodedata.normalize("NFKD", folded)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def number_shape(number: str) -> str:
+    """Replace a number by its shape ("48213" → "00000", "1.250,50" → "0.000,00")."""
+    return re.sub(r"\d", "0", number[: _MAX_SHAPE + 4])
+
+
+def normalize(text: str) -> str:
+    """The classifier's view of a message: folded, numbers as shapes, punctuation squeezed."""
+    text = fold_danish(text)
+    text = _NUMBER.sub(lambda m: f" {number_shape(m.group())} ", text)
+    text = _REPEATS.sub(r"\1\1", text)
+    text = _PUNCT.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
