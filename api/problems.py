@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import LedgerError
@@ -62,7 +63,25 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
         return problem(422, "invalid_input", danish_message("invalid_input"), errors=errors)
 
+    @app.exception_handler(ValidationError)
+    async def _command_validation(_: Request, exc: ValidationError) -> JSONResponse:
+        # A ledger command refused a value the HTTP schema let through: the caller's input,
+        # so 422 like any other validation error rather than a 500.
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        return problem(422, "invalid_input", danish_message("invalid_input"), errors=errors)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail))
+        return problem(exc.status_code, code, _danish_http_detail(exc.status_code, str(exc.detail)))
+
+
+_HTTP_DETAILS_DA = {
+    404: "Adressen findes ikke i API'et.",
+    405: "Metoden kan ikke bruges på denne adresse.",
+}
+
+
+def _danish_http_detail(status: int, fallback: str) -> str:
+    """Framework errors (unknown route, wrong method) in Danish like every other problem."""
+    return _HTTP_DETAILS_DA.get(status, fallback)

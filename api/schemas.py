@@ -19,10 +19,17 @@ def _to_ore(text: str) -> int:
         raise ValueError("amount must be kroner with at most two decimals, e.g. \"1250.50\"") from exc
 
 
+def _positive(ore: int) -> int:
+    if ore <= 0:
+        raise ValueError("amount must be more than 0")
+    return ore
+
+
 KronerIn = Annotated[str, Field(examples=["1250.50"], max_length=20), AfterValidator(_to_ore)]
 """Accepted as a string, validated, and handed on as integer øre."""
 KronerOut = Annotated[int, PlainSerializer(format_kroner, return_type=str)]
 Hours = Annotated[Decimal, Field(ge=0, le=10_000, decimal_places=2, examples=["4", "2.5"])]
+WeeklyHours = Annotated[Decimal, Field(ge=0, le=168, decimal_places=2, examples=["4", "2.5"])]
 
 
 class Body(BaseModel):
@@ -30,7 +37,7 @@ class Body(BaseModel):
 
 
 class CapIn(Body):
-    amount: KronerIn
+    amount: Annotated[KronerIn, AfterValidator(_positive)]
     source: str = Field(min_length=3, max_length=2000)
     is_demo: bool = False
 
@@ -94,7 +101,7 @@ class EmploymentIn(Body):
     card_number: str = Field(pattern=r"^\d{5}$")
     start_date: dt.date
     end_date: dt.date | None = None
-    weekly_hours: Hours
+    weekly_hours: WeeklyHours
 
 
 class EmploymentOut(BaseModel):

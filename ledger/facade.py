@@ -60,14 +60,15 @@ def _retryable(exc: DBAPIError) -> bool:
     """Serialisation failures, deadlocks, busy SQLite and unique-key races: run it again.
 
     A unique-key race (two workers inserting the same idempotency key) is retried because
-    the second run reads the winner's row and answers as a replay or a conflict.
+    the second run reads the winner's row and answers as a replay or a conflict. Any other
+    integrity error (a CHECK constraint) is a bug in our rules and must surface, not loop.
     """
-    if isinstance(exc, IntegrityError):
-        return True
     sqlstate = getattr(exc.orig, "sqlstate", None)
+    text = str(exc.orig).lower()
+    if isinstance(exc, IntegrityError):
+        return sqlstate == "23505" or "unique constraint failed" in text
     if sqlstate in {"40001", "40P01"}:
         return True
-    text = str(exc.orig).lower()
     return "database is locked" in text or "database is busy" in text
 
 
@@ -101,8 +102,8 @@ class Ledger:
                     return work(uow)
             except DBAPIError as exc:
                 if not _retryable(exc) or attempt == MAX_ATTEMPTS:
-                    if isinstance(exc, IntegrityError):
-                        raise Conflict("integrity") from exc
+                    if isinstance(exc, IntegrityError) and _retryable(exc):
+                        raise Conflict("unique key still taken after retries") from exc
                     raise
                 log.info("retrying after %s (attempt %d)", type(exc.orig).__name__, attempt)
                 time.sleep(min(0.002 * 2**attempt, 0.2))
