@@ -9,12 +9,11 @@ This package imports nothing else of ours (no ledger, bot or api).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from nlu.config import NluConfig
-from nlu.embedded import EmbeddedClassifier, load_or_train
 from nlu.entities import extract_entities, redact_cpr
 from nlu.errors import ModelError, NluError, RasaUnavailable, TrainingDataError
-from nlu.parser import ClassifierParser
-from nlu.rasa_http import RasaHttpParser
 from nlu.types import (
     ENTITY_TYPES,
     FALLBACK_INTENT,
@@ -25,6 +24,28 @@ from nlu.types import (
     Parser,
     ParseResult,
 )
+
+if TYPE_CHECKING:
+    from nlu.embedded import EmbeddedClassifier
+    from nlu.parser import ClassifierParser
+    from nlu.rasa_http import RasaHttpParser
+
+# scikit-learn takes over a second to import: the model modules load on first use, so the
+# CLI, the REST API and the bot's imports stay fast.
+_LAZY = {
+    "EmbeddedClassifier": "nlu.embedded",
+    "ClassifierParser": "nlu.parser",
+    "RasaHttpParser": "nlu.rasa_http",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nlu' has no attribute {name!r}")
+
 
 __all__ = [
     "ClassifierParser",
@@ -52,6 +73,9 @@ __all__ = [
 
 def load_embedded_parser(config: NluConfig, *, force_train: bool = False) -> ClassifierParser:
     """The embedded parser, trained now if the cached model does not match the data."""
+    from nlu.embedded import load_or_train
+    from nlu.parser import ClassifierParser
+
     classifier = load_or_train(config.data_dir, config.cache_dir, force=force_train)
     return ClassifierParser(
         classifier, threshold=config.threshold, ambiguity_threshold=config.ambiguity_threshold
@@ -69,6 +93,8 @@ def load_parser(config: NluConfig) -> Parser:
         ModelError: the embedded model cannot be trained (no data).
         TrainingDataError: a training file is not valid YAML.
     """
+    from nlu.rasa_http import RasaHttpParser
+
     embedded = load_embedded_parser(config)
     if config.backend == "embedded":
         return embedded

@@ -14,7 +14,6 @@ import typer
 
 from api.settings import Settings
 from nlu import NluConfig, NluError, load_embedded_parser, load_parser
-from nlu.rasa_http import RasaHttpParser
 
 app = typer.Typer(no_args_is_help=True, help="Danish NLU: parse, evaluate, train")
 
@@ -66,6 +65,7 @@ def evaluate(
 ) -> None:
     """Intent accuracy, macro-F1, per-intent P/R, confusions, entity exact match, latency."""
     from nlu.evaluate import evaluate as run_evaluation
+    from nlu.rasa_http import RasaHttpParser
     from nlu.evaluate import format_report, load_test_messages
 
     if backend not in ("embedded", "rasa"):
