@@ -82,6 +82,8 @@ class CardOut(BaseModel):
     municipality_code: str
     last_control_on: dt.date | None
     next_control_due: dt.date
+    link_code: str | None = Field(
+        default=None, description="Only when the card is issued: the code for the grant letter.")
 
     @classmethod
     def of(cls, result: CardResult) -> CardOut:

@@ -27,7 +27,8 @@ def gsm7_safe(text: str) -> str:
     """Replaces typographic characters with GSM-7 ones and drops what has no equivalent."""
     out = []
     for char in text:
-        char = _REPLACEMENTS.get(char, char)
+        # Tabs and Unicode spaces (thin, narrow no-break) must separate words, not vanish.
+        char = " " if char.isspace() else _REPLACEMENTS.get(char, char)
         if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in char):
             out.append(char)
     return " ".join("".join(out).split())

@@ -9,8 +9,9 @@ from bot.config import BotConfig
 from bot.knowledge import KnowledgeBase
 from bot.messages import InboundMessage, Reply
 from bot.texts import text
-from ledger import Actor
+from ledger import Actor, LedgerError, VoidReport
 from ledger.conversations.records import Identity
+from ledger.service import reports
 from ledger.turn import Turn
 from nlu import ParseResult
 
@@ -65,6 +66,20 @@ class Step:
         self.state.pop("asking", None)
 
     def end_flow(self) -> None:
+        """Forgets the flow; a wage report still awaiting JA is voided, not left reserved.
+
+        The report flow takes its own report id out of the state before it ends the flow on
+        JA or NEJ; anything else that ends it (annuller, HJÆLP, STOP, a person, a crisis)
+        abandons the report, and its reservation must not block the card for a week.
+        """
+        pending = self.state.get("pending_report_id")
+        if pending is not None:
+            try:
+                self.turn.execute(reports.void_report,
+                                  VoidReport(report_id=int(pending), reason="afbrudt"),
+                                  self.actor())
+            except LedgerError:
+                pass  # already expired or settled: nothing is reserved any more
         for key in ("flow", "slots", "asking", "pending_report_id", "confirming"):
             self.state.pop(key, None)
 

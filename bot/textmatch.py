@@ -24,6 +24,12 @@ def _within_one_edit(a: str, b: str) -> bool:
         return True
     if abs(len(a) - len(b)) > 1:
         return False
+    if len(a) == len(b):
+        # Two neighbouring letters swapped ("selvmrod") is the commonest phone typo: one edit.
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] \
+                and a[diff[1]] == b[diff[0]]:
+            return True
     if len(a) > len(b):
         a, b = b, a
     i = j = edits = 0

@@ -65,6 +65,8 @@ class CardResult(Result):
     last_control_on: dt.date | None
     next_control_due: dt.date
     holder_name: str
+    link_code: str | None = None
+    """The personal code for the grant letter; only in the result of issuing (never stored in clear)."""
 
 
 class EmploymentResult(Result):

@@ -96,6 +96,9 @@ class Turn:
     def card(self, number: str) -> CardResult:
         return card_result(self._uow.session, card_by_number(self._uow.session, number))
 
+    def employer_registered(self, cvr: str) -> bool:
+        return self._uow.session.scalar(select(Employer.id).where(Employer.cvr == cvr)) is not None
+
     def report(self, report_id: int) -> WageReportResult:
         return queries.report(self._uow.session, report_id)
 
@@ -124,14 +127,20 @@ class Turn:
                               buttons=buttons, now=self.now, conversation_id=None)
 
     def notify_card_holder(self, card_number: str, text: str) -> int:
-        """Queues a message to every phone and Telegram linked to the card's holder."""
+        """Queues a message to every phone and Telegram linked to the card's holder,
+        except those that said STOP."""
         rows = self._uow.session.execute(
             select(CitizenContact.kind, CitizenContact.address)
             .join(Card, Card.citizen_id == CitizenContact.citizen_id)
             .where(Card.number == card_number)).all()
+        sent = 0
         for kind, address in rows:
-            self.enqueue("sms" if kind == "phone" else "telegram", address, text)
-        return len(rows)
+            channel = "sms" if kind == "phone" else "telegram"
+            if store.has_opted_out(self._uow.session, channel, address):
+                continue
+            self.enqueue(channel, address, text)
+            sent += 1
+        return sent
 
     def employer_contacts(self, cvr: str) -> list[tuple[str, str]]:
         rows = self._uow.session.execute(

@@ -18,7 +18,8 @@ def show(step: Step) -> None:
     if balance.cap_ore is None:
         step.say("balance_no_cap", card=number, year=year, posted=kroner(balance.posted_ore))
         return
-    pending_line = (text("balance_pending_line", pending=kroner(balance.pending_ore))
+    # texts.py collapses whitespace, so the line's trailing space is added here.
+    pending_line = (text("balance_pending_line", pending=kroner(balance.pending_ore)) + " "
                     if balance.pending_ore else "")
     demo = text("balance_demo_label") if balance.cap_is_demo else ""
     body = text("balance", card=number, year=year, posted=kroner(balance.posted_ore),

@@ -33,7 +33,7 @@ def personal_values(step: Step) -> tuple[str | None, dict[str, str]]:
     except CardNotFound:
         return None, {}
     balance = step.turn.balance(number)
-    values = {"earned": kroner_whole(balance.used_ore),
+    values = {"earned": kroner_whole(balance.posted_ore),
               "next_control_due": danish_date(card.next_control_due)}
     if balance.remaining_ore is not None:
         values["remaining"] = kroner_whole(balance.remaining_ore)

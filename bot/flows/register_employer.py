@@ -15,6 +15,10 @@ FLOW = "register_employer"
 def start(step: Step) -> None:
     step.start_flow(FLOW)
     cvr = step.entity("cvr")
+    if cvr and step.turn.employer_registered(cvr):
+        step.end_flow()
+        step.say("register_exists", cvr=cvr)
+        return
     if cvr:
         step.slots["cvr"] = cvr
         step.ask("name", "register_ask_name")
@@ -35,6 +39,11 @@ def proceed(step: Step, _: str | None) -> None:
             step.slots["cvr"] = normalise_cvr(step.entity("cvr") or answer.replace(" ", ""))
         except InvalidCvr:
             step.say("register_cvr_invalid")
+            return
+        cvr = step.slots["cvr"]
+        if step.turn.employer_registered(cvr):
+            step.end_flow()
+            step.say("register_exists", cvr=cvr)
             return
         step.ask("name", "register_ask_name")
     elif asking == "name":

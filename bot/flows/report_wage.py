@@ -134,15 +134,18 @@ def _read_back(step: Step, result: WageReportResult) -> None:
 
 def _confirm(step: Step, answer: str | None) -> None:
     report_id = int(step.state["pending_report_id"])
-    if answer is None and _take_entities(step):
-        # A correction: cancel the reservation just made and read the new figures back.
+    if answer != "YES" and _take_entities(step):
+        # A correction ("600 kr" or "nej, det var 500 kr"): a NEJ that carries new figures
+        # corrects rather than voids. Cancel the reservation just made, read the new one back.
         step.turn.execute(reports.void_report, VoidReport(report_id=report_id, reason="rettet"),
                           step.actor())
+        step.state.pop("pending_report_id", None)
         _create_pending(step)
         return
     if answer is None:
         step.say("confirm_again", buttons=("JA", "NEJ"))
         return
+    step.state.pop("pending_report_id", None)  # settled here by JA or NEJ, not abandoned
     step.end_flow()
     try:
         if answer == "NO":
@@ -177,20 +180,25 @@ def _tell_card_holder(step: Step, result: WageReportResult) -> None:
                     hours=hours)
     else:
         body = text("holder_notified", employer=employer, amount=kroner(result.amount_ore),
-                    hours=hours, earned=kroner(balance.used_ore), year=balance.year,
+                    hours=hours, earned=kroner(balance.posted_ore), year=balance.year,
                     remaining=kroner(balance.remaining_ore))
+        if result.over_cap_ore:
+            body = f"{body} {text('holder_over_cap_note', over=kroner(result.over_cap_ore))}"
     step.turn.notify_card_holder(result.card_number, body)
 
 
 def _employment_answer(step: Step, answer: str | None) -> None:
+    cmd = _command(step)
     if answer not in ("YES", "NO"):
-        step.say("confirm_again", buttons=("JA", "NEJ"))
+        # Repeat the question asked (create the employment?), not the report's JA/NEJ.
+        step.say("ask_create_employment", employer=step.identity.employer_name or "",
+                 card=cmd.card_number, start=danish_date(cmd.paid_on),
+                 buttons=("JA", "NEJ"))
         return
     if answer == "NO":
         step.end_flow()
         step.say("employment_declined")
         return
-    cmd = _command(step)
     weekly = cmd.hours if cmd.hours > 0 else Decimal(1)
     created = step.turn.execute(employments.create_employment, CreateEmployment(
         employer_cvr=cmd.employer_cvr, card_number=cmd.card_number,

@@ -98,6 +98,13 @@ def _yes_no(step: Step, keyword: Keyword | None) -> str | None:
 
 def _continue_flow(step: Step, answer: str | None) -> None:
     """Feeds the message to the flow, unless it is clearly a rule question or a cry for help."""
+    if step.flow == handoff.FLOW and answer is None:
+        step.end_flow()  # not an answer to "a person?": treat it as a new message
+        _by_intent(step)
+        return
+    if is_frustrated(step.inbound.text):
+        handoff.offer(step)  # "det forstår jeg ikke" must not count as NEJ to a read-back
+        return
     proceed, question = ONGOING[step.flow or ""]
     has_flow_entities = any(step.entity(name) for name in FLOW_ENTITIES)
     confident = step.confidence >= step.config.confident

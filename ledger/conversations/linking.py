@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ledger.db.conversation_tables import LinkAttempts, LinkCode
 from ledger.db.tables import Card, CitizenContact
-from ledger.service.cards import link_contact
+from ledger.service.contacts import link_contact
 
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(hours=24)
@@ -55,6 +55,7 @@ def link_with_code(
     if attempts is None:
         attempts = LinkAttempts(channel=channel, address=address, failures=0)
         session.add(attempts)
+        session.flush()  # so tries_left() in the same turn sees this row
     if attempts.locked_until is not None and attempts.locked_until > now:
         return LinkOutcome.LOCKED
     card = session.scalar(select(Card).where(Card.number == card_number))

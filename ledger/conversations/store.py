@@ -93,6 +93,11 @@ def transcript(session: Session, conversation_id: int, limit: int = 200) -> list
             for m, status in reversed(rows)]
 
 
+def has_opted_out(session: Session, channel: str, address: str) -> bool:
+    return bool(session.scalar(select(Conversation.opted_out).where(
+        Conversation.channel == channel, Conversation.address == address)))
+
+
 def identity_for(session: Session, channel: str, address: str) -> Identity:
     """A linked card holder wins over an employer contact on the same number."""
     kind = "telegram" if channel == "telegram" else "phone"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import rules
@@ -17,19 +17,20 @@ from ledger.commands import (
     RecordControl,
     TransferCard,
 )
-from ledger.db.tables import Card, CardEvent, Citizen, CitizenContact
+from ledger.conversations.linking import new_link_code
+from ledger.db.tables import Card, CardEvent, Citizen
 from ledger.errors import (
     BackdatedDecision,
     CardNotActive,
     CardNotValidOnDate,
-    CardStatusUnchanged,
     CardNumberTaken,
+    CardStatusUnchanged,
     CitizenHasCard,
-    ContactInUse,
     InvalidDates,
 )
 from ledger.pii import normalise_cpr
 from ledger.results import CardResult
+from ledger.service.contacts import link_contact
 from ledger.service.lookups import card_by_number, municipality, normalise_phone
 from ledger.unit_of_work import UnitOfWork
 
@@ -57,21 +58,10 @@ def issue_card(cmd: IssueCard, *, uow: UnitOfWork, actor: Actor) -> CardResult:
         if address:
             link_contact(session, citizen.id, kind, address, uow.now)
     uow.audit(actor, "card.issue", "card", card.number, municipality=place.code)
-    result = card_result(session, card)
+    code = new_link_code(session, card, uow.config.cpr_hash_key, uow.now)
+    result = card_result(session, card).model_copy(update={"link_code": code})
     uow.commit()
     return result
-
-
-def link_contact(session: Session, citizen_id: int, kind: str, address: str, now: dt.datetime) -> None:
-    """Links a phone or Telegram id to a citizen; an address belongs to one citizen only."""
-    current = session.scalar(
-        select(CitizenContact).where(CitizenContact.kind == kind, CitizenContact.address == address)
-    )
-    if current is not None and current.citizen_id != citizen_id:
-        raise ContactInUse()
-    if current is None:
-        session.execute(insert(CitizenContact).values(
-            citizen_id=citizen_id, kind=kind, address=address, created_at=now))
 
 
 def _citizen_for(uow: UnitOfWork, cpr: str, name: str, municipality_code: str) -> Citizen:

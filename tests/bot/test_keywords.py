@@ -1,0 +1,59 @@
+"""Keywords that always work, whatever the classifier says (bot/keywords.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.keywords import Keyword, keyword_of
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("STOP", "STOP"), ("stop", "STOP"), (" Stop. ", "STOP"), ("stopp", "STOP"),
+    ("afmeld", "STOP"),
+    ("START", "START"), ("start", "START"),
+    ("HJÆLP", "HELP"), ("hjælp", "HELP"), ("HJAELP", "HELP"), ("hjalp", "HELP"),
+    ("hjælp!", "HELP"), ("MENU", "HELP"), ("menu", "HELP"), ("help", "HELP"), ("/help", "HELP"),
+    ("SALDO", "BALANCE"), ("saldo?", "BALANCE"), ("Saldo", "BALANCE"),
+    ("MERE", "MORE"), ("mere", "MORE"),
+    ("JA", "YES"), ("ja", "YES"), ("Ja!", "YES"), ("ja tak", "YES"), ("jaa", "YES"),
+    ("ok", "YES"), ("jep", "YES"),
+    ("NEJ", "NO"), ("nej", "NO"), ("nej tak", "NO"), ("Nej.", "NO"),
+    ("MENNESKE", "HUMAN"), ("menneske", "HUMAN"), ("medarbejder", "HUMAN"),
+    ("annuller", "CANCEL"), ("afbryd", "CANCEL"), ("fortryd", "CANCEL"),
+    ("/start", "GREET"),
+])
+def test_single_keywords(text: str, name: str) -> None:
+    found = keyword_of(text)
+    assert found is not None and found.name == name, (text, found)
+
+
+@pytest.mark.parametrize("text", [
+    "stop med at skrive til mig om det",   # a sentence, not the keyword
+    "hvad er min saldo",                   # the classifier's job (check_balance)
+    "jeg vil gerne have mere arbejde",
+    "ja men hvor meget",
+    "nej det var 500 kr",
+    "startløn",
+    "",
+    "   ",
+    "indberet 4 timer 600 kr frikort 48213",
+    "menneskerettigheder",
+])
+def test_not_keywords(text: str) -> None:
+    assert keyword_of(text) is None
+
+
+@pytest.mark.parametrize(("text", "args"), [
+    ("LINK 48213 7319", ("48213", "7319")),
+    ("link 48213 7319", ("48213", "7319")),
+    ("  Link   48213   7319 ", ("48213", "7319")),
+])
+def test_link_with_card_and_code(text: str, args: tuple[str, str]) -> None:
+    assert keyword_of(text) == Keyword("LINK", args)
+
+
+@pytest.mark.parametrize("text", ["LINK", "link 48213", "LINK 4821 7319", "link 48213 73190",
+                                  "link mig"])
+def test_link_without_valid_arguments_asks_for_them(text: str) -> None:
+    """Anything starting with LINK is a LINK attempt; without card and code it gets the usage."""
+    assert keyword_of(text) == Keyword("LINK")
