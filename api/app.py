@@ -20,6 +20,7 @@ from api.routes import (
     employers,
     employments,
     escalations,
+    outbox,
     reporting,
     wage_reports,
     webhooks,
@@ -71,7 +72,8 @@ def create_app(
     install_problem_handlers(app)
 
     v1 = APIRouter(prefix="/api/v1")
-    for module in (caps, employers, cards, employments, wage_reports, reporting, escalations):
+    for module in (caps, employers, cards, employments, wage_reports, reporting, escalations,
+                   outbox):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(webhooks.router)

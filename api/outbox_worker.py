@@ -51,6 +51,17 @@ class OutboxWorker:
                 transient=error.transient, retry_after=error.retry_after)
             log.warning("outbox message %s not delivered (%s): now %s", item.id, error.code, status)
             return
+        except Exception as error:  # a sender bug or a garbled provider answer (e.g. a 201
+            # that is not JSON): the outcome is unknown, so retry with backoff like a timeout,
+            # and let MAX_ATTEMPTS dead-letter it, instead of leaving it leased for ever and
+            # abandoning the rest of the batch.
+            log.exception("outbox message %s: unexpected error from the %s sender",
+                          item.id, item.channel)
+            status = await asyncio.to_thread(
+                self._ledger.conversations.mark_failed, item.id,
+                f"unexpected {type(error).__name__}: {error}", transient=True, retry_after=None)
+            log.warning("outbox message %s not delivered (unexpected): now %s", item.id, status)
+            return
         await asyncio.to_thread(self._ledger.conversations.mark_sent, item.id, provider_id)
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -13,6 +13,7 @@ from ledger.conversations import escalations, outbox, store
 from ledger.conversations.records import (
     EscalationView,
     OutboxItem,
+    OutboxView,
     StoredInbound,
     TranscriptLine,
 )
@@ -80,6 +81,16 @@ class Conversations:
         """(text, status, channel) of the latest messages queued for one address, newest first."""
         return self._ledger.run_read(
             lambda uow: outbox.recent_for(uow.session, recipient, limit))
+
+    def outbox_messages(self, status: str, limit: int = 100) -> list[OutboxView]:
+        return self._ledger.run_read(lambda uow: outbox.list_by_status(uow.session, status, limit))
+
+    def requeue_outbox(self, message_id: int) -> bool:
+        def requeue(uow):  # type: ignore[no-untyped-def]
+            done = outbox.requeue(uow.session, message_id, uow.now)
+            uow.commit()
+            return done
+        return self._ledger.run_write(requeue)
 
     def outbox_counts(self) -> dict[str, int]:
         return self._ledger.run_read(lambda uow: outbox.counts(uow.session))

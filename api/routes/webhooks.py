@@ -67,18 +67,21 @@ async def telegram_webhook(request: Request) -> Response:
     secret = settings.TELEGRAM_WEBHOOK_SECRET.get_secret_value()
     if not is_valid_secret(secret, request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
         return problem(401, "unauthorized", danish_message("invalid_signature"))
+    try:
+        data = await request.json()
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise ValueError("not a Telegram update")
+        update = Update.de_json(data, application.bot)
+    except (ValueError, TypeError, KeyError, AttributeError):  # PTB expects dicts all the way
+        return problem(400, "invalid_input", danish_message("invalid_input"))
     if not request.app.state.telegram_ready:  # getMe on first use: a server starts offline too
         try:
             await application.initialize()
             request.app.state.telegram_ready = True
         except Exception:
             log.exception("telegram application could not initialise")
-            return problem(503, "temporarily_unavailable", danish_message("temporarily_unavailable"))
-    try:
-        data = await request.json()
-        update = Update.de_json(data, application.bot)
-    except (ValueError, TypeError, KeyError):
-        return problem(400, "invalid_input", danish_message("invalid_input"))
+            return problem(503, "temporarily_unavailable",
+                           danish_message("temporarily_unavailable"))
     # Processed before answering: a 200 then means the message is stored and answered, and a
     # failure answers 5xx so Telegram delivers the update again (de-duplicated by update_id).
     await application.process_update(update)

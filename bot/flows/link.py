@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import Step
 from ledger.conversations.linking import LinkOutcome
+from ledger.errors import ContactInUse
 
 
 def with_code(step: Step, args: tuple[str, ...]) -> None:
@@ -23,7 +24,11 @@ def with_code(step: Step, args: tuple[str, ...]) -> None:
 
 
 def by_shared_contact(step: Step, phone: str) -> None:
-    card = step.turn.link_telegram_by_phone(phone)
+    try:
+        card = step.turn.link_telegram_by_phone(phone)
+    except ContactInUse:
+        step.say("contact_in_use")
+        return
     if card is None:
         step.say("contact_unknown")
     else:

@@ -9,11 +9,15 @@ from sqlalchemy.orm import Session
 
 from ledger.conversations.records import EscalationView
 from ledger.db.conversation_tables import Conversation, Escalation
-from ledger.errors import NotFound
+from ledger.errors import Conflict, NotFound
 
 
 class EscalationNotFound(NotFound):
     code = "escalation_not_found"
+
+
+class EscalationClosed(Conflict):
+    code = "escalation_closed"
 
 
 def open_escalation(
@@ -60,6 +64,8 @@ def get(session: Session, escalation_id: int, *, lock: bool = False) -> tuple[Es
 
 def take(session: Session, escalation_id: int, owner: str, now: dt.datetime) -> EscalationView:
     escalation, conversation = get(session, escalation_id, lock=True)
+    if escalation.status == "resolved":
+        raise EscalationClosed(id=escalation_id)
     escalation.status = "taken"
     escalation.owner = owner
     escalation.taken_at = escalation.taken_at or now

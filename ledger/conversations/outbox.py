@@ -12,7 +12,7 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.conversations.records import OutboxItem
+from ledger.conversations.records import OutboxItem, OutboxView
 from ledger.db.conversation_tables import OutboxMessage
 
 MAX_ATTEMPTS = 8
@@ -99,3 +99,22 @@ def recent_for(session: Session, recipient: str, limit: int) -> list[tuple[str, 
         .where(OutboxMessage.recipient == recipient)
         .order_by(OutboxMessage.id.desc()).limit(limit))
     return [(text, status, channel) for text, status, channel in rows]
+
+
+def list_by_status(session: Session, status: str, limit: int) -> list[OutboxView]:
+    rows = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == status)
+        .order_by(OutboxMessage.id.desc()).limit(limit))
+    return [OutboxView(m.id, m.channel, m.recipient, m.text, m.status, m.attempts, m.last_error,
+                       m.created_at, m.sent_at) for m in rows]
+
+
+def requeue(session: Session, message_id: int, now: dt.datetime) -> bool:
+    """Gives a dead letter another round of attempts (after an operator fixed the cause)."""
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.status != "dead":
+        return False
+    message.status = "pending"
+    message.attempts = 0
+    message.next_attempt_at = now
+    return True

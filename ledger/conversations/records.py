@@ -46,6 +46,19 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class OutboxView:
+    id: int
+    channel: str
+    recipient: str
+    text: str
+    status: str
+    attempts: int
+    last_error: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class EscalationView:
     id: int
     conversation_id: int

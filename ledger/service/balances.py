@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,6 +45,25 @@ def lock_balance(session: Session, card_id: int, year: int) -> CardBalance:
     if cap is not None and balance.cap_ore != cap.amount_ore:
         balance.cap_ore = cap.amount_ore
     return balance
+
+
+_CAP_LOCK_NAMESPACE = 0x46524B  # "FRK": first key of the two-key advisory lock per year
+
+
+def hold_year(session: Session, year: int, *, exclusive: bool = False) -> None:
+    """PostgreSQL only: a transaction-scoped advisory lock on a year's cap.
+
+    `set_cap` takes it exclusively; a report that finds no cap for its year takes it shared
+    and looks again. Without it, a report could read "no cap", the operator's set_cap could
+    commit without seeing that report (not yet committed), and the report would then commit
+    as awaiting a cap that is already set, where nothing would ever release it. On SQLite,
+    BEGIN IMMEDIATE already serialises the two.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {function}(:namespace, :year)"),
+                    {"namespace": _CAP_LOCK_NAMESPACE, "year": year})
 
 
 @dataclass(frozen=True)

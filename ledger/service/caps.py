@@ -11,7 +11,7 @@ from ledger.db.tables import CapVersion, CardBalance, LedgerEntry, WageReport
 from ledger.errors import CapBelowUsage
 from ledger.money import format_danish_whole
 from ledger.results import CapResult
-from ledger.service.balances import Movement, append_entry, lock_balance
+from ledger.service.balances import Movement, append_entry, hold_year, lock_balance
 from ledger.service.lookups import cap_in_force
 from ledger.service.report_state import report_state
 from ledger.unit_of_work import UnitOfWork
@@ -20,6 +20,7 @@ from ledger.unit_of_work import UnitOfWork
 def set_cap(cmd: SetCap, *, uow: UnitOfWork, actor: Actor) -> CapResult:
     """Sets (or corrects) a year's cap. It may never drop below what is already counted."""
     session = uow.session
+    hold_year(session, cmd.year, exclusive=True)  # waits for reports that found no cap
     current = cap_in_force(session, cmd.year)
     unchanged = current is not None and (
         (current.amount_ore, current.source, current.is_demo)

@@ -6,7 +6,8 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import aliased
 
 from ledger import rules
 from ledger.commands import Actor, PostReport, ReportWage, ReverseReport, VoidReport
@@ -25,7 +26,7 @@ from ledger.errors import (
 )
 from ledger.money import format_danish_whole
 from ledger.results import WageReportResult
-from ledger.service.balances import Movement, append_entry, lock_balance
+from ledger.service.balances import Movement, append_entry, hold_year, lock_balance
 from ledger.service.cards import require_usable_on
 from ledger.service.employments import covering_employment
 from ledger.service.lookups import cap_in_force, card_by_number, employer_by_cvr
@@ -110,6 +111,12 @@ def _count_against_cap(
 ) -> tuple[int, ...]:
     """Reserves or posts what fits under the cap; waits for the cap if none is loaded."""
     cap = cap_in_force(uow.session, report.year)
+    if cap is None:
+        # The operator may be setting this year's cap right now: wait for them, look again.
+        hold_year(uow.session, report.year)
+        cap = cap_in_force(uow.session, report.year)
+        if cap is not None and balance.cap_ore != cap.amount_ore:
+            balance.cap_ore = cap.amount_ore
     if cap is None:
         append_entry(uow.session, balance, report, "await_cap",
                      Movement(awaiting=report.amount_ore), actor=actor.name, now=uow.now)
@@ -201,9 +208,15 @@ def expire_due_for_balance(uow: UnitOfWork, balance: CardBalance, actor: Actor) 
         LedgerEntry.card_id == balance.card_id, LedgerEntry.year == balance.year,
         LedgerEntry.kind == "reserve",
     )
+    settled = aliased(LedgerEntry)
     due = uow.session.scalars(
         select(WageReport)
-        .where(WageReport.id.in_(reserved), WageReport.expires_at <= uow.now)
+        .where(WageReport.id.in_(reserved), WageReport.expires_at <= uow.now,
+               # Only reservations still open: without this, every write to a card-year
+               # with anything pending re-read the state of every report it ever reserved
+               # (one query each) once their expiry had passed.
+               ~exists().where(settled.report_id == WageReport.id,
+                               settled.kind.in_(("post", "void", "expire", "reverse"))))
         .order_by(WageReport.id)
     ).all()
     expired = 0

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import itertools
 import random
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
 
 from ledger import (
     Actor,
@@ -15,10 +21,13 @@ from ledger import (
     Ledger,
     LedgerConfig,
     RegisterEmployer,
+    ReportWage,
     SetCap,
     VerifyEmployer,
+    WageReportResult,
     upgrade,
 )
+from ledger.db.base import Base
 
 ADMIN = Actor(name="test-admin", channel="api")
 TODAY = dt.date(2025, 6, 16)
@@ -96,3 +105,104 @@ def employer_with_card(
 
 def set_cap(ledger: Ledger, year: int, kroner: int) -> None:
     ledger.set_cap(SetCap(year=year, amount_ore=kroner * 100, source="test source"), actor=ADMIN)
+
+
+# Added for the ledger verification suite ---------------------------------------------------
+
+
+def wage(
+    cvr: str, card: str, amount_ore: int, key: str, *, post: bool = False,
+    paid_on: dt.date | None = None, hours: str = "2", **extra: object,
+) -> ReportWage:
+    """A wage report command with sensible defaults (paid TODAY, two hours)."""
+    return ReportWage(employer_cvr=cvr, card_number=card, paid_on=paid_on or TODAY,
+                      hours=Decimal(hours), amount_ore=amount_ore, idempotency_key=key,
+                      post=post, **extra)  # type: ignore[arg-type]
+
+
+def raw_engine(url: str) -> sa.Engine:
+    """A plain engine of its own, outside the ledger, for looking at (or poking) the tables."""
+    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+
+def table_counts(url: str) -> dict[str, int]:
+    engine = raw_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {name: int(conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+                    for name, table in Base.metadata.tables.items()}
+    finally:
+        engine.dispose()
+
+
+def dump_tables(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every ledger table, as the database returns it."""
+    engine = raw_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {name: [tuple(row) for row in conn.execute(sa.select(table))]
+                    for name, table in Base.metadata.tables.items()}
+    finally:
+        engine.dispose()
+
+
+def audit_rows(url: str) -> list[dict[str, object]]:
+    engine = raw_engine(url)
+    try:
+        with engine.connect() as conn:
+            table = Base.metadata.tables["audit_log"]
+            rows = conn.execute(sa.select(table).order_by(table.c.id))
+            return [dict(row._mapping) for row in rows]
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Env:
+    """A ledger on a fresh database with one verified employer employing one card holder."""
+
+    url: str
+    ledger: Ledger
+    clock: FakeClock
+    cvr: str
+    card: str
+
+    def report(self, amount_ore: int, key: str, **kwargs: object) -> WageReportResult:
+        card = str(kwargs.pop("card", self.card))
+        actor = kwargs.pop("actor", ADMIN)
+        return self.ledger.report_wage(wage(self.cvr, card, amount_ore, key, **kwargs),  # type: ignore[arg-type]
+                                       actor=actor)  # type: ignore[arg-type]
+
+
+_sqlite_template: list[Path] = []
+
+
+def prepare_database(url: str) -> None:
+    """Migrates the database at `url`; a fresh SQLite file is copied from a template migrated
+    once per test run (the migrations take a second or more; a copy takes milliseconds)."""
+    prefix = "sqlite:///"
+    target = Path(url[len(prefix):]) if url.startswith(prefix) else None
+    if target is None or target.exists() or url == "sqlite:///:memory:":
+        upgrade(url)
+        return
+    if not _sqlite_template:
+        folder = tempfile.mkdtemp(prefix="ledger-template-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = Path(folder) / "template.db"
+        upgrade(f"{prefix}{template}")
+        _sqlite_template.append(template)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_sqlite_template[0], target)
+
+
+def fast_ledger(url: str, clock: FakeClock | None = None, **overrides: object) -> Ledger:
+    """`make_ledger`, with the SQLite template shortcut."""
+    prepare_database(url)
+    return Ledger(make_config(url, **overrides), clock=clock or FakeClock())
+
+
+def make_env(url: str, *, cards: int = 1, **overrides: object) -> Env:
+    clock = FakeClock()
+    ledger = fast_ledger(url, clock, **overrides)
+    cvr, numbers = employer_with_card(ledger, cards=cards)
+    return Env(url=url, ledger=ledger, clock=clock, cvr=cvr, card=numbers[0])
