@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.compose import kroner
+from bot.compose import kroner, kroner_whole
 from bot.context import Step
 from bot.texts import text
 from ledger.rules import current_warning
@@ -24,7 +24,7 @@ def show(step: Step) -> None:
     demo = text("balance_demo_label") if balance.cap_is_demo else ""
     body = text("balance", card=number, year=year, posted=kroner(balance.posted_ore),
                 pending_line=pending_line, remaining=kroner(balance.remaining_ore or 0),
-                cap=kroner(balance.cap_ore), demo=demo)
+                cap=kroner_whole(balance.cap_ore), demo=demo)
     level = current_warning(balance.used_ore, balance.cap_ore)
     if level is not None:
         body = f"{body} {text(f'balance_warning_{level}')}"
