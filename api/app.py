@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api.bootstrap import Services, build_services
+from api.bootstrap import LazyParser, Services, build_services
 from api.outbox_worker import OutboxWorker
 from api.problems import install_problem_handlers
 from api.routes import (
@@ -43,6 +44,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop)) if settings.RUN_BACKGROUND_WORKER else None
+        if settings.WARM_NLU_AT_START and isinstance(services.parser, LazyParser):
+            threading.Thread(target=services.parser.warm, name="nlu-warm", daemon=True).start()
         try:
             yield
         finally:
@@ -67,6 +70,7 @@ def create_app(
     app.state.kick_outbox = worker.kick
     app.state.telegram_failures = {}
     app.state.telegram_ready = False
+    app.state.telegram_attempts = {}
     app.state.telegram_app = webhooks.telegram_application(
         services, worker.kick, app.state.telegram_failures)
     install_problem_handlers(app)
@@ -77,7 +81,8 @@ def create_app(
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(webhooks.router)
-    app.include_router(demo.router)
+    if settings.demo_enabled:
+        app.include_router(demo.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 
 from api.channels.senders import Sender
@@ -20,10 +21,19 @@ class LazyParser:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._parser: Parser | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Loads the model now; the server calls it in the background at start-up, so the first
+        SMS does not wait for training (Twilio gives up after 15 seconds)."""
+        with self._lock:
+            if self._parser is None:
+                self._parser = load_parser(self._settings.nlu)
 
     def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
         if self._parser is None:
-            self._parser = load_parser(self._settings.nlu)
+            self.warm()
+        assert self._parser is not None
         return self._parser.parse(text, today)
 
 

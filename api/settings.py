@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     HANDOFF_RESPONSE_HOURS: int = 24
     APPLICATION_RESPONSE_DAYS: int = 14
     OUTBOX_POLL_SECONDS: float = 1.0
+    WARM_NLU_AT_START: bool = True
+    DEMO_CHAT: bool | None = None
+    """The /demo page lets anyone write as a demo phone number: on by default in development,
+    off in production unless set explicitly."""
     RUN_BACKGROUND_WORKER: bool = True
     """The outbox delivery and pending-report expiry loop; tests drive it by hand instead."""
 
@@ -73,6 +77,10 @@ class Settings(BaseSettings):
             if getattr(self, name).get_secret_value() == dev_value:
                 raise ValueError(f"{name} must be set to a secret value in production")
         return self
+
+    @property
+    def demo_enabled(self) -> bool:
+        return self.DEMO_CHAT if self.DEMO_CHAT is not None else self.ENVIRONMENT != "production"
 
     @property
     def twilio_configured(self) -> bool:

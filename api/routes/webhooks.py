@@ -23,6 +23,8 @@ from ledger.errors import danish_message
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"], include_in_schema=True)
+MAX_TELEGRAM_ATTEMPTS = 5
+"""After this many failed tries of one update in this process, it is acknowledged and logged."""
 
 
 def _services(request: Request) -> Services:
@@ -86,10 +88,18 @@ async def telegram_webhook(request: Request) -> Response:
     # failure answers 5xx so Telegram delivers the update again (de-duplicated by update_id).
     await application.process_update(update)
     failure = request.app.state.telegram_failures.pop(update.update_id, None)
-    if failure is not None:
-        log.error("telegram update %s failed: %s", update.update_id, type(failure).__name__)
-        return problem(503, "temporarily_unavailable", danish_message("temporarily_unavailable"))
-    return Response(status_code=200)
+    if failure is None:
+        return Response(status_code=200)
+    attempts = request.app.state.telegram_attempts
+    attempts[update.update_id] = attempts.get(update.update_id, 0) + 1
+    log.error("telegram update %s failed (%d): %s", update.update_id, attempts[update.update_id],
+              type(failure).__name__)
+    if attempts[update.update_id] >= MAX_TELEGRAM_ATTEMPTS:
+        # Stop Telegram's redelivery loop: an update that fails this often will not succeed by
+        # retrying, and the error log names its update id for a person to look at.
+        attempts.pop(update.update_id, None)
+        return Response(status_code=200)
+    return problem(503, "temporarily_unavailable", danish_message("temporarily_unavailable"))
 
 
 def telegram_application(
