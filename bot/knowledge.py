@@ -53,6 +53,8 @@ from pydantic import (
     model_validator,
 )
 
+from nlu.types import INTENTS
+
 __all__ = [
     "CAP_PLACEHOLDERS",
     "DEFAULT_PATH",
@@ -75,24 +77,12 @@ __all__ = [
     "render",
 ]
 
+
 DEFAULT_PATH = Path(__file__).with_name("knowledge")
 
-RULE_INTENTS: tuple[str, ...] = (
-    "faq_limit",
-    "faq_card_validity",
-    "faq_225_rule",
-    "faq_benefits",
-    "faq_tax",
-    "faq_hours",
-    "faq_job_types",
-    "faq_exceed",
-    "faq_eligibility",
-    "faq_reporting",
-    "employer_faq_payroll",
-    "employer_faq_contract",
-    "employer_faq_insurance",
-    "employer_faq_holiday_pension",
-)
+RULE_INTENTS: tuple[str, ...] = tuple(
+    intent for intent in INTENTS if intent.startswith(("faq_", "employer_faq_")))
+"""The intents answered from this knowledge base; the names themselves belong to the NLU."""
 
 # The closed set of placeholders. The bot formats every value for people before passing it in
 # (Danish number format, "42.766 kr.", dates as "31.12.2028").
