@@ -1,18 +1,23 @@
 """Ledger throughput and balance-read latency, on SQLite and PostgreSQL.
 
-    python -m benchmarks.ledger            # the full table (a few minutes)
-    python -m benchmarks.ledger --quick    # a smoke run (well under a minute)
+    python -m benchmarks.ledger            # the full table (several minutes)
+    python -m benchmarks.ledger --quick    # a smoke run (about a minute)
+    python -m benchmarks.ledger --threads  # also the same cells with threads in one process
 
 Prints, for each backend, reports posted per second through the service layer
-(`Ledger.report_wage(post=True)`) with 1, 8 and 32 concurrent writer threads sharing one
-`Ledger`, for one hot card, 100 cards and 10.000 cards; then `Ledger.balance` latency
-p50/p99 with 1.000.000 entries in the ledger.
+(`Ledger.report_wage(post=True)`) with 1, 8 and 32 concurrent writers, for one hot card,
+100 cards and 10.000 cards. Writers are separate OS processes, each with its own `Ledger`
+(as the server runs: several worker processes); `--threads` adds a column for the same load
+from threads sharing one `Ledger` in one process, which the GIL caps at 1 / (Python CPU per
+report). Then the cost of one command (statements and client CPU per report, one writer)
+and `Ledger.balance` latency p50/p99 with 1.000.000 entries in the ledger.
 
 Fixture rows (citizens, cards, employments; the million entries with their reports and
 balance rows) are bulk-loaded with SQLAlchemy Core / COPY, since only the measured calls need
 to go through the service. The cap for the year is set very high so no report is split to
 zero. PostgreSQL runs in a schema of its own, dropped at the end; SQLite in a temporary
-directory. Every loop is bounded in time.
+directory. Every loop is bounded in time. The load average is printed before and after each
+table: on a shared machine the figures mean little without it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import argparse
 import datetime as dt
 import hashlib
 import io
+import multiprocessing
 import os
 import platform
 import random
@@ -35,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -42,6 +49,7 @@ from ledger import (
     Actor,
     Ledger,
     LedgerConfig,
+    PostReport,
     RegisterEmployer,
     ReportWage,
     SetCap,
@@ -97,6 +105,7 @@ def postgres_database() -> Iterator[str]:
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()  # no open connection may be inherited by the forked writer processes
     separator = "&" if "?" in POSTGRES_URL else "?"
     try:
         yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
@@ -206,6 +215,64 @@ def measure_writes(ledger: Ledger, numbers: list[str], writers: int, seconds: fl
     flat = sorted(x for per in latencies for x in per)
     return Throughput(writers, len(flat), elapsed, percentile(flat, 50) * 1000,
                       percentile(flat, 99) * 1000, sum(errors))
+
+
+def _report(ledger: Ledger, rng: random.Random, numbers: list[str], key: str) -> None:
+    ledger.report_wage(ReportWage(employer_cvr=CVR, card_number=rng.choice(numbers),
+                                  paid_on=PAID_ON, hours=Decimal(1),
+                                  amount_ore=rng.randint(1_00, 500_00), idempotency_key=key,
+                                  post=True), actor=ACTOR)
+
+
+def _process_writer(url: str, numbers: list[str], index: int, tag: str, seconds: float,
+                    ready: Any, start: Any, results: Any) -> None:
+    """One writer process: its own Ledger (one connection), posting until its time is up."""
+    ledger = Ledger(config(url, 1), clock=fixed_clock)
+    rng = random.Random(index)
+    latencies: list[float] = []
+    errors = 0
+    try:
+        _report(ledger, rng, numbers, f"{tag}-{index}-warm")  # connect and warm the caches
+        ready.wait()
+        start.wait()
+        deadline = time.monotonic() + seconds
+        n = 0
+        while time.monotonic() < deadline:
+            n += 1
+            started = time.perf_counter()
+            try:
+                _report(ledger, rng, numbers, f"{tag}-{index}-{n}")
+            except Exception:  # noqa: BLE001  (counted and shown; a benchmark must finish)
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+        finished = time.monotonic()
+    finally:
+        ledger.close()
+    results.put((latencies, errors, finished - (deadline - seconds)))
+
+
+def measure_processes(url: str, numbers: list[str], writers: int, seconds: float,
+                      tag: str) -> Throughput:
+    """`writers` processes post reports on random cards for `seconds` each, all at once."""
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    ready = context.Barrier(writers + 1)
+    start = context.Event()
+    results = context.Queue()
+    processes = [context.Process(target=_process_writer, daemon=True,
+                                 args=(url, numbers, i, tag, seconds, ready, start, results))
+                 for i in range(writers)]
+    for process in processes:
+        process.start()
+    ready.wait(timeout=300)
+    start.set()
+    parts = [results.get(timeout=seconds + 300) for _ in processes]
+    for process in processes:
+        process.join(60)
+    flat = sorted(x for latencies, _, _ in parts for x in latencies)
+    elapsed = max(took for _, _, took in parts)
+    return Throughput(writers, len(flat), elapsed, percentile(flat, 50) * 1000,
+                      percentile(flat, 99) * 1000, sum(errors for _, errors, _ in parts))
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -325,22 +392,101 @@ def run_backend(name: str, args: argparse.Namespace, out: list[str]) -> None:
     database = sqlite_database if name == "sqlite" else postgres_database
     for cards in args.cards:
         with database() as url:
-            numbers, employer_id = prepare(url, cards)
-            ledger = Ledger(config(url, max(args.writers)), clock=fixed_clock)
+            numbers, _employer_id = prepare(url, cards)
+            for writers in args.writers:
+                tag = f"{name}-{cards}-{writers}"
+                result = measure_processes(url, numbers, writers, args.seconds, tag)
+                threads = ""
+                if args.threads:
+                    ledger = Ledger(config(url, writers), clock=fixed_clock)
+                    try:
+                        by_threads = measure_writes(ledger, numbers, writers, args.seconds,
+                                                    f"{tag}-t")
+                    finally:
+                        ledger.close()
+                    threads = f" {by_threads.per_second:>9.0f} |"
+                line = (f"| {name:10} | {cards:>6} | {writers:>3} | {result.reports:>6} |"
+                        f" {result.per_second:>8.0f} | {result.p50_ms:>7.1f} |"
+                        f" {result.p99_ms:>7.1f} | {result.errors:>3} |{threads}")
+                out.append(line)
+                say(line)
+            ledger = Ledger(config(url, 1), clock=fixed_clock)
             try:
-                for writers in args.writers:
-                    result = measure_writes(ledger, numbers, writers, args.seconds,
-                                            f"{name}-{cards}-{writers}")
-                    line = (f"| {name:10} | {cards:>6} | {writers:>3} | {result.reports:>6} |"
-                            f" {result.per_second:>8.0f} | {result.p50_ms:>7.1f} |"
-                            f" {result.p99_ms:>7.1f} | {result.errors:>3} |")
-                    out.append(line)
-                    say(line)
                 problems = ledger.check_invariants()
-                if problems:
-                    say(f"!! invariants broken on {name}/{cards}: {problems[:3]}")
             finally:
                 ledger.close()
+            if problems:
+                say(f"!! invariants broken on {name}/{cards}: {problems[:3]}")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all processes: the database server too,
+    and anything else running), from /proc/stat; 0 where that does not exist."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(x) for x in handle.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_costs(name: str, count: int) -> list[str]:
+    """Statements and client CPU per command, one writer, 100 cards (load-independent view).
+
+    CPU is `time.process_time()` of this process: Python, SQLAlchemy and the driver (and,
+    on SQLite, the database engine itself, which runs in-process).
+    """
+    database = sqlite_database if name == "sqlite" else postgres_database
+    lines: list[str] = []
+    with database() as url:
+        numbers, _ = prepare(url, 100)
+        ledger = Ledger(config(url, 2), clock=fixed_clock)
+        statements: list[str] = []
+
+        def counter(*_: object) -> None:
+            statements.append("")
+
+        rng = random.Random(5)
+        pending: list[int] = []
+
+        def report(i: int, post: bool) -> None:
+            result = ledger.report_wage(ReportWage(
+                employer_cvr=CVR, card_number=rng.choice(numbers), paid_on=PAID_ON,
+                hours=Decimal(1), amount_ore=rng.randint(1_00, 500_00),
+                idempotency_key=f"cost-{post}-{i}", post=post), actor=ACTOR)
+            if not post:
+                pending.append(result.id)
+
+        try:
+            for i in range(200):  # every card-year row exists, caches are warm
+                report(-i - 1, True)
+            for label, call in (
+                ("report_wage(post=True)", lambda i: report(i, True)),
+                ("report_wage(pending)", lambda i: report(i, False)),
+                ("post_report", lambda i: ledger.post_report(PostReport(report_id=pending[i]),
+                                                             actor=ACTOR)),
+                ("balance", lambda i: ledger.balance(rng.choice(numbers), YEAR)),
+            ):
+                statements.clear()
+                sa.event.listen(sa.engine.Engine, "before_cursor_execute", counter)
+                busy = machine_busy_seconds()
+                cpu, wall = time.process_time(), time.perf_counter()
+                try:
+                    for i in range(count):
+                        call(i)
+                finally:
+                    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                    busy = machine_busy_seconds() - busy
+                    sa.event.remove(sa.engine.Engine, "before_cursor_execute", counter)
+                line = (f"| {name:10} | {label:24} | {len(statements) / count:>5.1f} |"
+                        f" {cpu / count * 1000:>13.2f} | {busy / count * 1000:>14.2f} |"
+                        f" {wall / count * 1000:>7.2f} |")
+                lines.append(line)
+                say(line)
+        finally:
+            ledger.close()
+    return lines
 
 
 def run_reads(name: str, args: argparse.Namespace, out: list[str]) -> None:
@@ -374,7 +520,8 @@ def machine() -> str:
     except OSError:
         pass
     return (f"{platform.machine()}, {os.cpu_count()} cores{memory}, Python "
-            f"{platform.python_version()}, load average {load[0]:.1f} at start")
+            f"{platform.python_version()}, load average {load[0]:.2f} {load[1]:.2f}"
+            f" {load[2]:.2f} (1/5/15 min) at start")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -387,6 +534,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-writes", action="store_true")
     parser.add_argument("--check", action="store_true",
                         help="also run check_invariants() after the bulk load")
+    parser.add_argument("--threads", action="store_true",
+                        help="also measure each cell with threads sharing one Ledger")
+    parser.add_argument("--skip-costs", action="store_true")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (1.5 if args.quick else 6.0)
     args.entries = args.entries or (50_000 if args.quick else 1_000_000)
@@ -400,20 +550,43 @@ def main(argv: list[str] | None = None) -> int:
     writes: list[str] = []
     reads: list[str] = []
     if not args.skip_writes:
-        say("\nReports posted per second (Ledger.report_wage, post=True;"
-            " threads share one Ledger)")
-        say("| backend    |  cards | thr | posted | per sec  | p50 ms  | p99 ms  | err |")
-        say("|------------|-------:|----:|-------:|---------:|--------:|--------:|----:|")
+        say("\nReports posted per second (Ledger.report_wage, post=True; each writer an OS"
+            " process with its own Ledger)")
+        header = "| backend    |  cards | wrt | posted | per sec  | p50 ms  | p99 ms  | err |"
+        rule = "|------------|-------:|----:|-------:|---------:|--------:|--------:|----:|"
+        if args.threads:
+            header += " threads/s |"
+            rule += "----------:|"
+        say(header)
+        say(rule)
         for backend in backends:
             run_backend(backend, args, writes)
+        say(f"load average after: {load_average()}")
+    if not args.skip_costs:
+        say("\nCost per command (one writer, 100 cards; client CPU = this process,"
+            " machine CPU = all processes incl. the database server)")
+        say("| backend    | command                  | stmts | client CPU ms | machine CPU ms"
+            " | wall ms |")
+        say("|------------|--------------------------|------:|--------------:|---------------:"
+            "|--------:|")
+        for backend in backends:
+            measure_costs(backend, 100 if args.quick else 500)
+        say(f"load average after: {load_average()}")
     if not args.skip_reads:
         say(f"\nBalance reads (Ledger.balance, random card) with {args.entries:,} entries")
         say("| backend    |   entries |  cards |  reads | p50 ms | p99 ms |   load   |")
         say("|------------|----------:|-------:|-------:|-------:|-------:|---------:|")
         for backend in backends:
             run_reads(backend, args, reads)
+        say(f"load average after: {load_average()}")
     return 0
 
+
+def load_average() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min) on {os.cpu_count()} cores"
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -56,7 +56,8 @@ class DeactivateCard(Command):
     number: str
     reason: str = Field(min_length=1, max_length=2000)
     effective_on: dt.date | None = None
-    """The decision date; defaults to today and may never lie in the past (§ 3 stk. 2)."""
+    """The decision date: today (the default). A deactivation takes effect from the day it
+    is decided, so a past date (backdating) and a future date are both refused."""
 
 
 class ReactivateCard(Command):

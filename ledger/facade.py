@@ -161,7 +161,8 @@ class Ledger:
         """Frees every reservation past its expiry; run periodically by the server."""
         total = 0
         with self._uow(write=False) as uow:
-            keys = queries.balances_with_due_reservations(uow.session, uow.now)
+            keys = queries.balances_with_due_reservations(
+                uow.session, uow.now, reports.reservation_due_cutoff(uow))
         for card_id, year in keys:
             with self._uow(write=True) as uow:
                 balance = lock_balance(uow.session, card_id, year)
@@ -181,7 +182,7 @@ class Ledger:
 
     def report(self, report_id: int) -> WageReportResult:
         with self._uow(write=False) as uow:
-            return queries.report(uow.session, report_id)
+            return queries.report(uow.session, report_id, self.config.pending_ttl_seconds)
 
     def caps(self) -> list[CapResult]:
         with self._uow(write=False) as uow:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from ledger.config import LedgerConfig
 from ledger.db.tables import (
     CapVersion,
     Card,
@@ -19,24 +20,36 @@ from ledger.db.tables import (
     Municipality,
     WageReport,
 )
-from ledger.errors import ReportNotFound
+from ledger.errors import CardNotFound
 from ledger.results import Balance, CapResult, WageReportResult
-from ledger.service.balances import balance_result
-from ledger.service.lookups import card_by_number
-from ledger.service.report_state import report_result, status_from_kinds
+from ledger.service.balances import read_balance
+from ledger.service.report_state import (
+    load_report,
+    report_state,
+    status_from_kinds,
+    wage_report_result,
+)
 
 
 def balance(session: Session, card_number: str, year: int) -> Balance:
-    card = card_by_number(session, card_number)
-    row = session.get(CardBalance, (card.id, year))
-    return balance_result(session, card.number, row, year)
-
-
-def report(session: Session, report_id: int) -> WageReportResult:
-    found = session.get(WageReport, report_id)
+    """The card's balance for a year: one SELECT (card, balance row, newest cap)."""
+    found = read_balance(session, year, number=card_number.strip())
     if found is None:
-        raise ReportNotFound(id=report_id)
-    return report_result(session, found, None)
+        raise CardNotFound(number=card_number)
+    return found
+
+
+def report(session: Session, report_id: int, ttl_seconds: int | None = None) -> WageReportResult:
+    found = load_report(session, report_id)
+    state = report_state(session, report_id)
+    balance = read_balance(session, found.year, card_id=found.card_id)
+    assert balance is not None
+    if ttl_seconds is None:
+        ttl_seconds = int(session.info.get("pending_ttl_seconds", _DEFAULT_TTL))
+    return wage_report_result(found, state, balance, ttl_seconds=ttl_seconds)
+
+
+_DEFAULT_TTL = LedgerConfig.pending_ttl_seconds
 
 
 def caps(session: Session) -> list[CapResult]:
@@ -51,15 +64,25 @@ def caps(session: Session) -> list[CapResult]:
             for r in rows]
 
 
-def balances_with_due_reservations(session: Session, now: dt.datetime) -> list[tuple[int, int]]:
-    """Card-years holding a reservation past its expiry: the expiry sweep's work list."""
-    rows = session.execute(
+def balances_with_due_reservations(
+    session: Session, now: dt.datetime, reserved_before: dt.datetime | None = None,
+) -> list[tuple[int, int]]:
+    """Card-years holding a reservation past its expiry: the expiry sweep's work list.
+
+    `reserved_before`: only reservations made at or before it (now minus the TTL) are due.
+    """
+    query = (
         select(WageReport.card_id, WageReport.year)
         .join(CardBalance, and_(CardBalance.card_id == WageReport.card_id,
                                 CardBalance.year == WageReport.year))
+        .join(LedgerEntry, and_(LedgerEntry.report_id == WageReport.id,
+                                LedgerEntry.kind == "reserve"))
         .where(CardBalance.pending_ore > 0, WageReport.expires_at <= now)
         .distinct()
-    ).all()
+    )
+    if reserved_before is not None:
+        query = query.where(LedgerEntry.created_at <= reserved_before)
+    rows = session.execute(query).all()
     return [(int(card_id), int(year)) for card_id, year in rows]
 
 

@@ -37,6 +37,8 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
+        # Read by queries that are also called with a bare session (a conversation turn).
+        self.session.info["pending_ttl_seconds"] = self.config.pending_ttl_seconds
         return self
 
     def nested(self) -> NestedUnitOfWork:
@@ -60,17 +62,18 @@ class UnitOfWork:
         self, actor: Actor, action: str, entity_type: str, entity_id: object, **details: Any
     ) -> None:
         """Records who changed what, through which channel, in the same transaction."""
-        self.session.add(
-            AuditRecord(
-                at=self.now,
-                actor=actor.name,
-                channel=actor.channel,
-                action=action,
-                entity_type=entity_type,
-                entity_id=str(entity_id),
-                details_json=json.dumps(details, default=str, sort_keys=True),
-            )
-        )
+        self.session.connection().execute(_INSERT_AUDIT, {
+            "at": self.now,
+            "actor": actor.name,
+            "channel": actor.channel,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "details_json": json.dumps(details, default=str, sort_keys=True),
+        })
+
+
+_INSERT_AUDIT = AuditRecord.__table__.insert()
 
 
 class NestedUnitOfWork(UnitOfWork):

@@ -11,7 +11,7 @@ from ledger.db.tables import CapVersion, CardBalance, LedgerEntry, WageReport
 from ledger.errors import CapBelowUsage
 from ledger.money import format_danish_whole
 from ledger.results import CapResult
-from ledger.service.balances import Movement, append_entry, hold_year, lock_balance
+from ledger.service.balances import Movement, ReportRef, append_entry, hold_year, lock_balance
 from ledger.service.lookups import cap_in_force
 from ledger.service.report_state import report_state
 from ledger.unit_of_work import UnitOfWork
@@ -55,8 +55,8 @@ def release_awaiting(uow: UnitOfWork, year: int, actor: Actor) -> int:
     if cap is None:
         return 0
     settled = aliased(LedgerEntry)
-    waiting = uow.session.scalars(
-        select(WageReport)
+    waiting = uow.session.execute(
+        select(WageReport.id, WageReport.card_id, WageReport.amount_ore, WageReport.post_on_create)
         .join(LedgerEntry, (LedgerEntry.report_id == WageReport.id)
               & (LedgerEntry.kind == "await_cap"))
         .where(WageReport.year == year,
@@ -64,19 +64,18 @@ def release_awaiting(uow: UnitOfWork, year: int, actor: Actor) -> int:
                                settled.kind.in_(("reserve", "post_direct", "void"))))
         .order_by(WageReport.id)
     ).all()
-    for report in waiting:
-        balance = lock_balance(uow.session, report.card_id, year)
-        confirmed = report.post_on_create or report_state(uow.session, report.id).confirmed
-        used = balance.posted_ore + balance.pending_ore
-        split = rules.split_against_cap(report.amount_ore, used, cap.amount_ore)
+    for report_id, card_id, amount_ore, post_on_create in waiting:
+        balance = lock_balance(uow.session, card_id, year)
+        confirmed = post_on_create or report_state(uow.session, report_id).confirmed
+        split = rules.split_against_cap(amount_ore, balance.used_ore, cap.amount_ore)
         if confirmed:
             kind, movement = "post_direct", Movement(posted=split.counted, over_cap=split.over_cap)
         else:
+            # Reserved now: the reservation gets its full time from here (see reports._DUE).
             kind, movement = "reserve", Movement(pending=split.counted)
-        movement = Movement(awaiting=-report.amount_ore, pending=movement.pending,
+        movement = Movement(awaiting=-amount_ore, pending=movement.pending,
                             posted=movement.posted, over_cap=movement.over_cap)
-        append_entry(uow.session, balance, report, kind, movement, counted=split.counted,
-                     over_cap=split.over_cap, actor=actor.name, now=uow.now)
+        append_entry(uow.session, balance, ReportRef(report_id, card_id, year), kind, movement,
+                     counted=split.counted, over_cap=split.over_cap, actor=actor.name,
+                     now=uow.now)
     return len(waiting)
-
-

@@ -88,6 +88,11 @@ def deactivate_card(cmd: DeactivateCard, *, uow: UnitOfWork, actor: Actor) -> Ca
     effective_on = cmd.effective_on or uow.today
     if effective_on < uow.today:
         raise BackdatedDecision()
+    if effective_on > uow.today:
+        # The decision takes effect when it is made; a deactivation planned for later is
+        # decided (and recorded) on that day, so the card stays usable until then.
+        raise InvalidDates(reason="En deaktivering gælder fra i dag, hvor den besluttes. "
+                                  "Den kan ikke sættes til en senere dato.")
     return _change_status(uow, cmd.number, "deactivated", effective_on, cmd.reason, actor)
 
 
@@ -135,6 +140,9 @@ def record_control(cmd: RecordControl, *, uow: UnitOfWork, actor: Actor) -> Card
     card = card_by_number(uow.session, cmd.number)
     if controlled_on > uow.today or controlled_on < card.issued_on:
         raise InvalidDates(reason="Kontroldatoen skal ligge mellem udstedelse og i dag.")
+    if card.last_control_on is not None and controlled_on < card.last_control_on:
+        raise InvalidDates(reason="Kontroldatoen ligger før kortets seneste kontrol "
+                                  f"({card.last_control_on.strftime('%d.%m.%Y')}).")
     card.last_control_on = controlled_on
     _add_event(uow, card, "controlled", controlled_on, "", actor)
     uow.audit(actor, "card.control", "card", card.number, controlled_on=controlled_on.isoformat())
@@ -152,12 +160,17 @@ def _add_event(
     ))
 
 
-def status_on(session: Session, card: Card, day: dt.date) -> str:
+STATUS_EVENT_KINDS = ("issued", "deactivated", "reactivated")
+"""The card events that change whether the card may be used."""
+
+
+def status_on(session: Session, card: Card | int, day: dt.date) -> str:
     """The card's status on a given day, replaying its dated history."""
+    card_id = card if isinstance(card, int) else card.id
     events = session.scalars(
         select(CardEvent)
-        .where(CardEvent.card_id == card.id,
-               CardEvent.kind.in_(("issued", "deactivated", "reactivated")),
+        .where(CardEvent.card_id == card_id,
+               CardEvent.kind.in_(STATUS_EVENT_KINDS),
                CardEvent.effective_on <= day)
         # Decision order, not effective-date order: a later decision overrides an earlier
         # one from its own effective date on. Sorting by effective_on let the "issued"
@@ -172,24 +185,34 @@ def status_on(session: Session, card: Card, day: dt.date) -> str:
 
 def require_usable_on(session: Session, card: Card, day: dt.date) -> None:
     """A report may only count if the card was valid and active on the payment date."""
-    if day < card.valid_from:
-        raise CardNotValidOnDate(number=card.number, date=day.strftime("%d.%m.%Y"),
-                                 valid_from=card.valid_from.strftime("%d.%m.%Y"))
-    if card.status == "active" and day >= _last_status_change(session, card):
+    require_usable(session, card_id=card.id, number=card.number, status=card.status,
+                   valid_from=card.valid_from, last_change=_last_status_change(session, card),
+                   day=day)
+
+
+def require_usable(
+    session: Session, *, card_id: int, number: str, status: str, valid_from: dt.date,
+    last_change: dt.date | None, day: dt.date,
+) -> None:
+    """`require_usable_on` from values already read (`last_change`: the newest effective
+    date of a status event). Replays the history only when the card is not simply active
+    since before `day`."""
+    if day < valid_from:
+        raise CardNotValidOnDate(number=number, date=day.strftime("%d.%m.%Y"),
+                                 valid_from=valid_from.strftime("%d.%m.%Y"))
+    if status == "active" and day >= (last_change or valid_from):
         return
-    if status_on(session, card, day) != "active":
-        raise CardNotActive(number=card.number)
+    if status_on(session, card_id, day) != "active":
+        raise CardNotActive(number=number)
 
 
-def _last_status_change(session: Session, card: Card) -> dt.date:
-    latest = session.scalar(
+def _last_status_change(session: Session, card: Card) -> dt.date | None:
+    return session.scalar(
         select(CardEvent.effective_on)
-        .where(CardEvent.card_id == card.id,
-               CardEvent.kind.in_(("issued", "deactivated", "reactivated")))
+        .where(CardEvent.card_id == card.id, CardEvent.kind.in_(STATUS_EVENT_KINDS))
         .order_by(CardEvent.effective_on.desc(), CardEvent.id.desc())
         .limit(1)
     )
-    return latest or card.valid_from
 
 
 def card_result(session: Session, card: Card) -> CardResult:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, Row, bindparam, select
 from sqlalchemy.orm import Session
 
-from ledger.db.tables import Card, CardBalance, Employer, LedgerEntry, WageReport
-from ledger.results import AWAITING_CAP_REASON, ReportStatus, WageReportResult
-from ledger.service.balances import balance_result
+from ledger.db.tables import Card, Employer, LedgerEntry, WageReport
+from ledger.errors import ReportNotFound
+from ledger.results import AWAITING_CAP_REASON, Balance, ReportStatus, WageReportResult
+from ledger.service.balances import ReportRef
+
+_ENTRIES = LedgerEntry.__table__
+_REPORTS = WageReport.__table__
+_CARDS = Card.__table__
+_EMPLOYERS = Employer.__table__
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,8 @@ class ReportState:
     counted: int
     over_cap: int
     confirmed: bool
+    reserved_at: dt.datetime | None = None
+    """When the report's room under the cap was reserved (its `reserve` entry), if it was."""
 
 
 def status_from_kinds(kinds: set[str]) -> ReportStatus:
@@ -37,46 +47,102 @@ def status_from_kinds(kinds: set[str]) -> ReportStatus:
     return "awaiting_cap"
 
 
+_STATE = select(_ENTRIES.c.kind, _ENTRIES.c.counted_ore, _ENTRIES.c.over_cap_ore,
+                _ENTRIES.c.created_at).where(
+    _ENTRIES.c.report_id == bindparam("p_report_id", type_=BigInteger))
+
+
 def report_state(session: Session, report_id: int) -> ReportState:
-    entries = session.scalars(select(LedgerEntry).where(LedgerEntry.report_id == report_id)).all()
-    kinds = {entry.kind for entry in entries}
-    split = next((e for e in entries if e.kind in ("reserve", "post_direct")), None)
+    rows = session.connection().execute(_STATE, {"p_report_id": report_id}).all()
+    kinds = {row[0] for row in rows}
+    split = next((row for row in rows if row[0] in ("reserve", "post_direct")), None)
+    reserved_at = next((row[3] for row in rows if row[0] == "reserve"), None)
     return ReportState(
         status=status_from_kinds(kinds),
-        counted=split.counted_ore if split else 0,
-        over_cap=split.over_cap_ore if split else 0,
+        counted=int(split[1]) if split else 0,
+        over_cap=int(split[2]) if split else 0,
         confirmed="confirm" in kinds,
+        reserved_at=reserved_at,
     )
 
 
-def report_result(
-    session: Session,
-    report: WageReport,
-    balance: CardBalance | None,
-    *,
+@dataclass(frozen=True)
+class ReportFacts:
+    """The immutable wage report, with the public identifiers of its card and employer."""
+
+    id: int
+    employer_id: int
+    card_id: int
+    year: int
+    paid_on: dt.date
+    hours_centi: int
+    amount_ore: int
+    post_on_create: bool
+    expires_at: dt.datetime
+    card_number: str
+    employer_cvr: str
+
+    @property
+    def ref(self) -> ReportRef:
+        return ReportRef(self.id, self.card_id, self.year)
+
+
+_FACTS = (
+    select(_REPORTS.c.id, _REPORTS.c.employer_id, _REPORTS.c.card_id, _REPORTS.c.year,
+           _REPORTS.c.paid_on, _REPORTS.c.hours_centi, _REPORTS.c.amount_ore,
+           _REPORTS.c.post_on_create, _REPORTS.c.expires_at, _CARDS.c.number, _EMPLOYERS.c.cvr)
+    .join(_CARDS, _CARDS.c.id == _REPORTS.c.card_id)
+    .join(_EMPLOYERS, _EMPLOYERS.c.id == _REPORTS.c.employer_id)
+    .where(_REPORTS.c.id == bindparam("p_report_id", type_=BigInteger))
+)
+
+
+def load_report(session: Session, report_id: int) -> ReportFacts:
+    """The report with its card number and employer CVR (one query), or ReportNotFound."""
+    row = session.connection().execute(_FACTS, {"p_report_id": report_id}).first()
+    if row is None:
+        raise ReportNotFound(id=report_id)
+    return _facts(row)
+
+
+def _facts(row: Row[Any]) -> ReportFacts:
+    return ReportFacts(int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4], int(row[5]),
+                       int(row[6]), bool(row[7]), row[8], row[9], row[10])
+
+
+def reservation_deadline(expires_at: dt.datetime, reserved_at: dt.datetime | None,
+                         ttl_seconds: int) -> dt.datetime:
+    """When a reservation stops holding room: never sooner than the TTL after it was made.
+
+    `expires_at` is fixed when the report arrives; a report that waited for the year's cap
+    is reserved only when the cap is set, possibly long after, and then still gets the full
+    time to be confirmed.
+    """
+    if reserved_at is None:
+        return expires_at
+    return max(expires_at, reserved_at + dt.timedelta(seconds=ttl_seconds))
+
+
+def wage_report_result(
+    report: ReportFacts, state: ReportState, balance: Balance, *, ttl_seconds: int,
     warnings: tuple[int, ...] = (),
 ) -> WageReportResult:
-    session.flush()  # autoflush is off: make this command's entries visible to the query
-    state = report_state(session, report.id)
-    card_number = session.scalar(select(Card.number).where(Card.id == report.card_id))
-    cvr = session.scalar(select(Employer.cvr).where(Employer.id == report.employer_id))
-    assert card_number is not None and cvr is not None
-    if balance is None:
-        balance = session.get(CardBalance, (report.card_id, report.year))
+    """The result, from values in hand: no query."""
     return WageReportResult(
         id=report.id,
         status=state.status,
-        employer_cvr=cvr,
-        card_number=card_number,
+        employer_cvr=report.employer_cvr,
+        card_number=report.card_number,
         paid_on=report.paid_on,
         hours=Decimal(report.hours_centi) / 100,
         amount_ore=report.amount_ore,
         counted_ore=state.counted,
         over_cap_ore=state.over_cap,
-        expires_at=report.expires_at if state.status == "pending" else None,
+        expires_at=(reservation_deadline(report.expires_at, state.reserved_at, ttl_seconds)
+                    if state.status == "pending" else None),
         pending_reason=AWAITING_CAP_REASON if state.status == "awaiting_cap" else None,
         warnings=warnings,
-        balance=balance_result(session, card_number, balance, report.year),
+        balance=balance,
     )
 
 

@@ -1,37 +1,190 @@
-"""Wage reports: reserve room under the cap, post, void, expire, reverse."""
+"""Wage reports: reserve room under the cap, post, void, expire, reverse.
+
+The hot path (`report_wage`, `post_report`) runs on SQLAlchemy Core with a fixed, small set
+of statements. A new report for a card-year that already has a balance row, on PostgreSQL:
+
+1. one SELECT for the employer, the card, its last status change, the covering employment,
+   any idempotency record for the key, whether the year has a cap, and the new report's id;
+2. INSERT ... ON CONFLICT DO UPDATE ... RETURNING: creates the card-year balance row if
+   needed and takes its row lock (see balances.lock_balance);
+3. under that lock, one SELECT for the cap in force and, again, the key's idempotency record;
+4. one INSERT with data-modifying CTEs: the report, its entry, the balance movement, the
+   audit record and the idempotency record.
+
+SQLite runs the writes of step 4 as five statements (it has no data-modifying CTEs; its
+statements are in-process calls) and BEGIN IMMEDIATE holds the database's write lock for
+the whole command.
+
+Idempotency: the record is looked up before the lock (a replay then takes no lock) and again
+under it, so a duplicate delivery that waited behind the original answers as a replay. Two
+deliveries of one key that still race (for different cards, say) both reach step 4; the
+second fails on the record's primary key, its transaction is rolled back, and
+`Ledger.run_write` runs it again, when it finds the winner's record and answers as a replay
+(or a conflict, for a different payload).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import json
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import aliased
 
 from ledger import rules
 from ledger.commands import Actor, PostReport, ReportWage, ReverseReport, VoidReport
-from ledger.db.tables import CardBalance, IdempotencyRecord, LedgerEntry, WageReport
+from ledger.db.tables import (
+    CapVersion,
+    Card,
+    CardEvent,
+    Employer,
+    Employment,
+    IdempotencyRecord,
+    LedgerEntry,
+    WageReport,
+)
 from ledger.errors import (
     AmountOutOfBounds,
+    CardNotFound,
+    EmployerNotFound,
     EmployerNotVerified,
     HoursImplausible,
     IdempotencyConflict,
     InvalidDates,
+    NoEmployment,
     ReportAlreadyReversed,
     ReportExpired,
-    ReportNotFound,
     ReportNotPending,
     ReportNotPosted,
 )
 from ledger.money import format_danish_whole
 from ledger.results import WageReportResult
-from ledger.service.balances import Movement, append_entry, hold_year, lock_balance
-from ledger.service.cards import require_usable_on
-from ledger.service.employments import covering_employment
-from ledger.service.lookups import cap_in_force, card_by_number, employer_by_cvr
-from ledger.service.report_state import canonical_request, report_result, report_state
+from ledger.service.balances import (
+    LockedBalance,
+    Movement,
+    ReportRef,
+    append_entry,
+    hold_year,
+    lock_balance,
+    locked_balance_result,
+)
+from ledger.service.cards import STATUS_EVENT_KINDS, require_usable
+from ledger.service.lookups import normalise_cvr
+from ledger.service.report_state import (
+    ReportFacts,
+    ReportState,
+    canonical_request,
+    load_report,
+    report_state,
+    wage_report_result,
+)
 from ledger.unit_of_work import UnitOfWork
+
+_REPORTS = WageReport.__table__
+_ENTRIES = LedgerEntry.__table__
+_EMPLOYERS = Employer.__table__
+_CARDS = Card.__table__
+_EVENTS = CardEvent.__table__
+_EMPLOYMENTS = Employment.__table__
+_IDEMPOTENCY = IdempotencyRecord.__table__
+_CAPS = CapVersion.__table__
+
+
+def _request_lookup(*, reserve_report_id: bool) -> Select[Any]:
+    """Everything report_wage needs to know before it takes the lock, in one SELECT.
+
+    The employer and the card are outer-joined to a one-row table so that a missing one
+    still gives a row (and the matching typed error).
+    """
+    one = select(literal(1).label("one")).subquery("one")
+    last_change = (
+        select(_EVENTS.c.effective_on)
+        .where(_EVENTS.c.card_id == _CARDS.c.id, _EVENTS.c.kind.in_(STATUS_EVENT_KINDS))
+        .order_by(_EVENTS.c.effective_on.desc(), _EVENTS.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    employment = (
+        select(_EMPLOYMENTS.c.id)
+        .where(_EMPLOYMENTS.c.employer_id == _EMPLOYERS.c.id,
+               _EMPLOYMENTS.c.card_id == _CARDS.c.id,
+               _EMPLOYMENTS.c.start_date <= bindparam("p_work_from", type_=Date),
+               or_(_EMPLOYMENTS.c.end_date.is_(None),
+                   _EMPLOYMENTS.c.end_date >= bindparam("p_work_to", type_=Date)))
+        .order_by(_EMPLOYMENTS.c.start_date.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    cap_exists = exists().where(_CAPS.c.year == bindparam("p_year", type_=Integer))
+    # PostgreSQL: draw the new report's id here, so the result (which holds it) can be
+    # built before the one statement that writes everything (see _WRITE_NEW_REPORT).
+    report_id = (func.nextval(func.pg_get_serial_sequence("wage_reports", "id"))
+                 if reserve_report_id else literal(None))
+    return (
+        select(_EMPLOYERS.c.id, _EMPLOYERS.c.cvr, _EMPLOYERS.c.verified,
+               _CARDS.c.id, _CARDS.c.number, _CARDS.c.status, _CARDS.c.valid_from,
+               last_change.label("last_change"), employment.label("employment_id"),
+               _IDEMPOTENCY.c.request_hash, _IDEMPOTENCY.c.result_json,
+               cap_exists.label("cap_exists"), report_id.label("new_report_id"))
+        .select_from(one)
+        .outerjoin(_EMPLOYERS, _EMPLOYERS.c.cvr == bindparam("p_cvr"))
+        .outerjoin(_CARDS, _CARDS.c.number == bindparam("p_number"))
+        .outerjoin(_IDEMPOTENCY, and_(_IDEMPOTENCY.c.scope == bindparam("p_cvr"),
+                                      _IDEMPOTENCY.c.key == bindparam("p_key")))
+    )
+
+
+_REQUEST_LOOKUP = _request_lookup(reserve_report_id=False)
+_REQUEST_LOOKUP_PG = _request_lookup(reserve_report_id=True)
+_INSERT_REPORT = _REPORTS.insert().returning(_REPORTS.c.id)
+_INSERT_IDEMPOTENCY = _IDEMPOTENCY.insert()
+
+# PostgreSQL: the report, its entry, the balance movement, the audit record and the
+# idempotency record in one statement (data-modifying CTEs). Foreign keys are checked at the
+# end of the statement, when the report row exists. SQLite has no data-modifying CTEs and
+# runs the same writes as separate statements (in-process, they cost little there).
+_WRITE_NEW_REPORT = text(
+    "WITH report AS ("
+    " INSERT INTO wage_reports (id, employer_id, card_id, employment_id, year, paid_on,"
+    " work_from, work_to, hours_centi, amount_ore, post_on_create, expires_at, source_channel,"
+    " source_message_id, actor, created_at) VALUES (:report_id, :employer_id, :card_id,"
+    " :employment_id, :year, :paid_on, :work_from, :work_to, :hours_centi, :amount_ore,"
+    " :post_on_create, :expires_at, :source_channel, :source_message_id, :actor, :now)"
+    "), entry AS ("
+    " INSERT INTO ledger_entries (report_id, card_id, year, kind, counted_ore, over_cap_ore,"
+    " awaiting_delta, pending_delta, posted_delta, over_cap_delta, reason, actor, created_at)"
+    " VALUES (:report_id, :card_id, :year, :kind, :counted_ore, :over_cap_ore, :d_awaiting,"
+    " :d_pending, :d_posted, :d_over_cap, '', :actor, :now)"
+    "), moved AS ("
+    " UPDATE card_balances SET awaiting_ore = awaiting_ore + :d_awaiting,"
+    " pending_ore = pending_ore + :d_pending, posted_ore = posted_ore + :d_posted,"
+    " over_cap_ore = over_cap_ore + :d_over_cap, entry_count = entry_count + 1"
+    " WHERE card_id = :card_id AND year = :year"
+    "), audit AS ("
+    " INSERT INTO audit_log (at, actor, channel, action, entity_type, entity_id, details_json)"
+    " VALUES (:now, :actor, :source_channel, 'wage_report.create', 'wage_report',"
+    " :audit_entity_id, :audit_details)"
+    ") INSERT INTO idempotency_records (scope, key, request_hash, report_id, result_json,"
+    " created_at) VALUES (:scope, :idempotency_key, :request_hash, :report_id, :result_json,"
+    " :now)"
+)
 
 
 def report_wage(cmd: ReportWage, *, uow: UnitOfWork, actor: Actor) -> WageReportResult:
@@ -42,45 +195,109 @@ def report_wage(cmd: ReportWage, *, uow: UnitOfWork, actor: Actor) -> WageReport
     """
     work_from, work_to = _check_request(cmd, uow)
     session = uow.session
-    employer = employer_by_cvr(session, cmd.employer_cvr)
-    card = card_by_number(session, cmd.card_number)
+    cvr = normalise_cvr(cmd.employer_cvr)
+    number = cmd.card_number.strip()
     year = cmd.paid_on.year
-    balance = lock_balance(session, card.id, year)
+    conn = session.connection()
+    on_postgres = conn.dialect.name == "postgresql"
+    found = conn.execute(_REQUEST_LOOKUP_PG if on_postgres else _REQUEST_LOOKUP, {
+        "p_cvr": cvr, "p_number": number, "p_key": cmd.idempotency_key, "p_year": year,
+        "p_work_from": work_from, "p_work_to": work_to,
+    }).one()
+    (employer_id, employer_cvr, verified, card_id, card_number, card_status, valid_from,
+     last_change, employment_id, stored_hash, stored_result, cap_exists, new_id) = found
+    if employer_id is None:
+        raise EmployerNotFound(cvr=cmd.employer_cvr)
+    if card_id is None:
+        raise CardNotFound(number=cmd.card_number)
 
-    request_hash = hashlib.sha256(canonical_request(_payload(cmd, employer.cvr)).encode()).hexdigest()
-    record = session.get(IdempotencyRecord, (employer.cvr, cmd.idempotency_key))
-    if record is not None:
-        if record.request_hash != request_hash:
-            raise IdempotencyConflict(key=cmd.idempotency_key)
-        original = WageReportResult.model_validate_json(record.result_json)
-        return original.model_copy(update={"replayed": True})
+    payload = canonical_request(_payload(cmd, employer_cvr))
+    request_hash = hashlib.sha256(payload.encode()).hexdigest()
+    if stored_hash is not None:
+        return _replay(cmd, request_hash, stored_hash, stored_result)
 
-    if not employer.verified:
-        raise EmployerNotVerified(cvr=employer.cvr)
-    require_usable_on(session, card, cmd.paid_on)
-    employment = covering_employment(session, employer.id, card, work_from, work_to)
+    if not verified:
+        raise EmployerNotVerified(cvr=employer_cvr)
+    require_usable(session, card_id=card_id, number=card_number, status=card_status,
+                   valid_from=valid_from, last_change=last_change, day=cmd.paid_on)
+    if employment_id is None:
+        raise NoEmployment(number=card_number)
+
+    # No cap for the year yet: the operator may be setting it right now. Wait for them
+    # (the year's advisory lock) before the row lock, then read the cap under both.
+    year_held = not cap_exists
+    if year_held:
+        hold_year(session, year)
+    balance = lock_balance(session, card_id, year, counting=True, year_held=year_held,
+                           key=(employer_cvr, cmd.idempotency_key))
+    if balance.stored_key is not None:  # the same key, committed while we waited
+        return _replay(cmd, request_hash, *balance.stored_key)
     expire_due_for_balance(uow, balance, actor)
+    if balance.cap is None:
+        # Defensive: with the year's lock held above, the cap read under the row lock is
+        # final. Should a caller get here without it: hold it and read again.
+        hold_year(session, year)
+        balance = lock_balance(session, card_id, year)
 
-    report = WageReport(
-        employer_id=employer.id, card_id=card.id, employment_id=employment.id, year=year,
-        paid_on=cmd.paid_on, work_from=work_from, work_to=work_to,
-        hours_centi=int(cmd.hours * 100), amount_ore=cmd.amount_ore, post_on_create=cmd.post,
-        expires_at=uow.now + dt.timedelta(seconds=uow.config.pending_ttl_seconds),
-        source_channel=actor.channel, source_message_id=cmd.source_message_id,
-        actor=actor.name, created_at=uow.now,
+    expires_at = uow.now + dt.timedelta(seconds=uow.config.pending_ttl_seconds)
+    report_row = {
+        "employer_id": employer_id, "card_id": card_id, "employment_id": employment_id,
+        "year": year, "paid_on": cmd.paid_on, "work_from": work_from, "work_to": work_to,
+        "hours_centi": int(cmd.hours * 100), "amount_ore": cmd.amount_ore,
+        "post_on_create": cmd.post, "expires_at": expires_at,
+        "source_channel": actor.channel, "source_message_id": cmd.source_message_id,
+        "actor": actor.name,
+    }
+    if not on_postgres:
+        new_id = conn.execute(_INSERT_REPORT, {**report_row, "created_at": uow.now}).scalar_one()
+    report = ReportFacts(
+        id=int(new_id), employer_id=int(employer_id), card_id=int(card_id), year=year,
+        paid_on=cmd.paid_on, hours_centi=int(cmd.hours * 100), amount_ore=cmd.amount_ore,
+        post_on_create=cmd.post, expires_at=expires_at, card_number=card_number,
+        employer_cvr=employer_cvr,
     )
-    session.add(report)
-    session.flush()
-    warnings = _count_against_cap(uow, balance, report, actor, confirmed=cmd.post)
-    result = report_result(session, report, balance, warnings=warnings)
-    session.add(IdempotencyRecord(
-        scope=employer.cvr, key=cmd.idempotency_key, request_hash=request_hash,
-        report_id=report.id, result_json=result.model_dump_json(), created_at=uow.now,
-    ))
-    uow.audit(actor, "wage_report.create", "wage_report", report.id, status=result.status,
-              amount_ore=cmd.amount_ore, counted_ore=result.counted_ore)
+    step = _count_against_cap(uow, balance, report, confirmed=cmd.post)
+    if not on_postgres:
+        append_entry(session, balance, report.ref, step.kind, step.movement,
+                     counted=step.state.counted, over_cap=step.state.over_cap,
+                     actor=actor.name, now=uow.now)
+    else:
+        balance.move(step.movement)
+    result = wage_report_result(report, step.state, locked_balance_result(card_number, balance),
+                                ttl_seconds=uow.config.pending_ttl_seconds,
+                                warnings=step.warnings)
+    audit = {"status": result.status, "amount_ore": cmd.amount_ore,
+             "counted_ore": result.counted_ore}
+    if on_postgres:
+        movement = step.movement
+        conn.execute(_WRITE_NEW_REPORT, {
+            **report_row, "report_id": report.id, "now": uow.now, "kind": step.kind,
+            "counted_ore": step.state.counted, "over_cap_ore": step.state.over_cap,
+            "d_awaiting": movement.awaiting, "d_pending": movement.pending,
+            "d_posted": movement.posted, "d_over_cap": movement.over_cap,
+            "audit_entity_id": str(report.id),
+            "audit_details": json.dumps(audit, default=str, sort_keys=True),
+            "scope": employer_cvr, "idempotency_key": cmd.idempotency_key,
+            "request_hash": request_hash, "result_json": result.model_dump_json(),
+        })
+    else:
+        uow.audit(actor, "wage_report.create", "wage_report", report.id, **audit)
+        conn.execute(_INSERT_IDEMPOTENCY, {
+            "scope": employer_cvr, "key": cmd.idempotency_key, "request_hash": request_hash,
+            "report_id": report.id, "result_json": result.model_dump_json(),
+            "created_at": uow.now,
+        })
     uow.commit()
     return result
+
+
+def _replay(cmd: ReportWage, request_hash: str, stored_hash: str,
+            stored_result: str) -> WageReportResult:
+    """The original answer for a key already used (nothing written), or a conflict."""
+    if stored_hash != request_hash:
+        raise IdempotencyConflict(key=cmd.idempotency_key)
+    original = WageReportResult.model_validate_json(stored_result)
+    return original.model_copy(update={"replayed": True})
 
 
 def _check_request(cmd: ReportWage, uow: UnitOfWork) -> tuple[dt.date, dt.date]:
@@ -106,39 +323,48 @@ def _payload(cmd: ReportWage, cvr: str) -> dict[str, object]:
     return data
 
 
+@dataclasses.dataclass(frozen=True)
+class _Counted:
+    kind: str
+    movement: Movement
+    state: ReportState
+    warnings: tuple[int, ...]
+
+
 def _count_against_cap(
-    uow: UnitOfWork, balance: CardBalance, report: WageReport, actor: Actor, *, confirmed: bool
-) -> tuple[int, ...]:
-    """Reserves or posts what fits under the cap; waits for the cap if none is loaded."""
-    cap = cap_in_force(uow.session, report.year)
+    uow: UnitOfWork, balance: LockedBalance, report: ReportFacts, *, confirmed: bool,
+) -> _Counted:
+    """What the new report's entry does: reserve or post what fits, or wait for the cap.
+
+    `balance` is held under its lock and `balance.cap` was read under it; the caller writes
+    the entry and moves the balance.
+    """
+    cap = balance.cap
     if cap is None:
-        # The operator may be setting this year's cap right now: wait for them, look again.
-        hold_year(uow.session, report.year)
-        cap = cap_in_force(uow.session, report.year)
-        if cap is not None and balance.cap_ore != cap.amount_ore:
-            balance.cap_ore = cap.amount_ore
-    if cap is None:
-        append_entry(uow.session, balance, report, "await_cap",
-                     Movement(awaiting=report.amount_ore), actor=actor.name, now=uow.now)
-        return ()
-    used_before = balance.posted_ore + balance.pending_ore
+        return _Counted("await_cap", Movement(awaiting=report.amount_ore),
+                        ReportState("awaiting_cap", 0, 0, confirmed=False), ())
+    used_before = balance.used_ore
     split = rules.split_against_cap(report.amount_ore, used_before, cap.amount_ore)
+    warnings = rules.crossed_warnings(used_before, used_before + split.counted, cap.amount_ore)
     if confirmed:
-        movement = Movement(posted=split.counted, over_cap=split.over_cap)
-        kind = "post_direct"
-    else:
-        movement = Movement(pending=split.counted)
-        kind = "reserve"
-    append_entry(uow.session, balance, report, kind, movement, counted=split.counted,
-                 over_cap=split.over_cap, actor=actor.name, now=uow.now)
-    return rules.crossed_warnings(used_before, used_before + split.counted, cap.amount_ore)
+        return _Counted("post_direct", Movement(posted=split.counted, over_cap=split.over_cap),
+                        ReportState("posted", split.counted, split.over_cap, confirmed=False),
+                        warnings)
+    return _Counted("reserve", Movement(pending=split.counted),
+                    ReportState("pending", split.counted, split.over_cap, confirmed=False,
+                                reserved_at=uow.now),
+                    warnings)
 
 
-def _load_locked(uow: UnitOfWork, report_id: int) -> tuple[WageReport, CardBalance]:
-    report = uow.session.get(WageReport, report_id)
-    if report is None:
-        raise ReportNotFound(id=report_id)
+def _load_locked(uow: UnitOfWork, report_id: int) -> tuple[ReportFacts, LockedBalance]:
+    report = load_report(uow.session, report_id)
     return report, lock_balance(uow.session, report.card_id, report.year)
+
+
+def _result(uow: UnitOfWork, report: ReportFacts, state: ReportState,
+            balance: LockedBalance) -> WageReportResult:
+    return wage_report_result(report, state, locked_balance_result(report.card_number, balance),
+                              ttl_seconds=uow.config.pending_ttl_seconds)
 
 
 def post_report(cmd: PostReport, *, uow: UnitOfWork, actor: Actor) -> WageReportResult:
@@ -150,17 +376,19 @@ def post_report(cmd: PostReport, *, uow: UnitOfWork, actor: Actor) -> WageReport
         uow.commit()  # keep the expiry just written, then refuse
         raise ReportExpired(id=report.id)
     if state.status == "awaiting_cap" and not state.confirmed:
-        append_entry(uow.session, balance, report, "confirm", Movement(),
+        append_entry(uow.session, balance, report.ref, "confirm", Movement(),
                      actor=actor.name, now=uow.now)
+        after = dataclasses.replace(state, confirmed=True)
     elif state.status == "pending":
-        append_entry(uow.session, balance, report, "post",
+        append_entry(uow.session, balance, report.ref, "post",
                      Movement(pending=-state.counted, posted=state.counted,
                               over_cap=state.over_cap),
                      actor=actor.name, now=uow.now)
+        after = dataclasses.replace(state, status="posted")
     else:
         raise ReportNotPending(status=state.status)
     uow.audit(actor, "wage_report.post", "wage_report", report.id)
-    result = report_result(uow.session, report, balance)
+    result = _result(uow, report, after, balance)
     uow.commit()
     return result
 
@@ -175,10 +403,10 @@ def void_report(cmd: VoidReport, *, uow: UnitOfWork, actor: Actor) -> WageReport
         movement = Movement(awaiting=-report.amount_ore)
     else:
         raise ReportNotPending(status=state.status)
-    append_entry(uow.session, balance, report, "void", movement, actor=actor.name,
+    append_entry(uow.session, balance, report.ref, "void", movement, actor=actor.name,
                  now=uow.now, reason=cmd.reason)
     uow.audit(actor, "wage_report.void", "wage_report", report.id, reason=cmd.reason)
-    result = report_result(uow.session, report, balance)
+    result = _result(uow, report, dataclasses.replace(state, status="voided"), balance)
     uow.commit()
     return result
 
@@ -191,43 +419,53 @@ def reverse_report(cmd: ReverseReport, *, uow: UnitOfWork, actor: Actor) -> Wage
         raise ReportAlreadyReversed(id=report.id)
     if state.status != "posted":
         raise ReportNotPosted(status=state.status)
-    append_entry(uow.session, balance, report, "reverse",
+    append_entry(uow.session, balance, report.ref, "reverse",
                  Movement(posted=-state.counted, over_cap=-state.over_cap),
                  actor=actor.name, now=uow.now, reason=cmd.reason)
     uow.audit(actor, "wage_report.reverse", "wage_report", report.id, reason=cmd.reason)
-    result = report_result(uow.session, report, balance)
+    result = _result(uow, report, dataclasses.replace(state, status="reversed"), balance)
     uow.commit()
     return result
 
 
-def expire_due_for_balance(uow: UnitOfWork, balance: CardBalance, actor: Actor) -> int:
+_SETTLED = aliased(LedgerEntry.__table__, name="settled")
+_DUE = (
+    select(_ENTRIES.c.report_id, _ENTRIES.c.counted_ore)
+    .join(_REPORTS, _REPORTS.c.id == _ENTRIES.c.report_id)
+    .where(
+        _ENTRIES.c.card_id == bindparam("p_card_id", type_=BigInteger),
+        _ENTRIES.c.year == bindparam("p_year", type_=Integer),
+        _ENTRIES.c.kind == "reserve",
+        # Due only when both the report's own expiry and the full TTL since the room was
+        # reserved have passed: a report that waited for the year's cap is reserved when
+        # the cap is set, and still gets its time to be confirmed.
+        _REPORTS.c.expires_at <= bindparam("p_now", type_=_REPORTS.c.expires_at.type),
+        _ENTRIES.c.created_at <= bindparam("p_reserved_before",
+                                           type_=_ENTRIES.c.created_at.type),
+        # Only reservations still open (not posted, voided, expired or reversed).
+        ~exists().where(_SETTLED.c.report_id == _ENTRIES.c.report_id,
+                        _SETTLED.c.kind.in_(("post", "void", "expire", "reverse"))),
+    )
+    .order_by(_ENTRIES.c.report_id)
+)
+
+
+def reservation_due_cutoff(uow: UnitOfWork) -> dt.datetime:
+    """A reservation made at or before this instant has had its full time."""
+    return uow.now - dt.timedelta(seconds=uow.config.pending_ttl_seconds)
+
+
+def expire_due_for_balance(uow: UnitOfWork, balance: LockedBalance, actor: Actor) -> int:
     """Frees reservations past their expiry for one locked card-year; returns how many."""
     if balance.pending_ore == 0:
         return 0  # nothing reserved, nothing to free: the common case costs no query
-    reserved = select(LedgerEntry.report_id).where(
-        LedgerEntry.card_id == balance.card_id, LedgerEntry.year == balance.year,
-        LedgerEntry.kind == "reserve",
-    )
-    settled = aliased(LedgerEntry)
-    due = uow.session.scalars(
-        select(WageReport)
-        .where(WageReport.id.in_(reserved), WageReport.expires_at <= uow.now,
-               # Only reservations still open: without this, every write to a card-year
-               # with anything pending re-read the state of every report it ever reserved
-               # (one query each) once their expiry had passed.
-               ~exists().where(settled.report_id == WageReport.id,
-                               settled.kind.in_(("post", "void", "expire", "reverse"))))
-        .order_by(WageReport.id)
-    ).all()
-    expired = 0
-    for report in due:
-        state = report_state(uow.session, report.id)
-        if state.status == "pending":
-            append_entry(uow.session, balance, report, "expire",
-                         Movement(pending=-state.counted), actor=actor.name, now=uow.now)
-            expired += 1
-    if expired:
-        # Autoflush is off: make the expiry entries visible to the caller's next query
-        # (post_report reads the report's state right after this and must see "expired").
-        uow.session.flush()
-    return expired
+    due = uow.session.connection().execute(_DUE, {
+        "p_card_id": balance.card_id, "p_year": balance.year, "p_now": uow.now,
+        "p_reserved_before": reservation_due_cutoff(uow),
+    }).all()
+    for report_id, counted in due:
+        # An open reservation is a pending report: its reserve entry holds `counted`.
+        append_entry(uow.session, balance, ReportRef(int(report_id), balance.card_id,
+                                                     balance.year),
+                     "expire", Movement(pending=-int(counted)), actor=actor.name, now=uow.now)
+    return len(due)

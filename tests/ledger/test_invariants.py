@@ -397,6 +397,10 @@ class LedgerMachine(RuleBasedStateMachine):
                 if report.year == year and report.status == "awaiting_cap":
                     self.bal(report.card, year).awaiting -= report.amount
                     self.count(report, confirmed=report.post_on_create or report.confirmed)
+                    if report.status == "pending":
+                        # Reserved now: the reservation gets its full time from the release.
+                        report.expires_at = max(report.expires_at,
+                                                self.clock.now + dt.timedelta(seconds=TTL))
                     released += 1
         assert result.reports_released == released
 
