@@ -114,6 +114,8 @@ class Escalation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     taken_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    """How it ended: 'resolved' by the caseworker or 'handed_back' to the bot."""
 
 
 class CardApplication(Base):
@@ -137,6 +139,9 @@ class CardApplication(Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
+    """The card issued on approval."""
 
 
 class LinkCode(Base):

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from ledger.db.base import Base
-from ledger.db import conversation_tables, tables  # noqa: F401  (registers the mappings)
+from ledger.db import console_tables, conversation_tables, tables  # noqa: F401  (registers the mappings)
 
 config = context.config
 
