@@ -3,8 +3,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser tests drive Debian's Chromium; Playwright's own browser download is never used.
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
 
-.PHONY: run test bench-ledger lint clean
+.PHONY: run test chromium bench-ledger lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +20,21 @@ run: $(STAMP)
 	$(BIN)/frikort demo seed --if-empty
 	$(BIN)/frikort serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Installs the Debian package when missing and we are root; otherwise says what to install
+# (the browser tests then skip, or fail when CI is set).
+chromium:
+	@if [ -x "$(CHROMIUM_PATH)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Chromium not found at $(CHROMIUM_PATH); installing the Debian package"; \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+	    || echo "Could not install chromium; the browser tests will not run"; \
+	else \
+	  echo "Chromium not found at $(CHROMIUM_PATH): install it (sudo apt-get install chromium)" \
+	    "or set CHROMIUM_PATH; the browser tests skip without it (and fail when CI is set)"; \
+	fi
 
 bench-ledger: $(STAMP)
 	$(BIN)/python -m benchmarks.ledger

@@ -2,6 +2,8 @@
 
 Two flavours, both context managers yielding a RunningServer with `.url`:
   * serve_asgi(app): any ASGI app (Starlette, FastAPI) under uvicorn, like httpx's own test suite;
+    pass `sock=bound_socket()` when the app must know its own URL before it starts, and
+    `lifespan="on"` to run its start-up and shut-down (background tasks);
   * serve_http(handler_class): a stdlib http.server handler, for fakes that need nothing more.
 `closed_port()` gives a loopback port with nothing listening, to test "server down".
 """
@@ -19,7 +21,7 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["RunningServer", "closed_port", "serve_asgi", "serve_http"]
+__all__ = ["RunningServer", "bound_socket", "closed_port", "serve_asgi", "serve_http"]
 
 LOOPBACK = "127.0.0.1"
 _START_TIMEOUT_S = 10.0
@@ -35,7 +37,8 @@ class RunningServer:
         return f"http://{self.host}:{self.port}"
 
 
-def _bound_socket() -> socket.socket:
+def bound_socket() -> socket.socket:
+    """A socket bound to 127.0.0.1:<free port>, not yet listening."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOOPBACK, 0))
@@ -44,19 +47,21 @@ def _bound_socket() -> socket.socket:
 
 def closed_port() -> int:
     """A loopback port that was free a moment ago and has no listener (connections are refused)."""
-    sock = _bound_socket()
+    sock = bound_socket()
     port = int(sock.getsockname()[1])
     sock.close()
     return port
 
 
 @contextmanager
-def serve_asgi(app: Any, **uvicorn_options: Any) -> Iterator[RunningServer]:
-    """Serve an ASGI app with uvicorn on 127.0.0.1:<free port> until the block exits."""
-    sock = _bound_socket()
+def serve_asgi(
+    app: Any, *, sock: socket.socket | None = None, lifespan: str = "off", **uvicorn_options: Any
+) -> Iterator[RunningServer]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1:<free port> (or `sock`) until the block exits."""
+    sock = sock or bound_socket()
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1, **uvicorn_options
+        app, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=1, **uvicorn_options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

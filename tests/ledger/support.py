@@ -8,10 +8,13 @@ import itertools
 import random
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from ledger import (
@@ -28,9 +31,13 @@ from ledger import (
     upgrade,
 )
 from ledger.db.base import Base
+from ledger.errors import LedgerError
 
 ADMIN = Actor(name="test-admin", channel="api")
 TODAY = dt.date(2025, 6, 16)
+YESTERDAY = TODAY - dt.timedelta(days=1)
+TOMORROW = TODAY + dt.timedelta(days=1)
+CAP_2025 = 42_766_00
 
 
 @dataclass
@@ -206,3 +213,27 @@ def make_env(url: str, *, cards: int = 1, **overrides: object) -> Env:
     ledger = fast_ledger(url, clock, **overrides)
     cvr, numbers = employer_with_card(ledger, cards=cards)
     return Env(url=url, ledger=ledger, clock=clock, cvr=cvr, card=numbers[0])
+
+
+def refused(code: str, call: Callable[[], Any]) -> LedgerError:
+    """Runs `call`, expects the refusal with this stable code, and checks its Danish message."""
+    with pytest.raises(LedgerError) as info:
+        call()
+    exc = info.value
+    assert exc.code == code, f"expected {code}, got {exc.code} ({exc})"
+    message = exc.message  # every placeholder filled, or this raises KeyError
+    assert message and "{" not in message
+    return exc
+
+
+def unchanged(env: Env, call: Callable[[], Any], code: str) -> LedgerError:
+    """A refusal must leave every table exactly as it was."""
+    before = dump_tables(env.url)
+    exc = refused(code, call)
+    assert dump_tables(env.url) == before
+    return exc
+
+
+def to_2026(env: Env) -> None:
+    """Moves the clock into 2026, a year whose cap is not in the shipped table."""
+    env.clock.now = dt.datetime(2026, 2, 2, 12, tzinfo=dt.UTC)

@@ -11,45 +11,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from ledger import DeactivateCard, PostReport, RecordControl, SetCap
-from ledger.errors import LedgerError
 from ledger.service.balances import _lock_statement
-from tests.ledger.support import ADMIN, TODAY, Env, dump_tables, make_env, raw_engine
-
-
-@pytest.fixture
-def env(db_url: str) -> Iterator[Env]:
-    environment = make_env(db_url)
-    yield environment
-    try:
-        assert environment.ledger.check_invariants() == []
-    finally:
-        environment.ledger.close()
-
-
-def refused(code: str, call: Callable[[], Any]) -> LedgerError:
-    with pytest.raises(LedgerError) as info:
-        call()
-    assert info.value.code == code, f"expected {code}, got {info.value.code}"
-    assert info.value.message and "{" not in info.value.message
-    return info.value
-
-
-def _to_2026(env: Env) -> None:
-    env.clock.now = dt.datetime(2026, 2, 2, 12, tzinfo=dt.UTC)
-
+from tests.ledger.support import (
+    ADMIN,
+    TODAY,
+    Env,
+    dump_tables,
+    make_env,
+    raw_engine,
+    refused,
+    to_2026,
+)
 
 # a. A reservation lives its full time from when it is made -----------------------------------
 
 def test_released_reservation_expires_a_full_ttl_after_the_release(env: Env) -> None:
     ttl = dt.timedelta(seconds=env.ledger.config.pending_ttl_seconds)
-    _to_2026(env)
+    to_2026(env)
     waiting = env.report(2_000_00, "waits", paid_on=dt.date(2026, 1, 30))
     assert waiting.status == "awaiting_cap" and waiting.expires_at is None
     env.clock.advance(days=20)
@@ -76,7 +61,7 @@ def test_released_reservation_expires_a_full_ttl_after_the_release(env: Env) -> 
 def test_post_report_honours_the_release_time_too(env: Env) -> None:
     """post_report decides "expired" by the same rule as the sweep."""
     ttl = dt.timedelta(seconds=env.ledger.config.pending_ttl_seconds)
-    _to_2026(env)
+    to_2026(env)
     waiting = env.report(2_000_00, "waits", paid_on=dt.date(2026, 1, 30))
     env.clock.advance(days=30)
     released_at = env.clock.now
