@@ -12,8 +12,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api.bootstrap import LazyParser, Services, build_services
+from api.console import install_console
+from api.logging_setup import configure_logging
+from api.metrics import Metrics, install_metrics
 from api.outbox_worker import OutboxWorker
-from api.problems import install_problem_handlers
+from api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from api.retention_job import retention_job
 from api.routes import (
     caps,
     cards,
@@ -27,6 +31,7 @@ from api.routes import (
     webhooks,
 )
 from api.settings import Settings
+from api.task_jobs import task_jobs
 from ledger import Ledger
 from nlu import Parser
 
@@ -39,6 +44,13 @@ def create_app(
     """Builds the app. Tests pass their own settings, and may pass a ledger with a fake clock."""
     services = build_services(settings, ledger=ledger, parser=parser)
     worker = OutboxWorker(services.ledger, services.senders, poll_s=settings.OUTBOX_POLL_SECONDS)
+    metrics = Metrics(services.ledger, multiprocess_dir=settings.PROMETHEUS_MULTIPROC_DIR)
+    metrics.watch(services.ledger, services.dialogue)
+    worker.on_delivery = metrics.delivered
+    if settings.RETENTION_IN_SERVER:
+        worker.add_job(retention_job(services.ledger, settings, metrics))
+    for job in task_jobs(services.ledger):  # small jobs: hour prompts, digests, expiry
+        worker.add_job(job)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +66,7 @@ def create_app(
                 worker.kick()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+                await worker.wait_for_jobs()
             await _close(app, services)
 
     app = FastAPI(
@@ -67,6 +80,7 @@ def create_app(
     app.state.services = services
     app.state.ledger = services.ledger
     app.state.outbox_worker = worker
+    app.state.metrics = metrics
     app.state.kick_outbox = worker.kick
     app.state.telegram_failures = {}
     app.state.telegram_ready = False
@@ -75,7 +89,7 @@ def create_app(
         services, worker.kick, app.state.telegram_failures)
     install_problem_handlers(app)
 
-    v1 = APIRouter(prefix="/api/v1")
+    v1 = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
     for module in (caps, employers, cards, employments, wage_reports, reporting, escalations,
                    outbox):
         v1.include_router(module.router)
@@ -83,6 +97,9 @@ def create_app(
     app.include_router(webhooks.router)
     if settings.demo_enabled:
         app.include_router(demo.router)
+    install_console(app, settings)
+
+    install_metrics(app, settings, metrics)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -107,4 +124,6 @@ async def _close(app: FastAPI, services: Services) -> None:
 
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn's factory mode: settings from the environment."""
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -12,7 +12,7 @@ from api.channels.twilio_sender import TwilioSender
 from api.settings import Settings
 from bot import Dialogue
 from ledger import Ledger
-from nlu import ParseResult, Parser, load_parser
+from nlu import Parser, ParseResult, load_parser
 
 
 class LazyParser:

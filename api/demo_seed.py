@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from bot import Dialogue, InboundMessage
 from ledger import (
     Actor,
     CreateEmployment,
@@ -22,6 +23,7 @@ from ledger import (
 )
 from ledger.errors import CardNotFound
 from ledger.money import parse_kroner
+from ledger.tasks.commands import PostTask
 
 DEMO_ACTOR = Actor(name="demo-seed", channel="system")
 
@@ -61,6 +63,38 @@ def seed(ledger: Ledger, today: dt.date) -> None:
             employer_cvr=report["employer"], card_number=report["card"], paid_on=paid_on,
             hours=Decimal(report["hours"]), amount_ore=parse_kroner(report["amount"]),
             idempotency_key=f"demo-seed-{index}", post=True), actor=DEMO_ACTOR)
+    for task in data.get("tasks", []):
+        _seed_task(ledger, task, today)
+
+
+def _seed_task(ledger: Ledger, task: dict[str, Any], today: dt.date) -> None:
+    """An open small job through the ledger's own rules (a verified employer, a known
+    postcode, a window from `starts_in_days` on), so the whole loop can be tried."""
+    start = today + dt.timedelta(days=task["starts_in_days"])
+    ledger.tasks.post_task(PostTask(
+        employer_cvr=task["employer"], title=task["title"], place=task["place"],
+        postcode=task["postcode"], window_start=start,
+        window_end=start + dt.timedelta(days=task["days"] - 1),
+        expected_hours=Decimal(task["hours"]),
+        pay_per_hour_ore=parse_kroner(task["pay_per_hour"]),
+        places=task["places"]), actor=DEMO_ACTOR)
+
+
+def seed_staff(ledger: Ledger) -> list[str]:
+    """Adds the documented demo console users that are missing; returns the names added.
+
+    Development only: they share a published password, so the CLI skips them in production.
+    """
+    staff = demo_data()["staff"]
+    existing = {account.username for account in ledger.staff.list_users()}
+    added = []
+    for user in staff["users"]:
+        if user["username"] in existing:
+            continue
+        ledger.staff.add_user(user["username"], staff["password"], user["role"],
+                              user["municipality_code"], user["name"], actor=DEMO_ACTOR)
+        added.append(user["username"])
+    return added
 
 
 def _seed_cap(ledger: Ledger, cap: dict[str, Any], year: int) -> None:
@@ -82,3 +116,18 @@ def _seed_employer(ledger: Ledger, employer: dict[str, Any], today: dt.date) -> 
         ledger.create_employment(CreateEmployment(
             employer_cvr=employer["cvr"], card_number=number, start_date=card.valid_from,
             weekly_hours=Decimal(employer["weekly_hours"])), actor=DEMO_ACTOR)
+
+
+def seed_conversations(dialogue: Dialogue, received_at: dt.datetime) -> int:
+    """Plays the demo conversations through the bot, as SMS; returns the messages handled.
+
+    Message ids are fixed, so running it twice changes nothing (the bot de-duplicates them).
+    """
+    handled = 0
+    for number, conversation in enumerate(demo_data().get("conversations", [])):
+        for turn, text in enumerate(conversation["say"]):
+            dialogue.handle(InboundMessage(
+                channel=conversation["channel"], sender=conversation["sender"], text=text,
+                provider_message_id=f"demo-{number}-{turn}", received_at=received_at))
+            handled += 1
+    return handled

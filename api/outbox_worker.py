@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from api.channels.senders import DeliveryError, OutboundMessage, Sender
 from ledger import Actor, Ledger
@@ -18,12 +20,61 @@ SYSTEM = Actor(name="system:maintenance", channel="system")
 EXPIRY_EVERY_S = 60.0
 
 
+@dataclass
+class PeriodicJob:
+    """A blocking function the loop starts in a thread every `every_s` seconds (the first time
+    `first_after_s` after start), never twice at once; deliveries go on while it runs. Its
+    failures are logged and it is tried again at its next time."""
+
+    name: str
+    every_s: float
+    run: Callable[[], object]
+    first_after_s: float = 0.0
+    due: float | None = None
+    task: asyncio.Task[None] | None = None
+
+
 class OutboxWorker:
     def __init__(self, ledger: Ledger, senders: dict[str, Sender], *, poll_s: float = 1.0) -> None:
         self._ledger = ledger
         self._senders = senders
         self._poll_s = poll_s
         self._wake = asyncio.Event()
+        self.jobs: list[PeriodicJob] = []
+        self.on_delivery: Callable[[str, str], None] = lambda channel, outcome: None
+        """Told (channel, 'sent' | 'retry' | 'dead') for every delivery attempt (metrics)."""
+
+    def add_job(self, job: PeriodicJob) -> None:
+        self.jobs.append(job)
+
+    async def run_due_jobs(self, now: float) -> None:
+        """Starts the jobs that are due (tests await `job.task` to see one finish)."""
+        for job in self.jobs:
+            if job.due is None:
+                job.due = now + job.first_after_s
+            if now < job.due or (job.task is not None and not job.task.done()):
+                continue
+            job.due = now + job.every_s
+            job.task = asyncio.create_task(self._run_job(job), name=f"job-{job.name}")
+
+    async def wait_for_jobs(self) -> None:
+        """At shutdown: lets a job that is running finish (it works in short transactions)."""
+        running = [job.task for job in self.jobs if job.task is not None and not job.task.done()]
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    @staticmethod
+    async def _run_job(job: PeriodicJob) -> None:
+        try:
+            await asyncio.to_thread(job.run)
+        except Exception:  # the next run may succeed; the loop goes on delivering
+            log.exception("background job %s failed", job.name)
+
+    def _counted(self, channel: str, outcome: str) -> None:
+        try:
+            self.on_delivery(channel, outcome)
+        except Exception:
+            log.exception("delivery observer failed")
 
     def kick(self) -> None:
         """Something was queued: deliver now rather than at the next poll."""
@@ -50,6 +101,7 @@ class OutboxWorker:
                 self._ledger.conversations.mark_failed, item.id, repr(error),
                 transient=error.transient, retry_after=error.retry_after)
             log.warning("outbox message %s not delivered (%s): now %s", item.id, error.code, status)
+            self._counted(item.channel, "dead" if status == "dead" else "retry")
             return
         except Exception as error:  # a sender bug or a garbled provider answer (e.g. a 201
             # that is not JSON): the outcome is unknown, so retry with backoff like a timeout,
@@ -61,8 +113,10 @@ class OutboxWorker:
                 self._ledger.conversations.mark_failed, item.id,
                 f"unexpected {type(error).__name__}: {error}", transient=True, retry_after=None)
             log.warning("outbox message %s not delivered (unexpected): now %s", item.id, status)
+            self._counted(item.channel, "dead" if status == "dead" else "retry")
             return
         await asyncio.to_thread(self._ledger.conversations.mark_sent, item.id, provider_id)
+        self._counted(item.channel, "sent")
 
     async def run(self, stop: asyncio.Event) -> None:
         expiry_due = 0.0
@@ -75,6 +129,7 @@ class OutboxWorker:
                     if expired:
                         log.info("expired %d unconfirmed wage reports", expired)
                     expiry_due = loop.time() + EXPIRY_EVERY_S
+                await self.run_due_jobs(loop.time())
             except Exception:  # the loop must outlive a database outage; it logs and retries
                 log.exception("background worker iteration failed")
                 handled = 0

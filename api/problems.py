@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import LedgerError
@@ -22,6 +22,36 @@ STATUS_BY_FAMILY: tuple[tuple[type[LedgerError], int], ...] = (
     (Conflict, 409),
     (LedgerError, 400),
 )
+
+
+class Problem(BaseModel):
+    """How every error of the REST API is answered (RFC 9457 problem details)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    code: str
+    """Stable and machine-readable, e.g. `cap_exceeded`; `detail` is the Danish message."""
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+    """Validation errors (422 `invalid_input`): where (`loc`) and what (`msg`)."""
+
+
+_PROBLEM_STATUSES = {
+    400: "Refused by the ledger's rules",
+    401: "Missing or wrong API key",
+    404: "Not found",
+    409: "Conflict with the current state, or an idempotency key reused with another payload",
+    422: "Invalid input",
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": description,
+             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for status, description in _PROBLEM_STATUSES.items()
+}
+"""The error answers every /api/v1 operation documents in the OpenAPI schema."""
 
 
 def status_for(error: LedgerError) -> int:
@@ -73,7 +103,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, _danish_http_detail(exc.status_code, str(exc.detail)))
+        response = problem(exc.status_code, code,
+                           _danish_http_detail(exc.status_code, str(exc.detail)))
+        response.headers.update(exc.headers or {})  # e.g. `Allow` on a 405 (RFC 9110)
+        return response
 
 
 _HTTP_DETAILS_DA = {

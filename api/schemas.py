@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StrictBool
 
 from ledger import Balance, CapResult, CardResult, EmploymentResult, WageReportResult
 from ledger.money import MoneyFormatError, format_kroner, parse_kroner
@@ -30,6 +31,8 @@ KronerIn = Annotated[str, Field(examples=["1250.50"], max_length=20), AfterValid
 KronerOut = Annotated[int, PlainSerializer(format_kroner, return_type=str)]
 Hours = Annotated[Decimal, Field(ge=0, le=10_000, decimal_places=2, examples=["4", "2.5"])]
 WeeklyHours = Annotated[Decimal, Field(ge=0, le=168, decimal_places=2, examples=["4", "2.5"])]
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+"""A database id in a path: larger ids cannot exist (64-bit keys) and would not reach the ledger."""
 
 
 class Body(BaseModel):
@@ -39,7 +42,7 @@ class Body(BaseModel):
 class CapIn(Body):
     amount: Annotated[KronerIn, AfterValidator(_positive)]
     source: str = Field(min_length=3, max_length=2000)
-    is_demo: bool = False
+    is_demo: StrictBool = False
 
 
 class CapOut(BaseModel):
@@ -128,7 +131,7 @@ class WageReportIn(Body):
     paid_on: dt.date
     hours: Hours
     amount: KronerIn
-    post: bool = False
+    post: StrictBool = False
     work_from: dt.date | None = None
     work_to: dt.date | None = None
 

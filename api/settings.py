@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import BotConfig
@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     NLU_CACHE_DIR: str = "var/nlu-cache"
 
     HANDOFF_RESPONSE_HOURS: int = 24
+    SENDER_RATE_LIMIT_PER_MINUTE: int = 20
+    """Messages per sender per minute that the bot answers (see README, Security); 0 is off."""
     APPLICATION_RESPONSE_DAYS: int = 14
     OUTBOX_POLL_SECONDS: float = 1.0
     WARM_NLU_AT_START: bool = True
@@ -62,6 +64,24 @@ class Settings(BaseSettings):
     off in production unless set explicitly."""
     RUN_BACKGROUND_WORKER: bool = True
     """The outbox delivery and pending-report expiry loop; tests drive it by hand instead."""
+    RETENTION_DAYS: int = Field(default=365, ge=1)
+    """Conversation texts older than this are anonymised, daily by the server's background loop
+    and on demand by `frikort retention run` (see README: "Metrics, logs and data protection")."""
+    RETENTION_IN_SERVER: bool = True
+    """Run the retention job once a day in the background loop (needs RUN_BACKGROUND_WORKER)."""
+    LOG_FORMAT: Literal["json", "text"] | None = None
+    """One JSON object per line (the default in production) or plain text (in development)."""
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    METRICS_TOKEN: SecretStr | None = None
+    """A bearer token for GET /metrics besides ADMIN_API_KEY. /metrics is open in development
+    unless this is set, and always needs a token in production."""
+    PROMETHEUS_MULTIPROC_DIR: str | None = None
+    """With several workers: an empty directory where every worker's counters are kept, so a
+    scrape adds them up. prometheus_client reads it from the environment itself at import,
+    so it must be set in the environment of `frikort serve`, not only in `.env`."""
+    CONSOLE_COOKIE_SECURE: bool | None = None
+    """The console's session cookie is sent over HTTPS only: on by default in production,
+    off in development (where `make run` serves plain http on 127.0.0.1)."""
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
@@ -83,6 +103,31 @@ class Settings(BaseSettings):
         return self.DEMO_CHAT if self.DEMO_CHAT is not None else self.ENVIRONMENT != "production"
 
     @property
+    def console_cookie_secure(self) -> bool:
+        if self.CONSOLE_COOKIE_SECURE is not None:
+            return self.CONSOLE_COOKIE_SECURE
+        return self.ENVIRONMENT == "production"
+
+    @property
+    def log_format(self) -> str:
+        if self.LOG_FORMAT is not None:
+            return self.LOG_FORMAT
+        return "json" if self.ENVIRONMENT == "production" else "text"
+
+    @property
+    def metrics_need_token(self) -> bool:
+        return self.ENVIRONMENT == "production" or self.METRICS_TOKEN is not None
+
+    def secret_values(self) -> list[str]:
+        """Every secret's value, for the log redaction filter."""
+        found = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                found.append(value.get_secret_value())
+        return found
+
+    @property
     def twilio_configured(self) -> bool:
         return bool(self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN and self.TWILIO_FROM_NUMBER)
 
@@ -98,7 +143,8 @@ class Settings(BaseSettings):
     @cached_property
     def bot(self) -> BotConfig:
         return BotConfig(handoff_response_hours=self.HANDOFF_RESPONSE_HOURS,
-                         application_response_days=self.APPLICATION_RESPONSE_DAYS)
+                         application_response_days=self.APPLICATION_RESPONSE_DAYS,
+                         rate_limit_per_minute=self.SENDER_RATE_LIMIT_PER_MINUTE)
 
     @cached_property
     def ledger(self) -> LedgerConfig:

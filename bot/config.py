@@ -13,3 +13,7 @@ class BotConfig:
     """Expected processing time quoted in the application receipt (a municipal setting)."""
     confident: float = 0.6
     """Above this, a rule question in the middle of a flow is answered before the flow resumes."""
+    rate_limit_per_minute: int = 20
+    """Messages per sender (channel and address) per minute that are answered; the rest are
+    stored unanswered, the first of them with one polite reply. Crisis messages and STOP/START
+    always go through. 0 turns the limit off."""

@@ -27,6 +27,14 @@ class Step:
     config: BotConfig
     knowledge: KnowledgeBase
     replies: list[Reply] = field(default_factory=list)
+    answered_flow: str | None = None
+    """Set when an ongoing flow took the message as an answer to its question."""
+
+    @property
+    def recorded_intent(self) -> str:
+        """What the transcript keeps: "flow:<name>" for an answer inside a flow, so a name or
+        "sms" typed as an answer is not later counted as a message the bot did not understand."""
+        return f"flow:{self.answered_flow}" if self.answered_flow else self.intent
 
     @property
     def state(self) -> dict[str, Any]:

@@ -11,9 +11,13 @@ from bot.config import BotConfig
 from bot.context import Step
 from bot.crisis import crisis_kind
 from bot.flows import routing
+from bot.keywords import keyword_of
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.messages import InboundMessage, Reply
+from bot.observe import DialogueObserver, safely
+from bot.texts import text as bot_text
 from ledger import Ledger
+from ledger.conversations.records import StoredInbound
 from ledger.turn import Turn
 from nlu import ParseResult, Parser, redact_cpr
 
@@ -35,6 +39,8 @@ class Dialogue:
         self._parser = parser
         self._config = config or BotConfig()
         self._knowledge = knowledge or load_knowledge()
+        self.observer = DialogueObserver()
+        """Told about each message (the api counts them and logs the conversation id)."""
 
     def handle(self, inbound: InboundMessage, *, queue_replies: bool = False) -> list[Reply]:
         """Stores the message first (nothing lost), then answers it under the sender's lock.
@@ -46,13 +52,27 @@ class Dialogue:
         conversations = self._ledger.conversations
         stored = conversations.store_inbound(inbound.channel, inbound.sender,
                                              inbound.provider_message_id, redact_cpr(inbound.text))
+        safely(self.observer.stored, inbound, stored.conversation_id, stored.duplicate)
         if stored.duplicate and stored.replies is not None:
-            return [Reply(text) for text in stored.replies]
+            again = [Reply(text) for text in stored.replies]
+            safely(self.observer.answered, inbound, again, queue_replies)
+            return again
+        over = self._over_rate_limit(inbound, stored)
+        if over is not None:
+            replies = conversations.turn(
+                inbound.channel, inbound.sender,
+                lambda turn: self._rate_limited(turn, inbound, stored.id, over, queue_replies))
+            safely(self.observer.answered, inbound, replies, queue_replies)
+            log.info("rate-limited message %s in conversation %s: replies=%d",
+                     stored.id, stored.conversation_id, len(replies))
+            return replies
         today = (inbound.received_at or dt.datetime.now(dt.UTC)).date()
         parse = self._parser.parse(inbound.text, today)
+        safely(self.observer.parsed, inbound, parse)
         replies = conversations.turn(
             inbound.channel, inbound.sender,
             lambda turn: self._answer(turn, inbound, parse, stored.id, queue_replies))
+        safely(self.observer.answered, inbound, replies, queue_replies)
         log.info("handled message %s in conversation %s: intent=%s replies=%d",
                  stored.id, stored.conversation_id, parse["intent"]["name"], len(replies))
         return replies
@@ -75,7 +95,39 @@ class Dialogue:
         replies = [self._finish(reply, inbound.channel) for reply in step.replies]
         for reply in replies:
             turn.record_reply(reply.text, buttons=reply.buttons, queue=queue_replies)
-        turn.finish_inbound(inbound_id, step.intent, tuple(r.text for r in replies))
+        turn.finish_inbound(inbound_id, step.recorded_intent, tuple(r.text for r in replies))
+        return replies
+
+    def _over_rate_limit(self, inbound: InboundMessage, stored: StoredInbound) -> bool | None:
+        """None: answer as usual. Over the sender's limit per minute: True for the first message
+        past it (it gets the one polite reply), False for the rest (stored, not answered).
+
+        A crisis message and STOP/START are always handled, however fast someone writes.
+        """
+        limit = self._config.rate_limit_per_minute
+        if limit <= 0:
+            return None
+        count = self._ledger.conversations.recent_inbound(stored, 60, at_most=limit + 2)
+        if count <= limit or crisis_kind(inbound.text) is not None:
+            return None
+        keyword = keyword_of(inbound.text)
+        if keyword is not None and keyword.name in ("STOP", "START"):
+            return None
+        return count == limit + 1
+
+    def _rate_limited(
+        self, turn: Turn, inbound: InboundMessage, inbound_id: int, first: bool,
+        queue_replies: bool,
+    ) -> list[Reply]:
+        """Stored for a person to read, not processed; the bot stays as quiet as it would be."""
+        already = turn.inbound_replies(inbound_id)
+        if already is not None:
+            return [Reply(text) for text in already]
+        quiet = not first or turn.opted_out or turn.handoff != "bot"
+        replies = [] if quiet else [self._finish(Reply(bot_text("rate_limited")), inbound.channel)]
+        for reply in replies:
+            turn.record_reply(reply.text, queue=queue_replies)
+        turn.finish_inbound(inbound_id, "rate_limited", tuple(r.text for r in replies))
         return replies
 
     @staticmethod

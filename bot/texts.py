@@ -12,8 +12,17 @@ import yaml
 
 @cache
 def _texts() -> dict[str, str]:
+    """Flat keys; a section (a mapping, like `jobs:`) gives "jobs.<key>", so a family of
+    replies stays together in the file without clashing with the older flat names."""
     raw = resources.files("bot").joinpath("texts/da.yml").read_text("utf-8")
-    return {key: " ".join(str(value).split()) for key, value in yaml.safe_load(raw).items()}
+    found: dict[str, str] = {}
+    for key, value in yaml.safe_load(raw).items():
+        if isinstance(value, dict):
+            found.update({f"{key}.{inner}": " ".join(str(text).split())
+                          for inner, text in value.items()})
+        else:
+            found[key] = " ".join(str(value).split())
+    return found
 
 
 def text(key: str, **values: Any) -> str:

@@ -6,13 +6,21 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Channel = Literal["api", "sms", "telegram", "web", "console", "cli", "system"]
 
 
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        """PostgreSQL text cannot hold NUL: refused here, before any write, on every database."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        return value
 
 
 class Actor(Command):
@@ -32,9 +40,17 @@ class SetCap(Command):
 class RegisterEmployer(Command):
     cvr: str
     name: str = Field(min_length=1, max_length=200)
+    """Trimmed; a name of only spaces is refused (it would be stored empty)."""
     phone: str | None = None
     telegram_id: str | None = None
     contact_person: str = Field(default="", max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def _trimmed(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("an employer needs a name")
+        return name.strip()
 
 
 class VerifyEmployer(Command):

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StaffConfig:
+    """Console login rules. Tests pass cheap argon2 parameters; production keeps the defaults."""
+
+    min_password_length: int = 10
+    max_password_length: int = 1024
+    max_account_failures: int = 5
+    """Failed logins for one username within the window before that account is locked."""
+    max_address_failures: int = 20
+    """Failed logins from one address within the window before that address is locked."""
+    failure_window_seconds: int = 15 * 60
+    lockout_seconds: int = 15 * 60
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 64 * 1024
+    argon2_parallelism: int = 4
 
 
 @dataclass(frozen=True)
@@ -20,5 +37,8 @@ class LedgerConfig:
     """Sanity bound per report (default 50.000 kr.): larger amounts are refused as typos."""
     max_hours_per_day: int = 16
     """Plausibility bound on hours for each calendar day the work covers."""
+    task_reservation_ttl_seconds: int = 48 * 3600
+    """How long a small job's place stays reserved without the employer's confirmation."""
     sqlite_busy_timeout_ms: int = 30_000
     pool_size: int = 10
+    staff: StaffConfig = field(default_factory=StaffConfig)

@@ -5,11 +5,11 @@ Reached as `ledger.conversations`; it shares the ledger's engines, clock and ret
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-
-from ledger.conversations import escalations, outbox, store
+from ledger.conversations import escalations, intake, outbox, store
 from ledger.conversations.records import (
     EscalationView,
     OutboxItem,
@@ -17,6 +17,7 @@ from ledger.conversations.records import (
     StoredInbound,
     TranscriptLine,
 )
+from ledger.observe import notify
 from ledger.turn import Turn
 
 if TYPE_CHECKING:
@@ -32,7 +33,12 @@ class Conversations:
     def store_inbound(
         self, channel: str, address: str, provider_message_id: str, text: str
     ) -> StoredInbound:
-        """Commits the message before it is processed: whatever happens next, it is not lost."""
+        """Commits the message before it is processed: whatever happens next, it is not lost.
+
+        A message that cannot be stored exactly as sent is refused (InvalidInput) instead.
+        """
+        intake.check_inbound(address, provider_message_id, text)
+
         def store_it(uow):  # type: ignore[no-untyped-def]
             conversation = store.conversation_for(uow.session, channel, address, uow.now,
                                                   lock=False)
@@ -42,13 +48,23 @@ class Conversations:
             return stored
         return self._ledger.run_write(store_it)
 
+    def recent_inbound(self, stored: StoredInbound, window_seconds: int, at_most: int) -> int:
+        """How many messages the sender wrote in the last `window_seconds`, counting `stored`
+        and none after it (at most `at_most`). The transcript is the rate limit's only state,
+        so every worker process sees the same count."""
+        return self._ledger.run_read(lambda uow: intake.recent_inbound(
+            uow.session, stored.conversation_id, stored.id,
+            uow.now - dt.timedelta(seconds=window_seconds), at_most))
+
     def turn(self, channel: str, address: str, handler: Callable[[Turn], R]) -> R:
         """Runs `handler` under the conversation's lock; retried whole on a serialisation failure."""
         def run(uow):  # type: ignore[no-untyped-def]
             conversation = store.conversation_for(uow.session, channel, address, uow.now,
                                                   lock=True)
-            result = handler(Turn(uow, conversation))
+            turn = Turn(uow, conversation)
+            result = handler(turn)
             uow.commit()
+            notify(self._ledger.observer, turn.outcomes)
             return result
         return self._ledger.run_write(run)
 
@@ -108,6 +124,8 @@ class Conversations:
         return self._ledger.run_read(read)
 
     def take(self, escalation_id: int, owner: str) -> EscalationView:
+        intake.check_text(owner)
+
         def take_it(uow):  # type: ignore[no-untyped-def]
             view = escalations.take(uow.session, escalation_id, owner, uow.now)
             uow.commit()
@@ -123,12 +141,11 @@ class Conversations:
 
     def reply(self, escalation_id: int, text: str, author: str) -> int:
         """A person's reply: queued through the outbox to the conversation's own channel."""
+        intake.check_text(text, author)
+
         def reply_it(uow):  # type: ignore[no-untyped-def]
             _, conversation = escalations.get(uow.session, escalation_id, lock=True)
-            outbox_id = outbox.enqueue(uow.session, channel=conversation.channel,
-                                       recipient=conversation.address, text=text, buttons=(),
-                                       now=uow.now, conversation_id=conversation.id)
-            store.record_outbound(uow.session, conversation, text, author, uow.now, outbox_id)
+            outbox_id = escalations.send_reply(uow.session, conversation, text, author, uow.now)
             uow.commit()
             return outbox_id
         return self._ledger.run_write(reply_it)

@@ -33,6 +33,44 @@
         ├── ReportAlreadyReversed report_already_reversed
         └── CapBelowUsage       cap_below_usage
 
+Console accounts (`ledger.staff`):
+
+    InvalidInput:  InvalidUsername invalid_username, InvalidDisplayName invalid_display_name,
+                   InvalidRole invalid_role, MunicipalityRequired municipality_required,
+                   InvalidPassword invalid_password,
+                   LoginRefused login_refused
+                   ├── LoginFailed login_failed   (never says whether the username exists)
+                   └── LoginLocked login_locked
+    NotFound:      StaffUserNotFound staff_user_not_found
+    Conflict:      UsernameTaken username_taken
+
+Caseworker console (`ledger.casework`):
+
+    InvalidInput:  ApplicationNeedsCpr application_needs_cpr,
+                   ApplicationNeedsMunicipality application_needs_municipality,
+                   TextRequired text_required, ReasonRequired reason_required,
+                   TextTooLong text_too_long, CprInText cpr_in_text,
+                   InvalidContact invalid_contact, SameMunicipality same_municipality
+    NotFound:      ApplicationNotFound application_not_found, ContactNotFound contact_not_found
+                   (a record outside the user's municipality raises the same NotFound)
+    Conflict:      ApplicationDecided application_decided,
+                   NotAllowedForRole not_allowed_for_role
+
+Small jobs (`ledger.tasks`):
+
+    InvalidInput:  TaskTitleRequired task_title_required, UnknownPostcode unknown_postcode,
+                   TaskWindowInvalid task_window_invalid, TaskHoursImplausible
+                   task_hours_implausible, PayPerHourImplausible pay_per_hour_implausible,
+                   PlacesOutOfRange places_out_of_range, ConsentRequired consent_required,
+                   InvalidFrequency invalid_frequency
+    NotFound:      TaskNotFound task_not_found, AssignmentNotFound assignment_not_found,
+                   PhoneListEntryNotFound phone_list_entry_not_found,
+                   NotOnPhoneList not_on_phone_list
+                   (another employer's task or assignment raises the same NotFound)
+    Conflict:      TaskFull task_full, TaskAlreadyTaken task_already_taken,
+                   TaskNotOpen task_not_open, TaskOwnListOnly task_own_list_only,
+                   AssignmentNotActive assignment_not_active
+
 The Danish message for each code lives in `ledger/data/errors.da.yml`; callers show it as it is.
 """
 
@@ -193,6 +231,179 @@ class ReportAlreadyReversed(Conflict):
 
 class CapBelowUsage(Conflict):
     code = "cap_below_usage"
+
+
+# Console accounts ---------------------------------------------------------------------
+
+
+class InvalidUsername(InvalidInput):
+    code = "invalid_username"
+
+
+class InvalidDisplayName(InvalidInput):
+    code = "invalid_display_name"
+
+
+class InvalidRole(InvalidInput):
+    code = "invalid_role"
+
+
+class MunicipalityRequired(InvalidInput):
+    code = "municipality_required"
+
+
+class InvalidPassword(InvalidInput):
+    code = "invalid_password"
+
+
+class StaffUserNotFound(NotFound):
+    code = "staff_user_not_found"
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+
+class LoginRefused(InvalidInput):
+    """A console login that did not succeed; the subclass says whether to try again now."""
+
+    code = "login_refused"
+
+
+class LoginFailed(LoginRefused):
+    code = "login_failed"
+
+
+class LoginLocked(LoginRefused):
+    code = "login_locked"
+
+
+# Caseworker console ---------------------------------------------------------------------
+
+
+class ApplicationNeedsCpr(InvalidInput):
+    code = "application_needs_cpr"
+
+
+class ApplicationNeedsMunicipality(InvalidInput):
+    code = "application_needs_municipality"
+
+
+class TextRequired(InvalidInput):
+    code = "text_required"
+
+
+class ReasonRequired(InvalidInput):
+    code = "reason_required"
+
+
+class TextTooLong(InvalidInput):
+    code = "text_too_long"
+
+
+class CprInText(InvalidInput):
+    """Staff text that would carry a CPR number to SMS, Telegram or the transcript."""
+
+    code = "cpr_in_text"
+
+
+class InvalidContact(InvalidInput):
+    code = "invalid_contact"
+
+
+class SameMunicipality(InvalidInput):
+    code = "same_municipality"
+
+
+class ApplicationNotFound(NotFound):
+    code = "application_not_found"
+
+
+class ContactNotFound(NotFound):
+    code = "contact_not_found"
+
+
+class ApplicationDecided(Conflict):
+    code = "application_decided"
+
+
+class NotAllowedForRole(Conflict):
+    """The user's role may not do this at all (checked before anything is looked up)."""
+
+    code = "not_allowed_for_role"
+
+
+# Small jobs -------------------------------------------------------------------------------
+
+
+class TaskTitleRequired(InvalidInput):
+    code = "task_title_required"
+
+
+class UnknownPostcode(InvalidInput):
+    code = "unknown_postcode"
+
+
+class TaskWindowInvalid(InvalidInput):
+    code = "task_window_invalid"
+
+
+class TaskHoursImplausible(InvalidInput):
+    code = "task_hours_implausible"
+
+
+class PayPerHourImplausible(InvalidInput):
+    code = "pay_per_hour_implausible"
+
+
+class PlacesOutOfRange(InvalidInput):
+    code = "places_out_of_range"
+
+
+class ConsentRequired(InvalidInput):
+    """A helper signs a card holder up only with the holder's consent written down."""
+
+    code = "consent_required"
+
+
+class InvalidFrequency(InvalidInput):
+    code = "invalid_frequency"
+
+
+class TaskNotFound(NotFound):
+    code = "task_not_found"
+
+
+class AssignmentNotFound(NotFound):
+    code = "assignment_not_found"
+
+
+class PhoneListEntryNotFound(NotFound):
+    code = "phone_list_entry_not_found"
+
+
+class NotOnPhoneList(NotFound):
+    code = "not_on_phone_list"
+
+
+class TaskFull(Conflict):
+    code = "task_full"
+
+
+class TaskAlreadyTaken(Conflict):
+    code = "task_already_taken"
+
+
+class TaskNotOpen(Conflict):
+    code = "task_not_open"
+
+
+class TaskOwnListOnly(Conflict):
+    code = "task_own_list_only"
+
+
+class AssignmentNotActive(Conflict):
+    code = "assignment_not_active"
 
 
 def all_error_classes() -> list[type[LedgerError]]:

@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ledger import queries
+from ledger.casework import Casework
 from ledger.commands import (
     Actor,
     Command,
@@ -31,7 +32,8 @@ from ledger.commands import (
 from ledger.config import LedgerConfig
 from ledger.conversation_service import Conversations
 from ledger.db.engine import make_engines, session_factory
-from ledger.errors import Conflict
+from ledger.errors import Conflict, LedgerError
+from ledger.observe import LedgerObserver, notify, notify_expired
 from ledger.pii import CprVault
 from ledger.results import (
     Balance,
@@ -44,6 +46,8 @@ from ledger.results import (
 from ledger.service import caps, cards, employers, employments, reports
 from ledger.service.balances import lock_balance
 from ledger.service.lookups import card_by_number
+from ledger.staff import StaffService
+from ledger.tasks import TaskService
 from ledger.unit_of_work import Clock, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -83,6 +87,11 @@ class Ledger:
         self._vault = CprVault(config.cpr_encryption_key, config.cpr_hash_key)
         self._clock = clock or _utcnow
         self.conversations = Conversations(self)
+        self.casework = Casework(self)
+        self.staff = StaffService(self)
+        self.tasks = TaskService(self)
+        self.observer = LedgerObserver()
+        """Told about committed commands and refusals (the api counts them for /metrics)."""
 
     def close(self) -> None:
         self._engines.dispose()
@@ -114,7 +123,13 @@ class Ledger:
             return work(uow)
 
     def _run(self, handler: Callable[..., R], cmd: C, actor: Actor) -> R:
-        return self.run_write(lambda uow: handler(cmd, uow=uow, actor=actor))
+        try:
+            result = self.run_write(lambda uow: handler(cmd, uow=uow, actor=actor))
+        except LedgerError as error:
+            notify(self.observer, [(type(cmd).__name__, error)])
+            raise
+        notify(self.observer, [(type(cmd).__name__, result)])
+        return result
 
     # Commands ------------------------------------------------------------------------
 
@@ -168,6 +183,8 @@ class Ledger:
                 balance = lock_balance(uow.session, card_id, year)
                 total += reports.expire_due_for_balance(uow, balance, actor)
                 uow.commit()
+        if total:
+            notify_expired(self.observer, total)
         return total
 
     # Queries -------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from ledger.config import LedgerConfig
 from ledger.db.tables import (
@@ -60,24 +60,28 @@ def caps(session: Session) -> list[CapResult]:
     rows = session.scalars(
         select(CapVersion).join(newest, CapVersion.id == newest.c.id).order_by(CapVersion.year)
     )
-    return [CapResult(year=r.year, amount_ore=r.amount_ore, source=r.source, is_demo=r.is_demo)
+    return [CapResult(year=r.year, amount_ore=r.amount_ore, source=r.source, is_demo=r.is_demo,
+                      set_by=r.actor, set_at=r.created_at)
             for r in rows]
 
 
 def balances_with_due_reservations(
     session: Session, now: dt.datetime, reserved_before: dt.datetime | None = None,
 ) -> list[tuple[int, int]]:
-    """Card-years holding a reservation past its expiry: the expiry sweep's work list.
+    """Card-years holding an open reservation past its expiry: the expiry sweep's work list.
 
+    Open means reserved and not yet posted, voided, expired or reversed; a reservation of
+    nothing (a pending report wholly over the cap) is open too and must expire.
     `reserved_before`: only reservations made at or before it (now minus the TTL) are due.
     """
+    settled = aliased(LedgerEntry, name="settled")
     query = (
         select(WageReport.card_id, WageReport.year)
-        .join(CardBalance, and_(CardBalance.card_id == WageReport.card_id,
-                                CardBalance.year == WageReport.year))
         .join(LedgerEntry, and_(LedgerEntry.report_id == WageReport.id,
                                 LedgerEntry.kind == "reserve"))
-        .where(CardBalance.pending_ore > 0, WageReport.expires_at <= now)
+        .where(WageReport.expires_at <= now,
+               ~exists().where(settled.report_id == WageReport.id,
+                               settled.kind.in_(("post", "void", "expire", "reverse"))))
         .distinct()
     )
     if reserved_before is not None:
@@ -114,6 +118,13 @@ _KINDS = ("await_cap", "reserve", "post", "post_direct", "void", "expire", "reve
 
 def export_wage_reports(session: Session, municipality_code: str, year: int) -> Iterator[ExportRow]:
     """Every report paid in `year` for cards whose handlekommune is `municipality_code`."""
+    return wage_report_rows(session, Card.municipality_code == municipality_code,
+                            WageReport.year == year)
+
+
+def wage_report_rows(session: Session, *conditions: ColumnElement[bool]) -> Iterator[ExportRow]:
+    """Reports matching `conditions` (on WageReport, Card or Employer), in report order, each
+    with its state derived from its entries: the export's rows, and the console's lists."""
     counted = func.max(case((LedgerEntry.kind.in_(("reserve", "post_direct")),
                              LedgerEntry.counted_ore), else_=0))
     over = func.max(case((LedgerEntry.kind.in_(("reserve", "post_direct")),
@@ -124,7 +135,7 @@ def export_wage_reports(session: Session, municipality_code: str, year: int) -> 
         .join(Card, Card.id == WageReport.card_id)
         .join(Employer, Employer.id == WageReport.employer_id)
         .join(LedgerEntry, LedgerEntry.report_id == WageReport.id)
-        .where(Card.municipality_code == municipality_code, WageReport.year == year)
+        .where(*conditions)
         .group_by(WageReport.id, Card.number, Card.municipality_code, Employer.cvr, Employer.name)
         .order_by(WageReport.id)
         .execution_options(yield_per=500)
@@ -204,7 +215,8 @@ def invariant_violations(session: Session) -> list[str]:
         actual = tuple(int(v or 0) for v in (row.awaiting, row.pending, row.posted,
                                              row.over_cap, row.count))
         if expected != actual:
-            problems.append(f"card {bal.card_id} year {bal.year}: row {expected} != entries {actual}")
+            problems.append(
+                f"card {bal.card_id} year {bal.year}: row {expected} != entries {actual}")
         if bal.cap_ore and bal.posted_ore + bal.pending_ore > bal.cap_ore:
             problems.append(f"card {bal.card_id} year {bal.year}: above cap")
     return problems

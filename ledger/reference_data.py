@@ -71,10 +71,25 @@ def postcode_municipalities(postcode: str) -> list[str]:
     return [main, *others]
 
 
+def postcode_town(postcode: str) -> str | None:
+    """The postal district's name ("Aarhus C"), or None for an unknown postcode."""
+    return _postcode_names().get(postcode)
+
+
+@cache
+def _postcode_rows() -> list[dict[str, str]]:
+    text = resources.files("ledger").joinpath("data/postcodes.csv").read_text("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
 @cache
 def _postcodes() -> dict[str, str]:
-    text = resources.files("ledger").joinpath("data/postcodes.csv").read_text("utf-8")
-    return {row["postcode"]: row["municipality_code"] for row in csv.DictReader(io.StringIO(text))}
+    return {row["postcode"]: row["municipality_code"] for row in _postcode_rows()}
+
+
+@cache
+def _postcode_names() -> dict[str, str]:
+    return {row["postcode"]: row["name"] for row in _postcode_rows()}
 
 
 @cache

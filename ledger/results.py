@@ -47,6 +47,9 @@ class CapResult(Result):
     is_demo: bool
     reports_released: int = 0
     """Reports that were waiting for this year's cap and were counted when it was set."""
+    set_by: str | None = None
+    """The actor who set this figure (`Ledger.caps` only), for the console's cap table."""
+    set_at: dt.datetime | None = None
 
 
 class EmployerResult(Result):

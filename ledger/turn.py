@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -19,9 +20,21 @@ from ledger.conversations import applications, escalations, linking, outbox, sto
 from ledger.conversations.records import ApplicationAnswers, Identity
 from ledger.db.conversation_tables import Conversation
 from ledger.db.tables import Card, CitizenContact, Employer, EmployerContact
+from ledger.errors import LedgerError
+from ledger.observe import Outcome
 from ledger.results import Balance, CapResult, CardResult, WageReportResult
 from ledger.service.cards import card_result
-from ledger.service.lookups import card_by_number, cap_in_force
+from ledger.service.lookups import cap_in_force, card_by_number
+from ledger.tasks import digests, hours, matching, posting, taking
+from ledger.tasks.commands import PostTask
+from ledger.tasks.records import (
+    AssignmentView,
+    CancelledBy,
+    DigestView,
+    Frequency,
+    TaskView,
+    Via,
+)
 from ledger.unit_of_work import UnitOfWork
 
 R = TypeVar("R")
@@ -36,6 +49,8 @@ class Turn:
         self.state: dict[str, Any] = json.loads(conversation.state_json or "{}")
         self.now = uow.now
         self.today = uow.today
+        self.outcomes: list[Outcome] = []
+        """The ledger commands run in this turn, told to `Ledger.observer` once it commits."""
 
     # The conversation ---------------------------------------------------------------
 
@@ -88,7 +103,13 @@ class Turn:
     def execute(self, handler: Callable[..., R], cmd: Command, actor: Actor) -> R:
         """Runs one service command in a savepoint: a refusal undoes only that command."""
         with self._uow.nested() as nested:
-            return handler(cmd, uow=nested, actor=actor)
+            try:
+                result = handler(cmd, uow=nested, actor=actor)
+            except LedgerError as error:
+                self.outcomes.append((type(cmd).__name__, error))
+                raise
+            self.outcomes.append((type(cmd).__name__, result))
+            return result
 
     def balance(self, card_number: str, year: int | None = None) -> Balance:
         return queries.balance(self._uow.session, card_number, year or self.today.year)
@@ -190,3 +211,84 @@ class Turn:
         code = self._uow.session.scalar(select(Card.municipality_code).where(
             Card.number == card_number))
         self._conversation.municipality_code = code
+
+    # Small jobs (ledger.tasks) --------------------------------------------------------
+
+    def _task_step(self, name: str, work: Callable[[UnitOfWork], R]) -> R:
+        """Runs one ledger.tasks change in a savepoint, counted like `execute`: a refusal undoes
+        only that change, and its messages to the other side go out with the turn or not."""
+        with self._uow.nested() as nested:
+            try:
+                result = work(nested)
+            except LedgerError as error:
+                self.outcomes.append((name, error))
+                raise
+            self.outcomes.append((name, result))
+            return result
+
+    def post_task(self, cmd: PostTask, actor: Actor) -> TaskView:
+        return self._task_step("PostTask", lambda uow: posting.post_task(uow, cmd, actor))
+
+    def cancel_task(self, task_id: int, *, employer_cvr: str, actor: Actor) -> TaskView:
+        return self._task_step("CancelTask", lambda uow: posting.cancel_task(
+            uow, task_id, employer_cvr=employer_cvr, actor=actor))
+
+    def tasks_for_card(self, card_number: str, *, postcode: str | None = None,
+                       limit: int = 3) -> list[TaskView]:
+        return matching.tasks_for_card(self._uow, card_number, postcode=postcode, limit=limit)
+
+    def task(self, task_id: int) -> TaskView:
+        return matching.task(self._uow, task_id)
+
+    def take_task(self, task_id: int, card_number: str, *, via: Via,
+                  actor: Actor) -> AssignmentView:
+        return self._task_step("TakeTask", lambda uow: taking.take_task(
+            uow, task_id, card_number, via=via, actor=actor))
+
+    def confirm_assignment(self, assignment_id: int, *, employer_cvr: str,
+                           actor: Actor) -> AssignmentView:
+        return self._task_step("ConfirmAssignment", lambda uow: taking.confirm_assignment(
+            uow, assignment_id, employer_cvr=employer_cvr, actor=actor))
+
+    def cancel_assignment(self, assignment_id: int, *, by: CancelledBy, actor: Actor,
+                          employer_cvr: str | None = None,
+                          card_number: str | None = None) -> AssignmentView:
+        """`employer_cvr` / `card_number`: the assignment must be theirs (else not found)."""
+        return self._task_step("CancelAssignment", lambda uow: taking.cancel_assignment(
+            uow, assignment_id, by=by, actor=actor, employer_cvr=employer_cvr,
+            card_number=card_number))
+
+    def mark_no_show(self, assignment_id: int, *, employer_cvr: str,
+                     actor: Actor) -> AssignmentView:
+        return self._task_step("MarkNoShow", lambda uow: taking.mark_no_show(
+            uow, assignment_id, employer_cvr=employer_cvr, actor=actor))
+
+    def assignments_for_card(self, card_number: str) -> list[AssignmentView]:
+        """The holder's reserved and confirmed places, soonest first."""
+        return taking.assignments_for_card(self._uow, card_number)
+
+    def assignments_for_employer(self, employer_cvr: str) -> list[AssignmentView]:
+        """The reserved and confirmed places on the employer's tasks, soonest first."""
+        return taking.assignments_for_employer(self._uow, employer_cvr)
+
+    def pending_hour_prompts(self, employer_cvr: str) -> list[AssignmentView]:
+        return hours.pending_hour_prompts(self._uow, employer_cvr)
+
+    def record_task_hours(self, assignment_id: int, *, employer_cvr: str, worked: Decimal,
+                          amount_ore: int, actor: Actor,
+                          idempotency_key: str) -> WageReportResult:
+        return self._task_step("RecordTaskHours", lambda uow: hours.record_task_hours(
+            uow, assignment_id, employer_cvr=employer_cvr, hours=worked, amount_ore=amount_ore,
+            actor=actor, idempotency_key=idempotency_key))
+
+    def subscribe_digest(self, card_number: str, postcode: str, frequency: Frequency,
+                         actor: Actor) -> DigestView:
+        return self._task_step("SubscribeDigest", lambda uow: digests.subscribe_digest(
+            uow, card_number, postcode, frequency, actor))
+
+    def unsubscribe_digest(self, card_number: str, actor: Actor) -> bool:
+        return self._task_step("UnsubscribeDigest", lambda uow: digests.unsubscribe_digest(
+            uow, card_number, actor))
+
+    def digest(self, card_number: str) -> DigestView | None:
+        return digests.digest(self._uow, card_number)

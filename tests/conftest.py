@@ -61,3 +61,11 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """Runs the test once on SQLite and once on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(name))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The log scan: every log record of the session is checked for CPR numbers, personal
+    phone numbers and secrets, and any finding fails the run (see tests/log_scan.py)."""
+    from tests.log_scan import install
+
+    install(config)

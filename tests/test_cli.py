@@ -147,6 +147,43 @@ def test_caps_set_refusals_in_process(tmp_path: Path) -> None:
     assert xml.exit_code == 2 and "csv or json" in xml.output
 
 
+def test_demo_seed_leaves_work_for_the_console(cli_env: dict[str, str]) -> None:
+    """The demo conversations went through the bot: a person is waited for, an application
+    waits for a decision, and a message the bot did not understand shows in the overview."""
+    settings = Settings(_env_file=None, DATABASE_URL=cli_env["DATABASE_URL"])  # type: ignore[call-arg]
+    ledger = Ledger(settings.ledger)
+    try:
+        admin = ledger.staff.authenticate("admin", DEMO["staff"]["password"], "127.0.0.1")
+        inbox = ledger.casework.inbox(admin)
+        applications = ledger.casework.applications(admin)
+        overview = ledger.casework.overview(admin, YEAR)
+    finally:
+        ledger.close()
+    assert [item.channel for item in inbox] == ["sms"]
+    assert [(a.name, a.status) for a in applications] == [("Peter Nielsen", "received")]
+    assert "jeg forstår ikke brevet fra jer" in [f.text for f in overview.fallbacks]
+
+
+def test_demo_seed_holds_open_tasks_near_the_demo_holders(cli_env: dict[str, str]) -> None:
+    """Small jobs (issue 6): the demo tasks are open, posted once each (the second `demo seed`
+    above changed nothing), and JOB has something to list for Jens and for Mette."""
+    settings = Settings(_env_file=None, DATABASE_URL=cli_env["DATABASE_URL"])  # type: ignore[call-arg]
+    ledger = Ledger(settings.ledger)
+    try:
+        posted = ledger.tasks.tasks_for_employer("31425360")
+        for_jens = ledger.tasks.tasks_for_card("48213", limit=10)
+        for_mette = ledger.tasks.tasks_for_card("51736", limit=10)
+    finally:
+        ledger.close()
+    titles = sorted(task["title"] for task in DEMO["tasks"])
+    assert sorted(t.title for t in posted) == titles
+    assert all(t.status == "open" and t.places_taken == 0 for t in posted)
+    assert all(t.window_start > dt.date.today() for t in posted)
+    aarhus = [t.title for t in for_jens if t.municipality_code == "751"]
+    assert len(aarhus) == 3 and aarhus[0] == "Bære varer ind fra lageret"  # shortest first
+    assert for_mette[0].title == "Dele flyers ud på Nørrebro"
+
+
 def _caps(env: dict[str, str]) -> dict[int, tuple[int, str, bool]]:
     settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])  # type: ignore[call-arg]
     ledger = Ledger(settings.ledger)

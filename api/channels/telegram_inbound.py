@@ -69,28 +69,50 @@ def parse_update(data: dict[str, Any]) -> TelegramInbound | None:
 
     Raises :class:`InvalidUpdate` when ``data`` is not an update.
     """
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    if not isinstance(data, dict) or not _is_int(data.get("update_id")):
         raise InvalidUpdate("not a Telegram update: missing integer update_id")
+    # PTB builds objects from whatever it is given (a number as text, a missing chat, a date
+    # out of range); every field we use is checked here, so a malformed update is refused
+    # before anything is stored instead of failing half-way through the dialogue.
     try:
         update = Update.de_json(copy.deepcopy(data))
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        if update.callback_query is not None:
+            return _from_callback(update)
+        if update.message is not None:
+            return _from_message(update)
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError,
+            RecursionError) as exc:
         raise InvalidUpdate(f"malformed Telegram update: {type(exc).__name__}") from exc
-
-    if update.callback_query is not None:
-        return _from_callback(update)
-    if update.message is not None:
-        return _from_message(update)
     return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError("text, caption and button data are strings")
+    return value
+
+
+def _chat_type(chat: Chat) -> str:
+    if not _is_int(chat.id) or not isinstance(chat.type, str):
+        raise TypeError("a chat has an integer id and a type")
+    return chat.type
 
 
 def _from_callback(update: Update) -> TelegramInbound | None:
     query = update.callback_query
     assert query is not None
-    if query.data is None:  # a game button, not one of ours
+    data = _text(query.data)
+    if data is None:  # a game button, not one of ours
         return None
+    if not _is_int(query.from_user.id):
+        raise TypeError("a user has an integer id")
     message = query.message
     if message is not None:
-        if message.chat.type != Chat.PRIVATE:
+        if _chat_type(message.chat) != Chat.PRIVATE:
             return None
         chat_id = message.chat.id
         message_id: int | None = message.message_id
@@ -101,7 +123,7 @@ def _from_callback(update: Update) -> TelegramInbound | None:
         update_id=update.update_id,
         chat_id=str(chat_id),
         user_id=str(query.from_user.id),
-        text=query.data,
+        text=data,
         callback_query_id=str(query.id),
         message_id=message_id,
     )
@@ -111,12 +133,14 @@ def _from_message(update: Update) -> TelegramInbound | None:
     message = update.message
     assert message is not None
     sender = message.from_user
-    if sender is None or sender.is_bot or message.chat.type != Chat.PRIVATE:
+    if sender is None or sender.is_bot or _chat_type(message.chat) != Chat.PRIVATE:
         return None
+    if not _is_int(sender.id):
+        raise TypeError("a user has an integer id")
     contact_phone = None
     if message.contact is not None and message.contact.user_id == sender.id:
-        contact_phone = _e164(message.contact.phone_number)
-    text = message.text or message.caption or ""
+        contact_phone = _e164(_text(message.contact.phone_number) or "")
+    text = _text(message.text) or _text(message.caption) or ""
     if not text and message.contact is None:
         return None  # stickers, photos without caption, locations, ...
     return TelegramInbound(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, demo, ledger_cmds, nlu_cmds, serve, telegram_cmds
+from api.cli import db, demo, ledger_cmds, nlu_cmds, privacy_cmds, serve, telegram_cmds, users_cmds
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Frikort-assistenten")
 app.add_typer(db.app, name="db")
@@ -13,6 +13,9 @@ app.add_typer(ledger_cmds.caps_app, name="caps")
 app.add_typer(ledger_cmds.app, name="ledger")
 app.add_typer(nlu_cmds.app, name="nlu")
 app.add_typer(telegram_cmds.app, name="telegram")
+app.add_typer(users_cmds.app, name="users")
+app.add_typer(privacy_cmds.retention_app, name="retention")
+app.add_typer(privacy_cmds.citizen_app, name="citizen")
 app.command("serve")(serve.serve)
 
 

@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 
 from api.cli.context import open_ledger
-from api.demo_seed import is_seeded, seed
+from api.demo_seed import is_seeded, seed, seed_conversations, seed_staff
+from api.settings import Settings
+from bot import Dialogue
+from nlu import load_parser
 
 app = typer.Typer(no_args_is_help=True, help="Demo data")
 
@@ -17,8 +20,14 @@ app = typer.Typer(no_args_is_help=True, help="Demo data")
 def seed_demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when already seeded")] = False,
 ) -> None:
-    """Loads the demo identities documented in the README."""
-    with open_ledger() as ledger:
+    """Loads the demo identities documented in the README (and, outside production, the
+    demo console users)."""
+    settings = Settings()
+    with open_ledger(settings) as ledger:
+        if settings.ENVIRONMENT != "production":
+            added = seed_staff(ledger)
+            if added:
+                typer.echo(f"demo console users added: {', '.join(added)}", err=True)
         if is_seeded(ledger):
             if if_empty:
                 typer.echo("demo data already present")
@@ -26,4 +35,9 @@ def seed_demo(
             typer.echo("demo data already present; nothing done", err=True)
             raise typer.Exit(1)
         seed(ledger, dt.date.today())
-    typer.echo("demo data seeded (see README: demo identities)")
+        if settings.ENVIRONMENT != "production":
+            typer.echo("playing the demo conversations through the bot (trains the NLU model "
+                       "on first use)", err=True)
+            dialogue = Dialogue(ledger, load_parser(settings.nlu), config=settings.bot)
+            seed_conversations(dialogue, dt.datetime.now(dt.UTC))
+    typer.echo("demo data seeded (see README: demo identities and console)")

@@ -65,8 +65,8 @@ def evaluate(
 ) -> None:
     """Intent accuracy, macro-F1, per-intent P/R, confusions, entity exact match, latency."""
     from nlu.evaluate import evaluate as run_evaluation
-    from nlu.rasa_http import RasaHttpParser
     from nlu.evaluate import format_report, load_test_messages
+    from nlu.rasa_http import RasaHttpParser
 
     if backend not in ("embedded", "rasa"):
         _fail(ValueError("--backend must be 'embedded' or 'rasa'"))

@@ -7,6 +7,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from api.logging_setup import configure_logging
+from api.settings import Settings
+
 
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
@@ -18,5 +21,10 @@ def serve(
     typer.echo(f"Frikort-assistenten on {base}")
     typer.echo(f"  API docs     {base}/docs")
     typer.echo(f"  health       {base}/healthz")
+    settings = Settings()
+    configure_logging(settings)  # uvicorn's own lines go through the same redacting handler
+    # log_config=None: uvicorn leaves logging to us; access_log=False: the app's middleware
+    # writes one access line per request, with its request id (api/metrics.py).
     uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level=settings.LOG_LEVEL.lower(), log_config=None,
+                access_log=False)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import AdminActor, LedgerDep
+from api.schemas import RowId
 from ledger.conversations.records import EscalationView
 
 router = APIRouter(prefix="/escalations", tags=["escalations"])
@@ -57,7 +58,7 @@ def list_escalations(
 
 
 @router.get("/{escalation_id}/transcript")
-def transcript(escalation_id: int, ledger: LedgerDep, _: AdminActor) -> list[TranscriptLineOut]:
+def transcript(escalation_id: RowId, ledger: LedgerDep, _: AdminActor) -> list[TranscriptLineOut]:
     """The conversation's messages in both directions, CPR numbers redacted."""
     view = ledger.conversations.escalation(escalation_id)
     lines = ledger.conversations.transcript(view.conversation_id)
@@ -65,13 +66,13 @@ def transcript(escalation_id: int, ledger: LedgerDep, _: AdminActor) -> list[Tra
 
 
 @router.post("/{escalation_id}/take")
-def take(escalation_id: int, body: TakeIn, ledger: LedgerDep, _: AdminActor) -> EscalationOut:
+def take(escalation_id: RowId, body: TakeIn, ledger: LedgerDep, _: AdminActor) -> EscalationOut:
     """A person takes the conversation; the bot stays quiet until it is resolved."""
     return EscalationOut.of(ledger.conversations.take(escalation_id, body.owner))
 
 
 @router.post("/{escalation_id}/reply", status_code=202)
-def reply(escalation_id: int, body: ReplyIn, request: Request, ledger: LedgerDep,
+def reply(escalation_id: RowId, body: ReplyIn, request: Request, ledger: LedgerDep,
           _: AdminActor) -> dict[str, int]:
     """Queues a reply to the person on their own channel; delivery status shows in the transcript."""
     outbox_id = ledger.conversations.reply(escalation_id, body.text, body.author)
@@ -80,6 +81,6 @@ def reply(escalation_id: int, body: ReplyIn, request: Request, ledger: LedgerDep
 
 
 @router.post("/{escalation_id}/resolve")
-def resolve(escalation_id: int, ledger: LedgerDep, _: AdminActor) -> EscalationOut:
+def resolve(escalation_id: RowId, ledger: LedgerDep, _: AdminActor) -> EscalationOut:
     """Closes the escalation and hands the conversation back to the bot."""
     return EscalationOut.of(ledger.conversations.resolve(escalation_id))

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import AdminActor, LedgerDep
 from api.problems import problem
+from api.schemas import RowId
 from ledger.errors import danish_message
 
 router = APIRouter(prefix="/outbox", tags=["outbox"])
@@ -45,7 +46,7 @@ def messages(
 
 
 @router.post("/{message_id}/retry", status_code=202)
-def retry(message_id: int, request: Request, ledger: LedgerDep, _: AdminActor) -> object:
+def retry(message_id: RowId, request: Request, ledger: LedgerDep, _: AdminActor) -> object:
     """Sends a dead letter again, after the cause (a number, a token) has been fixed."""
     if not ledger.conversations.requeue_outbox(message_id):
         return problem(409, "not_dead_letter", danish_message("not_dead_letter"))

@@ -57,7 +57,22 @@ def _json_chunks(rows: Iterator[ExportRow]) -> Iterator[str]:
     yield "]"
 
 
-@router.get("/exports/wage-reports")
+_EXPORT_RECORD_SCHEMA = {
+    "type": "object", "required": list(EXPORT_COLUMNS),
+    "properties": {name: {"type": "integer" if name == "report_id" else "string"}
+                   for name in EXPORT_COLUMNS},
+}
+_EXPORT_RESPONSES: dict[int | str, dict[str, object]] = {200: {
+    "description": "The reports as CSV (`format=csv`, one header row) or a JSON array",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "array", "items": _EXPORT_RECORD_SCHEMA}},
+    },
+}}
+
+
+@router.get("/exports/wage-reports", response_class=StreamingResponse,
+            responses=_EXPORT_RESPONSES)
 def export_wage_reports(
     ledger: LedgerDep,
     _: AdminActor,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 
 from api.deps import AdminActor, LedgerDep
-from api.schemas import ReasonIn, WageReportIn, WageReportOut
+from api.schemas import ReasonIn, RowId, WageReportIn, WageReportOut
 from ledger import PostReport, ReportWage, ReverseReport, VoidReport
 
 router = APIRouter(prefix="/wage-reports", tags=["wage reports"])
@@ -32,25 +32,25 @@ def report_wage(
 
 
 @router.get("/{report_id}")
-def get_report(report_id: int, ledger: LedgerDep, _: AdminActor) -> WageReportOut:
+def get_report(report_id: RowId, ledger: LedgerDep, _: AdminActor) -> WageReportOut:
     """A report as it stands now."""
     return WageReportOut.of(ledger.report(report_id))
 
 
 @router.post("/{report_id}/post")
-def post_report(report_id: int, ledger: LedgerDep, actor: AdminActor) -> WageReportOut:
+def post_report(report_id: RowId, ledger: LedgerDep, actor: AdminActor) -> WageReportOut:
     """Confirms a pending report."""
     return WageReportOut.of(ledger.post_report(PostReport(report_id=report_id), actor=actor))
 
 
 @router.post("/{report_id}/void")
-def void_report(report_id: int, ledger: LedgerDep, actor: AdminActor) -> WageReportOut:
+def void_report(report_id: RowId, ledger: LedgerDep, actor: AdminActor) -> WageReportOut:
     """Cancels a pending report and frees its reservation."""
     return WageReportOut.of(ledger.void_report(VoidReport(report_id=report_id), actor=actor))
 
 
 @router.post("/{report_id}/reverse")
-def reverse_report(report_id: int, body: ReasonIn, ledger: LedgerDep, actor: AdminActor) -> WageReportOut:
+def reverse_report(report_id: RowId, body: ReasonIn, ledger: LedgerDep, actor: AdminActor) -> WageReportOut:
     """Corrects a posted report with a reversal entry; the original stays on record."""
     cmd = ReverseReport(report_id=report_id, reason=body.reason)
     return WageReportOut.of(ledger.reverse_report(cmd, actor=actor))

@@ -19,7 +19,7 @@ from api.channels.telegram_inbound import (
 from api.channels.twilio_inbound import is_valid_twilio_signature, twiml_reply
 from api.problems import problem
 from bot import InboundMessage
-from ledger.errors import danish_message
+from ledger.errors import InvalidInput, danish_message
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"], include_in_schema=True)
@@ -71,10 +71,10 @@ async def telegram_webhook(request: Request) -> Response:
         return problem(401, "unauthorized", danish_message("invalid_signature"))
     try:
         data = await request.json()
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            raise ValueError("not a Telegram update")
+        parse_update(data)  # checks every field we use: a malformed update is refused whole
         update = Update.de_json(data, application.bot)
-    except (ValueError, TypeError, KeyError, AttributeError):  # PTB expects dicts all the way
+    except (InvalidUpdate, ValueError, TypeError, KeyError, AttributeError, OverflowError,
+            RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         return problem(400, "invalid_input", danish_message("invalid_input"))
     if not request.app.state.telegram_ready:  # getMe on first use: a server starts offline too
         try:
@@ -90,6 +90,8 @@ async def telegram_webhook(request: Request) -> Response:
     failure = request.app.state.telegram_failures.pop(update.update_id, None)
     if failure is None:
         return Response(status_code=200)
+    if isinstance(failure, InvalidInput):  # refused before anything was stored: no retry helps
+        return problem(422, failure.code, failure.message)
     attempts = request.app.state.telegram_attempts
     attempts[update.update_id] = attempts.get(update.update_id, 0) + 1
     log.error("telegram update %s failed (%d): %s", update.update_id, attempts[update.update_id],

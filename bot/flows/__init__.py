@@ -6,10 +6,14 @@ from bot.flows import (
     employer,
     faq,
     handoff,
+    jobs,
     link,
+    post_job,
     register_employer,
     report_wage,
+    task_hours,
+    task_replies,
 )
 
-__all__ = ["apply_card", "balance", "employer", "faq", "handoff", "link", "register_employer",
-           "report_wage"]
+__all__ = ["apply_card", "balance", "employer", "faq", "handoff", "jobs", "link", "post_job",
+           "register_employer", "report_wage", "task_hours", "task_replies"]

@@ -47,6 +47,9 @@ def proceed(step: Step, _: str | None) -> None:
             return
         step.ask("name", "register_ask_name")
     elif asking == "name":
+        if not answer:  # only spaces or invisible characters: a company needs a name
+            step.ask("name", "register_ask_name")
+            return
         step.slots["name"] = answer
         step.ask("contact", "register_ask_contact")
     elif asking == "contact":

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from pydantic import ValidationError
+
 from bot.compose import danish_date, hours_text, kroner
 from bot.context import Step
 from bot.flows.employer import require_verified
 from bot.texts import template, text
 from ledger import CreateEmployment, LedgerError, PostReport, ReportWage, VoidReport
 from ledger.errors import AmountOutOfBounds, CardNotFound, HoursImplausible, NoEmployment
-from ledger.money import parse_kroner
+from ledger.money import MoneyFormatError, parse_kroner
 from ledger.results import WageReportResult
 from ledger.service import employments, reports
 
@@ -44,7 +46,7 @@ def proceed(step: Step, answer: str | None) -> None:
         _confirm(step, answer)
     elif asking == "create_employment":
         _employment_answer(step, answer)
-    elif _take_entities(step) or _take_bare_answer(step, asking):
+    elif _take_entities(step) or take_bare_answer(step, asking):
         _advance(step)
     else:
         step.say("not_understood_slot", question=resume_question(step) or "")
@@ -62,12 +64,14 @@ def _take_entities(step: Step) -> bool:
     return found
 
 
-def _take_bare_answer(step: Step, asking: str | None) -> bool:
+def take_bare_answer(step: Step, asking: str | None) -> bool:
     """'600' after 'how much?' or '4' after 'how many hours?' is an answer, not a number."""
     raw = step.inbound.text.strip().replace(",", ".").rstrip(".-")
     try:
         number = Decimal(raw)
     except InvalidOperation:
+        return False
+    if not number.is_finite():  # "NaN", "Infinity": not an answer (and NaN cannot be compared)
         return False
     if asking == "amount" and number > 0:
         step.slots["amount"] = f"{number:.2f}"
@@ -96,8 +100,27 @@ def _command(step: Step) -> ReportWage:
         source_message_id=step.inbound.provider_message_id)
 
 
+def _unusable_slot(error: ValueError) -> str:
+    """Which slot made the command impossible (pydantic's ValidationError is a ValueError too);
+    anything but an amount or the hours is a bug, not an answer, and is raised again."""
+    if isinstance(error, MoneyFormatError):
+        return "amount"
+    if isinstance(error, ValidationError) and error.errors():
+        field = str(error.errors()[0]["loc"][0])
+        if field in ("hours", "amount_ore"):
+            return "hours" if field == "hours" else "amount"
+    raise error
+
+
 def _create_pending(step: Step) -> None:
-    cmd = _command(step)
+    try:
+        cmd = _command(step)
+    except ValueError as error:  # an amount or hours no report can have, e.g. 13 digits of kroner
+        slot = _unusable_slot(error)
+        step.slots.pop(slot, None)
+        step.state["asking"] = slot
+        step.say("not_understood_slot", question=text(dict(QUESTIONS)[slot]))
+        return
     try:
         result = step.turn.execute(reports.report_wage, cmd, step.actor())
     except NoEmployment:
@@ -157,11 +180,11 @@ def _confirm(step: Step, answer: str | None) -> None:
     except LedgerError as error:
         step.say_text(error.message)
         return
-    _tell_employer(step, result)
+    tell_employer(step, result)
     _tell_card_holder(step, result)
 
 
-def _tell_employer(step: Step, result: WageReportResult) -> None:
+def tell_employer(step: Step, result: WageReportResult) -> None:
     if result.status == "awaiting_cap":
         step.say("posted_awaiting_cap")
     elif result.over_cap_ore:

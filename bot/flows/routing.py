@@ -12,13 +12,18 @@ from bot.flows import (
     employer,
     faq,
     handoff,
+    jobs,
     link,
+    post_job,
     register_employer,
     report_wage,
+    task_hours,
+    task_replies,
 )
 from bot.keywords import Keyword, keyword_of
 from bot.textmatch import fold
 from bot.texts import text
+from ledger.tasks.records import Frequency
 from nlu import FALLBACK_INTENT
 
 RULE_INTENTS_PREFIXES = ("faq_", "employer_faq_")
@@ -29,6 +34,9 @@ ONGOING: dict[str, tuple[Callable[[Step, str | None], None], Callable[[Step], st
     "check_card": (lambda step, _: employer.continue_check(step),
                    lambda step: text("ask_card_number")),
     handoff.FLOW: (handoff.proceed, lambda step: text("offer_human")),
+    post_job.FLOW: (post_job.proceed, post_job.resume_question),
+    task_hours.FLOW: (task_hours.proceed, task_hours.resume_question),
+    jobs.DIGEST_FLOW: (jobs.digest_answer, jobs.digest_question),
 }
 FLOW_ENTITIES = ("card_number", "amount", "hours", "date", "cvr", "cpr")
 
@@ -49,6 +57,16 @@ def route(step: Step) -> None:
         return
     if keyword is not None and keyword.name == "BALANCE":
         balance.show(step)
+        return
+    if jobs.take_choice(step):
+        return  # "2" after a list of tasks
+    if post_job.is_command(step.inbound.text):
+        post_job.start(step)  # "opslå job: ...", whatever the classifier thinks of the rest
+        return
+    if answer == "YES" and task_replies.bare_yes(step):
+        return  # "JA" to "Svar JA 12 for at bekræfte", without the number
+    if task_hours.wants(step) and not looks_like_question(step):
+        task_hours.start(step)  # "3 timer 450 kr" after our prompt about a finished task
         return
     _by_intent(step)
 
@@ -85,9 +103,26 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
     elif keyword.name == "CANCEL" and step.flow:
         step.end_flow()
         step.say("cancel_words_reply")
+    elif keyword.name.startswith("JOB"):
+        _job_keyword(step, keyword)
+    elif keyword.name.startswith("TASK_"):
+        return task_replies.handle(step, keyword)
     else:
         return False
     return True
+
+
+def _job_keyword(step: Step, keyword: Keyword) -> None:
+    """JOB [postcode], JOB DAGLIG|UGENTLIG [postcode], JOB STOP: a new subject, so any flow in
+    progress ends (as HJÆLP ends it), and a bare number afterwards answers the list."""
+    step.end_flow()
+    if keyword.name == "JOB_STOP":
+        jobs.digest_off(step)
+    elif keyword.name == "JOB_DIGEST":
+        frequency: Frequency = "weekly" if keyword.args[0] == "weekly" else "daily"
+        jobs.digest_on(step, frequency, keyword.args[1] if len(keyword.args) > 1 else None)
+    else:
+        jobs.show(step, keyword.args[0] if keyword.args else None)
 
 
 def _yes_no(step: Step, keyword: Keyword | None) -> str | None:
@@ -118,6 +153,7 @@ def _continue_flow(step: Step, answer: str | None) -> None:
         if step.intent == "human_handoff":
             handoff.offer(step)
             return
+    step.answered_flow = step.flow
     proceed(step, answer)
 
 
@@ -132,8 +168,13 @@ def looks_like_question(step: Step) -> bool:
     return "?" in step.inbound.text or bool(words and words[0] in QUESTION_WORDS)
 
 
+RESUME_PREFIXES = {apply_card.FLOW: "resume_apply_prefix",
+                   post_job.FLOW: "jobs.resume_post_prefix",
+                   jobs.DIGEST_FLOW: "jobs.resume_digest_prefix"}
+
+
 def _resume_prefix(step: Step) -> str:
-    return text("resume_apply_prefix") if step.flow == apply_card.FLOW else text("resume_prefix")
+    return text(RESUME_PREFIXES.get(step.flow or "", "resume_prefix"))
 
 
 _INTENT_FLOWS: dict[str, Callable[[Step], None]] = {
@@ -143,11 +184,12 @@ _INTENT_FLOWS: dict[str, Callable[[Step], None]] = {
     "employer_report_wage": report_wage.start,
     "employer_register": register_employer.start,
     "human_handoff": handoff.offer,
+    "find_job": jobs.find,
+    "employer_post_job": post_job.start,
 }
 _SIMPLE_REPLIES = {
     "goodbye": "goodbye", "thanks": "thanks", "help": "menu", "affirm": "menu", "deny": "menu",
-    "out_of_scope": "out_of_scope", "find_job": "find_job_interim",
-    "employer_post_job": "post_job_interim",
+    "out_of_scope": "out_of_scope",
 }
 
 

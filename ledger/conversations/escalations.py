@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.conversations import outbox, store
 from ledger.conversations.records import EscalationView
 from ledger.db.conversation_tables import Conversation, Escalation
 from ledger.errors import Conflict, NotFound
@@ -80,6 +81,18 @@ def resolve(session: Session, escalation_id: int, now: dt.datetime) -> Escalatio
     escalation.resolved_at = now
     conversation.handoff = "bot"
     return view(escalation, conversation)
+
+
+def send_reply(
+    session: Session, conversation: Conversation, text: str, author: str, now: dt.datetime
+) -> int:
+    """A person's reply: queued through the outbox to the conversation's own channel and
+    kept in its transcript. Returns the outbox id."""
+    outbox_id = outbox.enqueue(session, channel=conversation.channel,
+                               recipient=conversation.address, text=text, buttons=(),
+                               now=now, conversation_id=conversation.id)
+    store.record_outbound(session, conversation, text, author, now, outbox_id)
+    return outbox_id
 
 
 def view(escalation: Escalation, conversation: Conversation) -> EscalationView:

@@ -111,8 +111,10 @@ def list_by_status(session: Session, status: str, limit: int) -> list[OutboxView
 
 def requeue(session: Session, message_id: int, now: dt.datetime) -> bool:
     """Gives a dead letter another round of attempts (after an operator fixed the cause)."""
+    from ledger.privacy.scope import ERASED  # anonymised by retention or erasure: nothing to send
+
     message = session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None or message.status != "dead":
+    if message is None or message.status != "dead" or message.text == ERASED:
         return False
     message.status = "pending"
     message.attempts = 0

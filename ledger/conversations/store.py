@@ -15,6 +15,17 @@ from ledger.db.conversation_tables import Conversation, OutboxMessage, Transcrip
 from ledger.db.tables import Card, Citizen, CitizenContact, Employer, EmployerContact
 
 
+def contact_kind(channel: str) -> str:
+    """The citizen-contact kind a channel's addresses are: a Telegram id, or else a phone number
+    (the web chat's demo identities write as phone numbers)."""
+    return "telegram" if channel == "telegram" else "phone"
+
+
+def channels_of_kind(kind: str) -> tuple[str, ...]:
+    """The channels whose conversations a contact of this kind writes in."""
+    return ("telegram",) if kind == "telegram" else ("sms", "web")
+
+
 def _insert(session: Session):  # type: ignore[no-untyped-def]
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 

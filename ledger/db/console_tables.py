@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ledger.db.base import Base
 from ledger.db.tables import Id, UtcDateTime
 
-STAFF_ROLES = ("caseworker", "employer_consultant", "admin")
+STAFF_ROLES = ("caseworker", "employer_consultant", "admin", "helper")
 
 
 class StaffUser(Base):
@@ -23,7 +23,7 @@ class StaffUser(Base):
     __tablename__ = "staff_users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('caseworker', 'employer_consultant', 'admin')", name="role"),
+            "role IN ('caseworker', 'employer_consultant', 'admin', 'helper')", name="role"),
         CheckConstraint(
             "role = 'admin' OR municipality_code IS NOT NULL", name="municipality_for_role"),
     )

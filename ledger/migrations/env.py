@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from ledger.db import console_tables, conversation_tables, tables, task_tables  # noqa: F401  (registers the mappings)
 from ledger.db.base import Base
-from ledger.db import console_tables, conversation_tables, tables  # noqa: F401  (registers the mappings)
 
 config = context.config
 

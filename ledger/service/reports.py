@@ -457,8 +457,8 @@ def reservation_due_cutoff(uow: UnitOfWork) -> dt.datetime:
 
 def expire_due_for_balance(uow: UnitOfWork, balance: LockedBalance, actor: Actor) -> int:
     """Frees reservations past their expiry for one locked card-year; returns how many."""
-    if balance.pending_ore == 0:
-        return 0  # nothing reserved, nothing to free: the common case costs no query
+    # No short cut on `pending_ore == 0`: a pending report wholly over the cap reserves
+    # nothing and must still expire (the stateful test found this).
     due = uow.session.connection().execute(_DUE, {
         "p_card_id": balance.card_id, "p_year": balance.year, "p_now": uow.now,
         "p_reserved_before": reservation_due_cutoff(uow),

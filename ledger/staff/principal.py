@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ledger.commands import Actor
 
-Role = Literal["caseworker", "employer_consultant", "admin"]
+Role = Literal["caseworker", "employer_consultant", "admin", "helper"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class StaffPrincipal:
     role: Role
     municipality_code: str | None
     """None only for administrators, who see every municipality."""
+    session_version: int = field(default=0, compare=False)
+    """The account's session version when this was read; a console session stores it."""
 
     @property
     def is_admin(self) -> bool:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.api.channel_fixtures import (
     AUTH,
     JENS_CARD,

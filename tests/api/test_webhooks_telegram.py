@@ -8,8 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from ledger import CreateEmployment, RegisterEmployer, VerifyEmployer
 from nlu import Parser
 from tests.api.channel_fixtures import (

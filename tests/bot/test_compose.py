@@ -129,7 +129,17 @@ SAMPLE = {"amount": "42.766,00 kr.", "pending": "42.766,00 kr.", "posted": "42.7
           "demo": ", demo-tal", "pending_line": "", "question": "Hvad er frikortnummeret?",
           "reason": "Frikort 60417 er ikke aktivt.", "postcode": "9999", "id": 12345,
           "municipality": "Lolland Kommune", "days": 14, "cvr": "31425360",
-          "names": "Frederiksberg, København"}
+          "names": "Frederiksberg, København",
+          # small jobs (the jobs: section)
+          "n": 3, "hours_short": "2,5", "title": "Bære varer ind fra lageret og feje gården",
+          "town": "Kongens Lyngby",
+          "when": "fre 27/11 til søn 29/11", "pay": "1.000 kr.", "number": 12345,
+          "example": 12345, "task": 12345, "first_name": "Christian", "places": "20 personer,",
+          "audience": "kun for jeres egen liste",
+          "lines": "nr. 12345: Opvask i caféen ons 25/11. nr. 12346: Dele flyers ud på Nørrebro "
+                   "tir 24/11 til man 30/11. nr. 12347: Feje gården og rydde op tor 26/11.",
+          "people": "Christian (48213, Bære varer ind fra lageret), Mette (51736, Opvask i "
+                    "caféen), Ali (60417, Dele flyers ud på Nørrebro)"}
 
 
 @pytest.mark.parametrize("key", sorted(texts.keys()))

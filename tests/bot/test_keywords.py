@@ -57,3 +57,32 @@ def test_link_with_card_and_code(text: str, args: tuple[str, str]) -> None:
 def test_link_without_valid_arguments_asks_for_them(text: str) -> None:
     """Anything starting with LINK is a LINK attempt; without card and code it gets the usage."""
     assert keyword_of(text) == Keyword("LINK")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("JOB", Keyword("JOB")), ("job", Keyword("JOB")), ("Jobs", Keyword("JOB")),
+    ("JOB 8000", Keyword("JOB", ("8000",))),
+    ("JOB DAGLIG", Keyword("JOB_DIGEST", ("daily",))),
+    ("job ugentlig 2200", Keyword("JOB_DIGEST", ("weekly", "2200"))),
+    ("JOB STOP", Keyword("JOB_STOP")),
+    ("JA 12", Keyword("TASK_CONFIRM", ("12",))), ("ja nr. 12", Keyword("TASK_CONFIRM", ("12",))),
+    ("AFLYS 3", Keyword("TASK_CANCEL", ("3",))), ("afmeld 3", Keyword("TASK_CANCEL", ("3",))),
+    ("AFLYS JOB", Keyword("TASK_CANCEL")), ("afmeld opgaven", Keyword("TASK_CANCEL")),
+    ("UDEBLEV 7", Keyword("TASK_NO_SHOW", ("7",))),
+    ("AFLYS OPGAVE 5", Keyword("TASK_TAKE_DOWN", ("5",))),
+])
+def test_small_job_keywords(text: str, expected: Keyword) -> None:
+    assert keyword_of(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "jobcenter", "job i aarhus", "job stop 8000", "jobbet var godt", "ja 12 timer",
+    "aflys", "opslå job: havearbejde",   # the classifier and the posting flow read these
+])
+def test_small_job_words_in_sentences_are_not_keywords(text: str) -> None:
+    assert keyword_of(text) is None
+
+
+def test_bare_afmeld_still_leaves_the_service() -> None:
+    """AFMELD with a number gives a task back; alone it is the Danish word for STOP."""
+    assert keyword_of("AFMELD") == Keyword("STOP")

@@ -40,6 +40,9 @@ Scenario format
       - caseworker: {of: mette, take: "sagsbehandler", reply: "Hej ...", resolve: true}
                                         # acts on the open escalation of that sender
       - ledger: {...}                   # checks without sending anything
+      - run: send_due_digests           # a periodic job of ledger.tasks (small jobs): setup
+                                        # actions, `{assignment}` in `say`, and the `tasks` /
+                                        # `assignments` checks are in tests/bot/scenario_tasks.py
 
 Ledger checks (all optional, in one mapping)::
 
@@ -96,6 +99,7 @@ from ledger.money import parse_kroner
 from ledger.service.lookups import card_by_number
 from nlu import Parser
 from tests.bot.conftest import IDENTITIES, Chat, make_chat
+from tests.bot.scenario_tasks import TaskSteps
 from tests.ledger.support import raw_engine
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -123,7 +127,7 @@ def _ore(kroner: str) -> int:
     return parse_kroner(str(kroner))
 
 
-class Runner:
+class Runner(TaskSteps):
     def __init__(self, scenario: dict[str, Any], chat: Chat) -> None:
         self.scenario = scenario
         self.chat = chat
@@ -146,6 +150,8 @@ class Runner:
                 self.caseworker(step["caseworker"])
             elif "from" in step:
                 self.message(step, where)
+            elif "run" in step:
+                self.run_job(step, where)
             if "ledger" in step:
                 self.check_ledger(step["ledger"], where)
         self.final_checks()
@@ -169,7 +175,7 @@ class Runner:
                 text=step.get("say", earlier.text), provider_message_id=earlier.provider_message_id,
                 received_at=self.chat.clock.now, shared_phone=earlier.shared_phone)
         else:
-            inbound = self.chat.inbound(step["from"], str(step.get("say", "")),
+            inbound = self.chat.inbound(step["from"], self.expand(str(step.get("say", ""))),
                                         channel=step.get("channel"),
                                         shared_phone=step.get("shared_phone"))
         replies = self.chat.dialogue.handle(inbound)
@@ -184,7 +190,7 @@ class Runner:
             if inbound.text.strip().lower() == "mere":
                 self.more_replies.add(reply.text)
         context = f"{where}: replies were:\n{joined or '(none)'}"
-        for fragment in _fragments(step.get("expect")):
+        for fragment in map(self.expand, _fragments(step.get("expect"))):
             assert fragment in joined, f"{context}\n-- expected fragment {fragment!r}"
         for fragment in _fragments(step.get("absent")):
             assert fragment not in joined, f"{context}\n-- unexpected fragment {fragment!r}"
@@ -242,7 +248,7 @@ class Runner:
                 post=bool(args.get("post", True))), actor=SETUP_ACTOR)
         elif kind == "link_code":
             self.put_link_code(str(args["card"]), str(args["code"]))
-        else:
+        elif not self.setup_task_action(kind, args):
             raise AssertionError(f"unknown setup action {kind!r}")
 
     def put_link_code(self, number: str, code: str) -> None:
@@ -278,7 +284,7 @@ class Runner:
             shown = "\n".join(texts) or "(none)"
             if "count" in one:
                 assert len(texts) == one["count"], f"{where}: outbox to {address}:\n{shown}"
-            for fragment in _fragments(one.get("contains")):
+            for fragment in map(self.expand, _fragments(one.get("contains"))):
                 assert any(fragment in t for t in texts), \
                     f"{where}: no outbox message to {address} contains {fragment!r}:\n{shown}"
             for fragment in _fragments(one.get("absent")):
@@ -427,7 +433,8 @@ def test_at_least_forty_scenarios_cover_every_flow() -> None:
     tags = {tag for s in scenarios for tag in s.get("tags", [])}
     for needed in ("faq", "more", "balance", "link", "check_card", "report_wage", "apply_card",
                    "register_employer", "handoff", "crisis", "stop_start", "keywords",
-                   "small_talk", "fallback", "telegram", "duplicate", "expiry", "privacy"):
+                   "small_talk", "fallback", "telegram", "duplicate", "expiry", "privacy",
+                   "jobs"):
         assert needed in tags, f"no scenario tagged {needed!r}"
     names = [s["name"] for s in scenarios]
     assert len(names) == len(set(names)), "scenario names must be unique"

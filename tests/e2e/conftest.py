@@ -16,7 +16,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from nlu import Parser
 from tests.api.channel_fixtures import (  # noqa: F401 (fixtures)
@@ -27,7 +27,7 @@ from tests.api.channel_fixtures import (  # noqa: F401 (fixtures)
 )
 from tests.conftest import IN_CI
 from tests.e2e.browser import Screenshots, Shot, chromium_missing, chromium_path, safe_name
-from tests.e2e.live import LiveServer, live_app
+from tests.e2e.live import DEMO_PASSWORD, LiveServer, LogIn, live_app
 from tests.fakes.http_server import RunningServer
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -113,3 +113,37 @@ def page(browser: Browser, live_server: LiveServer, screenshots: Screenshots,
 def shot(page: Page, screenshots: Screenshots) -> Shot:
     """``shot("console-inbox")`` saves the page as test-artifacts/screenshots/console-inbox.png."""
     return lambda name: screenshots.take(page, name)
+
+
+# --- the caseworker console ------------------------------------------------------------------
+
+
+@pytest.fixture
+def log_in(page: Page) -> LogIn:
+    """Logs `page` in through the console's own login form, as a person would, and waits
+    until the console shows the user's name (the login answered and the session works)."""
+
+    def run(username: str, *, password: str = DEMO_PASSWORD, display_name: str = "") -> None:
+        page.goto("/console/login")
+        page.get_by_label("Brugernavn").fill(username)
+        page.get_by_label("Adgangskode").fill(password)
+        page.get_by_role("button", name="Log ind").click()
+        expect(page.get_by_role("button", name="Log ud")).to_be_visible()
+        if display_name:
+            expect(page.locator(".who-name")).to_have_text(display_name)
+
+    return run
+
+
+@pytest.fixture
+def dialogs(page: Page) -> list[str]:
+    """Accepts every confirm() the page asks (forms with data-confirm), and records the
+    questions, so a test can check what was asked. Without this Playwright dismisses them."""
+    asked: list[str] = []
+
+    def accept(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    return asked

@@ -11,19 +11,24 @@ an event loop marked "running" in that thread while the browser is open.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.demo_seed import seed
+from api.demo_seed import seed, seed_staff
 from ledger import Ledger
+from ledger.config import StaffConfig
+from ledger.db.conversation_tables import OutboxMessage
+from ledger.db.tables import WageReport
 from nlu import Parser
 from tests.api.channel_fixtures import (
     AUTH,
@@ -40,6 +45,13 @@ from tests.ledger.support import prepare_database
 
 OUTBOX_POLL_S = 0.2
 """Short, so an SMS queued without a kick still leaves within a fraction of a second."""
+DEMO_PASSWORD = "demo-konsol-2026"
+"""The documented password of the demo console users (README, api/data/demo.yml)."""
+LogIn = Callable[..., None]
+"""The `log_in` fixture (conftest.py): ``log_in("sagsbehandler.aarhus")``, or ``password=``."""
+CHEAP_ARGON2 = StaffConfig(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
+"""Console passwords hashed cheaply (as in tests/api/console): the production parameters cost
+about half a second per hash here, for the four demo users of every test and every login."""
 
 
 @dataclass
@@ -93,6 +105,65 @@ class LiveServer:
         assert response.status_code == status, (method, path, response.status_code, response.text)
         return response.json()
 
+    def dialogue(self, from_number: str, turns: list[tuple[str, str]]) -> str:
+        """Sends each text in turn over the signed webhook and checks that the bot's answer
+        contains the expected words; returns the last answer. A wrong answer fails naming the
+        turn, so a changed bot text is easy to find."""
+        answer = ""
+        for number, (text, expected) in enumerate(turns, start=1):
+            replies = self.send_sms(from_number, text)
+            answer = "\n".join(replies)
+            assert expected in answer, (
+                f"turn {number}: {from_number} wrote {text!r} and expected {expected!r} in "
+                f"the answer, which was {answer!r}")
+        return answer
+
+    def wait_until_sent(self, to_number: str, timeout: float = 10.0) -> None:
+        """Until the outbox has marked every message to ``to_number`` sent: the provider may
+        have received an SMS (``wait_for_sms``) a while before it answered and the worker
+        recorded the delivery."""
+        def states() -> list[str]:
+            return list(self.ledger.run_read(lambda uow: uow.session.scalars(
+                sa.select(OutboxMessage.status).where(OutboxMessage.recipient == to_number)
+            ).all()))
+        deadline = time.monotonic() + timeout
+        while not (seen := states()) or any(state != "sent" for state in seen):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the outbox to {to_number} is {seen} after {timeout}s")
+            time.sleep(0.05)
+
+    def wage_report_count(self) -> int:
+        """Every wage report the ledger holds (posted, pending or refused-and-kept alike)."""
+        return int(self.ledger.run_read(
+            lambda uow: uow.session.scalar(sa.select(sa.func.count()).select_from(WageReport))))
+
+
+# --- citizens and employers over SMS (the bot's own dialogues, tests/bot/scenarios) ----------
+
+
+def ask_for_a_person(live: LiveServer, phone: str) -> None:
+    """Asks for a human in words, then says yes: the conversation is escalated (waiting)."""
+    live.dialogue(phone, [("kan jeg tale med en person", "medarbejder"),
+                          ("ja", "24 timer")])
+
+
+def apply_by_sms(live: LiveServer, phone: str, *, name: str, cpr: str,
+                 postcode: str = "8000") -> str:
+    """The bot's application dialogue (bot/flows/apply_card.py) from an unknown phone; returns
+    the bot's last answer ("Din ansøgning er sendt til ... Kommune ...")."""
+    turns = [
+        ("jeg vil søge et frikort", "fulde navn"),
+        (name, "CPR-nummer"),
+        (cpr, "postnummer"),
+        (postcode, "Hvad lever du af"),
+        ("kontanthjælp", "Må kommunen bruge"),
+        ("ja", "arbejde med"),
+        ("rengøring og lager", "kontaktes"),
+        ("sms", "hjælper"),
+        ("nej", "ansøgning er sendt til"),
+    ]
+    return live.dialogue(phone, turns)
+
 
 @contextmanager
 def live_app(database_url: str, parser: Parser, twilio: tuple[FakeTwilio, RunningServer], *,
@@ -107,16 +178,20 @@ def live_app(database_url: str, parser: Parser, twilio: tuple[FakeTwilio, Runnin
         database_url, twilio=fake_server, telegram=None, PUBLIC_BASE_URL=url,
         RUN_BACKGROUND_WORKER=True, OUTBOX_POLL_SECONDS=OUTBOX_POLL_S, DEMO_CHAT=True,
         WARM_NLU_AT_START=False, **overrides)
-    app = create_app(settings, parser=parser)
+    # The app's own ledger as the server would build it (real clock), but with cheap argon2.
+    ledger = Ledger(dataclasses.replace(settings.ledger, staff=CHEAP_ARGON2))
+    app = create_app(settings, ledger=ledger, parser=parser)
     try:
         if seeded:
             # The ledger's clock is UTC; the demo data is dated relative to its today.
             seed(app.state.ledger, dt.datetime.now(dt.UTC).date())
+            # And the documented demo console users, as `frikort demo seed` adds them.
+            seed_staff(app.state.ledger)
         with serve_asgi(app, sock=sock, lifespan="on") as server, \
                 httpx.Client(base_url=server.url, timeout=20.0) as http:
             yield LiveServer(url=server.url, app=app, database_url=database_url,
                              twilio=fake, http=http)
     finally:
         sock.close()
-        app.state.ledger.close()  # the lifespan closed it already unless seeding failed
+        ledger.close()  # ours, not the lifespan's: create_app was given it
     assert ledger_invariants_hold(database_url), "materialised balances disagree with entries"

@@ -79,6 +79,28 @@ def test_pending_expires_and_frees_the_room(env: Env) -> None:
     assert env.report(5_000_00, "k2", post=True).counted_ore == 5_000_00
 
 
+def test_a_pending_report_wholly_over_the_cap_still_expires(env: Env) -> None:
+    """It reserves nothing, yet it is a pending report: found by the stateful test."""
+    env.report(CAP_2025, "full", post=True)
+    over = env.report(100_00, "over")
+    assert (over.status, over.counted_ore) == ("pending", 0)
+    env.clock.advance(seconds=env.ledger.config.pending_ttl_seconds + 1)
+    assert env.ledger.expire_due(actor=ADMIN) == 1
+    assert env.ledger.report(over.id).status == "expired"
+    assert env.ledger.expire_due(actor=ADMIN) == 0
+
+
+def test_a_refused_post_does_not_keep_the_sweep(env: Env) -> None:
+    """Posting a report that is not pending changes nothing, not even other expiries."""
+    done = env.report(100_00, "done", post=True)
+    waiting = env.report(200_00, "waiting")
+    env.clock.advance(seconds=env.ledger.config.pending_ttl_seconds + 1)
+    refused("report_not_pending", lambda: env.ledger.post_report(
+        PostReport(report_id=done.id), actor=ADMIN))
+    assert env.ledger.report(waiting.id).status == "pending"
+    assert env.ledger.balance(env.card).pending_ore == 200_00
+
+
 def test_posting_after_expiry_records_the_expiry(env: Env) -> None:
     """Without a sweep in between, post sees the expiry itself, keeps it, and refuses."""
     pending = env.report(2_000_00, "k")

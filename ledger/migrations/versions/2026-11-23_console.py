@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '3416548e6e63'
 down_revision = 'f758ed535f7e'
 branch_labels = None

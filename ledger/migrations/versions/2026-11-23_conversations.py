@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = 'f758ed535f7e'
 down_revision = 'b3ed6ec7c5e2'
 branch_labels = None

@@ -13,7 +13,6 @@ from alembic import op
 from ledger.db.triggers import drop_append_only_triggers, install_append_only_triggers
 from ledger.reference_data import load_reference_data
 
-
 revision = 'b3ed6ec7c5e2'
 down_revision = None
 branch_labels = None

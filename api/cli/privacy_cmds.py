@@ -1,0 +1,157 @@
+"""`frikort retention run` and `frikort citizen export|erase`: data protection by hand.
+
+A CPR number is read from standard input when the argument is left out (or is "-"), and with
+hidden input when standard input is a terminal: an argument stays in the shell's history.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from api.cli.context import CLI_ACTOR, open_ledger
+from api.settings import Settings
+from ledger import LedgerError
+from ledger.pii import mask_cpr, normalise_cpr
+from ledger.privacy import ErasureReport, Privacy
+
+retention_app = typer.Typer(no_args_is_help=True, help="Anonymise old conversation texts")
+citizen_app = typer.Typer(no_args_is_help=True,
+                          help="Access requests and erasure for one person")
+
+CprArgument = Annotated[str | None, typer.Argument(
+    help="The CPR number; leave it out (or give -) to read it from standard input, "
+         "which keeps it out of the shell history")]
+PhoneOption = Annotated[str | None, typer.Option(
+    "--phone", help="Find the person by a phone number instead (no CPR number known)")]
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+@retention_app.command("run")
+def run(
+    older_than_days: Annotated[int | None, typer.Option(
+        "--older-than-days", min=1, help="Default: RETENTION_DAYS (365)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, change nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON")] = False,
+) -> None:
+    """Anonymises conversation texts older than the period; ledger rows are never touched."""
+    settings = Settings()
+    days = older_than_days or settings.RETENTION_DAYS
+    with open_ledger(settings) as ledger:
+        report = Privacy(ledger).run_retention(older_than_days=days, actor=CLI_ACTOR,
+                                               dry_run=dry_run)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+        return
+    verb = "would anonymise" if dry_run else "anonymised"
+    typer.echo(f"retention: texts from before {report.cutoff.date().isoformat()} "
+               f"({days} days)")
+    typer.echo(f"  {verb} {report.transcript_messages} transcript messages")
+    typer.echo(f"  {verb} {report.outbox_messages} outbox messages")
+    typer.echo(f"  {verb} {report.conversation_states} conversation states")
+    typer.echo(f"  {verb} {report.applications} decided applications' free-text answers")
+    typer.echo("  ledger entries, wage reports and the audit log are kept unchanged")
+
+
+def _read_cpr(cpr: str | None) -> str:
+    if cpr is not None and cpr != "-":
+        return cpr
+    if sys.stdin.isatty():
+        return str(typer.prompt("CPR number", hide_input=True))
+    line = sys.stdin.readline().strip()
+    if not line:
+        _fail("no CPR number given (as an argument or on standard input)")
+    return line
+
+
+def _who(cpr: str | None, phone: str | None) -> dict[str, str]:
+    """The lookup keyword for Privacy, with the CPR number read and checked."""
+    if phone is not None:
+        if cpr not in (None, "-"):
+            _fail("give a CPR number or --phone, not both")
+        return {"phone": phone}
+    raw = _read_cpr(cpr)
+    try:
+        return {"cpr": normalise_cpr(raw)}
+    except LedgerError:
+        _fail("that is not a CPR number (ten digits starting with a date)")
+
+
+def _masked(text: str, who: dict[str, str]) -> str:
+    """A last check: the CPR number never leaves the command in full, in any form."""
+    cpr = who.get("cpr")
+    if not cpr:
+        return text
+    for form in (cpr, f"{cpr[:6]}-{cpr[6:]}", f"{cpr[:6]} {cpr[6:]}"):
+        text = text.replace(form, mask_cpr(cpr))
+    return text
+
+
+@citizen_app.command("export")
+def export(
+    cpr: CprArgument = None,
+    phone: PhoneOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="json (the only format so far)")] = "json",
+) -> None:
+    """Prints everything stored about a person as JSON (an access request)."""
+    if fmt != "json":
+        _fail("--format must be json")
+    who = _who(cpr, phone)
+    with open_ledger() as ledger:
+        try:
+            found = Privacy(ledger).export(**who)
+        except LedgerError as error:
+            _fail(f"{error.code}: {error.message}")
+    if found is None:
+        _fail("nothing is stored about this person", code=1)
+    typer.echo(_masked(json.dumps(found, ensure_ascii=False, indent=1, default=str), who))
+
+
+def _print_erasure(report: ErasureReport, who: dict[str, str]) -> None:
+    verb = "would erase" if report.dry_run else "erased"
+    lines = [
+        f"{verb}: {report.transcript_messages} message texts in {report.conversations} "
+        "conversations",
+        f"{verb}: {report.outbox_messages} outbox messages",
+        f"{verb}: {report.contacts} phone numbers / Telegram ids, "
+        f"{report.link_attempts} link attempts",
+        f"{verb}: {report.applications} applications' answers, {report.names} names",
+        f"closed: {report.escalations_closed} open escalations" if not report.dry_run
+        else f"would close: {report.escalations_closed} open escalations",
+        "kept:",
+        *[f"  - {reason}" for reason in report.kept],
+    ]
+    typer.echo(_masked("\n".join(lines), who))
+
+
+@citizen_app.command("erase")
+def erase(
+    cpr: CprArgument = None,
+    phone: PhoneOption = None,
+    confirm: Annotated[bool, typer.Option(
+        "--confirm", help="Really erase; without it, only show what would be erased")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON")] = False,
+) -> None:
+    """Erases what may be erased about a person and says what is kept and why."""
+    who = _who(cpr, phone)
+    with open_ledger() as ledger:
+        try:
+            report = Privacy(ledger).erase(actor=CLI_ACTOR, dry_run=not confirm, **who)
+        except LedgerError as error:
+            _fail(f"{error.code}: {error.message}")
+    if not report.found:
+        _fail("nothing is stored about this person", code=1)
+    if as_json:
+        body: dict[str, Any] = report.as_dict()
+        typer.echo(_masked(json.dumps(body, ensure_ascii=False, indent=1), who))
+    else:
+        _print_erasure(report, who)
+    if not confirm:
+        typer.echo("Nothing was changed. Run again with --confirm to erase.")

@@ -1,0 +1,191 @@
+"""A card holder and small jobs: JOB lists tasks near them, a number takes one, AFLYS gives
+it back without blame, JOB DAGLIG / UGENTLIG / STOP turn the digest on and off.
+
+Taking a task and being confirmed are told by the ledger itself (`ledger.tasks` writes the
+holder's and the employer's messages to the outbox in the same transaction). On SMS and
+Telegram those messages reach the very conversation the holder writes from, so the bot adds
+no reply of its own there: one SMS per event, not two. The web demo is no linked channel, so
+it gets a short line pointing to the SMS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.context import Step
+from bot.flows.job_format import listing, short_title, window
+from bot.texts import text
+from ledger.errors import CardNotActive, LedgerError, UnknownPostcode
+from ledger.reference_data import postcode_municipalities, postcode_town
+from ledger.tasks.records import Frequency, TaskView
+
+CHOICES = "job_choices"
+LISTED_AT = "job_listed_at"
+CHOICES_VALID = dt.timedelta(hours=48)
+"""How long "Svar 1, 2 eller 3" stays an answer; after that a number is just a number."""
+CHOICE = re.compile(r"^\s*(?:nr\.?|nummer|opgave)?\s*([1-9])\s*[.!]?\s*$", re.IGNORECASE)
+POSTCODE = re.compile(r"\b(\d{4})\b")
+DIGEST_FLOW = "job_digest"
+SHOWN = 3
+"""At most three in a list: "Svar 1, 2 eller 3" fits two SMS."""
+
+
+def show(step: Step, postcode: str | None = None) -> None:
+    """JOB or find_job: up to three tasks near the holder, numbered, within two SMS."""
+    number = step.identity.card_number
+    if number is None:
+        step.say("jobs.employer_hint" if step.identity.is_employer else "jobs.not_linked")
+        return
+    if postcode is not None and postcode_town(postcode) is None:
+        step.say("jobs.postcode_unknown", postcode=postcode)
+        return
+    try:
+        tasks = _near(step, number, postcode,
+                      step.turn.tasks_for_card(number, postcode=postcode, limit=SHOWN))
+    except CardNotActive:
+        step.say("jobs.card_inactive")
+        return
+    if not tasks:
+        forget_choices(step)
+        subscribed = step.turn.digest(number) is not None
+        step.say("jobs.none_near_subscribed" if subscribed else "jobs.none_near")
+        return
+    body, shown = listing(tasks)
+    step.state[CHOICES] = [task.id for task in shown]
+    step.state[LISTED_AT] = step.turn.now.isoformat()
+    step.say_text(body, buttons=tuple(str(n) for n in range(1, len(shown) + 1)))
+
+
+def _near(step: Step, number: str, postcode: str | None,
+          tasks: list[TaskView]) -> list[TaskView]:
+    """The ledger orders the tasks the holder may take by nearness, those in the home
+    municipality first (of the postcode given, else the digest's, else the card's); only
+    those are listed. Without coordinates, a task across the country is not "near" just
+    because it is the next one in that order."""
+    if postcode is None:
+        current = step.turn.digest(number)
+        postcode = current.postcode if current else None
+    home = set(postcode_municipalities(postcode)) if postcode else set()
+    home = home or {step.turn.card(number).municipality_code}
+    return [task for task in tasks if task.municipality_code in home]
+
+
+def find(step: Step) -> None:
+    """The find_job intent ("er der arbejde i 8000?"): near a postcode it names, if any."""
+    named = [code for code in POSTCODE.findall(step.inbound.text) if postcode_town(code)]
+    show(step, named[0] if named else None)
+
+
+def forget_choices(step: Step) -> None:
+    step.state.pop(CHOICES, None)
+    step.state.pop(LISTED_AT, None)
+
+
+def take_choice(step: Step) -> bool:
+    """A bare "2" after a list takes task 2; False when the message is no such answer."""
+    choices = step.state.get(CHOICES)
+    match = CHOICE.match(step.inbound.text)
+    number = step.identity.card_number
+    if not choices or match is None or number is None:
+        return False
+    step.answered_flow = "jobs"
+    listed = dt.datetime.fromisoformat(str(step.state.get(LISTED_AT)))
+    if step.turn.now - listed > CHOICES_VALID:
+        forget_choices(step)
+        step.say("jobs.choice_stale")
+        return True
+    chosen = int(match.group(1))
+    if chosen > len(choices):
+        step.say(f"jobs.choose_again_{len(choices)}")
+        return True
+    try:
+        step.turn.take_task(int(choices[chosen - 1]), number, via=step.inbound.channel,
+                            actor=step.actor())
+    except LedgerError as error:
+        step.say_text(error.message)
+        return True
+    forget_choices(step)
+    if step.inbound.channel == "web":
+        step.say("jobs.see_sms")
+    return True
+
+
+def withdraw(step: Step, assignment: str | None) -> None:
+    """AFLYS <n> or AFLYS JOB from the holder: the place is given back, no questions asked."""
+    number = step.identity.card_number
+    if number is None:
+        step.say("jobs.not_linked")
+        return
+    if assignment is None:
+        held = step.turn.assignments_for_card(number)
+        if not held:
+            step.say("jobs.withdraw_none")
+            return
+        if len(held) > 1:
+            lines = " ".join(text("jobs.withdraw_line", number=a.id,
+                                  title=short_title(a.task.title),
+                                  when=window(a.task.window_start, a.task.window_end))
+                             for a in held[:3])
+            step.say("jobs.withdraw_which", lines=lines, example=held[0].id)
+            return
+        assignment = str(held[0].id)
+    try:
+        step.turn.cancel_assignment(int(assignment), by="holder", actor=step.actor(),
+                                    card_number=number)
+    except LedgerError as error:
+        step.say_text(error.message)
+        return
+    step.say("jobs.withdrawn")
+
+
+# The digest -------------------------------------------------------------------------------
+
+def digest_on(step: Step, frequency: Frequency, postcode: str | None) -> None:
+    """JOB DAGLIG [postcode]: the postcode given, else the one already chosen, else asked."""
+    number = step.identity.card_number
+    if number is None:
+        step.say("jobs.not_linked")
+        return
+    if postcode is None:
+        current = step.turn.digest(number)
+        postcode = current.postcode if current else None
+    if postcode is None:
+        step.start_flow(DIGEST_FLOW, frequency=frequency)
+        step.ask("postcode", "jobs.digest_ask_postcode")
+        return
+    _subscribe(step, frequency, postcode)
+
+
+def digest_question(step: Step) -> str | None:
+    return text("jobs.digest_ask_postcode")
+
+
+def digest_answer(step: Step, _: str | None) -> None:
+    found = POSTCODE.search(step.inbound.text)
+    if found is None:
+        step.say("not_understood_slot", question=text("jobs.digest_ask_postcode"))
+        return
+    _subscribe(step, step.slots.get("frequency", "daily"), found.group(1))
+
+
+def _subscribe(step: Step, frequency: Frequency, postcode: str) -> None:
+    number = step.identity.card_number or ""
+    try:
+        chosen = step.turn.subscribe_digest(number, postcode, frequency, step.actor())
+    except UnknownPostcode:
+        step.say("jobs.postcode_unknown", postcode=postcode)
+        return
+    step.end_flow()
+    step.say(f"jobs.digest_on_{chosen.frequency}", postcode=chosen.postcode,
+             town=postcode_town(chosen.postcode) or "")
+
+
+def digest_off(step: Step) -> None:
+    number = step.identity.card_number
+    if number is None:
+        step.say("jobs.not_linked")
+        return
+    ended = step.turn.unsubscribe_digest(number, step.actor())
+    step.say("jobs.digest_off" if ended else "jobs.digest_was_off")
+

@@ -1,0 +1,34 @@
+"""What the dialogue tells whoever watches it: the api counts messages for /metrics and puts
+the conversation id on its log lines. The default observer does nothing.
+
+An observer's failure is logged and ignored: watching must never cost a citizen an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.messages import InboundMessage, Reply
+from nlu import ParseResult
+
+log = logging.getLogger(__name__)
+
+
+class DialogueObserver:
+    """Override what you need."""
+
+    def stored(self, inbound: InboundMessage, conversation_id: int, duplicate: bool) -> None:
+        """The message is stored (or recognised as a provider's retry of one already stored)."""
+
+    def parsed(self, inbound: InboundMessage, parse: ParseResult) -> None:
+        """The NLU read it (only new messages are parsed)."""
+
+    def answered(self, inbound: InboundMessage, replies: list[Reply], queued: bool) -> None:
+        """The replies are ready; `queued` when they go through the outbox, not the response."""
+
+
+def safely(call, *args: object) -> None:  # type: ignore[no-untyped-def]
+    try:
+        call(*args)
+    except Exception:
+        log.exception("dialogue observer failed")

@@ -1,0 +1,69 @@
+"""Guards for inbound messages: what can be stored as it was sent, and how fast a sender writes.
+
+Storable: a message is stored exactly as it was sent, or refused (`InvalidInput`, which the
+webhooks answer with a 4xx) before anything is written. Refused are texts neither database
+can hold as they are (NUL characters: PostgreSQL text cannot contain them; lone surrogates:
+not UTF-8), and addresses or provider message ids longer than their columns.
+
+Rate: every inbound message is stored before anything else happens, so the transcript itself
+says how many messages a sender wrote in the last minute. No counter table and no process
+memory: every worker process sees the same count. Only messages up to and including the one
+being handled are counted (by id), so its answer does not depend on what arrives after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.db.conversation_tables import Conversation, TranscriptMessage
+from ledger.errors import InvalidInput
+
+MAX_ADDRESS = Conversation.__table__.c.address.type.length
+MAX_PROVIDER_MESSAGE_ID = TranscriptMessage.__table__.c.provider_message_id.type.length
+
+
+def is_storable_text(text: str) -> bool:
+    """True when the text can be stored unchanged in SQLite and PostgreSQL."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from "\ud800" in JSON
+        return False
+    return True
+
+
+def check_inbound(address: str, provider_message_id: str, text: str) -> None:
+    """Raises InvalidInput for a message that could not be stored exactly as it was sent."""
+    for what, value, limit in (("address", address, MAX_ADDRESS),
+                               ("provider message id", provider_message_id,
+                                MAX_PROVIDER_MESSAGE_ID)):
+        if not value or len(value) > limit or not is_storable_text(value):
+            raise InvalidInput(f"inbound {what} is empty, too long or not text")
+    check_text(text)
+
+
+def check_text(*texts: str) -> None:
+    """Raises InvalidInput unless every text can be stored exactly as given."""
+    if not all(is_storable_text(text) for text in texts):
+        raise InvalidInput("text contains NUL or a lone surrogate")
+
+
+def recent_inbound(
+    session: Session, conversation_id: int, inbound_id: int, since: dt.datetime, at_most: int
+) -> int:
+    """Inbound messages of the conversation created at or after `since`, up to and including
+    `inbound_id`; counts at most `at_most` (reads that many rows by the conversation index)."""
+    latest = (select(TranscriptMessage.created_at)
+              .where(TranscriptMessage.conversation_id == conversation_id,
+                     TranscriptMessage.direction == "in",
+                     TranscriptMessage.id <= inbound_id)
+              .order_by(TranscriptMessage.id.desc())
+              .limit(at_most)
+              .subquery())
+    count = session.scalar(select(func.count()).select_from(latest)
+                           .where(latest.c.created_at >= since))
+    return int(count or 0)

@@ -1,0 +1,55 @@
+"""Data protection: retention of conversation texts, access requests, erasure on request.
+
+`Privacy(ledger)` is what the CLI and the server's background loop use; each method runs in
+the ledger's own units of work. The choices behind what is kept and what goes are in the
+README ("Metrics, logs and data protection"); they are conservative defaults, not legal advice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ledger.commands import Actor
+from ledger.privacy.access import export_person
+from ledger.privacy.erasure import ErasureReport, erase_person
+from ledger.privacy.retention import RetentionReport, run_retention
+from ledger.privacy.scope import ERASED, PersonScope, scope_by_cpr, scope_by_phone
+from ledger.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from ledger.facade import Ledger
+
+__all__ = ["ERASED", "ErasureReport", "Privacy", "RetentionReport"]
+
+
+class Privacy:
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def run_retention(self, *, older_than_days: int, actor: Actor,
+                      dry_run: bool = False) -> RetentionReport:
+        """Anonymises conversation texts older than the period; a second run changes nothing."""
+        return run_retention(self._ledger, older_than_days=older_than_days, actor=actor,
+                             dry_run=dry_run)
+
+    def export(self, *, cpr: str | None = None, phone: str | None = None) -> dict[str, Any] | None:
+        """Everything stored about a person (None when nothing is)."""
+        def read(uow: UnitOfWork) -> dict[str, Any] | None:
+            scope = self._scope(uow, cpr, phone, lock=False)
+            return export_person(uow.session, scope, uow.now) if scope.found else None
+        return self._ledger.run_read(read)
+
+    def erase(self, *, actor: Actor, cpr: str | None = None, phone: str | None = None,
+              dry_run: bool = False) -> ErasureReport:
+        """Erases what may be erased; `dry_run` reports the same without changing anything."""
+        return self._ledger.run_write(lambda uow: erase_person(
+            uow, self._scope(uow, cpr, phone, lock=True), actor=actor, dry_run=dry_run))
+
+    @staticmethod
+    def _scope(uow: UnitOfWork, cpr: str | None, phone: str | None, *, lock: bool) -> PersonScope:
+        if (cpr is None) == (phone is None):
+            raise ValueError("give a CPR number or a phone number")
+        if cpr is not None:
+            return scope_by_cpr(uow.session, uow.vault, cpr, lock=lock)
+        assert phone is not None
+        return scope_by_phone(uow.session, phone)

@@ -1,0 +1,123 @@
+"""`frikort retention run` and `frikort citizen export|erase`, in-process on the demo data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from typer.testing import CliRunner
+
+from api.cli import app as cli_app
+from api.demo_seed import seed
+from api.settings import Settings
+from ledger import Ledger, upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = yaml.safe_load((ROOT / "api" / "data" / "demo.yml").read_text(encoding="utf-8"))
+JENS = next(h for h in DEMO["card_holders"] if h["number"] == "48213")
+ALI = next(h for h in DEMO["card_holders"] if h["number"] == "60417")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A migrated, demo-seeded SQLite database; Jens has written to the bot once."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DATABASE_", "ADMIN_", "CPR_", "TELEGRAM_", "TWILIO_",
+                                "RETENTION_"))}
+    env.update(HOME=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'frikort.db'}",
+               ENVIRONMENT="development")
+    upgrade(env["DATABASE_URL"])
+    settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])  # type: ignore[call-arg]
+    ledger = Ledger(settings.ledger)
+    try:
+        seed(ledger, dt.date.today())
+        ledger.conversations.store_inbound("sms", JENS["phone"], "SM-cli-1",
+                                           "hej det er Jens fra Vestergade")
+    finally:
+        ledger.close()
+    return env
+
+
+def invoke(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli_app, list(args), env=env, input=stdin)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+def test_export_reads_the_cpr_from_stdin_and_never_prints_it(env: dict[str, str]) -> None:
+    code, out = invoke(env, "citizen", "export", stdin=JENS["cpr"] + "\n")
+    assert code == 0, out
+    assert JENS["cpr"] not in out and f"{JENS['cpr'][:6]}-{JENS['cpr'][6:]}" not in out
+    found = json.loads(out)
+    assert found["cpr"] == f"{JENS['cpr'][:6]}-xxxx"
+    assert found["citizen"]["name"] == "Jens Hansen"
+    assert found["contacts"][0]["address"] == JENS["phone"]
+    assert len(found["wage_reports"]) == 3
+    assert found["cards"][0]["number"] == "48213"
+    [conversation] = found["conversations"]
+    assert conversation["messages"][0]["text"] == "hej det er Jens fra Vestergade"
+    # The argument form gives the same answer (it is documented as leaving the CPR number in
+    # the shell's history).
+    code, same = invoke(env, "citizen", "export", JENS["cpr"], "--format", "json")
+    assert code == 0 and json.loads(same)["citizen"] == found["citizen"]
+
+
+def test_export_refusals(env: dict[str, str]) -> None:
+    assert invoke(env, "citizen", "export", "3213901234")[0] == 2
+    assert invoke(env, "citizen", "export", stdin="\n")[0] == 2
+    assert invoke(env, "citizen", "export", JENS["cpr"], "--format", "csv")[0] == 2
+    code, out = invoke(env, "citizen", "export", "0101801234")
+    assert code == 1 and "nothing is stored" in out
+
+
+def test_erase_shows_first_and_erases_only_with_confirm(env: dict[str, str]) -> None:
+    code, preview = invoke(env, "citizen", "erase", stdin=JENS["cpr"] + "\n")
+    assert code == 0, preview
+    assert "would erase: 1 message texts in 1 conversations" in preview
+    assert "Nothing was changed" in preview and JENS["cpr"] not in preview
+    assert invoke(env, "citizen", "export", JENS["cpr"])[1].count(JENS["phone"]) >= 1
+
+    code, done = invoke(env, "citizen", "erase", "--confirm", "--json",
+                        stdin=JENS["cpr"] + "\n")
+    assert code == 0, done
+    report = json.loads(done)
+    assert report["transcript_messages"] == 1 and report["contacts"] == 1
+    assert any(reason.startswith("name: kept while card 48213") for reason in report["kept"])
+    after = json.loads(invoke(env, "citizen", "export", JENS["cpr"])[1])
+    assert after["contacts"] == [] and JENS["phone"] not in json.dumps(after)
+    assert len(after["wage_reports"]) == 3  # the books are kept
+
+
+def test_erase_of_a_deactivated_card_holder_removes_the_name(env: dict[str, str]) -> None:
+    code, out = invoke(env, "citizen", "erase", ALI["cpr"], "--confirm")
+    assert code == 0, out
+    assert "erased: 0 applications' answers, 1 names" in out
+    assert json.loads(invoke(env, "citizen", "export", ALI["cpr"])[1])["citizen"]["name"] \
+        == "[slettet]"
+
+
+def test_retention_run_dry_run_then_for_real_then_nothing(env: dict[str, str]) -> None:
+    code, out = invoke(env, "retention", "run", "--json")
+    assert code == 0 and json.loads(out)["total"] == 0  # everything is new
+    engine = sa.create_engine(env["DATABASE_URL"], poolclass=sa.pool.NullPool)
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=400)).replace(tzinfo=None)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE transcript_messages SET created_at = :old"), {"old": old})
+        entries = conn.execute(sa.text("SELECT * FROM ledger_entries ORDER BY id")).all()
+    code, out = invoke(env, "retention", "run", "--dry-run")
+    assert code == 0 and "would anonymise 1 transcript messages" in out
+    code, out = invoke(env, "retention", "run", "--older-than-days", "365")
+    assert code == 0 and "anonymised 1 transcript messages" in out
+    assert "ledger entries, wage reports and the audit log are kept unchanged" in out
+    code, out = invoke(env, "retention", "run", "--json")
+    assert code == 0 and json.loads(out)["total"] == 0
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT text FROM transcript_messages")) == "[slettet]"
+        assert conn.execute(sa.text("SELECT * FROM ledger_entries ORDER BY id")).all() == entries
+    engine.dispose()
+    assert invoke(env, "retention", "run", "--older-than-days", "0")[0] == 2
