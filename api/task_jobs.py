@@ -36,14 +36,13 @@ def _logged(name: str, run: Callable[[], int]) -> Callable[[], int]:
 
 
 def task_jobs(ledger: Ledger, *, first_after_s: float = FIRST_RUN_AFTER_S) -> list[PeriodicJob]:
-    """The three jobs for `OutboxWorker.add_job`."""
-    tasks = ledger.tasks
+    """The three jobs for `OutboxWorker.add_job`; each reaches `ledger.tasks` when it runs."""
     return [
         PeriodicJob(name="task-hour-prompts", every_s=PROMPTS_EVERY_S,
                     first_after_s=first_after_s,
-                    run=_logged("hour prompts sent", lambda: tasks.send_hour_prompts())),
+                    run=_logged("hour prompts sent", lambda: ledger.tasks.send_hour_prompts())),
         PeriodicJob(name="task-digests", every_s=DIGESTS_EVERY_S, first_after_s=first_after_s,
-                    run=_logged("task digests sent", lambda: tasks.send_due_digests())),
+                    run=_logged("task digests sent", lambda: ledger.tasks.send_due_digests())),
         PeriodicJob(name="task-expiry", every_s=EXPIRY_EVERY_S, first_after_s=first_after_s,
-                    run=_logged("tasks expired or released", lambda: tasks.expire_tasks())),
+                    run=_logged("tasks expired or released", lambda: ledger.tasks.expire_tasks())),
     ]

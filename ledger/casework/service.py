@@ -15,9 +15,7 @@ card and report changes). The module docstrings of `inbox`, `applications`, `car
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
 
 from ledger.casework import applications as apps
 from ledger.casework import card_actions, cards, employers, inbox, overview
@@ -34,28 +32,13 @@ from ledger.casework.records import (
     Overview,
     TranscriptUpdate,
 )
+from ledger.part import LedgerPart
 from ledger.results import CardResult, EmployerResult, WageReportResult
 from ledger.staff.principal import StaffPrincipal
-from ledger.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from ledger.facade import Ledger
-
-R = TypeVar("R")
 
 
-class Casework:
+class Casework(LedgerPart):
     """The caseworker console's contract with the ledger."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
-
-    def _read(self, work: Callable[[UnitOfWork], R]) -> R:
-        return self._ledger.run_read(work)
-
-    def _write(self, work: Callable[[UnitOfWork], R]) -> R:
-        """`work` commits itself when it succeeds (retried whole on a serialisation failure)."""
-        return self._ledger.run_write(work)
 
     # Inbox ---------------------------------------------------------------------------
 

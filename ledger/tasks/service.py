@@ -10,11 +10,10 @@ stable codes and Danish messages; a refusal changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
 
 from ledger.commands import Actor
+from ledger.part import LedgerPart
 from ledger.results import WageReportResult
 from ledger.staff.principal import StaffPrincipal
 from ledger.tasks import digests, matching, people, posting, stats, taking
@@ -31,26 +30,10 @@ from ledger.tasks.records import (
     TaskView,
     Via,
 )
-from ledger.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from ledger.facade import Ledger
-
-R = TypeVar("R")
 
 
-class TaskService:
+class TaskService(LedgerPart):
     """Employers post small tasks, card holders (or their helpers) take them, hours are paid."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
-
-    def _read(self, work: Callable[[UnitOfWork], R]) -> R:
-        return self._ledger.run_read(work)
-
-    def _write(self, work: Callable[[UnitOfWork], R]) -> R:
-        """`work` commits itself when it succeeds (retried whole on a serialisation failure)."""
-        return self._ledger.run_write(work)
 
     # Posting and the employer's side -------------------------------------------------------
 
