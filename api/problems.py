@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
 from typing import Any
 
+import yaml
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -104,17 +107,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         response = problem(exc.status_code, code,
-                           _danish_http_detail(exc.status_code, str(exc.detail)))
+                           _http_details_da().get(code, str(exc.detail)))
         response.headers.update(exc.headers or {})  # e.g. `Allow` on a 405 (RFC 9110)
         return response
 
 
-_HTTP_DETAILS_DA = {
-    404: "Adressen findes ikke i API'et.",
-    405: "Metoden kan ikke bruges på denne adresse.",
-}
-
-
-def _danish_http_detail(status: int, fallback: str) -> str:
+@cache
+def _http_details_da() -> dict[str, str]:
     """Framework errors (unknown route, wrong method) in Danish like every other problem."""
-    return _HTTP_DETAILS_DA.get(status, fallback)
+    text = resources.files("api").joinpath("data/http_problems.da.yml").read_text("utf-8")
+    return dict(yaml.safe_load(text))
