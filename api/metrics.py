@@ -21,6 +21,8 @@ Metric names (all prefixed `frikort_`):
                                                awaiting_cap, voided, reversed, expired)
     ledger_refusals_total{command,code}        refusals by their stable error code
     outbox_deliveries_total{channel,outcome}   sent, retry, dead
+    task_actions_total{action,by}              small jobs: posted, places taken, confirmed,
+                                               cancelled, no-shows, released, digests sent...
     retention_anonymised_total{kind}           rows the scheduled retention job anonymised
     escalations_waiting{urgent}, escalations_taken, escalation_oldest_waiting_age_seconds
     outbox_messages{status}, outbox_oldest_pending_age_seconds     (pending, dead)
@@ -60,7 +62,7 @@ from bot.observe import DialogueObserver
 from ledger import Ledger, WageReportResult
 from ledger.errors import danish_message
 from ledger.monitoring import queue_snapshot
-from ledger.observe import LedgerObserver
+from ledger.observe import LedgerObserver, TaskAction, TaskActor
 from ledger.privacy import RetentionReport
 from nlu import FALLBACK_INTENT, ParseResult
 
@@ -117,6 +119,9 @@ class Metrics:
             "ledger_refusals", "Ledger refusals by stable error code", ["command", "code"])
         self.outbox_deliveries = counter(
             "outbox_deliveries", "Outbox delivery attempts by outcome", ["channel", "outcome"])
+        self.task_actions = counter(
+            "task_actions", "Small-job actions by kind and by whom (holder, helper, employer, "
+            "staff, system)", ["action", "by"])
         self.retention_anonymised = counter(
             "retention_anonymised", "Rows anonymised by the scheduled retention job", ["kind"])
         self.queues = QueueCollector(ledger) if ledger is not None else None
@@ -137,7 +142,7 @@ class Metrics:
 
     def retention_done(self, report: RetentionReport) -> None:
         for kind in ("transcript_messages", "outbox_messages", "conversation_states",
-                     "applications"):
+                     "applications", "task_consent_notes"):
             count = getattr(report, kind)
             if count:
                 self.retention_anonymised.labels(kind).inc(count)
@@ -175,6 +180,9 @@ class LedgerMetrics(LedgerObserver):
 
     def reports_expired(self, count: int) -> None:
         self._m.ledger_postings.labels("expired").inc(count)
+
+    def task_action(self, action: TaskAction, by: TaskActor, count: int) -> None:
+        self._m.task_actions.labels(action, by).inc(count)
 
 
 class DialogueMetrics(DialogueObserver):

@@ -1,7 +1,9 @@
 """The retention job as the server runs it: once a day in the background loop of each process.
 
 Running it in every worker process is harmless: it is idempotent, and works in short batches
-(see ledger/privacy/retention.py). `frikort retention run` does the same on demand.
+(see ledger/privacy/retention.py). It also forgets failed console logins whose lock and
+window are over (`ledger.staff.prune_login_throttle`). `frikort retention run` does the same
+on demand.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ def run_retention_once(ledger: Ledger, settings: Settings,
                  report.cutoff.date().isoformat(), extra={
                      key: value for key, value in report.as_dict().items()
                      if isinstance(value, int) and not isinstance(value, bool)})
+        pruned = ledger.staff.prune_login_throttle()
+        if pruned:
+            log.info("retention: %d expired login-throttle rows deleted", pruned)
         return report
     finally:
         logging_setup.reset(token)

@@ -17,7 +17,7 @@ from ledger.conversations.records import (
     StoredInbound,
     TranscriptLine,
 )
-from ledger.observe import notify
+from ledger.observe import notify, notify_tasks, take_task_events
 from ledger.turn import Turn
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class Conversations:
             result = handler(turn)
             uow.commit()
             notify(self._ledger.observer, turn.outcomes)
+            notify_tasks(self._ledger.observer, take_task_events(uow.session))
             return result
         return self._ledger.run_write(run)
 

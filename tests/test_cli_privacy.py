@@ -15,12 +15,13 @@ from typer.testing import CliRunner
 from api.cli import app as cli_app
 from api.demo_seed import seed
 from api.settings import Settings
-from ledger import Ledger, upgrade
+from ledger import Actor, Ledger, upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = yaml.safe_load((ROOT / "api" / "data" / "demo.yml").read_text(encoding="utf-8"))
 JENS = next(h for h in DEMO["card_holders"] if h["number"] == "48213")
 ALI = next(h for h in DEMO["card_holders"] if h["number"] == "60417")
+CLI_HOLDER = Actor(name="sms:48213", channel="sms")
 
 
 @pytest.fixture
@@ -121,3 +122,31 @@ def test_retention_run_dry_run_then_for_real_then_nothing(env: dict[str, str]) -
         assert conn.execute(sa.text("SELECT * FROM ledger_entries ORDER BY id")).all() == entries
     engine.dispose()
     assert invoke(env, "retention", "run", "--older-than-days", "0")[0] == 2
+
+
+def test_export_and_erase_cover_small_jobs(env: dict[str, str]) -> None:
+    settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])  # type: ignore[call-arg]
+    ledger = Ledger(settings.ledger)
+    try:
+        [dishes] = [t for t in ledger.tasks.tasks_for_card(JENS["number"], limit=10)
+                    if t.title == "Opvask i caféen"]
+        place = ledger.tasks.take_task(dishes.id, JENS["number"], via="sms", actor=CLI_HOLDER)
+        ledger.tasks.cancel_assignment(place.id, by="holder", actor=CLI_HOLDER)
+        ledger.tasks.subscribe_digest(JENS["number"], "8000", "weekly", CLI_HOLDER)
+    finally:
+        ledger.close()
+    found = json.loads(invoke(env, "citizen", "export", stdin=JENS["cpr"] + "\n")[1])
+    [taken] = found["task_assignments"]
+    assert (taken["status"], taken["task"]["title"]) == ("cancelled", "Opvask i caféen")
+    assert [d["frequency"] for d in found["job_digests"]] == ["weekly"]
+    code, preview = invoke(env, "citizen", "erase", stdin=JENS["cpr"] + "\n")
+    assert code == 0, preview
+    assert "would erase: 1 ended task places, 0 consent notes on paid places" in preview
+    assert "0 on helpers' phone lists, 1 job digests" in preview
+    code, done = invoke(env, "citizen", "erase", JENS["cpr"], "--confirm", "--json")
+    assert code == 0 and json.loads(done)["task_places"] == 1
+    after = json.loads(invoke(env, "citizen", "export", JENS["cpr"])[1])
+    assert after["task_assignments"] == [] and after["job_digests"] == []
+    code, out = invoke(env, "retention", "run", "--dry-run")
+    assert "would anonymise 0 consent notes on ended task places" in out
+    assert "would delete 0 expired failed-login counters" in out

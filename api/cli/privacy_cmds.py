@@ -47,8 +47,10 @@ def run(
     with open_ledger(settings) as ledger:
         report = Privacy(ledger).run_retention(older_than_days=days, actor=CLI_ACTOR,
                                                dry_run=dry_run)
+        pruned = ledger.staff.prune_login_throttle(dry_run=dry_run)
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+        typer.echo(json.dumps(report.as_dict() | {"login_throttle_pruned": pruned},
+                              ensure_ascii=False, indent=1))
         return
     verb = "would anonymise" if dry_run else "anonymised"
     typer.echo(f"retention: texts from before {report.cutoff.date().isoformat()} "
@@ -57,6 +59,9 @@ def run(
     typer.echo(f"  {verb} {report.outbox_messages} outbox messages")
     typer.echo(f"  {verb} {report.conversation_states} conversation states")
     typer.echo(f"  {verb} {report.applications} decided applications' free-text answers")
+    typer.echo(f"  {verb} {report.task_consent_notes} consent notes on ended task places")
+    typer.echo(f"  {'would delete' if dry_run else 'deleted'} {pruned} expired "
+               "failed-login counters")
     typer.echo("  ledger entries, wage reports and the audit log are kept unchanged")
 
 
@@ -123,6 +128,11 @@ def _print_erasure(report: ErasureReport, who: dict[str, str]) -> None:
         f"{verb}: {report.contacts} phone numbers / Telegram ids, "
         f"{report.link_attempts} link attempts",
         f"{verb}: {report.applications} applications' answers, {report.names} names",
+        f"{verb}: {report.task_places} ended task places, {report.task_consent_notes} "
+        "consent notes on paid places",
+        f"{verb}: {report.employer_lists} places on employers' lists, "
+        f"{report.phone_list_entries} on helpers' phone lists, {report.job_digests} job "
+        "digests",
         f"closed: {report.escalations_closed} open escalations" if not report.dry_run
         else f"would close: {report.escalations_closed} open escalations",
         "kept:",

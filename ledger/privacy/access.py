@@ -1,4 +1,5 @@
-"""An access request: everything stored about one person, as plain JSON-ready values.
+"""An access request: everything stored about one person, as plain JSON-ready values
+(their small-job data: ledger/privacy/tasks.py).
 
 The CPR number itself appears only masked (birth date, "xxxx"); encrypted values, lookup
 hashes, link-code hashes and a conversation's sealed state are never part of an export (the
@@ -38,6 +39,7 @@ from ledger.db.tables import (
 from ledger.money import format_kroner
 from ledger.pii import mask_cpr
 from ledger.privacy.scope import PersonScope
+from ledger.privacy.tasks import export_tasks, task_audit_conditions
 
 FORMAT_VERSION = 1
 
@@ -67,6 +69,7 @@ def export_person(session: Session, scope: PersonScope, now: dt.datetime) -> dic
     employments = _employments(session, card_ids)
     conversations = _conversations(session, scope)
     escalation_ids = [e["id"] for c in conversations for e in c["escalations"]]
+    tasks = export_tasks(session, scope)
     return {
         "format_version": FORMAT_VERSION,
         "generated_at": now.isoformat(),
@@ -88,8 +91,10 @@ def export_person(session: Session, scope: PersonScope, now: dt.datetime) -> dic
             _row(a, "channel", "address", "failures", "locked_until")
             for a in session.scalars(select(LinkAttempts).where(
                 _pairs(LinkAttempts.channel, LinkAttempts.address, scope.addresses)))],
+        **tasks,
         "audit_log": _audit(session, scope, [r["id"] for r in reports],
-                            [e["id"] for e in employments], escalation_ids),
+                            [e["id"] for e in employments], escalation_ids,
+                            [a["id"] for a in tasks["task_assignments"]]),
     }
 
 
@@ -199,8 +204,9 @@ def _outbox(session: Session, scope: PersonScope) -> list[dict[str, Any]]:
 
 
 def _audit(session: Session, scope: PersonScope, report_ids: list[int],
-           employment_ids: list[int], escalation_ids: list[int]) -> list[dict[str, Any]]:
-    """Audit rows whose subject is one of this person's records."""
+           employment_ids: list[int], escalation_ids: list[int],
+           assignment_ids: list[int]) -> list[dict[str, Any]]:
+    """Audit rows whose subject is one of this person's records (or that name their card)."""
     subjects = {
         "card": [card.number for card in scope.cards],
         "wage_report": [str(i) for i in report_ids],
@@ -211,6 +217,7 @@ def _audit(session: Session, scope: PersonScope, report_ids: list[int],
     }
     conditions = [and_(AuditRecord.entity_type == kind, AuditRecord.entity_id.in_(ids))
                   for kind, ids in subjects.items() if ids]
+    conditions += task_audit_conditions(session, scope, assignment_ids)
     if not conditions:
         return []
     rows = session.scalars(select(AuditRecord).where(or_(*conditions)).order_by(AuditRecord.id))

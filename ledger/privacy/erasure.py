@@ -9,12 +9,17 @@ Erased (one transaction; a dry run does the same work and rolls it back):
 * their phone numbers and Telegram ids (the contacts), and failed link attempts from them;
 * open escalations of those conversations are closed (there is nobody left to answer);
 * the free-text answers of decided applications;
-* the name, on the citizen and on decided applications, unless a card is still active.
+* the name, on the citizen and on decided applications, unless a card is still active;
+* small jobs (ledger/privacy/tasks.py): places that ended without pay, the employers' own
+  lists and the helpers' phone lists the person is on, their digest opt-in; the consent
+  notes on places paid through a wage report.
 
 Kept, and said so in the report: wage reports, ledger entries, balances, cards and card
 events, employments and the audit log (the record of income under the frikort, append-only),
 the encrypted CPR number that ties them to the person, escalations and caseworkers' notes (the
-municipality's case record), undecided applications, and the name while a card is active.
+municipality's case record), undecided applications, the name while a card is active,
+places paid through a wage report, and places still held (reported, like an undecided
+application: settle them first).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from ledger.db.conversation_tables import (
 from ledger.db.tables import Card, CitizenContact
 from ledger.privacy.retention import EMPTY_REPLIES, anonymised_answers
 from ledger.privacy.scope import ERASED, PersonScope
+from ledger.privacy.tasks import erase_tasks
 from ledger.unit_of_work import UnitOfWork
 
 
@@ -50,6 +56,11 @@ class ErasureReport:
     escalations_closed: int = 0
     applications: int = 0
     names: int = 0
+    task_places: int = 0
+    task_consent_notes: int = 0
+    employer_lists: int = 0
+    job_digests: int = 0
+    phone_list_entries: int = 0
     kept: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -74,6 +85,9 @@ def erase_person(uow: UnitOfWork, scope: PersonScope, *, actor: Actor,
             CitizenContact.citizen_id == scope.citizen.id)))
     _erase_applications(session, scope, report)
     _erase_name(scope, report)
+    tasks = erase_tasks(uow, scope, report.kept)
+    for name, count in asdict(tasks).items():
+        setattr(report, name, count)
     _note_what_is_kept(session, scope, conversation_ids, report)
     if not dry_run:
         counts = {k: v for k, v in report.as_dict().items()

@@ -10,7 +10,11 @@ What is anonymised (the row stays, so counts, times, intents and the delivery hi
 * the state of conversations inactive since before the cut-off (a flow left half-way, which
   may hold a name or an encrypted CPR number);
 * the free-text answers (benefit, job wishes, contact, helper, address) of applications
-  decided before the cut-off. Undecided applications are never touched.
+  decided before the cut-off. Undecided applications are never touched;
+* the consent note a helper wrote on a place on a task (the only personal free text of the
+  small-job tables), once the place ended (cancelled, no-show, done) before the cut-off.
+  A helper's phone list keeps its consent notes while the person is on it: they are why
+  the helper may sign the person up. Task texts are the employer's public notice.
 
 What is never touched: wage reports, ledger entries, balances, cards and their events,
 employments, idempotency records and the audit log (append-only, enforced by triggers), nor
@@ -38,6 +42,7 @@ from ledger.db.conversation_tables import (
     OutboxMessage,
     TranscriptMessage,
 )
+from ledger.db.task_tables import TaskAssignment
 from ledger.privacy.scope import ERASED
 from ledger.unit_of_work import UnitOfWork
 
@@ -49,6 +54,8 @@ FREE_TEXT_ANSWERS = ("benefit", "job_wishes", "contact", "helper", "address")
 """Application answers a person wrote in their own words (or their number)."""
 ANONYMISED_MARK = '"anonymised": true'
 EMPTY_REPLIES = "[]"
+ENDED = ("cancelled", "no_show", "done")
+"""Places on a task that are over: nobody acts on their consent note again."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +66,12 @@ class RetentionReport:
     outbox_messages: int = 0
     conversation_states: int = 0
     applications: int = 0
+    task_consent_notes: int = 0
 
     @property
     def total(self) -> int:
         return (self.transcript_messages + self.outbox_messages + self.conversation_states
-                + self.applications)
+                + self.applications + self.task_consent_notes)
 
     def as_dict(self) -> dict[str, object]:
         values = asdict(self)
@@ -106,6 +114,11 @@ def _applications_due(cutoff: dt.datetime):  # type: ignore[no-untyped-def]
                 not_(CardApplication.answers_json.contains(ANONYMISED_MARK)))
 
 
+def _consent_due(cutoff: dt.datetime):  # type: ignore[no-untyped-def]
+    return and_(TaskAssignment.status.in_(ENDED), TaskAssignment.ended_at < cutoff,
+                TaskAssignment.consent_note.is_not(None), TaskAssignment.consent_note != ERASED)
+
+
 def _count(session: Session, table: type, condition: object) -> int:
     return int(session.scalar(select(func.count()).select_from(table).where(condition)) or 0)
 
@@ -126,13 +139,15 @@ def run_retention(
             transcript_messages=_count(uow.session, TranscriptMessage, _transcript_due(cutoff)),
             outbox_messages=_count(uow.session, OutboxMessage, _outbox_due(cutoff)),
             conversation_states=_count(uow.session, Conversation, _state_due(cutoff)),
-            applications=_count(uow.session, CardApplication, _applications_due(cutoff))))
+            applications=_count(uow.session, CardApplication, _applications_due(cutoff)),
+            task_consent_notes=_count(uow.session, TaskAssignment, _consent_due(cutoff))))
     report = RetentionReport(
         cutoff=cutoff, dry_run=False,
         transcript_messages=_in_batches(ledger, lambda uow: _transcript_batch(uow, cutoff)),
         outbox_messages=_in_batches(ledger, lambda uow: _outbox_batch(uow, cutoff)),
         conversation_states=_in_batches(ledger, lambda uow: _state_batch(uow, cutoff)),
-        applications=_in_batches(ledger, lambda uow: _application_batch(uow, cutoff)))
+        applications=_in_batches(ledger, lambda uow: _application_batch(uow, cutoff)),
+        task_consent_notes=_in_batches(ledger, lambda uow: _consent_batch(uow, cutoff)))
     if report.total:
         def record(uow: UnitOfWork) -> None:
             counts = {k: v for k, v in report.as_dict().items() if k not in ("cutoff", "dry_run")}
@@ -204,6 +219,18 @@ def _application_batch(uow: UnitOfWork, cutoff: dt.datetime) -> int:
             anonymised_answers(_loads(application.answers_json)), ensure_ascii=False)
     uow.commit()
     return len(rows)
+
+
+def _consent_batch(uow: UnitOfWork, cutoff: dt.datetime) -> int:
+    ids = _ids(uow.session, TaskAssignment.id, _consent_due(cutoff))
+    if ids:
+        # Only places still ended: one taken again meanwhile holds a new consent note.
+        uow.session.execute(
+            update(TaskAssignment).where(TaskAssignment.id.in_(ids), _consent_due(cutoff))
+            .values(consent_note=ERASED),
+            execution_options={"synchronize_session": False})
+    uow.commit()
+    return len(ids)
 
 
 def _loads(text: str | None) -> dict[str, object]:

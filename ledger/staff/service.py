@@ -5,6 +5,7 @@
     principal(user_id, session_version) -> StaffPrincipal | None     (None: log the session out)
     end_sessions(user_id)                                             (every cookie stops working)
     set_password(user_id, password), deactivate_user(user_id), list_users() -> [StaffAccount]
+    prune_login_throttle() -> int                                     (the retention job's)
 
 Usernames are stored in lower case. Passwords are argon2id hashes; hashing runs outside
 any transaction (it takes tens of milliseconds on purpose). A session is valid while the
@@ -179,6 +180,16 @@ class StaffService:
         if locked is not None:
             raise _locked(locked, now)
         raise LoginFailed()
+
+    def prune_login_throttle(self, *, dry_run: bool = False) -> int:
+        """Forgets failed logins whose lock and window are over (usernames tried, addresses);
+        returns how many rows went (or would go). Run daily by the retention job."""
+        def prune(uow: UnitOfWork) -> int:
+            count = throttle.prune(uow.session, self._config, uow.now, dry_run=dry_run)
+            if not dry_run:
+                uow.commit()
+            return count
+        return self._ledger.run_write(prune)
 
     def principal(self, user_id: int, session_version: int) -> StaffPrincipal | None:
         """Who a session belongs to, or None when the account is gone, inactive, or logged out."""

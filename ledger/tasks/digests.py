@@ -16,6 +16,7 @@ from ledger.commands import Actor
 from ledger.db.tables import Card
 from ledger.db.task_tables import JobDigest, Task
 from ledger.errors import InvalidFrequency
+from ledger.observe import note_task
 from ledger.reference_data import postcode_municipalities
 from ledger.service.lookups import card_by_number
 from ledger.tasks import notify, texts
@@ -108,4 +109,5 @@ def send_due_digests(uow: UnitOfWork, now: dt.datetime | None = None) -> int:
         digest.last_sent_at = now
         digest.seen_until = now
     uow.commit()
+    note_task(uow.session, "digest_sent", "system", sent)
     return sent

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from ledger.commands import Actor, CreateEmployment, ReportWage
 from ledger.db.tables import Employment, IdempotencyRecord
 from ledger.db.task_tables import Task, TaskAssignment
+from ledger.observe import note_task
 from ledger.results import WageReportResult
 from ledger.service import employments, reports
 from ledger.service.lookups import employer_by_cvr
@@ -48,6 +49,7 @@ def send_hour_prompts(uow: UnitOfWork, now: dt.datetime | None = None) -> int:
             "hours_prompt", first_name=view.holder_first_name, title=task.title))
         uow.audit(_SYSTEM, "task_assignment.hours_prompt", "task_assignment", assignment.id)
     uow.commit()
+    note_task(uow.session, "hours_prompted", "system", len(due))
     return len(due)
 
 
@@ -97,8 +99,9 @@ def record_task_hours(uow: UnitOfWork, assignment_id: int, *, employer_cvr: str,
     assignment.ended_at = uow.now
     assignment.wage_report_id = result.id
     uow.session.flush()
-    if task.status in ("open", "filled") and not held(uow, task.id) and (
-            task.status == "filled" or task.window_end < uow.today):
+    task_done = task.status in ("open", "filled") and not held(uow, task.id) and (
+        task.status == "filled" or task.window_end < uow.today)
+    if task_done:
         task.status = "done"
         task.ended_at = uow.now
     uow.audit(actor, "task_assignment.hours", "task_assignment", assignment.id,
@@ -111,6 +114,8 @@ def record_task_hours(uow: UnitOfWork, assignment_id: int, *, employer_cvr: str,
         message = f"{message} {over}"
     notify.to_holder(uow, card.id, message)
     uow.commit()
+    note_task(uow.session, "hours_reported", "employer")
+    note_task(uow.session, "task_done", "employer", int(task_done))
     return result
 
 

@@ -27,6 +27,7 @@ from ledger.errors import (
     TaskWindowInvalid,
     UnknownPostcode,
 )
+from ledger.observe import by_actor, note_task
 from ledger.reference_data import postcode_municipalities
 from ledger.service.lookups import employer_by_cvr, normalise_cvr
 from ledger.tasks import notify, texts
@@ -88,6 +89,7 @@ def post_task(uow: UnitOfWork, cmd: PostTask, actor: Actor) -> TaskView:
               places=cmd.places, audience=cmd.audience)
     view = task_view(task, employer)
     uow.commit()
+    note_task(uow.session, "task_posted", by_actor(actor, "employer"))
     return view
 
 
@@ -130,6 +132,8 @@ def cancel_task(uow: UnitOfWork, task_id: int, *, employer_cvr: str | None,
     uow.audit(actor, "task.cancel", "task", task.id, by=by, assignments=len(holding))
     view = task_view(task, employer)
     uow.commit()
+    note_task(uow.session, "task_cancelled", by)
+    note_task(uow.session, "place_cancelled", by, len(holding))
     return view
 
 
@@ -166,7 +170,7 @@ def expire_tasks(uow: UnitOfWork, now: dt.datetime | None = None) -> int:
     ended = uow.session.scalars(
         select(Task.id).where(Task.status.in_(OPEN), Task.window_end < today, ~owed)
         .order_by(Task.id)).all()
-    closed = 0
+    closed = {"expired": 0, "done": 0}
     for task_id in ended:
         task, _ = locked_task(uow.session, task_id)
         if task.status not in OPEN or task.window_end >= today:
@@ -177,9 +181,12 @@ def expire_tasks(uow: UnitOfWork, now: dt.datetime | None = None) -> int:
         task.status = "expired" if task.places_taken == 0 else "done"
         task.ended_at = now
         uow.audit(_SYSTEM, f"task.{task.status}", "task", task.id)
-        closed += 1
+        closed[task.status] += 1
     uow.commit()
-    return released + closed
+    note_task(uow.session, "place_released", "system", released)
+    note_task(uow.session, "task_expired", "system", closed["expired"])
+    note_task(uow.session, "task_done", "system", closed["done"])
+    return released + sum(closed.values())
 
 
 def held(uow: UnitOfWork, task_id: int) -> bool:

@@ -10,9 +10,12 @@ stable codes and Danish messages; a refusal changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from ledger.commands import Actor
+from ledger.observe import TaskEvent, notify_tasks, take_task_events
 from ledger.part import LedgerPart
 from ledger.results import WageReportResult
 from ledger.staff.principal import StaffPrincipal
@@ -30,10 +33,21 @@ from ledger.tasks.records import (
     TaskView,
     Via,
 )
+from ledger.unit_of_work import UnitOfWork
+
+R = TypeVar("R")
 
 
 class TaskService(LedgerPart):
     """Employers post small tasks, card holders (or their helpers) take them, hours are paid."""
+
+    def _write(self, work: Callable[[UnitOfWork], R]) -> R:
+        """As `LedgerPart._write`; then tells `Ledger.observer` what the committed work did."""
+        def run(uow: UnitOfWork) -> tuple[R, list[TaskEvent]]:
+            return work(uow), take_task_events(uow.session)
+        result, events = super()._write(run)
+        notify_tasks(self._ledger.observer, events)
+        return result
 
     # Posting and the employer's side -------------------------------------------------------
 

@@ -37,6 +37,7 @@ from ledger.errors import (
     TaskNotOpen,
     TaskOwnListOnly,
 )
+from ledger.observe import note_task
 from ledger.service.lookups import card_by_number, employer_by_cvr, normalise_cvr
 from ledger.tasks import notify, texts
 from ledger.tasks.posting import free_place
@@ -104,6 +105,8 @@ def take_task(uow: UnitOfWork, task_id: int, card_number: str, *, via: Via, acto
         assignment_query().where(TaskAssignment.id == assignment.id)).one())
     _tell_taken(uow, view, employer.id, card.id, helper_name)
     uow.commit()
+    note_task(uow.session, "place_taken",
+              "helper" if via == "helper" else "staff" if via == "console" else "holder")
     return view
 
 
@@ -171,6 +174,7 @@ def confirm_assignment(uow: UnitOfWork, assignment_id: int, *, employer_cvr: str
         "employer_confirmed", first_name=view.holder_first_name, number=view.card_number,
         title=shown.title, when=texts.when(shown)))
     uow.commit()
+    note_task(uow.session, "place_confirmed", "employer")
     return view
 
 
@@ -204,6 +208,7 @@ def cancel_assignment(uow: UnitOfWork, assignment_id: int, *, by: CancelledBy, a
             key, first_name=view.holder_first_name, number=view.card_number,
             title=shown.title))
     uow.commit()
+    note_task(uow.session, "place_cancelled", by)
     return view
 
 
@@ -223,6 +228,7 @@ def mark_no_show(uow: UnitOfWork, assignment_id: int, *, employer_cvr: str,
                                               title=task.title))
     view = assignment_view(row)
     uow.commit()
+    note_task(uow.session, "place_no_show", "employer")
     return view
 
 

@@ -4,6 +4,7 @@ Jens (a card holder, linked by phone) has a posted wage report, an SMS conversat
 reply sent and a notification still waiting, an escalation with a caseworker's note, and a
 decided application sent from a Telegram chat before he had a card. A stranger (never linked
 to any CPR number) has a conversation and an undecided application of her own.
+`add_task_history` gives Jens small jobs of every kind, beside a second card holder's.
 """
 
 from __future__ import annotations
@@ -15,9 +16,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger import CreateEmployment, IssueCard, Ledger, RegisterEmployer, VerifyEmployer
+from ledger import (
+    Actor,
+    CreateEmployment,
+    IssueCard,
+    Ledger,
+    RegisterEmployer,
+    VerifyEmployer,
+)
 from ledger.conversations.records import ApplicationAnswers
 from ledger.db.base import Base
+from ledger.db.console_tables import StaffUser
+from ledger.staff.principal import StaffPrincipal
+from ledger.tasks.commands import PostTask
 from ledger.turn import Turn
 from tests.ledger.support import (
     ADMIN,
@@ -157,3 +168,92 @@ def build_world(url: str) -> World:
                      "address": STRANGER_PHONE, "cpr_later": True}))))
     world.stranger_application = stranger_applied[0]
     return world
+
+
+# Small jobs ----------------------------------------------------------------------------------
+
+HELPER = StaffPrincipal(41, "helle", "Helle fra Værestedet", "helper", "751")
+JENS_CONSENT = "Jens sagde ja til småjobs på værestedet"
+TAKE_CONSENT = "Jens bad Helle melde ham til opvasken"
+OLE_CONSENT = "Ole vil gerne have havearbejde"
+TASK_EMPLOYER = Actor(name="sms:employer", channel="sms")
+TASK_HOLDER = Actor(name="sms:holder", channel="sms")
+
+
+@dataclass
+class TaskHistory:
+    """Jens's places by how they ended, and Ole (another card holder) beside him."""
+
+    ole_card: str
+    paid: int
+    """Taken by the helper, confirmed, hours reported: tied to a wage report."""
+    cancelled: int
+    no_show: int
+    """Taken by the helper, then the employer said he did not come."""
+    held: int
+    """Confirmed, the work not done yet."""
+    ole_place: int
+    report_id: int
+
+
+def _task(world: World, title: str, days: int) -> int:
+    start = world.clock.now.date() + dt.timedelta(days=days)
+    return world.ledger.tasks.post_task(PostTask(
+        employer_cvr=world.cvr, title=title, postcode="8000", window_start=start,
+        window_end=start, expected_hours=Decimal(3), pay_per_hour_ore=150_00, places=2,
+        place="Bagdøren, Vestergade 9"), TASK_EMPLOYER).id
+
+
+def add_task_history(world: World) -> TaskHistory:
+    """Gives Jens a place of every kind, an employer's list, a digest and a phone list, and
+    Ole (a second card holder) a place, a digest and a phone-list entry of his own."""
+    ledger, tasks = world.ledger, world.ledger.tasks
+
+    def add_helper(uow: Any) -> None:
+        uow.session.add(StaffUser(
+            id=HELPER.id, username=HELPER.username, display_name=HELPER.display_name,
+            password_hash="not-a-hash", role=HELPER.role,
+            municipality_code=HELPER.municipality_code, active=True, session_version=1,
+            created_at=uow.now))
+        uow.commit()
+    ledger.run_write(add_helper)
+    ole = ledger.issue_card(IssueCard(cpr=fresh_cpr(), name="Ole Olsen", municipality_code="751",
+                                      valid_from=dt.date(2025, 1, 1), phone="+4522446688"),
+                            actor=ADMIN).number
+    tasks.add_to_phone_list(HELPER, world.card, JENS_CONSENT)
+    tasks.add_to_phone_list(HELPER, ole, OLE_CONSENT)
+    tasks.add_known_person(world.cvr, world.card, TASK_EMPLOYER)
+    tasks.subscribe_digest(world.card, "8000", "daily", TASK_HOLDER)
+    tasks.subscribe_digest(ole, "8200", "weekly", TASK_HOLDER)
+
+    dishes, garden, move, paint = (_task(world, title, days) for title, days in (
+        ("Opvask", 0), ("Havearbejde", 2), ("Flytning", 3), ("Maling", 5)))
+    paid = tasks.take_task(dishes, world.card, via="helper", actor=HELPER.actor,
+                           helper=HELPER.username, consent_note=TAKE_CONSENT).id
+    tasks.confirm_assignment(paid, employer_cvr=world.cvr, actor=TASK_EMPLOYER)
+    report = tasks.record_task_hours(paid, employer_cvr=world.cvr, hours=Decimal(3),
+                                     amount_ore=450_00, actor=TASK_EMPLOYER,
+                                     idempotency_key="task-hours-1")
+    cancelled = tasks.take_task(garden, world.card, via="sms", actor=TASK_HOLDER).id
+    tasks.cancel_assignment(cancelled, by="holder", actor=TASK_HOLDER, card_number=world.card)
+    no_show = tasks.take_task(move, world.card, via="helper", actor=HELPER.actor,
+                              helper=HELPER.username, consent_note=TAKE_CONSENT).id
+    tasks.mark_no_show(no_show, employer_cvr=world.cvr, actor=TASK_EMPLOYER)
+    held = tasks.take_task(paint, world.card, via="helper", actor=HELPER.actor,
+                           helper=HELPER.username, consent_note=TAKE_CONSENT).id
+    tasks.confirm_assignment(held, employer_cvr=world.cvr, actor=TASK_EMPLOYER)
+    ole_place = tasks.take_task(garden, ole, via="helper", actor=HELPER.actor,
+                                helper=HELPER.username, consent_note=OLE_CONSENT).id
+    tasks.cancel_assignment(ole_place, by="employer", actor=TASK_EMPLOYER,
+                            employer_cvr=world.cvr)
+    return TaskHistory(ole_card=ole, paid=paid, cancelled=cancelled, no_show=no_show,
+                       held=held, ole_place=ole_place, report_id=report.id)
+
+
+def places_add_up(world: World) -> None:
+    """Every task's count of places taken is its reserved, confirmed and done places."""
+    assignments = world.rows("task_assignments")
+    for task in world.rows("tasks"):
+        holding = [a for a in assignments if a["task_id"] == task["id"]
+                   and a["status"] in ("reserved", "confirmed", "done")]
+        assert task["places_taken"] == len(holding), task["title"]
