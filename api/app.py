@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.bootstrap import LazyParser, Services, build_services
 from api.console import install_console
+from api.db_outage import install_outage_handling
 from api.logging_setup import configure_logging
 from api.metrics import Metrics, install_metrics
 from api.outbox_worker import OutboxWorker
@@ -88,6 +89,7 @@ def create_app(
     app.state.telegram_app = webhooks.telegram_application(
         services, worker.kick, app.state.telegram_failures)
     install_problem_handlers(app)
+    install_outage_handling(app, services.ledger)
 
     v1 = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
     for module in (caps, employers, cards, employments, wage_reports, reporting, escalations,

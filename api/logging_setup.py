@@ -261,4 +261,7 @@ def configure_logging(settings: Any, *, stream: IO[str] | None = None) -> loggin
     access.propagate = False
     # httpx logs every request line at INFO (with the bot token in Telegram's URLs): too chatty.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Twilio's client logs about ten INFO lines per SMS sent (headers, status): the outbox
+    # worker's own line per delivery says what matters.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     return handler

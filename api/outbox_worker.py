@@ -12,12 +12,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from api.channels.senders import DeliveryError, OutboundMessage, Sender
+from api.db_outage import describe
 from ledger import Actor, Ledger
+from ledger.conversations.outbox import CLAIM_LEASE_S
 from ledger.conversations.records import OutboxItem
+from ledger.db.engine import is_database_unavailable
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor(name="system:maintenance", channel="system")
 EXPIRY_EVERY_S = 60.0
+CLAIM_BATCH = 4
+"""Messages claimed at a time. They are sent one after another, and each is leased to this
+worker for CLAIM_LEASE_S only: with a provider that times out (10 s a try) a batch of 20 outlived
+its lease, the other worker claimed the rest too, and both sent them (tests/faults)."""
+LAST_SEND_START_S = CLAIM_LEASE_S - 20.0
+"""No send of a batch starts later than this after its claim, so that it ends (the senders
+time out after 10 s; twice that leaves room to mark it) while the lease still holds; what is
+left waits for its lease to run out."""
 
 
 @dataclass
@@ -40,6 +51,7 @@ class OutboxWorker:
         self._senders = senders
         self._poll_s = poll_s
         self._wake = asyncio.Event()
+        self._stop: asyncio.Event | None = None
         self.jobs: list[PeriodicJob] = []
         self.on_delivery: Callable[[str, str], None] = lambda channel, outcome: None
         """Told (channel, 'sent' | 'retry' | 'dead') for every delivery attempt (metrics)."""
@@ -80,13 +92,24 @@ class OutboxWorker:
         """Something was queued: deliver now rather than at the next poll."""
         self._wake.set()
 
-    async def deliver_due(self, limit: int = 20) -> int:
-        """Sends what is due on the configured channels; returns how many were handled."""
+    async def deliver_due(self, limit: int = CLAIM_BATCH) -> int:
+        """Sends what is due on the configured channels; returns how many were handled.
+
+        Only while the claim's lease surely holds, and not once the server is stopping: a
+        message sent after its lease ran out may be sent by another worker as well.
+        """
         channels = tuple(self._senders)
         if not channels:
             return 0
+        loop = asyncio.get_running_loop()
+        claimed_at = loop.time()  # before the claim, so the lease ends after claimed_at + lease
         items = await asyncio.to_thread(self._ledger.conversations.claim_outbox, limit, channels)
-        for item in items:
+        for index, item in enumerate(items):
+            late = loop.time() - claimed_at > LAST_SEND_START_S
+            if late or (self._stop is not None and self._stop.is_set()):
+                log.warning("outbox: %d claimed messages left until their lease ends (%s)",
+                            len(items) - index, "sending was slow" if late else "stopping")
+                break
             await self._deliver(item)
         return len(items)
 
@@ -119,6 +142,7 @@ class OutboxWorker:
         self._counted(item.channel, "sent")
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         expiry_due = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
@@ -130,8 +154,11 @@ class OutboxWorker:
                         log.info("expired %d unconfirmed wage reports", expired)
                     expiry_due = loop.time() + EXPIRY_EVERY_S
                 await self.run_due_jobs(loop.time())
-            except Exception:  # the loop must outlive a database outage; it logs and retries
-                log.exception("background worker iteration failed")
+            except Exception as error:  # the loop must outlive a database outage; it retries
+                if is_database_unavailable(error):  # one line per poll, not a traceback each
+                    log.warning("background worker: database unavailable (%s)", describe(error))
+                else:
+                    log.exception("background worker iteration failed")
                 handled = 0
             if handled:
                 continue

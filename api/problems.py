@@ -48,6 +48,8 @@ _PROBLEM_STATUSES = {
     404: "Not found",
     409: "Conflict with the current state, or an idempotency key reused with another payload",
     422: "Invalid input",
+    503: "The database is unavailable for a moment (`temporarily_unavailable`); try again "
+         "after the `Retry-After` seconds",
 }
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": description,

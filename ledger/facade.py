@@ -31,7 +31,7 @@ from ledger.commands import (
 )
 from ledger.config import LedgerConfig
 from ledger.conversation_service import Conversations
-from ledger.db.engine import make_engines, session_factory
+from ledger.db.engine import make_engines, ping, session_factory
 from ledger.errors import Conflict, LedgerError
 from ledger.observe import LedgerObserver, notify, notify_expired
 from ledger.pii import CprVault
@@ -213,6 +213,10 @@ class Ledger:
     def usage_stats(self, year: int) -> list[queries.UsageRow]:
         with self._uow(write=False) as uow:
             return queries.usage_stats(uow.session, year)
+
+    def ping(self) -> None:
+        """One round trip to the database, for the readiness probe; raises while it is down."""
+        self.run_read(lambda uow: ping(uow.session))
 
     def check_invariants(self) -> list[str]:
         """Every way the materialised balances disagree with the entries (empty when sound)."""

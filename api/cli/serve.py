@@ -10,6 +10,12 @@ import uvicorn
 from api.logging_setup import configure_logging
 from api.settings import Settings
 
+WORKER_HEALTHCHECK_S = 30
+"""How long uvicorn's supervisor waits for a worker to answer its health check before it kills
+and replaces it. Its default, 5 s, is shorter than a worker needs to import the app on a busy
+machine (about 7 s measured with two cores under load): every new worker was killed before it
+started, over and over, so `--workers 2` served with one worker or none (tests/faults)."""
+
 
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
@@ -27,4 +33,4 @@ def serve(
     # writes one access line per request, with its request id (api/metrics.py).
     uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level=settings.LOG_LEVEL.lower(), log_config=None,
-                access_log=False)
+                access_log=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)

@@ -17,8 +17,10 @@ from api.channels.telegram_inbound import (
     parse_update,
 )
 from api.channels.twilio_inbound import is_valid_twilio_signature, twiml_reply
+from api.db_outage import describe, outage_problem
 from api.problems import problem
 from bot import InboundMessage
+from ledger.db.engine import is_database_unavailable
 from ledger.errors import InvalidInput, danish_message
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,12 @@ async def telegram_webhook(request: Request) -> Response:
         return Response(status_code=200)
     if isinstance(failure, InvalidInput):  # refused before anything was stored: no retry helps
         return problem(422, failure.code, failure.message)
+    if is_database_unavailable(failure):
+        # Not this update's fault and not counted against it: acknowledging it after
+        # MAX_TELEGRAM_ATTEMPTS would lose a message that was never stored.
+        log.warning("telegram update %s: database unavailable (%s)", update.update_id,
+                    describe(failure))
+        return outage_problem()
     attempts = request.app.state.telegram_attempts
     attempts[update.update_id] = attempts.get(update.update_id, 0) + 1
     log.error("telegram update %s failed (%d): %s", update.update_id, attempts[update.update_id],

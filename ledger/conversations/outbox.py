@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from ledger.conversations.records import OutboxItem, OutboxView
 from ledger.db.conversation_tables import OutboxMessage
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 24
 BASE_BACKOFF_S = 2.0
-MAX_BACKOFF_S = 300.0
+MAX_BACKOFF_S = 120.0
+"""Backoff 2, 4, ... 64 s, then every 2 minutes: a message outlives a provider outage of about
+35 minutes before it is dead-lettered, and goes out at most 2 minutes after the provider is back."""
 CLAIM_LEASE_S = 60.0
 """A claimed message is not handed out again for this long, so two workers do not both send it."""
 
