@@ -52,6 +52,8 @@ class OutboxWorker:
         self._poll_s = poll_s
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
+        self._unrecorded: list[tuple[int, str, str]] = []
+        """(message id, channel, provider id) of sends accepted but not yet marked sent."""
         self.jobs: list[PeriodicJob] = []
         self.on_delivery: Callable[[str, str], None] = lambda channel, outcome: None
         """Told (channel, 'sent' | 'retry' | 'dead') for every delivery attempt (metrics)."""
@@ -101,6 +103,7 @@ class OutboxWorker:
         channels = tuple(self._senders)
         if not channels:
             return 0
+        await self._record_sent()  # first what was sent while the database was away
         loop = asyncio.get_running_loop()
         claimed_at = loop.time()  # before the claim, so the lease ends after claimed_at + lease
         items = await asyncio.to_thread(self._ledger.conversations.claim_outbox, limit, channels)
@@ -138,8 +141,18 @@ class OutboxWorker:
             log.warning("outbox message %s not delivered (unexpected): now %s", item.id, status)
             self._counted(item.channel, "dead" if status == "dead" else "retry")
             return
-        await asyncio.to_thread(self._ledger.conversations.mark_sent, item.id, provider_id)
-        self._counted(item.channel, "sent")
+        self._unrecorded.append((item.id, item.channel, provider_id))
+        await self._record_sent()
+
+    async def _record_sent(self) -> None:
+        """Marks accepted sends as sent, oldest first. A send the provider accepted while the
+        database was away stays here (and leased) until the database is back, instead of
+        being sent again when its lease ends; only a crash of this process loses that memory."""
+        while self._unrecorded:
+            message_id, channel, provider_id = self._unrecorded[0]
+            await asyncio.to_thread(self._ledger.conversations.mark_sent, message_id, provider_id)
+            self._unrecorded.pop(0)
+            self._counted(channel, "sent")
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
