@@ -1,0 +1,168 @@
+"""The results as one Markdown table plus the notes needed to read it (machine, load, mix)."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from collections import Counter
+from dataclasses import dataclass, field
+
+import psutil
+
+from benchmarks.load.drive import PhaseResult
+
+__all__ = ["RunReport", "ServerRun", "machine_description", "render"]
+
+TARGET_SATURATION = 300.0
+TARGET_P99_MS = 100.0
+TARGET_P99_AT = 100.0
+
+
+@dataclass
+class ServerRun:
+    """One server measured: ours on a database, or Rasa."""
+
+    name: str
+    phases: list[PhaseResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warmup_errors: Counter[str] = field(default_factory=Counter)
+    sent_ok_http: int = 0
+    server_counted: float | None = None
+    mix: Counter[str] = field(default_factory=Counter)
+    channels: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def errors(self) -> int:
+        return sum(p.error_count for p in self.phases) + sum(self.warmup_errors.values())
+
+
+@dataclass
+class RunReport:
+    machine: list[str]
+    runs: list[ServerRun] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(run.errors for run in self.runs)
+
+
+def machine_description(extra: list[str]) -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    memory = psutil.virtual_memory().total / 2**30
+    return [f"{os.cpu_count()} CPU cores ({cpu}), {memory:.1f} GB RAM, {platform.system()} "
+            f"{platform.release()}; Python {platform.python_version()}", *extra]
+
+
+def _ms(value: float) -> str:
+    if math.isnan(value):
+        return "–"
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def _phase_label(phase: PhaseResult) -> str:
+    if phase.offered is not None:
+        return f"fixed {phase.offered:g}/s"
+    return f"saturation, {phase.concurrency} in flight"
+
+
+HEADER = ("Server", "Phase", "Offered msg/s", "Achieved msg/s", "Sent", "p50 ms", "p95 ms",
+          "p99 ms", "max ms", "Telegram reply p95 ms", "Errors", "Server CPU %",
+          "DB CPU %", "Generator CPU %", "Server RSS MB")
+
+
+def _row(run: ServerRun, phase: PhaseResult) -> tuple[str, ...]:
+    usage = phase.usage
+    errors = str(phase.error_count) if not phase.error_count else f"**{phase.error_count}**"
+    return (run.name, _phase_label(phase),
+            "–" if phase.offered is None else f"{phase.offered:g}", f"{phase.achieved:.1f}",
+            str(phase.sent), _ms(phase.latency(50)), _ms(phase.latency(95)),
+            _ms(phase.latency(99)), _ms(phase.latency(100)),
+            _ms(phase.delivery(95)) if phase.delivery_ms else "–", errors,
+            _pct(usage.get("server_cpu_pct")), _pct(usage.get("db_cpu_pct")),
+            _pct(usage.get("generator_cpu_pct")),
+            "n/a" if usage.get("server_rss_mb") is None else f"{usage['server_rss_mb']:.0f}")
+
+
+def table(report: RunReport) -> list[str]:
+    lines = ["| " + " | ".join(HEADER) + " |",
+             "|" + "|".join(["---", "---"] + ["---:"] * (len(HEADER) - 2)) + "|"]
+    for run in report.runs:
+        for phase in run.phases:
+            lines.append("| " + " | ".join(_row(run, phase)) + " |")
+    return lines
+
+
+def _targets(run: ServerRun) -> list[str]:
+    found = []
+    saturation = [p.achieved for p in run.phases if p.offered is None]
+    if saturation and "PostgreSQL" in run.name:
+        best = max(saturation)
+        verdict = "met" if best >= TARGET_SATURATION else "NOT met"
+        found.append(f"{run.name}: target ≥ {TARGET_SATURATION:.0f} msg/s at saturation "
+                     f"{verdict} ({best:.0f} msg/s)")
+    at = [p for p in run.phases if p.offered == TARGET_P99_AT]
+    if at and not run.name.startswith("Rasa"):
+        p99 = at[0].latency(99)
+        verdict = "met" if p99 < TARGET_P99_MS and not at[0].error_count else "NOT met"
+        found.append(f"{run.name}: target p99 < {TARGET_P99_MS:.0f} ms at "
+                     f"{TARGET_P99_AT:.0f} msg/s {verdict} ({_ms(p99)} ms)")
+    return found
+
+
+def _mix(run: ServerRun) -> str:
+    total = sum(run.mix.values()) or 1
+    parts = ", ".join(f"{name.replace('_', ' ')} {100 * n / total:.1f} %"
+                      for name, n in run.mix.most_common())
+    channels = " / ".join(f"{name} {100 * n / total:.0f} %"
+                          for name, n in run.channels.most_common())
+    return f"{run.name}: messages sent {total}: {parts}; {channels}"
+
+
+def render(report: RunReport) -> str:
+    """The whole report in Markdown; a run with errors says so at the top and the bottom."""
+    out: list[str] = []
+    if report.errors:
+        out += [f"**!!! THIS RUN HAD {report.errors} ERRORS: the figures below are not "
+                "valid; see the error list at the end. !!!**", ""]
+    out += table(report)
+    out += ["", "CPU columns are percent of one core (200 % = both cores of a 2-core machine), "
+            "summed over the process tree (server: uvicorn's supervisor and workers; DB: the "
+            "PostgreSQL backends of the bench database; generator: this process, with the fake "
+            "providers). Latency is from the scheduled send time to the webhook's answer; "
+            "Telegram reply: to the reply's arrival at the fake Bot API, through the outbox."]
+    out += ["", "Machine and run:", ""] + [f"- {line}" for line in report.machine]
+    out += [f"- {note}" for note in report.notes]
+    for run in report.runs:
+        if run.mix:
+            out.append(f"- Mix actually sent, {_mix(run)}")
+        out += [f"- {note}" for note in run.notes]
+        out += [f"- {line}" for line in _targets(run)]
+        for p in run.phases:
+            if p.stopped_after_s is not None:
+                out.append(f"- {run.name}, {_phase_label(p)}: **stopped sending after "
+                           f"{p.stopped_after_s:.1f} s** of {p.duration_s:g} s: over 5 s of "
+                           "messages were waiting for an answer (the server could not keep up)")
+        late = [f"{_phase_label(p)}: {p.late} of {p.sent}" for p in run.phases if p.late]
+        if late:
+            out.append(f"- {run.name}: sends that left the generator more than 10 ms after "
+                       f"their scheduled time (their latency counts from the schedule): "
+                       f"{'; '.join(late)}")
+    error_lines = []
+    for run in report.runs:
+        if run.warmup_errors:
+            error_lines.append(f"{run.name}, warm-up: {dict(run.warmup_errors)}")
+        for phase in run.phases:
+            if phase.errors:
+                error_lines.append(f"{run.name}, {_phase_label(phase)}: {dict(phase.errors)}")
+                error_lines += [f"    {sample}" for sample in phase.samples]
+    if error_lines:
+        out += ["", f"**ERRORS ({report.errors}):**", "", "```text", *error_lines, "```"]
+    else:
+        out += ["", "No errors: every message got HTTP 200 and the reply its script expects."]
+    return "\n".join(out) + "\n"

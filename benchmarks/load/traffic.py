@@ -1,0 +1,228 @@
+"""The message mix and the conversations the load generator plays (data in traffic.yml).
+
+A `TrafficSource` hands the driver one message at a time: a waiting next turn of a
+conversation whose previous reply has arrived, else the first turn of a new conversation with
+an idle sender. So every sender's turns go in order, the next only after the reply, and a
+fixed arrival rate stays fixed however many conversations are open. Senders are taken in
+turn from each pool, so a long run uses all of them.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from benchmarks.load.seed import Population, Sender
+
+__all__ = ["Conversation", "Message", "Mix", "TrafficSource", "load_mix", "sample_texts"]
+
+WHO = ("holder", "employer", "unknown", "applicant")
+APPLY_POSTCODES = ("8000", "5000", "9000", "6000")
+"""Postcodes in one municipality each (2200 or 7100 span two, and the bot would ask which)."""
+NAMES = ("Peter Nielsen", "Anne Sørensen", "Lars Kristensen", "Maria Holm", "Ole Madsen",
+         "Camilla Berg", "Søren Dahl", "Hanne Lund")
+
+
+@dataclass(frozen=True)
+class Variant:
+    say: str
+    expect: tuple[str, ...]
+    button: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    category: str
+    who: str
+    weight: float
+    turns: tuple[tuple[Variant, ...], ...]
+
+
+@dataclass(frozen=True)
+class Mix:
+    categories: dict[str, float]
+    kinds: tuple[Kind, ...]
+
+    def start_weights(self) -> list[float]:
+        """How often each kind starts, so that messages (not conversations) match the shares."""
+        totals: Counter[str] = Counter()
+        for kind in self.kinds:
+            totals[kind.category] += kind.weight
+        return [self.categories[k.category] * k.weight / totals[k.category] / len(k.turns)
+                for k in self.kinds]
+
+
+def load_mix(text: str | None = None) -> Mix:
+    """Reads traffic.yml (or ``text``); refuses shares that do not add up or unknown names."""
+    if text is None:
+        text = resources.files("benchmarks.load").joinpath("traffic.yml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    categories = {str(k): float(v) for k, v in data["categories"].items()}
+    if abs(sum(categories.values()) - 100) > 1e-6:
+        raise ValueError(f"category shares add up to {sum(categories.values())}, not 100")
+    kinds = []
+    for raw in data["conversations"]:
+        if raw["category"] not in categories or raw["who"] not in WHO:
+            raise ValueError(f"conversation {raw['name']}: unknown category or who")
+        turns = tuple(tuple(_variant(v) for v in (turn["pick"] if "pick" in turn else [turn]))
+                      for turn in raw["turns"])
+        kinds.append(Kind(raw["name"], raw["category"], raw["who"], float(raw["weight"]),
+                          turns))
+    unused = set(categories) - {k.category for k in kinds}
+    if unused:
+        raise ValueError(f"categories without a conversation: {sorted(unused)}")
+    return Mix(categories, tuple(kinds))
+
+
+def _variant(raw: dict[str, Any]) -> Variant:
+    return Variant(str(raw["say"]), tuple(str(e) for e in raw.get("expect", ())),
+                   bool(raw.get("button", False)))
+
+
+@dataclass(frozen=True)
+class Turn:
+    text: str
+    expect: tuple[str, ...]
+    button: bool
+
+
+@dataclass
+class Conversation:
+    kind: Kind
+    sender: Sender
+    turns: list[Turn]
+    position: int = 0
+
+    @property
+    def current(self) -> Turn:
+        return self.turns[self.position]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn to send; ``conversation.current`` is its turn until the driver advances it."""
+
+    conversation: Conversation
+    turn: Turn
+
+    @property
+    def category(self) -> str:
+        return self.conversation.kind.category
+
+    @property
+    def channel(self) -> str:
+        return self.conversation.sender.channel
+
+
+def _render(template: str, values: dict[str, str]) -> str:
+    return template.format(**values) if "{" in template else template
+
+
+def _conversation(kind: Kind, sender: Sender, rng: random.Random) -> Conversation:
+    values = {
+        "card": sender.card or "",
+        "employee": rng.choice(sender.employees) if sender.employees else "",
+        "amount": str(rng.randrange(300, 951, 50)),
+        "hours": str(rng.randint(2, 6)),
+        "postcode": sender.postcode or rng.choice(APPLY_POSTCODES),
+        "name": rng.choice(NAMES),
+    }
+    turns = []
+    for variants in kind.turns:
+        v = rng.choice(variants)
+        turns.append(Turn(_render(v.say, values), tuple(_render(e, values) for e in v.expect),
+                          v.button))
+    return Conversation(kind, sender, turns)
+
+
+@dataclass
+class SourceStats:
+    started: Counter[str] = field(default_factory=Counter)
+    sent_by_category: Counter[str] = field(default_factory=Counter)
+    sent_by_channel: Counter[str] = field(default_factory=Counter)
+    completed: int = 0
+    abandoned: int = 0
+    starved: int = 0
+    applicants_exhausted: int = 0
+    senders_used: set[str] = field(default_factory=set)
+
+
+class TrafficSource:
+    """Next message to send; conversations continue when the driver calls `advance`."""
+
+    def __init__(self, population: Population, mix: Mix, *, seed: int = 7) -> None:
+        self._rng = random.Random(seed)
+        self._mix = mix
+        self._weights = mix.start_weights()
+        self._idle: dict[str, deque[Sender]] = {
+            "holder": deque(population.holders),
+            "employer": deque(population.employers),
+            # Half the unknown numbers apply for a card (each once); the rest ask and greet.
+            "unknown": deque(population.unknowns[len(population.unknowns) // 2:]),
+            "applicant": deque(population.unknowns[:len(population.unknowns) // 2]),
+        }
+        self._ready: deque[Conversation] = deque()
+        self.stats = SourceStats()
+
+    def next_message(self) -> Message | None:
+        """A ready follow-up turn first; else a new conversation; None if no sender is idle."""
+        conversation = self._ready.popleft() if self._ready else self._start()
+        if conversation is None:
+            self.stats.starved += 1
+            return None
+        message = Message(conversation, conversation.current)
+        self.stats.sent_by_category[message.category] += 1
+        self.stats.sent_by_channel[message.channel] += 1
+        self.stats.senders_used.add(conversation.sender.address)
+        return message
+
+    def _start(self) -> Conversation | None:
+        chosen = self._rng.choices(range(len(self._mix.kinds)), weights=self._weights, k=1)[0]
+        if self._mix.kinds[chosen].who == "applicant" and not self._idle["applicant"]:
+            self.stats.applicants_exhausted += 1
+        # The chosen kind, else any other whose pool has an idle sender (tiny populations).
+        for index in [chosen, *range(len(self._mix.kinds))]:
+            kind = self._mix.kinds[index]
+            pool = self._idle[kind.who]
+            if pool:
+                self.stats.started[kind.name] += 1
+                return _conversation(kind, pool.popleft(), self._rng)
+        return None
+
+    def advance(self, conversation: Conversation) -> None:
+        """The reply to the current turn arrived: queue the next turn, or end it."""
+        conversation.position += 1
+        if conversation.position < len(conversation.turns):
+            self._ready.append(conversation)
+            return
+        self.stats.completed += 1
+        self._release(conversation)
+
+    def abandon(self, conversation: Conversation) -> None:
+        """The turn failed: the sender gives up, and is not used again in this run (the
+        server may still be working on the message, so its state there is unknown)."""
+        self.stats.abandoned += 1
+
+    def _release(self, conversation: Conversation) -> None:
+        if conversation.kind.who != "applicant":  # an applicant applies only once
+            self._idle[conversation.kind.who].append(conversation.sender)
+
+
+def sample_texts(population: Population, mix: Mix, count: int, *, seed: int = 11) -> list[str]:
+    """``count`` message texts in the same mix, for servers without conversations (Rasa)."""
+    rng = random.Random(seed)
+    weights = mix.start_weights()
+    pools = {"holder": population.holders, "employer": population.employers,
+             "unknown": population.unknowns, "applicant": population.unknowns}
+    texts: list[str] = []
+    while len(texts) < count:
+        kind = rng.choices(mix.kinds, weights=weights, k=1)[0]
+        conversation = _conversation(kind, rng.choice(pools[kind.who]), rng)
+        texts.extend(turn.text for turn in conversation.turns)
+    return texts[:count]
