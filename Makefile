@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
-.PHONY: run test chromium bench-ledger lint clean
+.PHONY: run test chromium bench-ledger bench-national bench-load lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ chromium:
 
 bench-ledger: $(STAMP)
 	$(BIN)/python -m benchmarks.ledger
+
+# Generates the national data set (scales 0.1 and 1.0) and times the main operations on it;
+# PostgreSQL in a database of its own (NATIONAL_POSTGRES_URL). See docs/national-bench.md;
+# e.g. make bench-national BENCH_NATIONAL_ARGS="--backend postgres --scales 0.1,0.5,1.0".
+bench-national: $(STAMP)
+	$(BIN)/python -m benchmarks.national $(BENCH_NATIONAL_ARGS)
+
+# The load harness (docs/load-bench.md); e.g. make bench-load BENCH_LOAD_ARGS="--db both".
+bench-load: $(STAMP)
+	$(BIN)/python -m benchmarks.load $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache frikort.db

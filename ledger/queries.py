@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import Session
 
 from ledger.config import LedgerConfig
 from ledger.db.tables import (
@@ -23,6 +23,7 @@ from ledger.db.tables import (
 from ledger.errors import CardNotFound
 from ledger.results import Balance, CapResult, WageReportResult
 from ledger.service.balances import read_balance
+from ledger.service.due_reservations import due_reservation_keys
 from ledger.service.report_state import (
     load_report,
     report_state,
@@ -73,21 +74,10 @@ def balances_with_due_reservations(
     Open means reserved and not yet posted, voided, expired or reversed; a reservation of
     nothing (a pending report wholly over the cap) is open too and must expire.
     `reserved_before`: only reservations made at or before it (now minus the TTL) are due.
+    Reads only card-years with something pending and reservations of nothing, not the whole
+    history (see `ledger.service.due_reservations`).
     """
-    settled = aliased(LedgerEntry, name="settled")
-    query = (
-        select(WageReport.card_id, WageReport.year)
-        .join(LedgerEntry, and_(LedgerEntry.report_id == WageReport.id,
-                                LedgerEntry.kind == "reserve"))
-        .where(WageReport.expires_at <= now,
-               ~exists().where(settled.report_id == WageReport.id,
-                               settled.kind.in_(("post", "void", "expire", "reverse"))))
-        .distinct()
-    )
-    if reserved_before is not None:
-        query = query.where(LedgerEntry.created_at <= reserved_before)
-    rows = session.execute(query).all()
-    return [(int(card_id), int(year)) for card_id, year in rows]
+    return due_reservation_keys(session, now, reserved_before)
 
 
 @dataclass(frozen=True)
@@ -167,12 +157,18 @@ class UsageRow:
         return self.cards_used / self.cards_granted if self.cards_granted else 0.0
 
 
-def usage_stats(session: Session, year: int) -> list[UsageRow]:
-    """Cards granted against cards used, per municipality: the key figure of the evaluations."""
+def usage_stats(session: Session, year: int,
+                municipality_code: str | None = None) -> list[UsageRow]:
+    """Cards granted against cards used, per municipality: the key figure of the evaluations.
+
+    `municipality_code`: that municipality's row only (the console's overview for one
+    municipality), counted from its own cards instead of every card in the country.
+    """
     year_end = dt.date(year, 12, 31)
+    mine = [Card.municipality_code == municipality_code] if municipality_code else []
     granted = dict(session.execute(
         select(Card.municipality_code, func.count(Card.id))
-        .where(Card.issued_on <= year_end).group_by(Card.municipality_code)
+        .where(Card.issued_on <= year_end, *mine).group_by(Card.municipality_code)
     ).all())
     used_cards = (
         select(CardBalance.card_id)
@@ -181,7 +177,8 @@ def usage_stats(session: Session, year: int) -> list[UsageRow]:
     )
     used = dict(session.execute(
         select(Card.municipality_code, func.count(Card.id))
-        .where(Card.id.in_(select(used_cards.c.card_id))).group_by(Card.municipality_code)
+        .where(Card.id.in_(select(used_cards.c.card_id)), *mine)
+        .group_by(Card.municipality_code)
     ).all())
     names = dict(session.execute(select(Municipality.code, Municipality.name)).all())
     return [

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, demo, ledger_cmds, nlu_cmds, privacy_cmds, serve, telegram_cmds, users_cmds
+from api.cli import (
+    db,
+    demo,
+    ledger_cmds,
+    nlu_cmds,
+    privacy_cmds,
+    serve,
+    synthetic_cmds,
+    telegram_cmds,
+    users_cmds,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Frikort-assistenten")
 app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
 app.add_typer(ledger_cmds.caps_app, name="caps")
+ledger_cmds.app.command("generate")(synthetic_cmds.generate_command)
 app.add_typer(ledger_cmds.app, name="ledger")
 app.add_typer(nlu_cmds.app, name="nlu")
 app.add_typer(telegram_cmds.app, name="telegram")

@@ -91,8 +91,7 @@ def _usage(session: Session, code: str | None, year: int) -> tuple[UsageYear, ..
     """Cards granted against cards used, the evaluations' key figure (`queries.usage_stats`)."""
     found = []
     for y in range(year - USAGE_YEARS + 1, year + 1):
-        rows = [r for r in queries.usage_stats(session, y)
-                if code is None or r.municipality_code == code]
+        rows = queries.usage_stats(session, y, code)
         found.append(UsageYear(y, sum(r.cards_granted for r in rows),
                                sum(r.cards_used for r in rows)))
     return tuple(found)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
@@ -236,6 +237,9 @@ class WageReport(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+RESERVED_NOTHING = "kind = 'reserve' AND counted_ore = 0"
+"""The condition of the partial index `ix_ledger_entries_reserved_nothing`."""
+
 ENTRY_KINDS = (
     "await_cap", "confirm", "reserve", "post", "post_direct", "void", "expire", "reverse",
 )
@@ -254,6 +258,10 @@ class LedgerEntry(Base):
         CheckConstraint("kind IN " + str(ENTRY_KINDS), name="kind"),
         CheckConstraint("counted_ore >= 0 AND over_cap_ore >= 0", name="split_sign"),
         Index("ix_ledger_entries_card_year", "card_id", "year"),
+        # Reservations of nothing (reports wholly over the cap): the expiry sweep finds the
+        # open ones here without reading the history (ledger.service.due_reservations).
+        Index("ix_ledger_entries_reserved_nothing", "report_id",
+              postgresql_where=text(RESERVED_NOTHING), sqlite_where=text(RESERVED_NOTHING)),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
