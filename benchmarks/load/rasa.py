@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.load.server import free_port
+from benchmarks.load.server import free_port, wait_until_ready
 from nlu.config import DEFAULT_AMBIGUITY_THRESHOLD, DEFAULT_THRESHOLD
 
 __all__ = ["RasaServer", "describe_model", "find_model", "rasa_executable", "train_model"]
@@ -127,20 +127,10 @@ class RasaServer:
              "-i", "127.0.0.1"], cwd=self._work.name, env=_env(), stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        deadline = time.monotonic() + START_TIMEOUT_S
+        wait_until_ready(self._process, "rasa", self.log_path, START_TIMEOUT_S,
+                         lambda client: "model_file" in client.get(f"{self.url}/status").text,
+                         poll_s=1.0)
         with httpx.Client(timeout=5.0) as client:
-            while True:
-                if self._process.poll() is not None:
-                    raise RuntimeError(f"rasa exited ({self._process.returncode}); "
-                                       f"see {self.log_path}")
-                try:
-                    if "model_file" in client.get(f"{self.url}/status").text:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"rasa did not get ready; see {self.log_path}")
-                time.sleep(1.0)
             for text in ("hej", "saldo", "hvor meget må jeg tjene", "indberet 4 timer 600 kr"):
                 client.post(f"{self.url}/model/parse", json={"text": text}, timeout=60.0)
 

@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Literal
 
 import httpx
@@ -42,6 +43,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until_ready(
+    process: subprocess.Popen[bytes], name: str, log_path: Path, timeout_s: float,
+    is_ready: Callable[[httpx.Client], bool], *, poll_s: float = 0.2,
+) -> None:
+    """Polls `is_ready` until it is true; fails at once if the process exits, or at the
+    deadline, naming the log to read."""
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=5.0) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited ({process.returncode}); see {log_path}")
+            try:
+                if is_ready(client):
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not get ready; see {log_path}")
+            time.sleep(poll_s)
 
 
 def _frikort() -> str:
@@ -174,20 +196,8 @@ class BenchServer:
                                          stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         log.close()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        with httpx.Client(timeout=2.0) as client:
-            while True:
-                if self._process.poll() is not None:
-                    raise RuntimeError(f"the server exited ({self._process.returncode}); "
-                                       f"see {self.log_path}")
-                try:
-                    if client.get(f"{self.url}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not answer /healthz; see {self.log_path}")
-                time.sleep(0.2)
+        wait_until_ready(self._process, "the server", self.log_path, START_TIMEOUT_S,
+                         lambda client: client.get(f"{self.url}/healthz").status_code == 200)
 
     def metrics(self) -> str:
         """The /metrics text (every worker's counters when PROMETHEUS_MULTIPROC_DIR is set)."""
