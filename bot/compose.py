@@ -23,8 +23,13 @@ SEGMENT_SINGLE = 160
 SEGMENT_MULTI = 153
 
 
+_GSM7 = frozenset(GSM7_BASIC | GSM7_EXTENSION)
+
+
 def gsm7_safe(text: str) -> str:
     """Replaces typographic characters with GSM-7 ones and drops what has no equivalent."""
+    if _GSM7.issuperset(text):  # nearly every reply: nothing to replace, only spaces to tidy
+        return " ".join(text.split())
     out = []
     for char in text:
         # Tabs and Unicode spaces (thin, narrow no-break) must separate words, not vanish.

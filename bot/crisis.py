@@ -7,7 +7,7 @@ from importlib import resources
 
 import yaml
 
-from bot.textmatch import contains_phrase, fold
+from bot.textmatch import contains_words, fold
 
 
 @cache
@@ -22,15 +22,26 @@ def _frustration() -> tuple[str, ...]:
     return tuple(fold(p) for p in yaml.safe_load(text))
 
 
+@cache
+def _crisis_words() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The phrases split into words once, not for every message."""
+    return {kind: tuple(tuple(p.split()) for p in phrases) for kind, phrases in _phrases().items()}
+
+
+@cache
+def _frustration_words() -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(p.split()) for p in _frustration())
+
+
 def crisis_kind(text: str) -> str | None:
     """The kind of crisis the message speaks of (suicide, self_harm, overdose, violence), if any."""
-    folded = fold(text)
-    for kind, phrases in _phrases().items():
-        if any(contains_phrase(folded, phrase) for phrase in phrases):
+    words = fold(text).split()
+    for kind, phrases in _crisis_words().items():
+        if any(contains_words(words, phrase) for phrase in phrases):
             return kind
     return None
 
 
 def is_frustrated(text: str) -> bool:
-    folded = fold(text)
-    return any(contains_phrase(folded, phrase) for phrase in _frustration())
+    words = fold(text).split()
+    return any(contains_words(words, phrase) for phrase in _frustration_words())

@@ -50,8 +50,10 @@ class Dialogue:
         channels that cannot carry them in the webhook response (Telegram).
         """
         conversations = self._ledger.conversations
-        stored = conversations.store_inbound(inbound.channel, inbound.sender,
-                                             inbound.provider_message_id, redact_cpr(inbound.text))
+        limit = self._config.rate_limit_per_minute
+        stored = conversations.store_inbound(
+            inbound.channel, inbound.sender, inbound.provider_message_id,
+            redact_cpr(inbound.text), count_recent=(60, limit + 2) if limit > 0 else None)
         safely(self.observer.stored, inbound, stored.conversation_id, stored.duplicate)
         if stored.duplicate and stored.replies is not None:
             again = [Reply(text) for text in stored.replies]
@@ -107,7 +109,9 @@ class Dialogue:
         limit = self._config.rate_limit_per_minute
         if limit <= 0:
             return None
-        count = self._ledger.conversations.recent_inbound(stored, 60, at_most=limit + 2)
+        count = stored.recent
+        if count is None:  # counted in the store's transaction unless stored some other way
+            count = self._ledger.conversations.recent_inbound(stored, 60, at_most=limit + 2)
         if count <= limit or crisis_kind(inbound.text) is not None:
             return None
         keyword = keyword_of(inbound.text)

@@ -56,11 +56,18 @@ def _word_matches(pattern: str, word: str) -> bool:
 
 def contains_phrase(folded_text: str, folded_phrase: str) -> bool:
     """True when the phrase's words occur in order and adjacent, each allowing one typo."""
-    words = folded_text.split()
-    target = folded_phrase.split()
+    return contains_words(folded_text.split(), tuple(folded_phrase.split()))
+
+
+def contains_words(words: list[str], target: tuple[str, ...]) -> bool:
+    """`contains_phrase` on text and phrase already split into words, for callers that try
+    many phrases on one message (the crisis lists run on every message)."""
     if not target:
         return False
+    first, rest = target[0], target[1:]
     for start in range(len(words) - len(target) + 1):
-        if all(_word_matches(p, w) for p, w in zip(target, words[start:], strict=False)):
+        # The first word alone rules out nearly every position: test it before the rest.
+        if _word_matches(first, words[start]) and all(
+                _word_matches(p, w) for p, w in zip(rest, words[start + 1:], strict=False)):
             return True
     return False

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 from ledger.conversations import escalations, intake, outbox, store
@@ -31,11 +32,15 @@ class Conversations:
         self._ledger = ledger
 
     def store_inbound(
-        self, channel: str, address: str, provider_message_id: str, text: str
+        self, channel: str, address: str, provider_message_id: str, text: str, *,
+        count_recent: tuple[int, int] | None = None,
     ) -> StoredInbound:
         """Commits the message before it is processed: whatever happens next, it is not lost.
 
         A message that cannot be stored exactly as sent is refused (InvalidInput) instead.
+        With `count_recent` (window seconds, at most), a message not yet answered also comes
+        back with `recent` counted as `recent_inbound` would, in the same transaction (one
+        round of BEGIN/COMMIT fewer per message).
         """
         intake.check_inbound(address, provider_message_id, text)
 
@@ -44,6 +49,11 @@ class Conversations:
                                                   lock=False)
             stored = store.store_inbound(uow.session, conversation, provider_message_id, text,
                                          uow.now)
+            if count_recent is not None and stored.replies is None:
+                window_seconds, at_most = count_recent
+                stored = replace(stored, recent=intake.recent_inbound(
+                    uow.session, stored.conversation_id, stored.id,
+                    uow.now - dt.timedelta(seconds=window_seconds), at_most))
             uow.commit()
             return stored
         return self._ledger.run_write(store_it)

@@ -18,7 +18,7 @@ from ledger import queries
 from ledger.commands import Actor, Command
 from ledger.conversations import applications, escalations, linking, outbox, store
 from ledger.conversations.records import ApplicationAnswers, Identity
-from ledger.db.conversation_tables import Conversation
+from ledger.db.conversation_tables import Conversation, TranscriptMessage
 from ledger.db.tables import Card, CitizenContact, Employer, EmployerContact
 from ledger.errors import LedgerError
 from ledger.observe import Outcome
@@ -51,6 +51,7 @@ class Turn:
         self.today = uow.today
         self.outcomes: list[Outcome] = []
         """The ledger commands run in this turn, told to `Ledger.observer` once it commits."""
+        self._inbound: TranscriptMessage | None = None
 
     # The conversation ---------------------------------------------------------------
 
@@ -93,7 +94,11 @@ class Turn:
                               outbox_id)
 
     def inbound_replies(self, inbound_id: int) -> tuple[str, ...] | None:
-        return store.inbound_replies(self._uow.session, inbound_id)
+        message = store.load_inbound(self._uow.session, inbound_id)
+        # Held for the turn: the session keeps rows only while someone refers to them, and
+        # `finish_inbound` then finds it there instead of reading it again.
+        self._inbound = message
+        return store.replies_of(message)
 
     def finish_inbound(self, inbound_id: int, intent: str | None, replies: tuple[str, ...]) -> None:
         store.finish_inbound(self._uow.session, inbound_id, intent, replies, self.now)
@@ -129,6 +134,10 @@ class Turn:
             return None
         return CapResult(year=found.year, amount_ore=found.amount_ore, source=found.source,
                          is_demo=found.is_demo)
+
+    def caps(self) -> list[CapResult]:
+        """The newest cap of every year, oldest year first (one read for `cap` and `latest_cap`)."""
+        return queries.caps(self._uow.session)
 
     def latest_cap(self) -> CapResult | None:
         caps = queries.caps(self._uow.session)

@@ -12,11 +12,12 @@ def cap_values(step: Step) -> dict[str, str]:
     """The year's cap if loaded (else empty), and the latest known one for the fallback text."""
     year = step.turn.today.year
     values = {"year": str(year)}
-    cap = step.turn.cap(year)
+    caps = step.turn.caps()  # the newest per year: the same figures as cap(year), latest_cap()
+    cap = next((c for c in caps if c.year == year), None)
     if cap is not None:
         values["cap"] = kroner_whole(cap.amount_ore)
         values["cap_year"] = str(cap.year)
-    latest = step.turn.latest_cap()
+    latest = caps[-1] if caps else None
     if latest is not None:
         values["latest_cap"] = kroner_whole(latest.amount_ore)
         values["latest_cap_year"] = str(latest.year)

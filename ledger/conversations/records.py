@@ -14,6 +14,8 @@ class StoredInbound:
     conversation_id: int
     duplicate: bool
     replies: tuple[str, ...] | None
+    recent: int | None = None
+    """With `count_recent`: the sender's messages in the window up to this one (rate limit)."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,18 +33,35 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 def conversation_for(
     session: Session, channel: str, address: str, now: dt.datetime, *, lock: bool
 ) -> Conversation:
-    """The sender's conversation, created on first contact; locked when `lock` is set."""
+    """The sender's conversation, created on first contact; locked when `lock` is set.
+
+    Read first: nearly every message comes from a known sender, and the insert (which SQLAlchemy
+    cannot cache on SQLite) is then one statement saved. The insert ignores a conflict, so two
+    first messages at once still make one row.
+    """
+    stmt = _CONVERSATION_LOCKED if lock else _CONVERSATION
+    params = {"channel": channel, "address": address}
+    found = session.scalars(stmt, params).one_or_none()
+    if found is not None:
+        return found
     session.execute(
         _insert(session)(Conversation)
         .values(channel=channel, address=address, state_json="{}", handoff="bot",
                 opted_out=False, last_activity_at=now, created_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "address"])
     )
-    stmt = select(Conversation).where(Conversation.channel == channel,
-                                      Conversation.address == address)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return session.scalars(stmt).one()
+    return session.scalars(stmt, params).one()
+
+
+# Built once: they run for every message, and building a select costs more than running it.
+_CONVERSATION = select(Conversation).where(Conversation.channel == bindparam("channel"),
+                                           Conversation.address == bindparam("address"))
+_CONVERSATION_LOCKED = _CONVERSATION.with_for_update().execution_options(populate_existing=True)
+_INBOUND_BY_PROVIDER_ID = select(TranscriptMessage).where(
+    TranscriptMessage.channel == bindparam("channel"),
+    TranscriptMessage.provider_message_id == bindparam("provider_message_id"))
+_INBOUND_BY_ID = (select(TranscriptMessage).where(TranscriptMessage.id == bindparam("id"))
+                  .execution_options(populate_existing=True))
 
 
 def store_inbound(
@@ -52,9 +69,8 @@ def store_inbound(
     now: dt.datetime,
 ) -> StoredInbound:
     """Stores a message before anything else happens to it; a provider retry finds the first."""
-    existing = session.scalar(select(TranscriptMessage).where(
-        TranscriptMessage.channel == conversation.channel,
-        TranscriptMessage.provider_message_id == provider_message_id))
+    existing = session.scalar(_INBOUND_BY_PROVIDER_ID, {
+        "channel": conversation.channel, "provider_message_id": provider_message_id})
     if existing is not None:
         replies = tuple(json.loads(existing.replies_json)) if existing.replies_json else None
         return StoredInbound(existing.id, existing.conversation_id, True, replies)
@@ -66,8 +82,13 @@ def store_inbound(
     return StoredInbound(message.id, conversation.id, False, None)
 
 
-def inbound_replies(session: Session, inbound_id: int) -> tuple[str, ...] | None:
-    message = session.get(TranscriptMessage, inbound_id, populate_existing=True)
+def load_inbound(session: Session, inbound_id: int) -> TranscriptMessage | None:
+    """The stored message as the database has it now (a concurrent retry may have answered it)."""
+    return session.scalars(_INBOUND_BY_ID, {"id": inbound_id}).one_or_none()
+
+
+def replies_of(message: TranscriptMessage | None) -> tuple[str, ...] | None:
+    """The replies already sent to a stored message; None while it is not answered."""
     if message is None or message.processed_at is None:
         return None
     return tuple(json.loads(message.replies_json or "[]"))
@@ -111,19 +132,9 @@ def has_opted_out(session: Session, channel: str, address: str) -> bool:
 
 def identity_for(session: Session, channel: str, address: str) -> Identity:
     """A linked card holder wins over an employer contact on the same number."""
-    kind = "telegram" if channel == "telegram" else "phone"
-    holder = session.execute(
-        select(Card.number, Citizen.name)
-        .join(Citizen, Citizen.id == Card.citizen_id)
-        .join(CitizenContact, CitizenContact.citizen_id == Citizen.id)
-        .where(CitizenContact.kind == kind, CitizenContact.address == address)
-    ).first()
-    employer = session.execute(
-        select(Employer)
-        .join(EmployerContact, EmployerContact.employer_id == Employer.id)
-        .where(EmployerContact.kind == kind, EmployerContact.address == address)
-        .order_by(Employer.verified.desc(), Employer.id)
-    ).scalars().first()
+    params = {"kind": "telegram" if channel == "telegram" else "phone", "address": address}
+    holder = session.execute(_HOLDER_BY_CONTACT, params).first()
+    employer = session.execute(_EMPLOYER_BY_CONTACT, params).first()
     return Identity(
         card_number=holder[0] if holder else None,
         holder_name=holder[1] if holder else None,
@@ -131,3 +142,17 @@ def identity_for(session: Session, channel: str, address: str) -> Identity:
         employer_name=employer.name if employer else None,
         employer_verified=bool(employer and employer.verified),
     )
+
+
+_HOLDER_BY_CONTACT = (
+    select(Card.number, Citizen.name)
+    .join(Citizen, Citizen.id == Card.citizen_id)
+    .join(CitizenContact, CitizenContact.citizen_id == Citizen.id)
+    .where(CitizenContact.kind == bindparam("kind"),
+           CitizenContact.address == bindparam("address")))
+_EMPLOYER_BY_CONTACT = (
+    select(Employer.cvr, Employer.name, Employer.verified)
+    .join(EmployerContact, EmployerContact.employer_id == Employer.id)
+    .where(EmployerContact.kind == bindparam("kind"),
+           EmployerContact.address == bindparam("address"))
+    .order_by(Employer.verified.desc(), Employer.id))
