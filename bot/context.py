@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bot.config import BotConfig
 from bot.knowledge import KnowledgeBase
 from bot.messages import InboundMessage, Reply
+from bot.textmatch import fold
 from bot.texts import text
 from ledger import Actor, LedgerError, VoidReport
 from ledger.conversations.records import Identity
@@ -29,6 +31,30 @@ class Step:
     replies: list[Reply] = field(default_factory=list)
     answered_flow: str | None = None
     """Set when an ongoing flow took the message as an answer to its question."""
+    outcome: str | None = None
+    """What the person got, as docs/answers.md labels it ("faq_limit/general", "balance",
+    "flow:report_wage", "crisis", "fallback"...): the unit the dialogue is measured by."""
+
+    def decide(self, outcome: str) -> None:
+        """Names what this message got; the first decision stands (a rule answer given in the
+        middle of a report is the answer, the reminder of the report's question is not)."""
+        if self.outcome is None:
+            self.outcome = outcome
+
+    @property
+    def asker(self) -> Literal["citizen", "employer"]:
+        """The voice to answer in: an employer's contact (or an unknown sender who speaks of
+        "min medarbejder") gets the employer's version of a rule answer."""
+        if self.identity.is_employer and not self.identity.is_card_holder:
+            return "employer"
+        if not self.identity.is_card_holder and speaks_as_employer(self.inbound.text):
+            return "employer"
+        return "citizen"
+
+    @property
+    def idle(self) -> dt.timedelta:
+        """How long the sender was silent before this message."""
+        return self.turn.now - self.turn.last_activity_at
 
     @property
     def recorded_intent(self) -> str:
@@ -76,19 +102,18 @@ class Step:
     def end_flow(self) -> None:
         """Forgets the flow; a wage report still awaiting JA is voided, not left reserved.
 
-        The report flow takes its own report id out of the state before it ends the flow on
+        The report flow takes its own report ids out of the state before it ends the flow on
         JA or NEJ; anything else that ends it (annuller, HJÆLP, STOP, a person, a crisis)
-        abandons the report, and its reservation must not block the card for a week.
+        abandons the reports, and their reservations must not block the card for a week.
         """
-        pending = self.state.get("pending_report_id")
-        if pending is not None:
+        for pending in pending_reports(self.state):
             try:
                 self.turn.execute(reports.void_report,
-                                  VoidReport(report_id=int(pending), reason="afbrudt"),
+                                  VoidReport(report_id=pending, reason="afbrudt"),
                                   self.actor())
             except LedgerError:
                 pass  # already expired or settled: nothing is reserved any more
-        for key in ("flow", "slots", "asking", "pending_report_id", "confirming"):
+        for key in FLOW_KEYS:
             self.state.pop(key, None)
 
     @property
@@ -102,3 +127,31 @@ class Step:
     def ask(self, slot: str, key: str, **values: Any) -> None:
         self.state["asking"] = slot
         self.say(key, **values)
+
+
+FLOW_KEYS = ("flow", "slots", "asking", "pending", "pending_report_id", "pending_report_ids",
+             "confirming", "rate_checked")
+"""What a flow keeps in the conversation state; all of it goes when the flow ends."""
+
+
+def pending_reports(state: dict[str, Any]) -> list[int]:
+    """The wage reports read back and waiting for JA (older states kept one id)."""
+    ids = [int(entry["id"]) for entry in state.get("pending") or ()]
+    ids += [int(i) for i in state.get("pending_report_ids") or () if int(i) not in ids]
+    single = state.get("pending_report_id")
+    if single is not None and int(single) not in ids:
+        ids.append(int(single))
+    return ids
+
+
+_EMPLOYER_VOICE = (
+    "min medarbejder", "vores medarbejder", "medarbejderen", "min ansatte", "vores ansatte",
+    "ansat hos os", "ansætte", "ansaette", "vi har ansat", "vi vil ansætte", "vi betaler",
+    "vi udbetaler", "vores firma", "min virksomhed", "vores virksomhed", "som arbejdsgiver",
+)
+
+
+def speaks_as_employer(text: str) -> bool:
+    """Whether an unknown sender writes as an employer ("vores medarbejder", "vi betaler")."""
+    folded = fold(text)
+    return any(fold(phrase) in folded for phrase in _EMPLOYER_VOICE)

@@ -8,15 +8,15 @@ import logging
 from bot import flows
 from bot.compose import gsm7_safe, tidy
 from bot.config import BotConfig
-from bot.context import Step
-from bot.crisis import crisis_kind
+from bot.context import FLOW_KEYS, Step
+from bot.crisis import CrisisScorer, detect
 from bot.flows import routing
 from bot.keywords import keyword_of
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.messages import InboundMessage, Reply
 from bot.observe import DialogueObserver, safely
 from bot.texts import text as bot_text
-from ledger import Ledger
+from ledger import Ledger, is_database_unavailable
 from ledger.conversations.records import StoredInbound
 from ledger.turn import Turn
 from nlu import ParseResult, Parser, redact_cpr
@@ -34,9 +34,12 @@ class Dialogue:
         *,
         config: BotConfig | None = None,
         knowledge: KnowledgeBase | None = None,
+        crisis: CrisisScorer | None = None,
     ) -> None:
         self._ledger = ledger
         self._parser = parser
+        self._crisis = crisis
+        """The crisis classifier, beside the phrase patterns (either one is enough)."""
         self._config = config or BotConfig()
         self._knowledge = knowledge or load_knowledge()
         self.observer = DialogueObserver()
@@ -71,34 +74,86 @@ class Dialogue:
         today = (inbound.received_at or dt.datetime.now(dt.UTC)).date()
         parse = self._parser.parse(inbound.text, today)
         safely(self.observer.parsed, inbound, parse)
-        replies = conversations.turn(
-            inbound.channel, inbound.sender,
-            lambda turn: self._answer(turn, inbound, parse, stored.id, queue_replies))
+        outcome: list[str] = []
+        try:
+            replies = conversations.turn(
+                inbound.channel, inbound.sender,
+                lambda turn: self._answer(turn, inbound, parse, stored.id, queue_replies,
+                                          outcome))
+        except Exception as error:
+            if is_database_unavailable(error):
+                raise  # the webhook answers 503 and the provider tries again later
+            replies = self._recover(inbound, stored.id, stored.conversation_id, error,
+                                    queue_replies)
+            outcome[:] = ["error"]
         safely(self.observer.answered, inbound, replies, queue_replies)
-        log.info("handled message %s in conversation %s: intent=%s replies=%d",
-                 stored.id, stored.conversation_id, parse["intent"]["name"], len(replies))
+        if outcome:
+            safely(self.observer.decided, inbound, outcome[-1])
+        log.info("handled message %s in conversation %s: intent=%s outcome=%s replies=%d",
+                 stored.id, stored.conversation_id, parse["intent"]["name"],
+                 outcome[-1] if outcome else "-", len(replies))
         return replies
 
     def _answer(
         self, turn: Turn, inbound: InboundMessage, parse: ParseResult, inbound_id: int,
-        queue_replies: bool,
+        queue_replies: bool, outcome: list[str],
     ) -> list[Reply]:
+        outcome.clear()  # the turn is retried whole on a serialisation failure
         already = turn.inbound_replies(inbound_id)
         if already is not None:  # a concurrent retry answered it while we waited for the lock
             return [Reply(text) for text in already]
         step = Step(turn=turn, inbound=inbound, parse=parse, identity=turn.remember_identity(),
                     config=self._config, knowledge=self._knowledge)
-        kind = crisis_kind(inbound.text)
-        if kind is not None:
-            flows.handoff.crisis(step, kind)
+        found = detect(inbound.text, self._crisis)
+        if found is not None:
+            flows.handoff.crisis(step, found)
         else:
             routing.route(step)
+        step.state.pop("failures", None)
         turn.save_state()
         replies = [self._finish(reply, inbound.channel) for reply in step.replies]
         for reply in replies:
             turn.record_reply(reply.text, buttons=reply.buttons, queue=queue_replies)
         turn.finish_inbound(inbound_id, step.recorded_intent, tuple(r.text for r in replies))
+        outcome.append(step.outcome or ("silent" if not replies else "unlabelled"))
         return replies
+
+    def _recover(
+        self, inbound: InboundMessage, inbound_id: int, conversation_id: int,
+        error: Exception, queue_replies: bool,
+    ) -> list[Reply]:
+        """A turn that raised: the person still gets a short, safe reply, and the message is
+        marked answered, so a provider's retry gets that reply and does not replay the crash.
+
+        The failed turn's changes are rolled back, so the conversation is where it was before
+        the message; a second failure in a row resets the flow, in case its state is the cause.
+        """
+        log.error("turn failed for message %s in conversation %s: %s", inbound_id,
+                  conversation_id, type(error).__name__, exc_info=error)
+        safely(self.observer.failed, inbound, conversation_id, error)
+        reply = self._finish(Reply(bot_text("turn_failed")), inbound.channel)
+
+        def record(turn: Turn) -> list[Reply]:
+            already = turn.inbound_replies(inbound_id)
+            if already is not None:
+                return [Reply(text) for text in already]
+            failures = int(turn.state.get("failures", 0)) + 1
+            turn.state["failures"] = failures
+            if failures >= 2:
+                for key in FLOW_KEYS:  # the reservations expire on their own; no ledger call
+                    turn.state.pop(key, None)  # here, since a ledger call may be what failed
+            turn.save_state()
+            turn.record_reply(reply.text, queue=queue_replies)
+            turn.finish_inbound(inbound_id, "error", (reply.text,))
+            return [reply]
+        try:
+            return self._ledger.conversations.turn(inbound.channel, inbound.sender, record)
+        except Exception as second:
+            if is_database_unavailable(second):
+                raise
+            log.error("could not record the safe reply to message %s: %s", inbound_id,
+                      type(second).__name__, exc_info=second)
+            return [reply]
 
     def _over_rate_limit(self, inbound: InboundMessage, stored: StoredInbound) -> bool | None:
         """None: answer as usual. Over the sender's limit per minute: True for the first message
@@ -112,7 +167,7 @@ class Dialogue:
         count = stored.recent
         if count is None:  # counted in the store's transaction unless stored some other way
             count = self._ledger.conversations.recent_inbound(stored, 60, at_most=limit + 2)
-        if count <= limit or crisis_kind(inbound.text) is not None:
+        if count <= limit or detect(inbound.text, self._crisis) is not None:
             return None
         keyword = keyword_of(inbound.text)
         if keyword is not None and keyword.name in ("STOP", "START"):

@@ -8,22 +8,45 @@ from dataclasses import dataclass
 from bot.textmatch import fold
 
 _SINGLE = {
-    "stop": "STOP", "stopp": "STOP", "afmeld": "STOP",
+    "stop": "STOP", "stopp": "STOP", "stop alt": "STOP", "stop alle beskeder": "STOP",
+    "afmeld alt": "STOP", "afmeld alle beskeder": "STOP",
+    # Bare AFMELD is the common Danish word for leaving an SMS service, but after taking a
+    # small job it may mean the job: the router asks when it could be either.
+    "afmeld": "UNSUBSCRIBE",
     "start": "START",
     "hjalp": "HELP", "hjelp": "HELP", "help": "HELP", "menu": "HELP", "/help": "HELP",
+    "hjalp mig": "HELP", "hvad kan du": "HELP", "hvad kan du hjalpe med": "HELP",
     "saldo": "BALANCE",
     "mere": "MORE",
     "ja": "YES", "jaa": "YES", "ja tak": "YES", "ja gerne": "YES", "jo": "YES", "ja da": "YES", "jep": "YES", "yes": "YES", "ok": "YES", "okay": "YES",
-    "nej": "NO", "nej tak": "NO", "no": "NO", "nope": "NO",
+    "ja til begge": "YES", "ja til alle": "YES", "ja begge": "YES", "ja det er rigtigt": "YES",
+    "ja det er korrekt": "YES", "ja det passer": "YES", "det er korrekt": "YES",
+    "det er rigtigt": "YES", "korrekt": "YES", "bekraft": "YES", "jeps": "YES",
+    "nej": "NO", "nej tak": "NO", "no": "NO", "nope": "NO", "nej det er forkert": "NO",
     "menneske": "HUMAN", "medarbejder": "HUMAN",
     "annuller": "CANCEL", "afbryd": "CANCEL", "stop det": "CANCEL", "fortryd": "CANCEL",
+    "glem det": "CANCEL", "glem det hele": "CANCEL", "glem det bare": "CANCEL",
+    "nej glem det": "CANCEL", "glem indberetningen": "CANCEL", "glem ansogningen": "CANCEL",
+    "glem opgaven": "CANCEL", "drop det": "CANCEL", "lad vare": "CANCEL", "nej lad vare": "CANCEL",
+    "slet det": "CANCEL", "det var en fejl": "CANCEL", "jeg fandt ud af det": "CANCEL",
+    "jeg fandt ud af det selv": "CANCEL", "glem det jeg fandt ud af det selv": "CANCEL",
     "/start": "GREET",
+    # Where the last answer comes from (its law paragraph or page).
+    "hvor star det": "SOURCE", "hvor star det henne": "SOURCE", "hvor star det skrevet": "SOURCE",
+    "kilde": "SOURCE", "kilder": "SOURCE", "kilden": "SOURCE", "hvad er kilden": "SOURCE",
+    "hvad er din kilde": "SOURCE", "har du en kilde": "SOURCE", "kildehenvisning": "SOURCE",
+    "hvordan ved du det": "SOURCE", "hvor ved du det fra": "SOURCE",
+    "hvor har du det fra": "SOURCE", "er det rigtigt": "SOURCE", "er det sandt": "SOURCE",
+    "passer det": "SOURCE", "passer det virkelig": "SOURCE", "er du sikker": "SOURCE",
+    "er du helt sikker": "SOURCE", "hvor kan jeg lase det": "SOURCE",
+    "hvor kan jeg lase mere": "SOURCE", "kan jeg se det et sted": "SOURCE",
+    "hvilken lov": "SOURCE", "hvilken paragraf": "SOURCE", "dokumentation": "SOURCE",
+    "bevis det": "SOURCE", "det tror jeg ikke pa": "SOURCE",
 }
-_LINK = re.compile(r"^\s*link\s+(\d{5})\s+(\d{4})\s*$", re.IGNORECASE)
+_LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b")
 # Small jobs, matched on the folded text: JOB [postcode], JOB DAGLIG|UGENTLIG [postcode],
 # JOB STOP; the replies to our task messages: JA/AFLYS/AFMELD/UDEBLEV <number>; AFLYS JOB
 # (the holder's own place, no number needed); AFLYS OPGAVE <number> (the employer's task).
-# Bare AFMELD stays STOP: it is the common Danish word for leaving an SMS service.
 _JOB = re.compile(r"^jobs?(?: (daglig|ugentlig|stop))?(?: (\d{4}))?$")
 _DIGEST = {"daglig": "daily", "ugentlig": "weekly"}
 _TASK_REPLY = re.compile(r"^(ja|aflys|afmeld|udeblev)(?: nr| nummer)? (\d{1,9})$")
@@ -41,18 +64,25 @@ class Keyword:
 
 def keyword_of(text: str) -> Keyword | None:
     """A message that is just a keyword (or LINK with its arguments); None otherwise."""
-    link = _LINK.match(text)
-    if link:
-        return Keyword("LINK", (link.group(1), link.group(2)))
-    if fold(text).startswith("link"):
-        return Keyword("LINK")
+    folded = fold(text)
+    if folded.startswith("link"):
+        return _link(folded)
     stripped = text.strip().lower()
     if stripped in ("/start", "/help"):
         return Keyword(_SINGLE[stripped])
-    folded = fold(text)
     if folded in _SINGLE:
         return Keyword(_SINGLE[folded])
     return _job_keyword(folded)
+
+
+def _link(folded: str) -> Keyword:
+    """LINK with the card number and the letter's code however they are typed: "LINK 81322
+    5427", "Link 81322-5427", "LINK 81322 54 27", "link frikort 81322 kode 5427"."""
+    rest = _LINK_WORDS.sub(" ", folded[len("link"):])
+    digits = "".join(re.findall(r"\d", rest))
+    if re.fullmatch(r"[\d\s]*", rest) and len(digits) == 9:
+        return Keyword("LINK", (digits[:5], digits[5:]))
+    return Keyword("LINK")
 
 
 def _job_keyword(folded: str) -> Keyword | None:

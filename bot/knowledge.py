@@ -17,6 +17,8 @@ File format (one intent per file; files whose name starts with ``_`` hold shared
       more_cap_unknown: ...      # required when more uses {cap} or {cap_year}
       personal:                  # optional, for a linked card holder; keys: active, deactivated
         active: {text: ..., text_cap_unknown: ...}
+      employer:                  # optional, when an employer asks: a variant (text, more, ...)
+        text: ...                # or the id of another answer, e.g. employer_faq_payroll/over_cap
       sources: [{title: ..., url: https://...}]
     sub_answers:
       - id: kontanthjaelp
@@ -71,6 +73,7 @@ __all__ = [
     "Topic",
     "UnknownIntent",
     "Variant",
+    "has_more",
     "fold",
     "load_knowledge",
     "placeholders_in",
@@ -94,10 +97,11 @@ GENERAL_PLACEHOLDERS: Mapping[str, str] = {
     "latest_cap_year": "the year of {latest_cap}",
 }
 PERSONAL_PLACEHOLDERS: Mapping[str, str] = {
-    "earned": "posted plus pending frikort pay for the card this year, e.g. 12.345,50 kr.",
+    "earned": "frikort pay reported for the card this year (posted, and in a year without a "
+              "cap also what waits for it), e.g. 12.345,50 kr.",
     "remaining": "what is left under this year's cap for the card, e.g. 30.420,50 kr.",
-    "next_control_due": "latest date for the municipality's next control, e.g. 31.12.2028",
     "municipality": "the name of the card's municipality (handlekommune), e.g. Aarhus",
+    "card_number": "the card holder's own Frikort-ID, e.g. 48213",
 }
 PLACEHOLDERS: Mapping[str, str] = {**GENERAL_PLACEHOLDERS, **PERSONAL_PLACEHOLDERS}
 # Placeholders that need the current year's cap; a *_cap_unknown text must do without them.
@@ -108,6 +112,8 @@ PERSONAL_CASES: tuple[str, ...] = ("active", "deactivated")
 
 Audience = Literal["citizen", "employer", "any"]
 PersonalCase = Literal["active", "deactivated"]
+Asker = Literal["citizen", "employer"]
+"""Who is asking, as the bot judged it: the voice an answer is rendered in."""
 
 # GSM 03.38 basic character set (no escape-table characters: they cost two septets each).
 _GSM7_BASIC = frozenset(
@@ -188,14 +194,20 @@ def _check_pair(text: str, cap_unknown: str | None, *, allowed: set[str], what: 
 
 
 class Variant(_Model):
-    """A personal version of an answer's short text."""
+    """Another version of an answer's text: personal (a linked card holder's own figures) or
+    for an employer; an employer's variant may have its own longer text."""
 
     text: str = Field(min_length=10)
     text_cap_unknown: str | None = None
+    more: str | None = None
+    more_cap_unknown: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Variant:
         _check_pair(self.text, self.text_cap_unknown, allowed=set(PLACEHOLDERS), what="text")
+        if self.more is not None:
+            _check_pair(self.more, self.more_cap_unknown, allowed=set(GENERAL_PLACEHOLDERS),
+                        what="more")
         return self
 
 
@@ -212,6 +224,10 @@ class Answer(_Model):
     more: str | None = None
     more_cap_unknown: str | None = None
     personal: dict[PersonalCase, Variant] = Field(default_factory=dict)
+    employer: Variant | None = None
+    """How the answer reads when an employer asks (about "him" or "her"), if it differs."""
+    employer_answer: str | None = None
+    """Instead of a variant: the id of the answer an employer gets (`intent/key`)."""
     sources: tuple[Source, ...] = Field(min_length=1)
     more_hint: str = ""
 
@@ -223,12 +239,24 @@ class Answer(_Model):
             _check_pair(self.more, self.more_cap_unknown, allowed=general, what="more")
         elif self.more_cap_unknown is not None:
             raise ValueError("more_cap_unknown given without more")
+        if self.employer is not None:
+            used = placeholders_in(self.employer.text) | placeholders_in(
+                self.employer.text_cap_unknown or "")
+            if used - general:
+                raise ValueError(f"employer text: personal placeholder(s) {sorted(used - general)}")
+            if self.employer_answer is not None:
+                raise ValueError("give an employer variant or an employer_answer, not both")
         _check_template(self.more_hint, allowed=(), what="more_hint")
         return self
 
     @property
     def is_general(self) -> bool:
         return self.id == "general"
+
+    @property
+    def key(self) -> str:
+        """The answer's id as the NLU and the evaluation know it: Rasa's intent_response_key."""
+        return f"{self.intent}/{self.id}"
 
     def needs(self, *, more: bool = False, personal: str | None = None) -> set[str]:
         """The placeholder names the chosen text needs when the cap is known."""
@@ -286,21 +314,35 @@ def _score(answer: Answer, folded_text: str, tokens: list[str]) -> int:
 # --------------------------------------------------------------------------- rendering
 
 
-def _pick(answer: Answer, *, more: bool, personal: str | None, cap_known: bool) -> str:
-    if more and answer.more is not None:
-        if not cap_known and answer.more_cap_unknown is not None:
-            return answer.more_cap_unknown
-        return answer.more
+def _pick(
+    answer: Answer, *, more: bool, personal: str | None, cap_known: bool,
+    asker: Asker = "citizen",
+) -> str:
+    by_employer = asker == "employer" and answer.employer is not None
+    long_text = answer.employer if by_employer and answer.employer.more else answer  # type: ignore[union-attr]
+    if more and long_text.more is not None:
+        if not cap_known and long_text.more_cap_unknown is not None:
+            return long_text.more_cap_unknown
+        return long_text.more
     variant: Answer | Variant = answer
-    if personal is not None and personal in answer.personal:
+    if by_employer:
+        variant = answer.employer  # type: ignore[assignment]
+    elif personal is not None and personal in answer.personal:
         variant = answer.personal[personal]  # type: ignore[index]
     if not cap_known and variant.text_cap_unknown is not None:
         body = variant.text_cap_unknown
     else:
         body = variant.text
-    if answer.more is not None and answer.more_hint and not more:
+    if long_text.more is not None and answer.more_hint and not more:
         body = f"{body} {answer.more_hint}"
     return body
+
+
+def has_more(answer: Answer, asker: Asker = "citizen") -> bool:
+    """Whether MERE has a longer text for this answer, as this asker sees it."""
+    if asker == "employer" and answer.employer is not None and answer.employer.more:
+        return True
+    return answer.more is not None
 
 
 def render(
@@ -309,6 +351,7 @@ def render(
     *,
     more: bool = False,
     personal: str | None = None,
+    asker: Asker = "citizen",
 ) -> str:
     """Fill in an answer's placeholders and return the message text.
 
@@ -318,11 +361,13 @@ def render(
       holder; answers without that personal variant fall back to the general text.
     - ``more=True`` returns the long text (the reply to MERE), or the short one if there is none.
       A short text that has a long one ends with the "write MERE" hint.
+    - ``asker="employer"`` uses the employer's variant where the answer has one (never the
+      personal one: an employer is not the card holder).
     """
     if personal is not None and personal not in PERSONAL_CASES:
         raise ValueError(f"unknown personal case {personal!r}; use one of {PERSONAL_CASES}")
     cap_known = bool(values.get("cap"))
-    template = _pick(answer, more=more, personal=personal, cap_known=cap_known)
+    template = _pick(answer, more=more, personal=personal, cap_known=cap_known, asker=asker)
     needed = placeholders_in(template)
     missing = sorted(name for name in needed if not values.get(name))
     if missing:
@@ -342,6 +387,18 @@ class KnowledgeBase:
     @property
     def intents(self) -> tuple[str, ...]:
         return tuple(self._topics)
+
+    def answer(self, key: str) -> Answer:
+        """An answer by its id, `intent/key` (raises UnknownIntent for an unknown id)."""
+        intent, _, sub = key.partition("/")
+        found = next((a for a in self.topic(intent).answers if a.id == sub), None)
+        if found is None:
+            raise UnknownIntent(key)
+        return found
+
+    def keys(self) -> tuple[str, ...]:
+        """Every answer id, `intent/key`."""
+        return tuple(a.key for a in self.answers())
 
     def topic(self, intent: str) -> Topic:
         try:
@@ -411,6 +468,9 @@ def _load_topic(path: Path, more_hint: str) -> Topic:
     def build(raw: Any, where: str, *, general: bool) -> Answer:
         if not isinstance(raw, dict):
             raise KnowledgeError(f"{path.name}: {where} must be a mapping")
+        if isinstance(raw.get("employer"), str):  # "employer: <intent>/<key>" points elsewhere
+            raw = {**raw, "employer_answer": raw["employer"]}
+            del raw["employer"]
         fields = {
             "audience": data.get("audience"),
             "last_reviewed": data.get("last_reviewed"),
@@ -475,4 +535,10 @@ def load_knowledge(path: str | Path | None = None) -> KnowledgeBase:
     missing = [intent for intent in RULE_INTENTS if intent not in topics]
     if missing:
         raise KnowledgeError(f"{folder}: no answers for {missing}")
-    return KnowledgeBase({intent: topics[intent] for intent in RULE_INTENTS})
+    base = KnowledgeBase({intent: topics[intent] for intent in RULE_INTENTS})
+    known = set(base.keys())
+    for answer in base.answers():
+        if answer.employer_answer is not None and answer.employer_answer not in known:
+            raise KnowledgeError(
+                f"{answer.key}: employer_answer {answer.employer_answer!r} is not an answer id")
+    return base

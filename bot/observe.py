@@ -26,6 +26,13 @@ class DialogueObserver:
     def answered(self, inbound: InboundMessage, replies: list[Reply], queued: bool) -> None:
         """The replies are ready; `queued` when they go through the outbox, not the response."""
 
+    def decided(self, inbound: InboundMessage, outcome: str) -> None:
+        """What the message got, labelled as in docs/answers.md ("faq_tax/general", "crisis",
+        "fallback"...): the evaluation and /metrics count answers, not intents."""
+
+    def failed(self, inbound: InboundMessage, conversation_id: int, error: BaseException) -> None:
+        """Handling the message raised; the person got the safe reply instead."""
+
 
 def safely(call, *args: object) -> None:  # type: ignore[no-untyped-def]
     try:

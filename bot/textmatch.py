@@ -71,3 +71,14 @@ def contains_words(words: list[str], target: tuple[str, ...]) -> bool:
                 _word_matches(p, w) for p, w in zip(rest, words[start + 1:], strict=False)):
             return True
     return False
+
+
+QUESTION_WORDS = frozenset(
+    "hvad hvor hvordan hvorfor hvem hvornar hvilken hvilke ma kan skal er gaelder galder "
+    "taller bliver far what how can may".split())
+
+
+def looks_like_question(text: str) -> bool:
+    """A question ("?" or a question word first) rather than an answer or an instruction."""
+    words = fold(text).split()
+    return "?" in text or bool(words and words[0] in QUESTION_WORDS)

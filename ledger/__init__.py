@@ -32,6 +32,7 @@ from ledger.commands import (
     VoidReport,
 )
 from ledger.config import LedgerConfig
+from ledger.db.engine import is_database_unavailable
 from ledger.errors import LedgerError
 from ledger.facade import Ledger
 from ledger.migrate import upgrade
@@ -70,5 +71,6 @@ __all__ = [
     "VerifyEmployer",
     "VoidReport",
     "WageReportResult",
+    "is_database_unavailable",
     "upgrade",
 ]

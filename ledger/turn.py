@@ -7,6 +7,7 @@ escalations through this object; all of it commits together or not at all.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from ledger import queries
 from ledger.commands import Actor, Command
 from ledger.conversations import applications, escalations, linking, outbox, store
-from ledger.conversations.records import ApplicationAnswers, Identity
+from ledger.conversations.records import ApplicationAnswers, EscalationView, Identity
 from ledger.db.conversation_tables import Conversation, TranscriptMessage
 from ledger.db.tables import Card, CitizenContact, Employer, EmployerContact
 from ledger.errors import LedgerError
@@ -70,6 +71,12 @@ class Turn:
     @property
     def opted_out(self) -> bool:
         return self._conversation.opted_out
+
+    @property
+    def last_activity_at(self) -> dt.datetime:
+        """When the sender last wrote before this message (until `save_state` moves it on):
+        a flow left for hours must not capture a new request as an answer."""
+        return self._conversation.last_activity_at
 
     def save_state(self) -> None:
         self._conversation.state_json = json.dumps(self.state, ensure_ascii=False, default=str)
@@ -182,6 +189,19 @@ class Turn:
     def escalate(self, *, urgent: bool, reason: str) -> int:
         return escalations.open_escalation(self._uow.session, self._conversation, urgent=urgent,
                                            reason=reason, now=self.now)
+
+    def open_escalation(self) -> EscalationView | None:
+        """The conversation's open escalation, if a person has it (or it waits for one)."""
+        return escalations.open_for(self._uow.session, self._conversation)
+
+    def withdraw_escalation(self, actor: Actor) -> bool:
+        """The citizen no longer needs a person ("glem det"): the bot takes the conversation
+        back. An urgent (crisis) escalation is never withdrawn this way."""
+        withdrawn = escalations.withdraw(self._uow.session, self._conversation, self.now)
+        if withdrawn is None:
+            return False
+        self._uow.audit(actor, "escalation.withdrawn", "escalation", withdrawn)
+        return True
 
     def submit_application(self, answers: ApplicationAnswers) -> int:
         if answers.municipality_code:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nlu.config import NluConfig
-from nlu.entities import extract_entities, redact_cpr
+from nlu.entities import extract_entities, read_number, redact_cpr
 from nlu.errors import ModelError, NluError, RasaUnavailable, TrainingDataError
 from nlu.types import (
     ENTITY_TYPES,
@@ -23,6 +23,8 @@ from nlu.types import (
     IntentPrediction,
     Parser,
     ParseResult,
+    ResponseRanking,
+    ResponseSelectorResult,
 )
 
 if TYPE_CHECKING:
@@ -63,10 +65,13 @@ __all__ = [
     "Parser",
     "RasaHttpParser",
     "RasaUnavailable",
+    "ResponseRanking",
+    "ResponseSelectorResult",
     "TrainingDataError",
     "extract_entities",
     "load_embedded_parser",
     "load_parser",
+    "read_number",
     "redact_cpr",
 ]
 

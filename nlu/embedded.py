@@ -19,13 +19,13 @@ from nlu.fast_linear import LinearScorer
 from nlu.model import DEFAULT_MODEL, build_pipeline
 from nlu.normalize import normalize
 from nlu.training_data import TrainingData, load_training_data, training_files
-from nlu.types import IntentPrediction
+from nlu.types import IntentPrediction, ResponseRanking
 
 __all__ = ["EmbeddedClassifier", "data_fingerprint", "load_or_train"]
 
 logger = logging.getLogger(__name__)
 
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"
 """Bump when the features or model change, so caches built by older code are not reused."""
 RANKING_LENGTH = 10
 """Intents listed in `intent_ranking`, as Rasa's DIET does by default."""
@@ -33,31 +33,37 @@ _CACHE_PREFIX = "embedded-"
 
 
 class EmbeddedClassifier:
-    """A fitted scikit-learn pipeline plus the intent names it ranks."""
+    """A fitted scikit-learn pipeline plus the intent names it ranks, and a response selector
+    (the answer within a retrieval intent) on the same features.
 
-    def __init__(self, pipeline: Pipeline, *, fingerprint: str = "") -> None:
+    Like Rasa, the intent model learns a retrieval intent's examples under the base intent
+    ("faq_limit"), and one selector for all retrieval intents learns the full keys
+    ("faq_limit/what_counts"): Rasa's ResponseSelector without `retrieval_intent` set.
+    """
+
+    def __init__(
+        self, pipeline: Pipeline, *, fingerprint: str = "", selector: Pipeline | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.intents: list[str] = [str(c) for c in pipeline.classes_]
+        self.selector = selector
+        self.response_keys: list[str] = (
+            [str(c) for c in selector.classes_] if selector is not None else [])
+        self.retrieval_intents: list[str] = sorted({k.split("/")[0] for k in self.response_keys})
         self.fingerprint = fingerprint
         self._scorer: LinearScorer | None = None
+        self._selector_scorer: LinearScorer | None = None
 
     def __getstate__(self) -> dict[str, object]:
-        # The scorer holds analyzer closures; it is rebuilt from the pipeline after loading.
-        return {**self.__dict__, "_scorer": None}
-
-    def _probabilities(self, text: str) -> list[float]:
-        if getattr(self, "_scorer", None) is None:
-            try:
-                self._scorer = LinearScorer(self.pipeline)
-            except TypeError:  # another model kind (see nlu/model.py): the slow path is fine
-                return [float(p) for p in self.pipeline.predict_proba([text])[0]]
-        return [float(p) for p in self._scorer.predict_proba(text)]
+        # The scorers hold analyzer closures; they are rebuilt from the pipelines after loading.
+        return {**self.__dict__, "_scorer": None, "_selector_scorer": None}
 
     @classmethod
     def train(
         cls, data: TrainingData, *, kind: str = DEFAULT_MODEL, fingerprint: str = ""
     ) -> EmbeddedClassifier:
-        """Fit a pipeline on every example.
+        """Fit a pipeline on every example, and the response selector on the examples of the
+        retrieval intents (when there are answers to tell apart).
 
         Raises:
             ModelError: there are fewer than two intents to tell apart.
@@ -68,18 +74,64 @@ class EmbeddedClassifier:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
             pipeline.fit([e.text for e in data.examples], [e.intent for e in data.examples])
-        return cls(pipeline, fingerprint=fingerprint)
+        return cls(pipeline, fingerprint=fingerprint,
+                   selector=_train_selector(pipeline, data, kind))
 
     def rank(self, text: str) -> list[IntentPrediction]:
         """Intents sorted by confidence (probabilities summing to 1), top RANKING_LENGTH only."""
+        return self.classify(text)[0]
+
+    def classify(self, text: str) -> tuple[list[IntentPrediction], list[ResponseRanking]]:
+        """The intent ranking and the response ranking, from one pass over the features."""
         if not normalize(text):
-            return []
-        probabilities = self._probabilities(text)
-        order = sorted(range(len(probabilities)), key=probabilities.__getitem__, reverse=True)
-        return [
-            IntentPrediction(name=self.intents[i], confidence=round(probabilities[i], 4))
-            for i in order[:RANKING_LENGTH]
-        ]
+            return [], []
+        scorers = self._scorers()
+        if scorers is None:  # another model kind (see nlu/model.py): the slow path is fine
+            intents = [float(p) for p in self.pipeline.predict_proba([text])[0]]
+            answers = ([float(p) for p in self.selector.predict_proba([text])[0]]
+                       if self.selector is not None else [])
+        else:
+            scorer, selector = scorers
+            features = scorer.features(text)
+            intents = [float(p) for p in scorer.proba_of(*features)]
+            answers = [float(p) for p in selector.proba_of(*features)] if selector else []
+        return (
+            [IntentPrediction(name=self.intents[i], confidence=round(intents[i], 4))
+             for i in _top(intents)],
+            [ResponseRanking(intent_response_key=self.response_keys[i],
+                             confidence=round(answers[i], 4))
+             for i in _top(answers)],
+        )
+
+    def _scorers(self) -> tuple[LinearScorer, LinearScorer | None] | None:
+        if getattr(self, "_scorer", None) is None:
+            try:
+                self._scorer = LinearScorer(self.pipeline)
+                self._selector_scorer = (LinearScorer(self.selector)
+                                         if self.selector is not None else None)
+            except TypeError:
+                return None
+        assert self._scorer is not None
+        return self._scorer, self._selector_scorer
+
+
+def _top(probabilities: list[float]) -> list[int]:
+    order = sorted(range(len(probabilities)), key=probabilities.__getitem__, reverse=True)
+    return order[:RANKING_LENGTH]
+
+
+def _train_selector(pipeline: Pipeline, data: TrainingData, kind: str) -> Pipeline | None:
+    """A classifier over the response keys, on the intent model's fitted features."""
+    examples = [e for e in data.examples if e.response_key]
+    if len({e.response_key for e in examples}) < 2:
+        return None
+    features = pipeline.named_steps["features"]
+    classifier = build_pipeline(kind).named_steps["classifier"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        classifier.fit(features.transform([e.text for e in examples]),
+                       [e.response_key for e in examples])
+    return Pipeline([("features", features), ("classifier", classifier)])
 
 
 def data_fingerprint(files: list[Path]) -> str:

@@ -57,6 +57,11 @@ class LinearScorer:
         self._weights = np.ascontiguousarray(classifier.coef_.T)  # (features, classes)
         self._intercept = classifier.intercept_.copy()
 
+    def features(self, text: str) -> tuple[list[int], np.ndarray]:
+        """The message's non-zero feature columns and values (shared by every scorer built on
+        the same fitted features, so a second classifier costs one more dot product)."""
+        return self._features(text)
+
     def _features(self, text: str) -> tuple[list[int], np.ndarray]:
         columns: list[int] = []
         values: list[np.ndarray] = []
@@ -73,7 +78,9 @@ class LinearScorer:
         return columns, np.concatenate(values) if values else np.zeros(0)
 
     def predict_proba(self, text: str) -> np.ndarray:
-        columns, values = self._features(text)
+        return self.proba_of(*self._features(text))
+
+    def proba_of(self, columns: list[int], values: np.ndarray) -> np.ndarray:
         scores = values @ self._weights[columns] + self._intercept
         scores = np.exp(scores - scores.max())
         return scores / scores.sum()

@@ -1,14 +1,32 @@
-"""A Parser = an intent classifier + the fallback rule + the shared rule-based entity extractors."""
+"""A Parser = an intent classifier + the fallback rule + the shared rule-based entity extractors,
+plus Rasa's `response_selector` when the classifier also ranks answers (retrieval intents)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol, runtime_checkable
 
 from nlu.entities import extract_entities
 from nlu.fallback import apply_fallback
-from nlu.types import FALLBACK_INTENT, IntentClassifier, IntentPrediction, ParseResult
+from nlu.types import (
+    FALLBACK_INTENT,
+    IntentClassifier,
+    IntentPrediction,
+    ParseResult,
+    ResponseRanking,
+    response_selector,
+)
 
-__all__ = ["ClassifierParser"]
+__all__ = ["AnswerClassifier", "ClassifierParser"]
+
+
+@runtime_checkable
+class AnswerClassifier(Protocol):
+    """A classifier that ranks intents and the answers within retrieval intents in one pass."""
+
+    retrieval_intents: list[str]
+
+    def classify(self, text: str) -> tuple[list[IntentPrediction], list[ResponseRanking]]: ...
 
 
 class ClassifierParser:
@@ -23,7 +41,11 @@ class ClassifierParser:
 
     def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
         """Rasa's parse shape for one message; `today` resolves relative dates."""
-        ranking = self.classifier.rank(text)
+        answers: list[ResponseRanking] = []
+        if isinstance(self.classifier, AnswerClassifier):
+            ranking, answers = self.classifier.classify(text)
+        else:
+            ranking = self.classifier.rank(text)
         if ranking:
             intent, ranking = apply_fallback(
                 ranking, threshold=self.threshold, ambiguity_threshold=self.ambiguity_threshold
@@ -31,9 +53,14 @@ class ClassifierParser:
         else:  # nothing to classify (empty or punctuation only)
             intent = IntentPrediction(name=FALLBACK_INTENT, confidence=1.0)
             ranking = [intent]
-        return ParseResult(
+        result = ParseResult(
             text=text,
             intent=intent,
             intent_ranking=ranking,
             entities=extract_entities(text, today),
         )
+        selected = (response_selector(answers, self.classifier.retrieval_intents)
+                    if isinstance(self.classifier, AnswerClassifier) else None)
+        if selected is not None:
+            result["response_selector"] = selected
+        return result

@@ -18,7 +18,14 @@ import httpx
 
 from nlu.entities import extract_entities
 from nlu.errors import RasaUnavailable
-from nlu.types import IntentPrediction, Parser, ParseResult
+from nlu.types import (
+    IntentPrediction,
+    Parser,
+    ParseResult,
+    ResponseRanking,
+    ResponseSelectorResult,
+    response_selector,
+)
 
 __all__ = ["RasaHttpParser"]
 
@@ -32,6 +39,25 @@ def _prediction(raw: Any) -> IntentPrediction:
     if not isinstance(confidence, int | float) or isinstance(confidence, bool):
         raise RasaUnavailable("Rasa answered an intent without a numeric confidence")
     return IntentPrediction(name=raw["name"], confidence=float(confidence))
+
+
+def _selector(body: dict[str, Any]) -> ResponseSelectorResult | None:
+    """Rasa's `response_selector.default` read into our shape; missing or malformed → None
+    (the bot then picks the answer by keywords, as before retrieval intents)."""
+    raw = body.get("response_selector")
+    default = raw.get("default") if isinstance(raw, dict) else None
+    items = default.get("ranking") if isinstance(default, dict) else None
+    if not isinstance(items, list):
+        return None
+    ranking = []
+    for item in items:
+        key = item.get("intent_response_key") if isinstance(item, dict) else None
+        confidence = item.get("confidence") if isinstance(item, dict) else None
+        if isinstance(key, str) and isinstance(confidence, int | float):
+            ranking.append(ResponseRanking(intent_response_key=key, confidence=float(confidence)))
+    ranking.sort(key=lambda r: r["confidence"], reverse=True)
+    intents = raw.get("all_retrieval_intents") if isinstance(raw, dict) else None
+    return response_selector(ranking, [str(i) for i in intents or []])
 
 
 class RasaHttpParser:
@@ -73,7 +99,14 @@ class RasaHttpParser:
         self.close()
 
     def rasa_parse(self, text: str) -> tuple[IntentPrediction, list[IntentPrediction]]:
-        """Rasa's intent and ranking for `text`.
+        """Rasa's intent and ranking for `text`."""
+        intent, ranking, _ = self.rasa_parse_all(text)
+        return intent, ranking
+
+    def rasa_parse_all(
+        self, text: str
+    ) -> tuple[IntentPrediction, list[IntentPrediction], ResponseSelectorResult | None]:
+        """Rasa's intent, ranking and response selection (its ResponseSelector) for `text`.
 
         Raises:
             RasaUnavailable: connection refused, timeout, non-200 status or a malformed body.
@@ -96,14 +129,14 @@ class RasaHttpParser:
         ranking_raw = body.get("intent_ranking") or [intent]
         if not isinstance(ranking_raw, list):
             raise RasaUnavailable("intent_ranking is not a list")
-        return intent, [_prediction(item) for item in ranking_raw]
+        return intent, [_prediction(item) for item in ranking_raw], _selector(body)
 
     def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
         """Parse with Rasa, or with the fallback parser when Rasa is unavailable."""
         if self.fallback is not None and time.monotonic() < self._down_until:
             return self.fallback.parse(text, today)
         try:
-            intent, ranking = self.rasa_parse(text)
+            intent, ranking, selected = self.rasa_parse_all(text)
         except RasaUnavailable as exc:
             if self.fallback is None:
                 raise
@@ -112,9 +145,12 @@ class RasaHttpParser:
             # The reason only: the message text may contain personal data.
             logger.warning("Rasa unavailable (%s); using the embedded classifier", exc)
             return self.fallback.parse(text, today)
-        return ParseResult(
+        result = ParseResult(
             text=text,
             intent=intent,
             intent_ranking=ranking,
             entities=extract_entities(text, today),
         )
+        if selected is not None:
+            result["response_selector"] = selected
+        return result

@@ -6,6 +6,7 @@ stop training; `strict=True` (used by `frikort nlu train` and the tests) turns t
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ __all__ = [
     "TrainingExample",
     "load_training_data",
     "read_training_file",
+    "split_response_key",
     "training_files",
 ]
 
@@ -49,6 +51,9 @@ class TrainingExample:
     intent: str
     entities: tuple[AnnotatedEntity, ...] = ()
     source: str = ""
+    response_key: str | None = None
+    """Rasa's `intent_response_key` ("faq_limit/what_counts") for a retrieval intent's example;
+    `intent` is then the part before the slash, which the intent classifier learns."""
 
 
 @dataclass
@@ -64,6 +69,16 @@ class TrainingData:
     @property
     def intents(self) -> list[str]:
         return sorted({e.intent for e in self.examples})
+
+    @property
+    def response_keys(self) -> list[str]:
+        """Every `intent/key` of the retrieval intents, for the response selector."""
+        return sorted({e.response_key for e in self.examples if e.response_key})
+
+    @property
+    def retrieval_intents(self) -> list[str]:
+        """The intents whose examples carry response keys (Rasa's `all_retrieval_intents`)."""
+        return sorted({e.intent for e in self.examples if e.response_key})
 
     def merge(self, other: TrainingData) -> None:
         self.examples.extend(other.examples)
@@ -140,14 +155,19 @@ class _FileReader:
             return
         getattr(self, f"_parse_{kind}")(name.strip(), lines)
 
-    def _parse_intent(self, intent: str, lines: list[str]) -> None:
+    def _parse_intent(self, name: str, lines: list[str]) -> None:
+        intent, response_key = split_response_key(name)
+        if response_key is None and "/" in name:
+            self.problem(f"intent '{name}' must be 'intent/key' with one slash and no spaces")
+            return
         for line in lines:
             try:
                 annotated = parse_annotated(line)
             except AnnotationError as exc:
-                self.problem(f"intent '{intent}': {exc}")
+                self.problem(f"intent '{name}': {exc}")
                 continue
-            example = TrainingExample(annotated.text, intent, annotated.entities, self.filename)
+            example = TrainingExample(annotated.text, intent, annotated.entities, self.filename,
+                                      response_key)
             self.data.examples.append(example)
             for entity in annotated.entities:
                 surface = annotated.text[entity.start : entity.end]
@@ -163,6 +183,18 @@ class _FileReader:
 
     def _parse_lookup(self, name: str, lines: list[str]) -> None:
         self.data.lookups.setdefault(name, []).extend(lines)
+
+
+_RESPONSE_KEY = re.compile(r"^([a-z][a-z0-9_]*)/([a-z][a-z0-9_]*)$")
+
+
+def split_response_key(name: str) -> tuple[str, str | None]:
+    """"faq_limit/what_counts" → ("faq_limit", "faq_limit/what_counts"); a plain intent →
+    (intent, None). A malformed name with a slash is returned unsplit with None."""
+    match = _RESPONSE_KEY.match(name)
+    if match is None:
+        return name, None
+    return match.group(1), name
 
 
 def read_training_file(path: Path, *, strict: bool = False) -> TrainingData:

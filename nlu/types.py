@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol, TypedDict
+from typing import NotRequired, Protocol, TypedDict
 
 INTENTS: tuple[str, ...] = (
     # conversation
@@ -62,13 +62,41 @@ class IntentPrediction(TypedDict):
     confidence: float
 
 
+class ResponseRanking(TypedDict):
+    """One candidate answer of a retrieval intent, as in Rasa's response selector ranking."""
+
+    intent_response_key: str
+    confidence: float
+
+
+class SelectedResponse(TypedDict):
+    intent_response_key: str
+    confidence: float
+    utter_action: str
+    """Rasa's name for the response: "utter_" + the key."""
+
+
+class SelectorPrediction(TypedDict):
+    response: SelectedResponse
+    ranking: list[ResponseRanking]
+
+
+class ResponseSelectorResult(TypedDict):
+    """Rasa's `response_selector` property: one entry per selector, "default" for ours."""
+
+    all_retrieval_intents: list[str]
+    default: SelectorPrediction
+
+
 class ParseResult(TypedDict):
-    """Rasa's parse shape: {"text", "intent", "intent_ranking", "entities"}."""
+    """Rasa's parse shape: {"text", "intent", "intent_ranking", "entities"}, plus Rasa's
+    `response_selector` when the model has retrieval intents (the rule answers)."""
 
     text: str
     intent: IntentPrediction
     intent_ranking: list[IntentPrediction]
     entities: list[Entity]
+    response_selector: NotRequired[ResponseSelectorResult]
 
 
 class Parser(Protocol):
@@ -81,3 +109,20 @@ class IntentClassifier(Protocol):
     """Intent ranking only: the entity extractors are shared by every backend."""
 
     def rank(self, text: str) -> list[IntentPrediction]: ...
+
+
+def response_selector(
+    ranking: list[ResponseRanking], retrieval_intents: list[str]
+) -> ResponseSelectorResult | None:
+    """Rasa's shape for a response ranking (best first); None when there is nothing to rank."""
+    if not ranking:
+        return None
+    best = ranking[0]
+    return ResponseSelectorResult(
+        all_retrieval_intents=list(retrieval_intents),
+        default=SelectorPrediction(
+            response=SelectedResponse(
+                intent_response_key=best["intent_response_key"],
+                confidence=best["confidence"],
+                utter_action=f"utter_{best['intent_response_key']}"),
+            ranking=ranking))

@@ -1,23 +1,43 @@
-"""Rule questions, answered from bot/knowledge with figures from the ledger's cap table."""
+"""Rule questions, answered from bot/knowledge with figures from the ledger's cap table.
+
+Which answer: the NLU's response selector (Rasa's `response_selector`) ranks the answers of the
+retrieval intents; the best one within the chosen intent is given when it is sure enough, the
+keyword lists of bot/knowledge otherwise. In whose voice: a linked card holder gets their own
+figures, an employer the employer's version. A knowledge error never reaches the person: the
+general answer is given instead, and the error is logged.
+"""
 
 from __future__ import annotations
 
-from bot.compose import danish_date, kroner_whole
+import logging
+
+from bot.compose import kroner_whole
 from bot.context import Step
-from bot.knowledge import render
+from bot.knowledge import Answer, KnowledgeError, RenderError, UnknownIntent, has_more, render
+from bot.texts import text
 from ledger.errors import CardNotFound
+from ledger.reference_data import municipality_names
+
+log = logging.getLogger(__name__)
+
+SELECTOR_CONFIDENT = 0.25
+"""The response selector's share (within the intent's answers) above which its choice is taken
+over the keyword lists; below it the keywords (and then the general answer) decide."""
 
 
 def cap_values(step: Step) -> dict[str, str]:
-    """The year's cap if loaded (else empty), and the latest known one for the fallback text."""
+    """The year's cap if loaded (else empty), and the latest known one for the fallback text.
+    A demo cap carries its label wherever it is shown."""
     year = step.turn.today.year
     values = {"year": str(year)}
     caps = step.turn.caps()  # the newest per year: the same figures as cap(year), latest_cap()
     cap = next((c for c in caps if c.year == year), None)
     if cap is not None:
-        values["cap"] = kroner_whole(cap.amount_ore)
+        label = f" {text('demo_cap_label')}" if cap.is_demo else ""
+        values["cap"] = kroner_whole(cap.amount_ore) + label
         values["cap_year"] = str(cap.year)
-    latest = caps[-1] if caps else None
+    known = [c for c in caps if not c.is_demo] or caps
+    latest = known[-1] if known else None
     if latest is not None:
         values["latest_cap"] = kroner_whole(latest.amount_ore)
         values["latest_cap_year"] = str(latest.year)
@@ -25,41 +45,143 @@ def cap_values(step: Step) -> dict[str, str]:
 
 
 def personal_values(step: Step) -> tuple[str | None, dict[str, str]]:
-    """For a linked card holder: the card's state and figures, which only they may see."""
+    """For a linked card holder: the card's state and figures, which only they may see.
+
+    In a year without a cap, "earned" is what has been reported and waits for the cap, never
+    a bare 0 kr. while money is waiting.
+    """
     number = step.identity.card_number
-    if number is None:
+    if number is None or step.asker == "employer":
         return None, {}
     try:
         card = step.turn.card(number)
     except CardNotFound:
         return None, {}
     balance = step.turn.balance(number)
-    values = {"earned": kroner_whole(balance.posted_ore),
-              "next_control_due": danish_date(card.next_control_due)}
+    values = {"earned": kroner_whole(balance.posted_ore + balance.awaiting_cap_ore),
+              "card_number": number,
+              "municipality": municipality_names().get(card.municipality_code, "")}
     if balance.remaining_ore is not None:
         values["remaining"] = kroner_whole(balance.remaining_ore)
     return card.status, values
 
 
+def choose(step: Step, intent: str) -> Answer:
+    """The answer to give for a rule intent: the selector's pick within the intent when it is
+    sure enough, else the keyword match, else the general answer."""
+    chosen = _selected_key(step, intent)
+    if chosen is not None:
+        try:
+            return step.knowledge.answer(chosen)
+        except UnknownIntent:
+            log.warning("the NLU chose %s, which bot/knowledge does not have", chosen)
+    return step.knowledge.answer_for(intent, step.inbound.text)
+
+
+def _selected_key(step: Step, intent: str) -> str | None:
+    selector = step.parse.get("response_selector")
+    if not selector:
+        return None
+    ranking = [r for r in selector["default"]["ranking"]
+               if r["intent_response_key"].startswith(f"{intent}/")]
+    total = sum(r["confidence"] for r in ranking)
+    if not ranking or total <= 0:
+        return None
+    best = max(ranking, key=lambda r: r["confidence"])
+    return best["intent_response_key"] if best["confidence"] / total >= SELECTOR_CONFIDENT \
+        else None
+
+
 def answer(step: Step, intent: str) -> None:
-    """Answers a rule question and remembers it, so MERE can give the longer version."""
-    found = step.knowledge.answer_for(intent, step.inbound.text)
+    """Answers a rule question and remembers it, so MERE and "hvor står det" can follow."""
+    try:
+        found = choose(step, intent)
+    except UnknownIntent:
+        log.error("no knowledge for rule intent %s", intent)
+        step.say("fallback_first")
+        step.decide("fallback")
+        return
+    shown = _for_asker(step, found)
+    step.say_text(_render(step, shown, more=False))
+    step.state["last_answer"] = {"intent": shown.intent, "id": shown.id,
+                                 "asker": step.asker}
+    step.decide(found.key)
+
+
+def _for_asker(step: Step, found: Answer) -> Answer:
+    """An employer asking about their employee may be pointed at an employer's answer."""
+    if step.asker == "employer" and found.employer_answer:
+        try:
+            return step.knowledge.answer(found.employer_answer)
+        except UnknownIntent:
+            log.error("%s points employers at %s, which does not exist", found.key,
+                      found.employer_answer)
+    return found
+
+
+def _render(step: Step, found: Answer, *, more: bool) -> str:
+    """The text for this person; a knowledge error falls back to the general, impersonal text,
+    and is logged, so a gap in the data never costs the person an answer."""
     personal, values = personal_values(step)
     values.update(cap_values(step))
-    step.say_text(render(found, values, personal=personal))
-    step.state["last_answer"] = {"intent": intent, "id": found.id}
+    try:
+        return render(found, values, more=more, personal=personal, asker=step.asker)
+    except (RenderError, KnowledgeError, KeyError, ValueError, IndexError) as error:
+        log.error("could not render %s for this sender (%s): %s", found.key,
+                  type(error).__name__, error)
+    general = step.knowledge.topic(found.intent).general
+    try:
+        return render(general, cap_values(step), more=more)
+    except (RenderError, KnowledgeError, KeyError, ValueError, IndexError) as error:
+        log.error("could not render %s either: %s", general.key, error)
+        return text("fallback_first")
+
+
+def last_answer(step: Step) -> Answer | None:
+    last = step.state.get("last_answer")
+    if not last:
+        return None
+    try:
+        return step.knowledge.answer(f"{last['intent']}/{last['id']}")
+    except (UnknownIntent, KeyError, TypeError):
+        return None
 
 
 def more(step: Step) -> bool:
     """The longer text of the last rule answer; False when there is none."""
-    last = step.state.get("last_answer")
-    if not last:
+    found = last_answer(step)
+    if found is None or not has_more(found, step.asker):
         return False
-    topic = step.knowledge.topic(last["intent"])
-    found = next((a for a in topic.answers if a.id == last["id"]), None)
-    if found is None or found.more is None:
-        return False
-    personal, values = personal_values(step)
-    values.update(cap_values(step))
-    step.say_text(render(found, values, more=True, personal=personal))
+    step.say_text(_render(step, found, more=True))
+    step.decide(found.key)
     return True
+
+
+def sources(step: Step) -> None:
+    """Where the last answer comes from: the law paragraph or page, and a link, in at most two
+    SMS. Without a last answer, where the assistant's answers come from in general."""
+    found = last_answer(step)
+    step.decide("source")
+    if found is None:
+        step.say("source_none")
+        return
+    lines = []
+    for source in found.sources[:2]:
+        line = text("source_line", title=source.title, url=short_url(source.url))
+        if len(" ".join([*lines, line])) > SOURCE_BUDGET:
+            break
+        lines.append(line)
+    step.say_text(" ".join([text("source_intro"), *lines]))
+
+
+SOURCE_BUDGET = 260
+"""Characters for the source lines, so the reply with its intro stays within two SMS."""
+
+
+def short_url(url: str) -> str:
+    """The address without "https://www." (shorter to read, still a working link on phones)."""
+    for prefix in ("https://www.", "https://"):
+        if url.startswith(prefix):
+            return url[len(prefix):]
+    return url
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Step
+from bot.crisis import Crisis
 
 FLOW = "handoff"
 
@@ -11,6 +12,7 @@ def offer(step: Step) -> None:
     step.end_flow()
     step.start_flow(FLOW)
     step.ask("offer", "offer_human", buttons=("JA", "NEJ"))
+    step.decide("handoff")
 
 
 def proceed(step: Step, answer: str | None) -> None:
@@ -22,12 +24,20 @@ def proceed(step: Step, answer: str | None) -> None:
 
 
 def escalate(step: Step, *, reason: str) -> None:
+    """To a person now. A flow in progress stays as it is (a read-back keeps its reservation
+    until it expires): the caseworker sees it in the transcript."""
     step.turn.escalate(urgent=False, reason=reason)
+    step.state["handoff_ack_at"] = step.turn.now.isoformat()
     step.say("escalated", response_hours=step.config.handoff_response_hours)
+    step.decide("handoff")
 
 
-def crisis(step: Step, kind: str) -> None:
-    """Answers with Livslinien and 112 and escalates as urgent, whatever else is going on."""
+def crisis(step: Step, found: Crisis) -> None:
+    """Answers with what to do now (112 first for acute danger, Livslinien for suicidal
+    thoughts) and puts the conversation first in the caseworkers' inbox, whatever else is
+    going on."""
     step.end_flow()
-    step.turn.escalate(urgent=True, reason=f"crisis:{kind}")
-    step.say("crisis")
+    step.turn.escalate(urgent=True, reason=f"crisis:{found.kind}")
+    step.state["handoff_ack_at"] = step.turn.now.isoformat()
+    step.say(f"crisis.{found.kind}{'_other' if found.someone_else else ''}")
+    step.decide("crisis")

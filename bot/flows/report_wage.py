@@ -1,33 +1,58 @@
-"""An employer reports wages: collect, read back, JA posts, NEJ voids, silence lets it expire."""
+"""An employer reports wages: collect, read back, JA posts, NEJ voids, silence lets it expire.
+
+Nothing is lost or replaced without a word: several cards in one message are read back
+together; a new report for another card is added to the one waiting for JA, never put in its
+place; a correction replaces only the report it corrects; every report posted or voided is
+confirmed back. Slots are filled by the question asked (bot/flows/report_reading.py), and a
+figure that cannot be used as written (a negative amount, "1e9", two amounts) is asked about,
+never changed. Monthly pay with many hours gets a work period ("for november", "uge 48").
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import Any
 
 from pydantic import ValidationError
 
 from bot.compose import danish_date, hours_text, kroner
 from bot.context import Step
 from bot.flows.employer import require_verified
+from bot.flows.report_reading import Reading, bare_answer, read
 from bot.texts import template, text
 from ledger import CreateEmployment, LedgerError, PostReport, ReportWage, VoidReport
-from ledger.errors import AmountOutOfBounds, CardNotFound, HoursImplausible, NoEmployment
+from ledger.errors import (
+    AmountOutOfBounds,
+    CardNotFound,
+    HoursImplausible,
+    NoEmployment,
+)
 from ledger.money import MoneyFormatError, parse_kroner
 from ledger.results import WageReportResult
 from ledger.service import employments, reports
 
 FLOW = "report_wage"
 QUESTIONS = (("card_number", "ask_card_number"), ("amount", "ask_amount"), ("hours", "ask_hours"))
-YES = ("YES", "affirm")
-NO = ("NO", "deny")
+FIGURES = ("card_number", "amount", "hours", "paid_on", "work_from", "work_to")
+PENDING = "pending"
+"""The reports read back and waiting for JA: [{"id", and the figures they were made from}]."""
+LOWEST_RATE = Decimal(30)
+HIGHEST_RATE = Decimal(1000)
+"""Kroner per hour outside which a figure is asked back before anything is reserved."""
 
 
 def start(step: Step) -> None:
     if not require_verified(step):
         return
     step.start_flow(FLOW)
-    _take_entities(step)
+    reading = _read(step)
+    if _refuse_problems(step, reading, None):
+        return
+    if len(reading.parts) > 1:
+        _several(step, reading)
+        return
+    _take(step, reading)
     _advance(step)
 
 
@@ -36,50 +61,102 @@ def resume_question(step: Step) -> str | None:
     asking = step.state.get("asking")
     if asking == "confirm":
         return text("confirm_again")
+    if asking == "period":
+        return text("ask_period")
     return next((text(key) for slot, key in QUESTIONS if slot == asking), None)
 
 
 def proceed(step: Step, answer: str | None) -> None:
-    """Handles the next message of an ongoing report; `answer` is YES, NO or None."""
+    """Handles the next message of an ongoing report; `answer` is YES, NO, HEDGE or None."""
+    _forget_settled(step)
     asking = step.state.get("asking")
     if asking == "confirm":
         _confirm(step, answer)
     elif asking == "create_employment":
         _employment_answer(step, answer)
-    elif _take_entities(step) or take_bare_answer(step, asking):
-        _advance(step)
+    elif asking == "check_rate":
+        _rate_answer(step, answer)
     else:
-        step.say("not_understood_slot", question=resume_question(step) or "")
+        _fill(step, asking)
 
 
-def _take_entities(step: Step) -> bool:
-    """Fills (or corrects) slots from the message's entities; True if any was found."""
-    found = False
-    for slot, entity in (("card_number", "card_number"), ("amount", "amount"),
-                         ("hours", "hours"), ("paid_on", "date")):
-        value = step.entity(entity)
-        if value is not None:
-            step.slots[slot] = value
-            found = True
-    return found
+# --------------------------------------------------------------------------- reading figures
+
+
+def _read(step: Step) -> Reading:
+    return read(step.parse, step.turn.today, lambda number: _card_exists(step, number))
+
+
+def _card_exists(step: Step, number: str) -> bool:
+    try:
+        step.turn.card(number)
+    except CardNotFound:
+        return False
+    return True
+
+
+def _refuse_problems(step: Step, reading: Reading, asking: str | None) -> bool:
+    """Figures that cannot be used as written are said back and asked again; True if any."""
+    if not reading.problems:
+        return False
+    problem = reading.problems[0]
+    key = {"negative": "amount_negative", "scientific": "amount_unreadable",
+           "several_amounts": "several_amounts", "several_hours": "several_hours"}[problem]
+    step.say(key)
+    slot = "hours" if problem == "several_hours" else "amount"
+    step.slots.pop(slot, None)
+    if asking not in ("confirm", "create_employment", "check_rate"):
+        step.ask(slot, dict(QUESTIONS)[slot])
+    return True
+
+
+def _take(step: Step, reading: Reading) -> bool:
+    """Explicit figures (with a unit or a cue word) fill or correct their slots."""
+    part = reading.parts[0]
+    found = {
+        "card_number": part.card_number,
+        "amount": f"{part.amounts[0]:.2f}" if part.amounts else None,
+        "hours": f"{part.hours[0].normalize():f}" if part.hours else None,
+        "paid_on": reading.paid_on.isoformat() if reading.paid_on else None,
+        "work_from": reading.period[0].isoformat() if reading.period else None,
+        "work_to": reading.period[1].isoformat() if reading.period else None,
+    }
+    taken = {slot: value for slot, value in found.items() if value is not None}
+    step.slots.update(taken)
+    return bool(taken)
 
 
 def take_bare_answer(step: Step, asking: str | None) -> bool:
     """'600' after 'how much?' or '4' after 'how many hours?' is an answer, not a number."""
-    raw = step.inbound.text.strip().replace(",", ".").rstrip(".-")
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
+    value = bare_answer(step.inbound.text, asking)
+    if value is None or asking is None:
         return False
-    if not number.is_finite():  # "NaN", "Infinity": not an answer (and NaN cannot be compared)
-        return False
-    if asking == "amount" and number > 0:
-        step.slots["amount"] = f"{number:.2f}"
-        return True
-    if asking == "hours" and number >= 0:
-        step.slots["hours"] = str(number.normalize())
-        return True
-    return False
+    step.slots[asking] = value
+    return True
+
+
+def _fill(step: Step, asking: str | None) -> None:
+    if asking == "period":
+        reading = _read(step)
+        if reading.period is None:
+            step.say("not_understood_slot", question=text("ask_period"))
+            return
+        _take(step, reading)
+        _advance(step)
+        return
+    if take_bare_answer(step, asking):  # the asked slot only: a filled one is never overwritten
+        _advance(step)
+        return
+    reading = _read(step)
+    if _refuse_problems(step, reading, asking):
+        return
+    if len(reading.parts) > 1:
+        _several(step, reading)
+        return
+    if _take(step, reading):
+        _advance(step)
+        return
+    step.say("not_understood_slot", question=resume_question(step) or "")
 
 
 def _advance(step: Step) -> None:
@@ -87,115 +164,322 @@ def _advance(step: Step) -> None:
         if slot not in step.slots:
             step.ask(slot, key)
             return
-    _create_pending(step)
+    if not step.state.get("rate_checked") and _implausible(step.slots):
+        _ask_rate(step)
+        return
+    _create_pending(step, [dict(step.slots)])
 
 
-def _command(step: Step) -> ReportWage:
-    slots = step.slots
-    paid_on = dt.date.fromisoformat(slots.get("paid_on", step.turn.today.isoformat()))
+def _implausible(slots: dict[str, Any]) -> bool:
+    hours = Decimal(slots["hours"])
+    return hours > 0 and not LOWEST_RATE <= Decimal(slots["amount"]) / hours <= HIGHEST_RATE
+
+
+def _ask_rate(step: Step) -> None:
+    amount, hours = Decimal(step.slots["amount"]), Decimal(step.slots["hours"])
+    step.state["asking"] = "check_rate"
+    step.say("check_rate", buttons=("JA", "NEJ"), amount=kroner(parse_kroner(f"{amount:.2f}")),
+             hours=_hours(hours), rate=kroner(parse_kroner(f"{amount / hours:.2f}")))
+
+
+def _rate_answer(step: Step, answer: str | None) -> None:
+    if answer == "YES":
+        step.state["rate_checked"] = True
+        _advance(step)
+        return
+    if take_bare_answer(step, "amount") or _take(step, _read(step)):
+        _advance(step)
+        return
+    step.slots.pop("amount", None)
+    step.ask("amount", "ask_amount")
+
+
+# --------------------------------------------------------------------------- reserving
+
+
+def _command(step: Step, figures: dict[str, Any], purpose: str) -> ReportWage:
+    today = step.turn.today
+    paid_on = dt.date.fromisoformat(figures.get("paid_on") or today.isoformat())
+    work_from = figures.get("work_from")
+    work_to = figures.get("work_to")
     return ReportWage(
-        employer_cvr=step.identity.employer_cvr or "", card_number=slots["card_number"],
-        paid_on=paid_on, hours=Decimal(slots["hours"]), amount_ore=parse_kroner(slots["amount"]),
-        idempotency_key=step.idempotency_key("report"), post=False,
+        employer_cvr=step.identity.employer_cvr or "", card_number=figures["card_number"],
+        paid_on=paid_on, hours=Decimal(figures["hours"]),
+        amount_ore=parse_kroner(f"{Decimal(figures['amount']):.2f}"),
+        idempotency_key=step.idempotency_key(purpose), post=False,
+        work_from=dt.date.fromisoformat(work_from) if work_from else None,
+        work_to=dt.date.fromisoformat(work_to) if work_to else None,
         source_message_id=step.inbound.provider_message_id)
 
 
-def _unusable_slot(error: ValueError) -> str:
-    """Which slot made the command impossible (pydantic's ValidationError is a ValueError too);
-    anything but an amount or the hours is a bug, not an answer, and is raised again."""
-    if isinstance(error, MoneyFormatError):
-        return "amount"
-    if isinstance(error, ValidationError) and error.errors():
-        field = str(error.errors()[0]["loc"][0])
-        if field in ("hours", "amount_ore"):
-            return "hours" if field == "hours" else "amount"
-    raise error
+def _create_pending(step: Step, batch: list[dict[str, Any]]) -> None:
+    """Reserves each report of the batch and reads all waiting ones back; one that cannot be
+    made undoes the batch (nothing half-done) and says why."""
+    made: list[dict[str, Any]] = []
+    for index, figures in enumerate(batch):
+        outcome = _reserve(step, figures, f"report:{len(_pending(step)) + index}")
+        if outcome is None:
+            for entry in made:
+                _void(step, int(entry["id"]), reason="rettet")
+            return
+        made.append(outcome)
+    step.state[PENDING] = [*_pending(step), *made]
+    step.state["asking"] = "confirm"
+    step.state.pop("rate_checked", None)
+    _read_back(step)
 
 
-def _create_pending(step: Step) -> None:
+def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any] | None:
     try:
-        cmd = _command(step)
-    except ValueError as error:  # an amount or hours no report can have, e.g. 13 digits of kroner
-        slot = _unusable_slot(error)
-        step.slots.pop(slot, None)
-        step.state["asking"] = slot
-        step.say("not_understood_slot", question=text(dict(QUESTIONS)[slot]))
-        return
+        cmd = _command(step, figures, purpose)
+    except (ValueError, MoneyFormatError, ValidationError):
+        step.slots.pop("amount", None)
+        step.ask("amount", "amount_unreadable")
+        return None
     try:
         result = step.turn.execute(reports.report_wage, cmd, step.actor())
     except NoEmployment:
+        step.slots.update(figures)
         step.state["asking"] = "create_employment"
         step.say("ask_create_employment", employer=step.identity.employer_name or "",
                  card=cmd.card_number, start=danish_date(cmd.paid_on), buttons=("JA", "NEJ"))
-        return
-    except (CardNotFound, AmountOutOfBounds, HoursImplausible) as error:
-        slot = {CardNotFound: "card_number", AmountOutOfBounds: "amount",
-                HoursImplausible: "hours"}[type(error)]
+        return None
+    except HoursImplausible:
+        step.slots.update(figures)
+        if not figures.get("work_from"):
+            step.state["asking"] = "period"
+            step.say("hours_need_period", hours=_hours(cmd.hours))
+            return None
+        step.slots.pop("hours", None)
+        step.say_text(HoursImplausible().message)
+        step.ask("hours", "ask_hours")
+        return None
+    except (CardNotFound, AmountOutOfBounds) as error:
+        step.slots.update(figures)
+        slot = "card_number" if isinstance(error, CardNotFound) else "amount"
         step.slots.pop(slot, None)
         step.say_text(error.message)
-        _advance(step)
-        return
+        step.ask(slot, dict(QUESTIONS)[slot])
+        return None
     except LedgerError as error:
         step.end_flow()
         step.say("report_refused", reason=error.message)
+        return None
+    return {"id": result.id, **{k: figures.get(k) for k in FIGURES}}
+
+
+def _read_back(step: Step) -> None:
+    waiting = [step.turn.report(int(entry["id"])) for entry in _pending(step)]
+    notes = " ".join(note for note in (_note(r) for r in waiting) if note)
+    if len(waiting) == 1:
+        report, entry = waiting[0], _pending(step)[0]
+        body = text("readback", amount=kroner(report.amount_ore), hours=_hours(report.hours),
+                    card=report.card_number, paid_on=danish_date(report.paid_on),
+                    period=_period_text(entry))
+        ask = text("readback_ask")
+    else:
+        lines = " ".join(text("readback_line", n=n, amount=kroner(r.amount_ore),
+                              hours=_hours(r.hours), card=r.card_number)
+                         for n, r in enumerate(waiting, start=1))
+        body = text("readback_many", lines=lines)
+        ask = text("readback_ask_many", count=len(waiting))
+    step.say_text(" ".join(part for part in (body, notes, ask) if part), buttons=("JA", "NEJ"))
+
+
+def _note(report: WageReportResult) -> str:
+    if report.status == "awaiting_cap":
+        return text("readback_awaiting_cap", card=report.card_number)
+    if report.over_cap_ore:
+        return text("readback_over_cap", card=report.card_number,
+                    counted=kroner(report.counted_ore), over=kroner(report.over_cap_ore))
+    return ""
+
+
+def _period_text(entry: dict[str, Any]) -> str:
+    if not entry.get("work_from"):
+        return ""
+    start = dt.date.fromisoformat(entry["work_from"])
+    end = dt.date.fromisoformat(entry["work_to"] or entry["work_from"])
+    return text("readback_period", start=danish_date(start), end=danish_date(end))
+
+
+def _several(step: Step, reading: Reading) -> None:
+    """Several cards in one message: all complete ones are reserved and read back together;
+    otherwise nothing is guessed, and the employer is asked to take one at a time."""
+    incomplete = [p for p in reading.parts if not (p.card_number and p.amounts and p.hours)]
+    if incomplete:
+        step.end_flow()
+        step.say("several_incomplete", cards=" og ".join(reading.cards))
         return
-    step.state["pending_report_id"] = result.id
-    step.state["asking"] = "confirm"
-    _read_back(step, result)
+    paid_on = reading.paid_on.isoformat() if reading.paid_on else None
+    batch = [{"card_number": p.card_number, "amount": f"{p.amounts[0]:.2f}",
+              "hours": f"{p.hours[0].normalize():f}", "paid_on": paid_on}
+             for p in reading.parts]
+    _create_pending(step, batch)
 
 
-def _read_back(step: Step, result: WageReportResult) -> None:
-    body = text("readback", amount=kroner(result.amount_ore),
-                hours=hours_text(result.hours, template("hours_one"), template("hours_many")),
-                card=result.card_number, paid_on=danish_date(result.paid_on))
-    if result.status == "awaiting_cap":
-        body = f"{body} {text('readback_awaiting_cap')}"
-    elif result.over_cap_ore:
-        body = f"{body} {text('readback_over_cap', counted=kroner(result.counted_ore), over=kroner(result.over_cap_ore))}"
-    step.say_text(body, buttons=("JA", "NEJ"))
+# --------------------------------------------------------------------------- JA, NEJ, corrections
+
+
+def _pending(step: Step) -> list[dict[str, Any]]:
+    return list(step.state.get(PENDING) or [])
+
+
+def _forget_settled(step: Step) -> None:
+    """A report that expired (or was settled elsewhere) is no longer waiting: say so once."""
+    still = []
+    for entry in _pending(step):
+        report = step.turn.report(int(entry["id"]))
+        if report.status in ("pending", "awaiting_cap"):
+            still.append(entry)
+        elif report.status == "expired":
+            step.say("report_expired_note", card=report.card_number,
+                     day=danish_date(report.paid_on))
+    if len(still) != len(_pending(step)):
+        step.state[PENDING] = still
+        if not still and step.state.get("asking") == "confirm":
+            step.state.pop("asking", None)
+            for slot in FIGURES:
+                step.slots.pop(slot, None)
 
 
 def _confirm(step: Step, answer: str | None) -> None:
-    report_id = int(step.state["pending_report_id"])
-    if answer != "YES" and _take_entities(step):
-        # A correction ("600 kr" or "nej, det var 500 kr"): a NEJ that carries new figures
-        # corrects rather than voids. Cancel the reservation just made, read the new one back.
-        step.turn.execute(reports.void_report, VoidReport(report_id=report_id, reason="rettet"),
-                          step.actor())
-        step.state.pop("pending_report_id", None)
-        _create_pending(step)
+    reading = _read(step)
+    if not _pending(step):  # every read-back expired: what they wrote now is a new report
+        _fresh(step, reading)
         return
-    if answer is None:
+    if answer == "HEDGE":
+        step.say("confirm_hedge", buttons=("JA", "NEJ"))
+        return
+    if reading.has_figures and answer != "YES":
+        _change(step, reading)
+        return
+    if answer == "YES":
+        _post_all(step)
+    elif answer == "NO":
+        _void_all(step)
+    elif bare_answer(step.inbound.text, "amount") is not None:
+        step.say("confirm_bare", buttons=("JA", "NEJ"))
+    else:
+        step.say("confirm_again", buttons=("JA", "NEJ"))
+
+
+def _fresh(step: Step, reading: Reading) -> None:
+    step.state.pop("asking", None)
+    if _refuse_problems(step, reading, None):
+        return
+    if len(reading.parts) > 1:
+        _several(step, reading)
+        return
+    _take(step, reading)
+    _advance(step)
+
+
+def _change(step: Step, reading: Reading) -> None:
+    """A message with figures while reports wait for JA: another report, or a correction."""
+    if _refuse_problems(step, reading, "confirm"):
         step.say("confirm_again", buttons=("JA", "NEJ"))
         return
-    step.state.pop("pending_report_id", None)  # settled here by JA or NEJ, not abandoned
-    step.end_flow()
-    try:
-        if answer == "NO":
-            step.turn.execute(reports.void_report, VoidReport(report_id=report_id), step.actor())
-            step.say("voided")
-            return
-        result = step.turn.execute(reports.post_report, PostReport(report_id=report_id),
-                                   step.actor())
-    except LedgerError as error:
-        step.say_text(error.message)
+    waiting = _pending(step)
+    waiting_cards = {entry["card_number"] for entry in waiting}
+    new_cards = [c for c in reading.cards if c not in waiting_cards]
+    complete_new = [p for p in reading.parts if p.card_number in new_cards and p.amounts]
+    if complete_new and all(p.hours for p in complete_new):
+        _add_reports(step, reading, complete_new)
         return
-    tell_employer(step, result)
-    _tell_card_holder(step, result)
+    target = _correction_target(waiting, reading)
+    if target is None:
+        step.say("correct_which")
+        return
+    _void(step, int(target["id"]), reason="rettet")
+    step.state[PENDING] = [e for e in waiting if e["id"] != target["id"]]
+    figures = {k: target.get(k) for k in FIGURES}
+    step.slots.clear()
+    step.slots.update({k: v for k, v in figures.items() if v is not None})
+    if len(reading.parts) == 1 and reading.parts[0].card_number and len(waiting) == 1:
+        step.slots["card_number"] = reading.parts[0].card_number  # "det var 51736"
+    part = next((p for p in reading.parts if p.card_number == target["card_number"]),
+                reading.parts[0])
+    if part.amounts:
+        step.slots["amount"] = f"{part.amounts[0]:.2f}"
+    if part.hours:
+        step.slots["hours"] = f"{part.hours[0].normalize():f}"
+    if reading.paid_on:
+        step.slots["paid_on"] = reading.paid_on.isoformat()
+    if reading.period:
+        step.slots["work_from"], step.slots["work_to"] = (d.isoformat() for d in reading.period)
+    step.state.pop("rate_checked", None)
+    _advance(step)
 
 
-def tell_employer(step: Step, result: WageReportResult) -> None:
+def _correction_target(waiting: list[dict[str, Any]], reading: Reading) -> dict[str, Any] | None:
+    if len(waiting) == 1:
+        return waiting[0]
+    named = [e for e in waiting if e["card_number"] in reading.cards]
+    return named[0] if len(named) == 1 else None
+
+
+def _add_reports(step: Step, reading: Reading, parts: list[Any]) -> None:
+    """Another card while one waits for JA: both wait now, read back together."""
+    paid_on = reading.paid_on.isoformat() if reading.paid_on else None
+    _create_pending(step, [{"card_number": p.card_number, "amount": f"{p.amounts[0]:.2f}",
+                            "hours": f"{p.hours[0].normalize():f}", "paid_on": paid_on}
+                           for p in parts])
+
+
+def _post_all(step: Step) -> None:
+    waiting = _pending(step)
+    step.state[PENDING] = []
+    step.end_flow()
+    posted = []
+    for entry in waiting:
+        try:
+            result = step.turn.execute(reports.post_report, PostReport(report_id=int(entry["id"])),
+                                       step.actor())
+        except LedgerError as error:
+            step.say_text(text("report_not_posted", card=entry["card_number"],
+                               reason=error.message))
+            continue
+        posted.append(result)
+        _tell_card_holder(step, result)
+    for result in posted:
+        tell_employer(step, result, many=len(posted) > 1)
+    if len(posted) > 1:
+        step.say("posted_many_tail")
+
+
+def _void_all(step: Step) -> None:
+    waiting = _pending(step)
+    step.state[PENDING] = []
+    step.end_flow()
+    for entry in waiting:
+        _void(step, int(entry["id"]), reason="")
+    step.say("voided" if len(waiting) <= 1 else "voided_many")
+
+
+def _void(step: Step, report_id: int, *, reason: str) -> None:
+    """Cancels a reservation; one already expired or settled needs nothing more."""
+    try:
+        step.turn.execute(reports.void_report, VoidReport(report_id=report_id, reason=reason),
+                          step.actor())
+    except LedgerError:
+        pass
+
+
+def tell_employer(step: Step, result: WageReportResult, *, many: bool = False) -> None:
     if result.status == "awaiting_cap":
-        step.say("posted_awaiting_cap")
+        step.say("posted_awaiting_cap", card=result.card_number)
     elif result.over_cap_ore:
         step.say("posted_over_cap", counted=kroner(result.counted_ore),
                  over=kroner(result.over_cap_ore), card=result.card_number)
+    elif many:
+        step.say("posted_line", amount=kroner(result.amount_ore), card=result.card_number)
     else:
         step.say("posted", amount=kroner(result.amount_ore), card=result.card_number)
 
 
 def _tell_card_holder(step: Step, result: WageReportResult) -> None:
-    hours = hours_text(result.hours, template("hours_one"), template("hours_many"))
+    hours = _hours(result.hours)
     employer = step.identity.employer_name or ""
     balance = result.balance
     if balance.remaining_ore is None or result.status == "awaiting_cap":
@@ -210,8 +494,16 @@ def _tell_card_holder(step: Step, result: WageReportResult) -> None:
     step.turn.notify_card_holder(result.card_number, body)
 
 
+def _hours(hours: Decimal) -> str:
+    return hours_text(hours, template("hours_one"), template("hours_many"))
+
+
+# --------------------------------------------------------------------------- the employment
+
+
 def _employment_answer(step: Step, answer: str | None) -> None:
-    cmd = _command(step)
+    figures = dict(step.slots)
+    cmd = _command(step, figures, "employment")
     if answer not in ("YES", "NO"):
         # Repeat the question asked (create the employment?), not the report's JA/NEJ.
         step.say("ask_create_employment", employer=step.identity.employer_name or "",
@@ -219,14 +511,20 @@ def _employment_answer(step: Step, answer: str | None) -> None:
                  buttons=("JA", "NEJ"))
         return
     if answer == "NO":
+        if _pending(step):  # the other reports still wait for their JA
+            step.state["asking"] = "confirm"
+            step.say("employment_declined_others")
+            _read_back(step)
+            return
         step.end_flow()
         step.say("employment_declined")
         return
     weekly = cmd.hours if cmd.hours > 0 else Decimal(1)
     created = step.turn.execute(employments.create_employment, CreateEmployment(
         employer_cvr=cmd.employer_cvr, card_number=cmd.card_number,
-        start_date=min(cmd.paid_on, step.turn.today), weekly_hours=weekly), step.actor())
+        start_date=min(cmd.paid_on, step.turn.today), weekly_hours=min(weekly, Decimal(168))),
+        step.actor())
     step.say("employment_created")
     if created.contract_required:
         step.say("employment_contract_note")
-    _create_pending(step)
+    _create_pending(step, [figures])

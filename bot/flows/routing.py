@@ -1,44 +1,31 @@
-"""Which flow answers a message: keywords first, then the flow in progress, then the intent."""
+"""Which flow answers a message. Crisis is handled before this (bot/engine.py); then, the first
+that applies:
+
+1. STOP, START and AFMELD, always.
+2. After STOP: silence. With a person on the conversation: a short acknowledgement at most
+   once an hour, or the conversation back to the bot when the person says they are done.
+3. Keywords that work anywhere: LINK, HJÆLP, MENNESKE, MERE, "hvor står det", JOB, task
+   replies, and the ways out of a flow (annuller, glem det, fortryd).
+4. A flow in progress takes the message as the answer to its question, unless it clearly is
+   something else (bot/flows/interrupts.py).
+5. Otherwise the intent, read in the asker's role (bot/flows/intents.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
 
 from bot.context import Step
-from bot.crisis import is_frustrated
-from bot.flows import (
-    apply_card,
-    balance,
-    employer,
-    faq,
-    handoff,
-    jobs,
-    link,
-    post_job,
-    register_employer,
-    report_wage,
-    task_hours,
-    task_replies,
-)
+from bot.flows import balance, faq, handoff, jobs, link, post_job, task_hours, task_replies
+from bot.flows.intents import by_intent
+from bot.flows.interrupts import PENDING_ASKING, continue_flow, resume, yes_no
+from bot.flows.registry import FLOWS, leave_flow
 from bot.keywords import Keyword, keyword_of
-from bot.textmatch import fold
-from bot.texts import text
+from bot.textmatch import looks_like_question
 from ledger.tasks.records import Frequency
-from nlu import FALLBACK_INTENT
 
-RULE_INTENTS_PREFIXES = ("faq_", "employer_faq_")
-ONGOING: dict[str, tuple[Callable[[Step, str | None], None], Callable[[Step], str | None]]] = {
-    report_wage.FLOW: (report_wage.proceed, report_wage.resume_question),
-    apply_card.FLOW: (apply_card.proceed, apply_card.resume_question),
-    register_employer.FLOW: (register_employer.proceed, register_employer.resume_question),
-    "check_card": (lambda step, _: employer.continue_check(step),
-                   lambda step: text("ask_card_number")),
-    handoff.FLOW: (handoff.proceed, lambda step: text("offer_human")),
-    post_job.FLOW: (post_job.proceed, post_job.resume_question),
-    task_hours.FLOW: (task_hours.proceed, task_hours.resume_question),
-    jobs.DIGEST_FLOW: (jobs.digest_answer, jobs.digest_question),
-}
-FLOW_ENTITIES = ("card_number", "amount", "hours", "date", "cvr", "cpr")
+ACK_EVERY = dt.timedelta(hours=1)
+"""While a person has the conversation, how often the bot says it has the message."""
 
 
 def route(step: Step) -> None:
@@ -46,42 +33,90 @@ def route(step: Step) -> None:
     if _always_keywords(step, keyword):
         return
     if step.turn.opted_out:
+        step.decide("silent")
         return  # STOP means no messages at all until START (crisis aside)
     if step.turn.handoff != "bot":
-        return  # a person owns the conversation: the bot stays quiet
+        _with_a_person(step, keyword)
+        return
     if _session_keywords(step, keyword):
         return
-    answer = _yes_no(step, keyword)
-    if step.flow in ONGOING:
-        _continue_flow(step, answer)
+    answer = yes_no(step, keyword)
+    if step.flow in FLOWS:
+        continue_flow(step, answer, keyword)
         return
     if keyword is not None and keyword.name == "BALANCE":
+        step.decide("balance")
         balance.show(step)
         return
+    if keyword is not None and keyword.name == "SOURCE":
+        faq.sources(step)
+        return
+    if _small_job_replies(step, answer):
+        return
+    by_intent(step, answer)
+
+
+def _small_job_replies(step: Step, answer: str | None) -> bool:
+    """Answers to the small-jobs messages that carry no keyword of their own."""
     if jobs.take_choice(step):
-        return  # "2" after a list of tasks
+        step.decide("jobs")
+        return True  # "2" after a list of tasks
     if post_job.is_command(step.inbound.text):
+        step.decide("flow:post_job")
         post_job.start(step)  # "opslå job: ...", whatever the classifier thinks of the rest
-        return
+        return True
     if answer == "YES" and task_replies.bare_yes(step):
-        return  # "JA" to "Svar JA 12 for at bekræfte", without the number
-    if task_hours.wants(step) and not looks_like_question(step):
+        step.decide("jobs")
+        return True  # "JA" to "Svar JA 12 for at bekræfte", without the number
+    if task_hours.wants(step) and not looks_like_question(step.inbound.text):
+        step.decide("flow:task_hours")
         task_hours.start(step)  # "3 timer 450 kr" after our prompt about a finished task
-        return
-    _by_intent(step)
+        return True
+    return False
 
 
 def _always_keywords(step: Step, keyword: Keyword | None) -> bool:
-    if keyword is None or keyword.name not in ("STOP", "START"):
+    if keyword is None or keyword.name not in ("STOP", "START", "UNSUBSCRIBE"):
         return False
-    if keyword.name == "STOP":
+    if keyword.name == "UNSUBSCRIBE" and _has_small_jobs(step):
+        step.say("unsubscribe_which")  # the job (AFMELD 1) or every message (STOP)?
+        step.decide("stop")
+        return True
+    if keyword.name in ("STOP", "UNSUBSCRIBE"):
         step.end_flow()
         step.turn.set_opted_out(True)
         step.say("stop")
+        step.decide("stop")
     else:
         step.turn.set_opted_out(False)
         step.say("start")
+        step.decide("start")
     return True
+
+
+def _has_small_jobs(step: Step) -> bool:
+    """A card holder with a place on a small job or the job digest may mean the job by AFMELD."""
+    number = step.identity.card_number
+    if number is None:
+        return False
+    return bool(step.turn.assignments_for_card(number)) or step.turn.digest(number) is not None
+
+
+def _with_a_person(step: Step, keyword: Keyword | None) -> None:
+    """A caseworker has (or will have) the conversation: the bot stays out of the way, but the
+    person is not left talking into silence, and may call the request off."""
+    if keyword is not None and keyword.name == "CANCEL" \
+            and step.turn.withdraw_escalation(step.actor()):
+        step.say("handoff_withdrawn")
+        step.decide("handoff")
+        return
+    last = step.state.get("handoff_ack_at")
+    if last and step.turn.now - dt.datetime.fromisoformat(str(last)) < ACK_EVERY:
+        step.decide("silent")
+        return
+    step.state["handoff_ack_at"] = step.turn.now.isoformat()
+    step.say("already_waiting")
+    step.decide("handoff")
 
 
 def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
@@ -90,22 +125,30 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
         return True
     if keyword is None:
         return False
-    if keyword.name == "LINK":
+    name = keyword.name
+    if name == "LINK":
+        step.decide("link")
         link.with_code(step, keyword.args)
-    elif keyword.name == "MORE":
+    elif name == "MORE":
         if not faq.more(step):
             step.say("more_nothing")
-    elif keyword.name == "HELP":
-        step.end_flow()
+            step.decide("menu")
+    elif name == "HELP":
         step.say("menu")
-    elif keyword.name == "HUMAN":
+        step.decide("menu")
+        if step.flow in FLOWS:
+            resume(step, FLOWS[step.flow])  # the menu, then back to the question
+    elif name == "HUMAN" and step.flow not in FLOWS:
         handoff.offer(step)
-    elif keyword.name == "CANCEL" and step.flow:
-        step.end_flow()
-        step.say("cancel_words_reply")
-    elif keyword.name.startswith("JOB"):
+    elif name == "CANCEL" and step.flow in FLOWS:
+        leave_flow(step)
+    elif name == "CANCEL":
+        step.say("ack")
+        step.decide("ack")
+    elif name.startswith("JOB"):
         _job_keyword(step, keyword)
-    elif keyword.name.startswith("TASK_"):
+    elif name.startswith("TASK_"):
+        step.decide("jobs")
         return task_replies.handle(step, keyword)
     else:
         return False
@@ -115,7 +158,13 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
 def _job_keyword(step: Step, keyword: Keyword) -> None:
     """JOB [postcode], JOB DAGLIG|UGENTLIG [postcode], JOB STOP: a new subject, so any flow in
     progress ends (as HJÆLP ends it), and a bare number afterwards answers the list."""
+    if step.state.get("asking") in PENDING_ASKING and step.flow in FLOWS:
+        step.say("pending_first")
+        resume(step, FLOWS[step.flow])
+        step.decide(f"flow:{step.flow}")
+        return
     step.end_flow()
+    step.decide("jobs")
     if keyword.name == "JOB_STOP":
         jobs.digest_off(step)
     elif keyword.name == "JOB_DIGEST":
@@ -123,108 +172,3 @@ def _job_keyword(step: Step, keyword: Keyword) -> None:
         jobs.digest_on(step, frequency, keyword.args[1] if len(keyword.args) > 1 else None)
     else:
         jobs.show(step, keyword.args[0] if keyword.args else None)
-
-
-def _yes_no(step: Step, keyword: Keyword | None) -> str | None:
-    if keyword is not None and keyword.name in ("YES", "NO"):
-        return keyword.name
-    return {"affirm": "YES", "deny": "NO"}.get(step.intent)
-
-
-def _continue_flow(step: Step, answer: str | None) -> None:
-    """Feeds the message to the flow, unless it is clearly a rule question or a cry for help."""
-    if step.flow == handoff.FLOW and answer is None:
-        step.end_flow()  # not an answer to "a person?": treat it as a new message
-        _by_intent(step)
-        return
-    if is_frustrated(step.inbound.text):
-        handoff.offer(step)  # "det forstår jeg ikke" must not count as NEJ to a read-back
-        return
-    proceed, question = ONGOING[step.flow or ""]
-    has_flow_entities = any(step.entity(name) for name in FLOW_ENTITIES)
-    confident = step.confidence >= step.config.confident
-    if answer is None and confident and not has_flow_entities and looks_like_question(step):
-        if step.intent.startswith(RULE_INTENTS_PREFIXES):
-            faq.answer(step, step.intent)
-            again = question(step)
-            if again:
-                step.say_text(f"{_resume_prefix(step)} {again}")
-            return
-        if step.intent == "human_handoff":
-            handoff.offer(step)
-            return
-    step.answered_flow = step.flow
-    proceed(step, answer)
-
-
-QUESTION_WORDS = frozenset(
-    "hvad hvor hvordan hvorfor hvem hvornar hvilken hvilke ma kan skal er gaelder galder "
-    "taller bliver far what how can may".split())
-
-
-def looks_like_question(step: Step) -> bool:
-    """A rule question interrupts a flow; a plain answer to the flow's question does not."""
-    words = fold(step.inbound.text).split()
-    return "?" in step.inbound.text or bool(words and words[0] in QUESTION_WORDS)
-
-
-RESUME_PREFIXES = {apply_card.FLOW: "resume_apply_prefix",
-                   post_job.FLOW: "jobs.resume_post_prefix",
-                   jobs.DIGEST_FLOW: "jobs.resume_digest_prefix"}
-
-
-def _resume_prefix(step: Step) -> str:
-    return text(RESUME_PREFIXES.get(step.flow or "", "resume_prefix"))
-
-
-_INTENT_FLOWS: dict[str, Callable[[Step], None]] = {
-    "check_balance": balance.show,
-    "apply_card": apply_card.start,
-    "employer_check_card": employer.start_check,
-    "employer_report_wage": report_wage.start,
-    "employer_register": register_employer.start,
-    "human_handoff": handoff.offer,
-    "find_job": jobs.find,
-    "employer_post_job": post_job.start,
-}
-_SIMPLE_REPLIES = {
-    "goodbye": "goodbye", "thanks": "thanks", "help": "menu", "affirm": "menu", "deny": "menu",
-    "out_of_scope": "out_of_scope",
-}
-
-
-def _by_intent(step: Step) -> None:
-    intent = step.intent
-    if intent == FALLBACK_INTENT:
-        _misunderstood(step)
-        return
-    step.state["misunderstood"] = 0
-    if is_frustrated(step.inbound.text):
-        handoff.offer(step)
-    elif intent.startswith(RULE_INTENTS_PREFIXES):
-        faq.answer(step, intent)
-    elif intent in _INTENT_FLOWS:
-        _INTENT_FLOWS[intent](step)
-    elif intent == "greet":
-        _greet(step)
-    else:
-        step.say(_SIMPLE_REPLIES.get(intent, "menu"))
-
-
-def _misunderstood(step: Step) -> None:
-    """The first miss asks again in simpler words; the second in a row offers a person."""
-    misses = int(step.state.get("misunderstood", 0)) + 1
-    step.state["misunderstood"] = misses
-    if misses >= 2 or is_frustrated(step.inbound.text):
-        step.state["misunderstood"] = 0
-        handoff.offer(step)
-    else:
-        step.say("fallback_first")
-
-
-def _greet(step: Step) -> None:
-    name = step.identity.holder_name or step.identity.employer_name
-    if name:
-        step.say("greet", name=name.split()[0])
-    else:
-        step.say("greet_anonymous")

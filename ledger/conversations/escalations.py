@@ -41,6 +41,27 @@ def open_escalation(
     return escalation.id
 
 
+def open_for(session: Session, conversation: Conversation) -> EscalationView | None:
+    current = session.scalar(select(Escalation).where(
+        Escalation.conversation_id == conversation.id, Escalation.status != "resolved"))
+    return view(current, conversation) if current is not None else None
+
+
+def withdraw(session: Session, conversation: Conversation, now: dt.datetime) -> int | None:
+    """Closes a non-urgent open escalation at the citizen's word and gives the conversation
+    back to the bot; its id, or None when there is none or it is urgent (a crisis stays with a
+    person)."""
+    current = session.scalar(select(Escalation).where(
+        Escalation.conversation_id == conversation.id, Escalation.status != "resolved"))
+    if current is None or current.urgent:
+        return None
+    current.status = "resolved"
+    current.resolved_at = now
+    current.outcome = "withdrawn"
+    conversation.handoff = "bot"
+    return current.id
+
+
 def list_open(session: Session, municipality_code: str | None = None) -> list[EscalationView]:
     """Urgent first, then the oldest waiting."""
     stmt = (

@@ -16,7 +16,13 @@ _AFTER = rf"(?:\s*(?:,-+|:-)?\s*{_CURRENCY}|,-+|:-)"
 _THOUSAND = rf"\s*(?P<k>tusinde?|k){_NOT_LETTER}"
 _HOURS_NEXT = re.compile(r"\s*-?\s*(?:timer|time|t|h|min(?:utter|ut)?)\b", re.IGNORECASE)
 
-_SUFFIXED = re.compile(rf"(?P<num>{DIGITS})(?:{_THOUSAND})?(?P<unit>{_AFTER})?", re.IGNORECASE)
+_SUFFIXED = re.compile(rf"(?<![^\W\d_])(?P<num>{DIGITS})(?:{_THOUSAND})?(?P<unit>{_AFTER})?",
+                       re.IGNORECASE)
+# "-500 kr", "minus 500 kr": read as the negative amount it says, for the bot to refuse, never
+# as a positive one. "1e9 kr" (scientific notation) is no amount at all.
+_NEGATIVE_BEFORE = re.compile(r"(?:(?<![\w.,])-\s*|\bminus\s+)$", re.IGNORECASE)
+_SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
+_CARD_AFTER_FOR = re.compile(r"\b(?:for|til)\s+$", re.IGNORECASE)
 _PREFIXED = re.compile(rf"(?<!\w)(?:kr\.?|dkk|dkr)\s*(?P<num>{DIGITS})", re.IGNORECASE)
 _WORDED = re.compile(rf"(?P<num>{WORDS}){_AFTER}", re.IGNORECASE)
 # Money verbs make a bare number an amount: "har tjent 3000", "lønnen var 650".
@@ -32,6 +38,10 @@ _CUE = re.compile(
 def _candidate(match: re.Match[str], value: Decimal | None, priority: int) -> Candidate | None:
     if value is None or value <= 0:
         return None
+    text = match.string
+    before = _NEGATIVE_BEFORE.search(text, 0, match.start())
+    if before is not None:
+        return Candidate("amount", format_kroner(-value), before.start(), match.end(), priority)
     return Candidate("amount", format_kroner(value), match.start(), match.end(), priority)
 
 
@@ -56,6 +66,8 @@ def _suffixed(text: str) -> list[Candidate]:
 
 def find_amounts(text: str) -> list[Candidate]:
     """Every plausible money amount in `text`, as overlapping candidates for the resolver."""
+    if _SCIENTIFIC.search(text):
+        text = _SCIENTIFIC.sub(lambda m: "#" * len(m.group()), text)  # same length, no digits
     found = _suffixed(text)
     for match in _PREFIXED.finditer(text):
         found.append(_candidate(match, parse_digits(match.group("num")), PRIORITY_UNIT))
@@ -64,6 +76,9 @@ def find_amounts(text: str) -> list[Candidate]:
     for match in _CUE.finditer(text):
         if _HOURS_NEXT.match(text, match.end("num")):
             continue
+        if _CARD_AFTER_FOR.search(text, 0, match.start("num")) and \
+                re.fullmatch(r"\d{5}", match.group("num")):
+            continue  # "løn for 51736": five digits after "for"/"til" name a Frikort-ID
         value = parse_digits(match.group("num"))
         if value is not None and value > 0:
             start, end = match.span("num")

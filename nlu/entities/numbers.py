@@ -15,6 +15,7 @@ __all__ = [
     "format_kroner",
     "parse_digits",
     "parse_words",
+    "read_number",
 ]
 
 # A number written with digits. Thousands groups use "." (or a space, only before a currency,
@@ -148,3 +149,25 @@ def format_hours(value: Decimal) -> str:
     """A decimal string without trailing zeros, the contract for `hours` ("4", "2.5")."""
     text = format(value.normalize(), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_BARE_DIGITS = re.compile(rf"^\s*(?:kr\.?\s*)?(?P<num>{DIGITS})\s*(?:,-+|:-)?\s*$", re.IGNORECASE)
+_BARE_FRACTION = re.compile(r"^\s*(?P<whole>\d+)\s+1/2\s*$")
+_HALF_PAST = re.compile(r"^\s*halv\s+(?P<next>[a-zæøå]+)\s*$", re.IGNORECASE)
+
+
+def read_number(text: str) -> Decimal | None:
+    """A message that is only a number, as people answer "how much?" or "how many hours?":
+    "40000", "40.000", "1.250,50", "450,-", "40 000", "kr. 800", "4,5", "4 1/2", "4½",
+    "fire", "halvanden", "halv fem" (half past four: 4.5). None when it is anything else."""
+    if (fraction := _BARE_FRACTION.match(text)) is not None:
+        return Decimal(fraction.group("whole")) + Decimal("0.5")
+    if (half := _HALF_PAST.match(text)) is not None:
+        following = parse_words(half.group("next"))
+        return following - Decimal("0.5") if following and following >= 1 else None
+    spaced = re.sub(r"(?<=\d) (?=\d{3}(?!\d))", "", text.strip())
+    if (digits := _BARE_DIGITS.match(spaced)) is not None:
+        return parse_digits(digits.group("num"))
+    if re.fullmatch(rf"\s*{WORDS}\s*", text, re.IGNORECASE):
+        return parse_words(text)
+    return None

@@ -88,7 +88,7 @@ def test_two_messages_from_one_sender_keep_the_state_consistent(shared: Chat) ->
         assert state["flow"] == "report_wage" and state["asking"] == "confirm", state
         statuses = _report_statuses(shared, "48213")
         assert statuses.count("pending") == 1, statuses
-        pending = shared.ledger.report(int(state["pending_report_id"]))
+        pending = shared.ledger.report(int(state["pending"][0]["id"]))
         assert pending.status == "pending"
         assert shared.ledger.balance("48213").pending_ore == pending.amount_ore
         assert shared.ledger.check_invariants() == []

@@ -9,7 +9,10 @@ from bot.keywords import Keyword, keyword_of
 
 @pytest.mark.parametrize(("text", "name"), [
     ("STOP", "STOP"), ("stop", "STOP"), (" Stop. ", "STOP"), ("stopp", "STOP"),
-    ("afmeld", "STOP"),
+    ("afmeld", "UNSUBSCRIBE"), ("stop alle beskeder", "STOP"),
+    ("glem det", "CANCEL"), ("Glem indberetningen", "CANCEL"), ("hvor står det?", "SOURCE"),
+    ("kilde", "SOURCE"), ("er det rigtigt?", "SOURCE"), ("hvordan ved du det", "SOURCE"),
+    ("ja til begge", "YES"),
     ("START", "START"), ("start", "START"),
     ("HJÆLP", "HELP"), ("hjælp", "HELP"), ("HJAELP", "HELP"), ("hjalp", "HELP"),
     ("hjælp!", "HELP"), ("MENU", "HELP"), ("menu", "HELP"), ("help", "HELP"), ("/help", "HELP"),
@@ -47,6 +50,10 @@ def test_not_keywords(text: str) -> None:
     ("LINK 48213 7319", ("48213", "7319")),
     ("link 48213 7319", ("48213", "7319")),
     ("  Link   48213   7319 ", ("48213", "7319")),
+    ("Link 81322-5427", ("81322", "5427")),
+    ("LINK 81322 54 27", ("81322", "5427")),
+    ("link frikort 81322 kode 5427", ("81322", "5427")),
+    ("link: 81322/5427", ("81322", "5427")),
 ])
 def test_link_with_card_and_code(text: str, args: tuple[str, str]) -> None:
     assert keyword_of(text) == Keyword("LINK", args)
@@ -83,6 +90,7 @@ def test_small_job_words_in_sentences_are_not_keywords(text: str) -> None:
     assert keyword_of(text) is None
 
 
-def test_bare_afmeld_still_leaves_the_service() -> None:
-    """AFMELD with a number gives a task back; alone it is the Danish word for STOP."""
-    assert keyword_of("AFMELD") == Keyword("STOP")
+def test_bare_afmeld_may_mean_the_service_or_a_job() -> None:
+    """AFMELD with a number gives a task back; alone it is the Danish word for leaving an SMS
+    service, or a card holder with a small job means the job: the router asks then."""
+    assert keyword_of("AFMELD") == Keyword("UNSUBSCRIBE")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from nlu import FALLBACK_INTENT
+from nlu import FALLBACK_INTENT, Parser
 from tests.bot.conftest import Chat
 
 
@@ -24,6 +24,12 @@ def test_an_answer_inside_a_flow_is_recorded_as_the_flow_not_as_a_fallback(chat:
     assert recorded["Ole Sørensen"] == "flow:apply_card"
 
 
-def test_a_message_outside_any_flow_keeps_the_classifier_fallback(chat: Chat) -> None:
-    chat.say("jens", "jeg forstår ikke brevet fra jer")
-    assert _recorded(chat)["jeg forstår ikke brevet fra jer"] == FALLBACK_INTENT
+def test_a_message_outside_any_flow_keeps_the_classifier_fallback(chat: Chat,
+                                                                    parser: Parser) -> None:
+    text = "jeg forstår ikke brevet fra jer"
+    chat.say("jens", text)
+    assert _recorded(chat)[text] == parser.parse(text)["intent"]["name"]
+    gibberish = "den der med det"
+    assert parser.parse(gibberish)["intent"]["name"] == FALLBACK_INTENT
+    chat.say("jens", gibberish)
+    assert _recorded(chat)[gibberish] == FALLBACK_INTENT

@@ -1,0 +1,191 @@
+"""What an employer's message says about a wage report: cards, amounts, hours, a payment date,
+a work period, and what in it cannot be used as written.
+
+Read by the question asked: a bare "40000" after "Hvor meget?" is an amount and after "Hvad er
+frikortnummeret?" a card; "4 1/2", "4,5" and "halv fem" after "Hvor mange timer?" are hours.
+A message naming several cards is split into one part per card. Nothing here touches the
+ledger: whether a five-digit number is a known card is asked through `known_card`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bot.textmatch import fold
+from nlu import ParseResult, read_number
+
+_CARD_CUE = re.compile(r"(?:frikort|kort|nr|nummer|id|til|for|og|,)\W*$", re.IGNORECASE)
+_SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
+_WEEK = re.compile(r"\buge\s*(\d{1,2})\b")
+_MONTH_NAMES = {
+    "januar": 1, "februar": 2, "marts": 3, "april": 4, "maj": 5, "juni": 6, "juli": 7,
+    "august": 8, "september": 9, "oktober": 10, "november": 11, "december": 12,
+}
+_MONTH = re.compile(r"\b(?:for|i|hele|fra|gennem)?\s*(?:hele\s+)?(" + "|".join(
+    fold(m) for m in _MONTH_NAMES) + r")\b(?!\s*\d)")
+_THIS_MONTH = re.compile(r"\b(hele maneden|denne maned|den her maned|i maneden)\b")
+_LAST_MONTH = re.compile(r"\b(sidste maned|forrige maned)\b")
+_THIS_WEEK = re.compile(r"\b(hele ugen|denne uge|i denne uge|den her uge)\b")
+_LAST_WEEK = re.compile(r"\b(sidste uge|forrige uge|i sidste uge)\b")
+
+
+@dataclass
+class Part:
+    """What one report in the message says (one per card named; one if no card is named)."""
+
+    card_number: str | None = None
+    amounts: list[Decimal] = field(default_factory=list)
+    hours: list[Decimal] = field(default_factory=list)
+
+
+@dataclass
+class Reading:
+    parts: list[Part]
+    paid_on: dt.date | None = None
+    period: tuple[dt.date, dt.date] | None = None
+    problems: list[str] = field(default_factory=list)
+    """"negative", "scientific", "several_amounts", "several_hours": what is not taken as
+    written, so the bot says so and asks again rather than changing the figure."""
+
+    @property
+    def cards(self) -> list[str]:
+        return [p.card_number for p in self.parts if p.card_number]
+
+    @property
+    def has_figures(self) -> bool:
+        return bool(self.cards or self.paid_on or self.period
+                    or any(p.amounts or p.hours for p in self.parts))
+
+
+def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool]) -> Reading:
+    """The figures in the message, split per card, resolved against `today`."""
+    text = parse["text"]
+    entities = sorted(parse["entities"], key=lambda e: e["start"])
+    cards = _cards(text, entities, known_card)
+    parts = [Part(card_number=card) for _, card in cards] or [Part()]
+    reading = Reading(parts=parts)
+    if _SCIENTIFIC.search(text):
+        reading.problems.append("scientific")
+    for entity in entities:
+        part = _part_at(parts, cards, entity["start"])
+        if entity["entity"] == "amount":
+            value = Decimal(entity["value"])
+            if value <= 0:
+                reading.problems.append("negative")
+            else:
+                part.amounts.append(value)
+        elif entity["entity"] == "hours":
+            part.hours.append(Decimal(entity["value"]))
+        elif entity["entity"] == "date":
+            reading.paid_on = not_in_future(dt.date.fromisoformat(entity["value"]), today)
+        elif entity["entity"] == "card_number" and (entity["start"], entity["value"]) not in cards:
+            # A five-digit number that is no card here: an amount without "kr" ("40000").
+            part.amounts.append(Decimal(entity["value"]))
+    for part in parts:
+        if len(set(part.amounts)) > 1:
+            reading.problems.append("several_amounts")
+        if len(set(part.hours)) > 1:
+            reading.problems.append("several_hours")
+    reading.period = period_of(text, today)
+    return reading
+
+
+def _cards(text: str, entities: list[dict], known_card: Callable[[str], bool]
+           ) -> list[tuple[int, str]]:
+    """(position, number) of the five-digit numbers that name cards: after a cue word
+    ("frikort 48213", "til 51736"), or known to the ledger, or the only one in the message."""
+    found = [(e["start"], str(e["value"])) for e in entities if e["entity"] == "card_number"]
+    if len(found) <= 1:
+        return found
+    named = [(start, number) for start, number in found
+             if _CARD_CUE.search(text, 0, start) or known_card(number)]
+    return named or found[-1:]
+
+
+def _part_at(parts: list[Part], cards: list[tuple[int, str]], position: int) -> Part:
+    """Figures belong to the card named before them (or the first card, if none is)."""
+    index = 0
+    for i, (start, _) in enumerate(cards):
+        if start <= position:
+            index = i
+    return parts[index]
+
+
+def not_in_future(day: dt.date, today: dt.date) -> dt.date:
+    """Wages are paid for work done: a date that lands in the future without a year typed is
+    last year's ("d. 30/12" written on 4 January)."""
+    if day <= today:
+        return day
+    try:
+        earlier = day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        earlier = day - dt.timedelta(days=365)
+    return earlier if earlier <= today else today
+
+
+def period_of(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The work period a message names: "for november", "uge 48", "hele måneden",
+    "sidste uge"; never reaching past today."""
+    folded = fold(text)
+    if (week := _WEEK.search(folded)) is not None:
+        return _week(int(week.group(1)), today)
+    if _LAST_WEEK.search(folded):
+        monday = today - dt.timedelta(days=today.weekday() + 7)
+        return monday, monday + dt.timedelta(days=6)
+    if _THIS_WEEK.search(folded):
+        return today - dt.timedelta(days=today.weekday()), today
+    if _LAST_MONTH.search(folded):
+        last = today.replace(day=1) - dt.timedelta(days=1)
+        return last.replace(day=1), last
+    if _THIS_MONTH.search(folded):
+        return today.replace(day=1), today
+    if (month := _MONTH.search(folded)) is not None:
+        return _month(_MONTH_NAMES[_unfold_month(month.group(1))], today)
+    return None
+
+
+def _unfold_month(folded: str) -> str:
+    return next(name for name in _MONTH_NAMES if fold(name) == folded)
+
+
+def _week(number: int, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    for year in (today.year, today.year - 1):
+        try:
+            monday = dt.date.fromisocalendar(year, number, 1)
+        except ValueError:
+            continue
+        if monday <= today:
+            return monday, min(monday + dt.timedelta(days=6), today)
+    return None
+
+
+def _month(month: int, today: dt.date) -> tuple[dt.date, dt.date]:
+    year = today.year if month <= today.month else today.year - 1
+    last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, 1), min(last, today)
+
+
+def bare_answer(text: str, asking: str | None) -> str | None:
+    """A message that is only a value, read as the answer to the question asked, as the slot's
+    stored form: a card "48213", an amount "40000.00", hours "4.5". None otherwise."""
+    stripped = text.strip()
+    if asking == "card_number":
+        digits = re.sub(r"\D", "", stripped)
+        words = re.sub(r"[\d\s.,:#-]", "", fold(stripped).replace("nr", "").replace("kort", ""))
+        return digits if len(digits) == 5 and not words else None
+    if asking not in ("amount", "hours"):
+        return None
+    cleaned = re.sub(r"(?i)\b(kr|kroner|timer|time|t)\b\.?", "", stripped)
+    if asking == "hours" and re.search(r"(?i)\bkr|kroner", stripped):
+        return None
+    if asking == "amount" and re.search(r"(?i)\btim", stripped):
+        return None
+    value = read_number(cleaned)
+    if value is None or value <= 0:
+        return None
+    return f"{value:.2f}" if asking == "amount" else f"{value.normalize():f}"
