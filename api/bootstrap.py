@@ -12,22 +12,26 @@ from api.channels.twilio_sender import TwilioSender
 from api.settings import Settings
 from bot import Dialogue
 from ledger import Ledger
-from nlu import Parser, ParseResult, load_parser
+from bot.crisis import CrisisScorer
+from nlu import Parser, ParseResult, load_crisis_classifier, load_parser
 
 
 class LazyParser:
-    """Trains (or loads) the NLU model on first use, so the REST API starts in milliseconds."""
+    """Trains (or loads) the NLU model and the crisis classifier on first use, so the REST API
+    starts in milliseconds. It is both the dialogue's Parser and its CrisisScorer."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._parser: Parser | None = None
+        self._crisis: CrisisScorer | None = None
         self._lock = threading.Lock()
 
     def warm(self) -> None:
-        """Loads the model now; the server calls it in the background at start-up, so the first
-        SMS does not wait for training (Twilio gives up after 15 seconds)."""
+        """Loads the models now; the server calls it in the background at start-up, so the
+        first SMS does not wait for training (Twilio gives up after 15 seconds)."""
         with self._lock:
             if self._parser is None:
+                self._crisis = load_crisis_classifier(self._settings.nlu)
                 self._parser = load_parser(self._settings.nlu)
 
     def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
@@ -35,6 +39,11 @@ class LazyParser:
             self.warm()
         assert self._parser is not None
         return self._parser.parse(text, today)
+
+    def crisis_kind(self, text: str) -> str | None:
+        if self._parser is None:
+            self.warm()
+        return self._crisis.crisis_kind(text) if self._crisis is not None else None
 
 
 @dataclass
@@ -49,14 +58,18 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, ledger: Ledger | None = None, parser: Parser | None = None
+    settings: Settings, *, ledger: Ledger | None = None, parser: Parser | None = None,
+    crisis: CrisisScorer | None = None,
 ) -> Services:
-    """Tests pass their own ledger (with a fake clock) or parser; the server passes neither."""
+    """Tests pass their own ledger (with a fake clock), parser or crisis classifier; the server
+    passes none."""
     the_ledger = ledger or Ledger(settings.ledger)
-    the_parser = parser or LazyParser(settings)
+    lazy = LazyParser(settings) if parser is None else None
+    the_parser = parser or lazy
+    assert the_parser is not None
     services = Services(
         settings=settings, ledger=the_ledger, parser=the_parser,
-        dialogue=Dialogue(the_ledger, the_parser, config=settings.bot),
+        dialogue=Dialogue(the_ledger, the_parser, config=settings.bot, crisis=crisis or lazy),
         owns_ledger=ledger is None)
     if settings.twilio_configured:
         assert settings.TWILIO_AUTH_TOKEN and settings.TWILIO_ACCOUNT_SID

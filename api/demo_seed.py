@@ -42,10 +42,12 @@ def is_seeded(ledger: Ledger) -> bool:
     return True
 
 
-def seed(ledger: Ledger, today: dt.date) -> None:
-    """Loads the demo identities; the current year's cap is set as a labelled demo value."""
+def seed(ledger: Ledger, today: dt.date, *, demo_cap: bool = True) -> None:
+    """Loads the demo identities; the current year's cap is set as a labelled demo value
+    (unless `demo_cap` is False: a year whose cap is not loaded, as before an operator sets it)."""
     data = demo_data()
-    _seed_cap(ledger, data["cap"], today.year)
+    if demo_cap:
+        _seed_cap(ledger, data["cap"], today.year)
     for holder in data["card_holders"]:
         ledger.issue_card(IssueCard(
             cpr=holder["cpr"], name=holder["name"], municipality_code=holder["municipality_code"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.textmatch import fold
+from bot.textmatch import contains_words, fold
 
 _SINGLE = {
     "stop": "STOP", "stopp": "STOP", "stop alt": "STOP", "stop alle beskeder": "STOP",
@@ -43,6 +43,20 @@ _SINGLE = {
     "hvilken lov": "SOURCE", "hvilken paragraf": "SOURCE", "dokumentation": "SOURCE",
     "bevis det": "SOURCE", "det tror jeg ikke pa": "SOURCE",
 }
+# Asking where the last answer comes from, inside a short message ("min sagsbehandler siger
+# noget andet. hvor står det?"): matched on the folded text.
+_SOURCE = re.compile(
+    r"\b(hvor (sta|star|stod) (det|de|der)|hvor (har|ved) (i|du) det fra|hvor kommer det fra|"
+    r"(sta|star) det i loven|hvilken (lov|paragraf)|hvem siger det|link til hvor|"
+    r"where do\w* it say|what is the source|kilde\w*|hvor kan jeg (lase|se) det)\b")
+_SOURCE_MAX_WORDS = 12
+# Linking a phone to a card, said in words ("hvordan kobler jeg mit nummer til mit kort").
+_LINK_WORDED = re.compile(
+    r"\b(kobl\w*|forbind\w*|tilknyt\w*|knyt\w*)\b.*\b(nummer|telefon\w*|mobil\w*|kort\w*|"
+    r"frikort\w*)\b|\bkoden fra (mit |det )?brev\w*")
+# Keywords typed with one letter wrong ("sldo", "menesk"): only these long, distinctive ones.
+_FUZZY = {"saldo": "BALANCE", "hjalp": "HELP", "menneske": "HUMAN", "medarbejder": "HUMAN",
+          "annuller": "CANCEL", "fortryd": "CANCEL"}
 _LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b")
 # Small jobs, matched on the folded text: JOB [postcode], JOB DAGLIG|UGENTLIG [postcode],
 # JOB STOP; the replies to our task messages: JA/AFLYS/AFMELD/UDEBLEV <number>; AFLYS JOB
@@ -65,14 +79,25 @@ class Keyword:
 def keyword_of(text: str) -> Keyword | None:
     """A message that is just a keyword (or LINK with its arguments); None otherwise."""
     folded = fold(text)
+    source = _SOURCE.search(folded)
+    if source and len(folded.split()) <= _SOURCE_MAX_WORDS \
+            and len(folded[source.end():].split()) <= 3:  # the question ends the message
+        return Keyword("SOURCE")
     if folded.startswith("link"):
         return _link(folded)
+    if _LINK_WORDED.search(folded):
+        return Keyword("LINK")
     stripped = text.strip().lower()
     if stripped in ("/start", "/help"):
         return Keyword(_SINGLE[stripped])
     if folded in _SINGLE:
         return Keyword(_SINGLE[folded])
-    return _job_keyword(folded)
+    found = _job_keyword(folded)
+    if found is None and " " not in folded:
+        typed = next((name for word, name in _FUZZY.items()
+                      if contains_words([folded], (word,))), None)
+        return Keyword(typed) if typed else None
+    return found
 
 
 def _link(folded: str) -> Keyword:

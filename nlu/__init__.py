@@ -28,6 +28,7 @@ from nlu.types import (
 )
 
 if TYPE_CHECKING:
+    from nlu.crisis import CrisisClassifier
     from nlu.embedded import EmbeddedClassifier
     from nlu.parser import ClassifierParser
     from nlu.rasa_http import RasaHttpParser
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 # scikit-learn takes over a second to import: the model modules load on first use, so the
 # CLI, the REST API and the bot's imports stay fast.
 _LAZY = {
+    "CrisisClassifier": "nlu.crisis",
+    "load_crisis_classifier": "nlu.crisis",
     "EmbeddedClassifier": "nlu.embedded",
     "ClassifierParser": "nlu.parser",
     "RasaHttpParser": "nlu.rasa_http",
@@ -51,6 +54,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ClassifierParser",
+    "CrisisClassifier",
     "ENTITY_TYPES",
     "EmbeddedClassifier",
     "Entity",
@@ -69,6 +73,7 @@ __all__ = [
     "ResponseSelectorResult",
     "TrainingDataError",
     "extract_entities",
+    "load_crisis_classifier",
     "load_embedded_parser",
     "load_parser",
     "read_number",

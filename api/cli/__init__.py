@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import (
+    bot_cmds,
     db,
     demo,
     ledger_cmds,
@@ -23,6 +24,7 @@ app.add_typer(ledger_cmds.caps_app, name="caps")
 ledger_cmds.app.command("generate")(synthetic_cmds.generate_command)
 app.add_typer(ledger_cmds.app, name="ledger")
 app.add_typer(nlu_cmds.app, name="nlu")
+app.add_typer(bot_cmds.app, name="bot")
 app.add_typer(telegram_cmds.app, name="telegram")
 app.add_typer(users_cmds.app, name="users")
 app.add_typer(privacy_cmds.retention_app, name="retention")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.context import Step
+from bot.context import Step, speaks_as_employer
 from bot.crisis import is_frustrated
 from bot.flows import (
     apply_card,
@@ -23,13 +23,24 @@ from bot.flows import (
     register_employer,
     report_wage,
 )
-from bot.textmatch import fold, looks_like_question
+from bot.textmatch import QUESTION_WORDS, fold
 from nlu import FALLBACK_INTENT
 
 RULE_PREFIXES = ("faq_", "employer_faq_")
-_REPORTING = re.compile(r"\b(indberet\w*|udbetalt|udbetale|betalt|indrapporter\w*)\b")
+_REPORTING = re.compile(r"\b(indberet\w*|udbetalt|udbetale|betalt|indrapporter\w*|registrer\w*|"
+                        r"skriv\w* (det |dem )?(pa|ind)|pa (hans|hendes) kort)\b")
+_NOT_A_REPORT = re.compile(r"\b(har indberettet|kom til at|til skat|eindkomst|ved en fejl)\b")
 _POSTING = re.compile(r"\b(opsla\w*|sla (et |en )?(job|opgave)|opgave\w*|ledig\w*|soger (folk|en))\b")
+_APPLYING = re.compile(r"\b((hvordan|hvor) (soger|soge|ansoger) (jeg|hun|han|man|vi|de)|"
+                       r"(vil gerne|hjalpe \w+( \w+)* med at|vil) (soge|ansoge)|"
+                       r"(soge|ansoge) (om )?(et )?(socialt )?frikort)\b"
+                       r"( (om )?(et |det |socialt )*(frikort|kort|her))?(?P<rest>.*)$")
+"""Asking how to apply: the card (or nothing else) is what is applied for, not housing."""
 _ONLY_SYMBOLS = re.compile(r"^[\W_]*$")
+RESCUE_CONFIDENT = 0.5
+"""When the intent classifier is unsure but its best guess is a rule question and the response
+selector is at least this sure of an answer to it, that answer is given, not "Det forstod jeg
+ikke" (the selector sees the answers' own examples, which the intent model pools)."""
 
 _FLOW_STARTS: dict[str, tuple[Callable[[Step], None], str]] = {
     "check_balance": (balance.show, "balance"),
@@ -46,16 +57,29 @@ _SOCIAL = {"goodbye": "goodbye", "thanks": "thanks", "help": "menu", "out_of_sco
 
 def reread(step: Step) -> str:
     """The intent as meant by this asker."""
-    intent = step.intent
+    intent = _rescued(step)
     identity = step.identity
     folded = fold(step.inbound.text)
+    applying = _APPLYING.search(folded)
+    if applying and not identity.is_card_holder and not identity.is_employer and (
+            "frikort" in folded or not applying.group("rest").strip()):
+        return "apply_card"
     if identity.is_employer and not identity.is_card_holder:
         if (intent in ("employer_post_job", "faq_reporting", "employer_faq_payroll",
                        FALLBACK_INTENT, "check_balance", "employer_report_wage")
                 and _REPORTING.search(folded) and not _POSTING.search(folded)
-                and not looks_like_question(step.inbound.text)):
+                and not _NOT_A_REPORT.search(folded) and not starts_as_question(folded)):
             return "employer_report_wage"
-    elif identity.is_card_holder:
+        if intent == "employer_report_wage" and (
+                _NOT_A_REPORT.search(folded) or starts_as_question(folded)
+                or ("?" in step.inbound.text and not _has_figures(step))):
+            return _rule_runner_up(step) or intent  # "hvordan indberetter vi, hvis ...?"
+        if intent == "check_balance":
+            return "employer_check_card"  # an employer's "har mette plads til 3000 kr mere"
+    elif not identity.is_card_holder and intent == "employer_post_job" \
+            and not speaks_as_employer(step.inbound.text):
+        return "find_job"  # "er der job til folk med frikort": someone looking for work
+    if identity.is_card_holder and not identity.is_employer:
         if intent == "employer_report_wage":
             return "faq_reporting"  # only the employer reports; say how, and who to ask
         named = step.entity("card_number")
@@ -64,11 +88,47 @@ def reread(step: Step) -> str:
     return intent
 
 
+def _rescued(step: Step) -> str:
+    """The intent, or, when the classifier fell back, the rule question it nearly chose if
+    the response selector is sure of the answer."""
+    if step.intent != FALLBACK_INTENT:
+        return step.intent
+    ranking = [r for r in step.parse["intent_ranking"] if r["name"] != FALLBACK_INTENT]
+    selector = step.parse.get("response_selector")
+    if not ranking or not selector or not ranking[0]["name"].startswith(RULE_PREFIXES):
+        return step.intent
+    best = selector["default"]["response"]
+    if best["intent_response_key"].startswith(f"{ranking[0]['name']}/") \
+            and best["confidence"] >= RESCUE_CONFIDENT:
+        return ranking[0]["name"]
+    return step.intent
+
+
+def _rule_runner_up(step: Step) -> str | None:
+    """The best rule intent in the ranking, when it is a serious candidate."""
+    for candidate in step.parse["intent_ranking"][1:4]:
+        if candidate["name"].startswith(RULE_PREFIXES) and candidate["confidence"] >= 0.15:
+            return candidate["name"]
+    return None
+
+
+def _has_figures(step: Step) -> bool:
+    return any(step.entity(name) for name in ("amount", "hours", "card_number"))
+
+
+def starts_as_question(folded: str) -> bool:
+    words = folded.split()
+    return bool(words) and words[0] in QUESTION_WORDS
+
+
 def by_intent(step: Step, answer: str | None) -> None:
+    if _ONLY_SYMBOLS.match(step.inbound.text):
+        _ack(step)  # 👍, 🙏, "..." : one short line, not the whole menu
+        return
     intent = reread(step)
     if intent == FALLBACK_INTENT:
-        if answer is not None or _ONLY_SYMBOLS.match(step.inbound.text):
-            _ack(step)  # a stray "ja", "ok" or 👍: one short line, not the whole menu
+        if answer is not None:
+            _ack(step)  # a stray "ja" or "ok": one short line
             return
         misunderstood(step)
         return

@@ -9,6 +9,7 @@ its FakeClock, and a `Chat` helper that sends messages through `Dialogue.handle`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import shutil
 import tempfile
@@ -22,7 +23,8 @@ from api.demo_seed import seed
 from bot.engine import Dialogue
 from bot.messages import Channel, InboundMessage, Reply
 from ledger import Ledger
-from nlu import NluConfig, Parser, load_parser
+from bot.crisis import CrisisScorer
+from nlu import NluConfig, Parser, load_crisis_classifier, load_parser
 from tests.ledger.support import FakeClock, fast_ledger
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,6 +110,14 @@ def _seeded_template(today: dt.date, now: dt.datetime) -> Path:
     return _seeded_templates[today]
 
 
+@functools.cache
+def crisis_classifier() -> CrisisScorer | None:
+    """The dedicated crisis classifier, trained once per test session (as the server does),
+    so conversations in the tests see crises the way production does."""
+    return load_crisis_classifier(NluConfig(data_dir=REPO / "nlu" / "data",
+                                            cache_dir=Path(tempfile.mkdtemp(prefix="crisis-"))))
+
+
 def make_chat(url: str, parser: Parser, now: dt.datetime = DEFAULT_NOW) -> Chat:
     """A Dialogue on a demo-seeded ledger at `url`; SQLite files start as a seeded copy."""
     clock = FakeClock(now)
@@ -118,7 +128,8 @@ def make_chat(url: str, parser: Parser, now: dt.datetime = DEFAULT_NOW) -> Chat:
     else:
         ledger = fast_ledger(url, clock)
         seed(ledger, clock.now.date())
-    return Chat(ledger=ledger, clock=clock, dialogue=Dialogue(ledger, parser), url=url)
+    dialogue = Dialogue(ledger, parser, crisis=crisis_classifier())
+    return Chat(ledger=ledger, clock=clock, dialogue=dialogue, url=url)
 
 
 @pytest.fixture

@@ -1,0 +1,99 @@
+"""The demo world the answer evaluation plays messages in: the documented demo identities on a
+fresh SQLite copy per message, so no case leaves state (a flow, a report) for the next one.
+
+Two templates are seeded once: with the demo seed's labelled cap for the year, and without a
+cap for the year (Jens's reports then wait for it), as the `cap` field of a case asks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from api.demo_seed import seed
+from bot import BotConfig, Dialogue, InboundMessage
+from bot.crisis import CrisisScorer
+from bot.evaluation import AnswerCase, Played
+from bot.observe import DialogueObserver
+from ledger import Ledger, LedgerConfig, upgrade
+from nlu import Parser
+
+ADDRESSES = {"jens": "+4520304050", "mette": "+4521436587", "ali": "+4551627384",
+             "cafe": "+4531425364", "groen": "+4540506070", "unknown": "+4528765432"}
+"""The demo identities' phones (api/data/demo.yml); "unknown" is nobody's."""
+
+
+class _Outcome(DialogueObserver):
+    def __init__(self) -> None:
+        self.last = "silent"
+
+    def decided(self, inbound: InboundMessage, outcome: str) -> None:
+        self.last = outcome
+
+
+class AnswerWorld:
+    """Plays answer cases through the real dialogue (NLU, flows, ledger) on demo data."""
+
+    def __init__(self, config: LedgerConfig, parser: Parser, *, now: dt.datetime,
+                 crisis: CrisisScorer | None = None) -> None:
+        self._config = config
+        self._parser = parser
+        self._crisis = crisis
+        self._now = now
+        self._folder = Path(tempfile.mkdtemp(prefix="answer-world-"))
+        self._templates = {"demo": self._seeded("demo", with_cap=True),
+                           "none": self._seeded("none", with_cap=False)}
+        self._ids = itertools.count(1)
+
+    def close(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _url(self, name: str) -> str:
+        return f"sqlite:///{self._folder / name}.db"
+
+    def _seeded(self, name: str, *, with_cap: bool) -> Path:
+        url = self._url(f"template-{name}")
+        upgrade(url)
+        ledger = Ledger(dataclasses.replace(self._config, database_url=url),
+                        clock=lambda: self._now)
+        try:
+            seed(ledger, self._now.date(), demo_cap=with_cap)
+        finally:
+            ledger.close()
+        return self._folder / f"template-{name}.db"
+
+    @contextmanager
+    def _fresh(self, cap: str) -> Iterator[Ledger]:
+        name = f"case-{next(self._ids)}"
+        shutil.copyfile(self._templates.get(cap, self._templates["demo"]),
+                        self._folder / f"{name}.db")
+        ledger = Ledger(dataclasses.replace(self._config, database_url=self._url(name)),
+                        clock=lambda: self._now)
+        try:
+            yield ledger
+        finally:
+            ledger.close()
+            (self._folder / f"{name}.db").unlink(missing_ok=True)
+
+    def play(self, case: AnswerCase) -> Played:
+        with self._fresh(case.cap) as ledger:
+            dialogue = Dialogue(ledger, self._parser, config=BotConfig(rate_limit_per_minute=0),
+                                crisis=self._crisis)
+            watcher = _Outcome()
+            dialogue.observer = watcher
+            if case.before:
+                self._send(dialogue, case.sender, case.before)
+            replies = self._send(dialogue, case.sender, case.text)
+        return Played(case=case, outcome=watcher.last, reply="\n".join(replies))
+
+    def _send(self, dialogue: Dialogue, sender: str, text: str) -> list[str]:
+        inbound = InboundMessage(channel="sms", sender=ADDRESSES[sender], text=text,
+                                 provider_message_id=f"eval-{next(self._ids)}",
+                                 received_at=self._now)
+        return [reply.text for reply in dialogue.handle(inbound)]

@@ -1,0 +1,51 @@
+"""`frikort bot evaluate`: what people get, end to end, on files of realistic messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import track
+
+from api.answer_world import AnswerWorld
+from api.settings import Settings
+from bot.evaluation import format_report, load_cases, score
+from nlu import load_crisis_classifier, load_parser
+
+app = typer.Typer(no_args_is_help=True, help="The dialogue: answer accuracy on real messages")
+
+
+@app.command()
+def evaluate(
+    answers: Annotated[Path, typer.Option("--answers", exists=True, dir_okay=False,
+                                          help="YAML file of messages with expected answers")],
+    today: Annotated[str | None, typer.Option(
+        "--today", help="The day the demo world lives on (YYYY-MM-DD; default today)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
+    wrong: Annotated[bool, typer.Option("--wrong", help="List every wrong answer")] = False,
+) -> None:
+    """Plays each message through the real dialogue with the demo identities (a fresh demo
+    database per message) and prints answer accuracy per audience, the not-understood rate,
+    crisis recall, server errors and the most frequent confusions."""
+    settings = Settings()
+    day = dt.date.fromisoformat(today) if today else dt.date.today()
+    now = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
+    cases = load_cases(answers)
+    world = AnswerWorld(settings.ledger, load_parser(settings.nlu), now=now,
+                        crisis=load_crisis_classifier(settings.nlu))
+    try:
+        played = [world.play(case) for case in track(
+            cases, description=f"{answers.name}", disable=as_json, transient=True)]
+    finally:
+        world.close()
+    report = score(played)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    typer.echo(format_report(report, wrong=wrong))
+    typer.echo(f"{answers.name}: {report['accuracy']:.1%} right of {report['messages']}, "
+               f"{report['not_understood']:.1%} not understood, crisis recall "
+               f"{report['crisis_recall']:.0%}, {report['server_errors']} server errors")
