@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
-.PHONY: run test chromium bench-ledger bench-national bench-load lint clean
+.PHONY: run test chromium bench-ledger bench-national bench-load bench-dialogue lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench-national: $(STAMP)
 # The load harness (docs/load-bench.md); e.g. make bench-load BENCH_LOAD_ARGS="--db both".
 bench-load: $(STAMP)
 	$(BIN)/python -m benchmarks.load $(BENCH_LOAD_ARGS)
+
+# 100.000 messages of random realistic conversations against the dialogue (SQLite and
+# PostgreSQL); e.g. make bench-dialogue BENCH_DIALOGUE_ARGS="--steps 20000".
+bench-dialogue: $(STAMP)
+	$(BIN)/python -m benchmarks.dialogue_fuzz --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test $(BENCH_DIALOGUE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache frikort.db

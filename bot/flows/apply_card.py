@@ -6,8 +6,8 @@ import re
 
 from bot.context import Step
 from bot.messages import Reply
-from bot.textmatch import fold
-from bot.texts import text
+from bot.textmatch import QUESTION_WORDS, fold
+from bot.texts import keys, text
 from ledger.conversations.records import ApplicationAnswers
 from ledger.errors import InvalidCpr
 from ledger.pii import normalise_cpr
@@ -15,7 +15,7 @@ from ledger.reference_data import municipality_names, postcode_municipalities
 
 FLOW = "apply_card"
 QUESTIONS = {
-    "name": "apply_start", "cpr": "apply_ask_cpr", "postcode": "apply_ask_postcode",
+    "name": "apply_ask_name", "cpr": "apply_ask_cpr", "postcode": "apply_ask_postcode",
     "municipality": "apply_postcode_unknown", "benefit": "apply_ask_benefit",
     "consent": "apply_ask_consent", "jobs": "apply_ask_jobs", "contact": "apply_ask_contact",
     "helper": "apply_ask_helper",
@@ -26,6 +26,7 @@ LATER_WORDS = {"senere", "sagsbehandler", "min sagsbehandler", "ved ikke", "nej"
 def start(step: Step) -> None:
     step.start_flow(FLOW)
     step.ask("name", "apply_start")
+
 
 
 def resume_question(step: Step) -> str | None:
@@ -51,12 +52,39 @@ def _next(step: Step) -> None:
     _submit(step)
 
 
+_TIME_QUESTION = re.compile(r"\b(hvor lang tid|hvor laenge|hvor lange|hvornar (far|hor|kan))\b")
+_WHY = re.compile(r"\bhvorfor\b")
+
+
+def _asked_back(step: Step, question_key: str) -> bool:
+    """A question in place of an answer is answered (or the question asked again), never
+    stored as the applicant's name, postcode or circumstances."""
+    folded = fold(step.inbound.text)
+    words = folded.split()
+    if not words or words[0] not in QUESTION_WORDS:
+        return False
+    if _TIME_QUESTION.search(folded):
+        step.say("apply_how_long", days=step.config.application_response_days)
+    elif _WHY.search(folded) and f"apply_why_{step.state.get('asking')}" in keys():
+        step.say(f"apply_why_{step.state.get('asking')}")
+    step.say(question_key, postcode="")
+    return True
+
+
 def _name(step: Step, _: str | None) -> bool:
-    step.slots["name"] = " ".join(step.inbound.text.split())[:200]
+    if _asked_back(step, "apply_ask_name"):
+        return False
+    name = " ".join(step.inbound.text.split())[:200]
+    if not name or any(ch.isdigit() for ch in name) or len(name.split()) > 6:
+        step.say("apply_ask_name")
+        return False
+    step.slots["name"] = name
     return True
 
 
 def _cpr(step: Step, answer: str | None) -> bool:
+    if _asked_back(step, "apply_ask_cpr"):
+        return False
     raw = step.entity("cpr") or step.inbound.text
     if fold(step.inbound.text) in LATER_WORDS or answer == "NO":
         step.slots["cpr"] = None
@@ -70,6 +98,8 @@ def _cpr(step: Step, answer: str | None) -> bool:
 
 
 def _postcode(step: Step, _: str | None) -> bool:
+    if _asked_back(step, "apply_ask_postcode"):
+        return False
     match = re.search(r"\b(\d{4})\b", step.inbound.text)
     if match is None:
         step.say("not_understood_slot", question=text("apply_ask_postcode"))
@@ -108,6 +138,8 @@ def _municipality(step: Step, answer: str | None) -> bool:
 
 def _free_text(slot: str):  # type: ignore[no-untyped-def]
     def take(step: Step, _: str | None) -> bool:
+        if _asked_back(step, QUESTIONS[slot]):
+            return False
         step.slots[slot] = " ".join(step.inbound.text.split())[:300]
         return True
     return take
@@ -122,6 +154,8 @@ def _consent(step: Step, answer: str | None) -> bool:
 
 
 def _jobs(step: Step, _: str | None) -> bool:
+    if _asked_back(step, QUESTIONS["jobs"]):
+        return False
     wishes = [w.strip() for w in re.split(r",| og |\n", step.inbound.text) if w.strip()]
     step.slots["jobs"] = wishes[:3]
     return True

@@ -35,12 +35,17 @@ PENDING_ASKING = ("confirm", "create_employment", "check_rate")
 
 
 def yes_no(step: Step, keyword: Keyword | None) -> str | None:
-    """YES, NO, HEDGE ("ja men ...": not a yes to act on) or None."""
+    """YES, NO, HEDGE ("ja men ...": not a yes to act on) or None.
+
+    The classifier's affirm counts as YES only when the message has words ("ja tak, det er
+    fint"): a 👍 alone does not post a wage report."""
     folded = fold(step.inbound.text)
     if _HEDGE.match(folded) and (keyword is None or keyword.name != "YES"):
         return "HEDGE"
     if keyword is not None and keyword.name in ("YES", "NO"):
         return keyword.name
+    if not folded:
+        return None
     return {"affirm": "YES", "deny": "NO"}.get(step.intent)
 
 

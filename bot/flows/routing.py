@@ -31,6 +31,7 @@ ACK_EVERY = dt.timedelta(hours=1)
 def route(step: Step) -> None:
     keyword = keyword_of(step.inbound.text)
     if _always_keywords(step, keyword):
+        _back_to_the_question(step)
         return
     if step.turn.opted_out:
         step.decide("silent")
@@ -39,6 +40,7 @@ def route(step: Step) -> None:
         _with_a_person(step, keyword)
         return
     if _session_keywords(step, keyword):
+        _back_to_the_question(step)
         return
     answer = yes_no(step, keyword)
     if step.flow in FLOWS:
@@ -94,6 +96,13 @@ def _always_keywords(step: Step, keyword: Keyword | None) -> bool:
     return True
 
 
+def _back_to_the_question(step: Step) -> None:
+    """A keyword answered in the middle of a flow (HJÆLP, START, MERE, LINK) is followed by the
+    flow's question again, so a JA that comes next answers what it seems to answer."""
+    if step.flow in FLOWS and step.replies and step.flow != "handoff":
+        resume(step, FLOWS[step.flow])
+
+
 def _has_small_jobs(step: Step) -> bool:
     """A card holder with a place on a small job or the job digest may mean the job by AFMELD."""
     number = step.identity.card_number
@@ -136,8 +145,6 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
     elif name == "HELP":
         step.say("menu")
         step.decide("menu")
-        if step.flow in FLOWS:
-            resume(step, FLOWS[step.flow])  # the menu, then back to the question
     elif name == "HUMAN" and step.flow not in FLOWS:
         handoff.offer(step)
     elif name == "CANCEL" and step.flow in FLOWS:

@@ -10,6 +10,7 @@ Scenario format
     name: employer reports wages and the card holder is told   # required
     tags: [report_wage]                                           # free labels, for -k
     today: "2026-11-23T10:00:00+00:00"   # the FakeClock's start (default: that moment)
+    cap: none                            # no cap loaded for the year (default: the demo cap)
     secrets: ["1203854417"]              # text that must never appear in a reply or transcript
     xfail: "why"                         # a known defect, reported: expected to fail (strict)
     setup:                               # ledger actions before the first turn (optional)
@@ -108,9 +109,9 @@ MAX_SEGMENTS = 2
 MAX_SEGMENTS_MORE = 4
 
 
-def _load() -> list[Any]:
+def _load(folder: Path = SCENARIOS) -> list[Any]:
     params = []
-    for path in sorted(SCENARIOS.glob("*.yml")):
+    for path in sorted(folder.glob("*.yml")):
         data = yaml.safe_load(path.read_text("utf-8"))
         marks = [pytest.mark.xfail(reason=data["xfail"], strict=True)] if data.get("xfail") else []
         params.append(pytest.param(data, id=path.stem, marks=marks))
@@ -416,15 +417,20 @@ class Runner(TaskSteps):
         self.engine.dispose()
 
 
-@pytest.mark.parametrize("scenario", _load())
-def test_scenario(scenario: dict[str, Any], tmp_path: Path, parser: Parser) -> None:
+def play(scenario: dict[str, Any], folder: Path, parser: Parser) -> None:
+    """Runs one scenario on a fresh demo-seeded database; raises AssertionError on a miss."""
     now = dt.datetime.fromisoformat(scenario["today"]) if scenario.get("today") else None
-    chat = make_chat(f"sqlite:///{tmp_path / 'scenario.db'}", parser,
-                     **({"now": now} if now else {}))
+    chat = make_chat(f"sqlite:///{folder / 'scenario.db'}", parser,
+                     **({"now": now} if now else {}), demo_cap=scenario.get("cap") != "none")
     try:
         Runner(scenario, chat).run()
     finally:
         chat.ledger.close()
+
+
+@pytest.mark.parametrize("scenario", _load())
+def test_scenario(scenario: dict[str, Any], tmp_path: Path, parser: Parser) -> None:
+    play(scenario, tmp_path, parser)
 
 
 def test_at_least_forty_scenarios_cover_every_flow() -> None:
