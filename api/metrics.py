@@ -16,6 +16,10 @@ Metric names (all prefixed `frikort_`):
     messages_out_total{channel,via}            via="reply" (in the webhook's answer) or "outbox"
     http_request_duration_seconds{method,route,status}   histogram, by route template
     nlu_parses_total{channel}, nlu_fallbacks_total{channel}, nlu_intents_total{intent}
+    answers_total{answer}                      what people got, by answer id (docs/answers.md):
+                                               "faq_tax/general", "balance", "crisis", "fallback"
+    turn_failures_total{channel}               messages whose handling raised; the person got
+                                               the short safe reply instead
     ledger_commands_total{command,outcome}     outcome: ok, replayed, refused
     ledger_postings_total{status}              wage reports reaching a state (posted, pending,
                                                awaiting_cap, voided, reversed, expired)
@@ -110,6 +114,11 @@ class Metrics:
         self.nlu_fallbacks = counter(
             "nlu_fallbacks", "Messages the NLU was unsure about (nlu_fallback)", ["channel"])
         self.nlu_intents = counter("nlu_intents", "Messages by the intent read", ["intent"])
+        self.answers = counter("answers", "Messages by the answer given (docs/answers.md)",
+                               ["answer"])
+        self.turn_failures = counter(
+            "turn_failures", "Messages whose handling raised (answered with the safe reply)",
+            ["channel"])
         self.ledger_commands = counter(
             "ledger_commands", "Ledger commands by outcome (ok, replayed, refused)",
             ["command", "outcome"])
@@ -204,6 +213,12 @@ class DialogueMetrics(DialogueObserver):
     def answered(self, inbound: InboundMessage, replies: list[Reply], queued: bool) -> None:
         if replies and not queued:
             self._m.messages_out.labels(inbound.channel, "reply").inc(len(replies))
+
+    def decided(self, inbound: InboundMessage, outcome: str) -> None:
+        self._m.answers.labels(outcome).inc()
+
+    def failed(self, inbound: InboundMessage, conversation_id: int, error: BaseException) -> None:
+        self._m.turn_failures.labels(inbound.channel).inc()
 
 
 class QueueCollector(Collector):

@@ -90,6 +90,11 @@ def test_metrics_count_the_demo_chat_traffic(demo: Channels, channel_parser: Par
     assert value(samples, "frikort_nlu_parses_total", channel="web") == len(texts)
     assert value(samples, "frikort_nlu_fallbacks_total", channel="web") == expected_fallbacks >= 1
     assert value(samples, "frikort_nlu_intents_total", intent="check_balance") >= 1
+    # What people got, by answer id: the balance, the report read back then posted, a person.
+    assert value(samples, "frikort_answers_total", answer="balance") == 1
+    assert value(samples, "frikort_answers_total", answer="flow:report_wage") == 2
+    assert value(samples, "frikort_answers_total", answer="handoff") == 2
+    assert value(samples, "frikort_turn_failures_total", channel="web") == 0
     # Latency by route template, with the count of requests and a +Inf bucket.
     labels = {"method": "POST", "route": "/demo/messages", "status": "200"}
     assert value(samples, "frikort_http_request_duration_seconds_count", **labels) == len(texts)
