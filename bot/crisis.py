@@ -110,6 +110,8 @@ def _patterns() -> _Patterns:
     )
 
 
+_SELF = re.compile(r"\bmig\b")
+"""The writer is the one hurt ("min kæreste slog mig"), whoever else the message names."""
 _CLAUSE = re.compile(r"[.!?;:\n]+|,(?!\d)")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 
@@ -163,7 +165,9 @@ def detect(text: str, classifier: CrisisScorer | None = None) -> Crisis | None:
         kind, by = classifier.crisis_kind(text), "classifier"
     if kind is None:
         return None
-    someone_else = _patterns().someone_else.search(normalise(text)) is not None
+    normalised = normalise(text)
+    someone_else = (_patterns().someone_else.search(normalised) is not None
+                    and _SELF.search(normalised) is None)
     return Crisis(kind=kind, someone_else=someone_else, by=by)
 
 

@@ -79,6 +79,12 @@ QUESTION_WORDS = frozenset(
 
 
 def looks_like_question(text: str) -> bool:
-    """A question ("?" or a question word first) rather than an answer or an instruction."""
-    words = fold(text).split()
-    return "?" in text or bool(words and words[0] in QUESTION_WORDS)
+    """A question ("?", or a question word starting a clause: "jeg flytter, hvad sker der")
+    rather than an answer or an instruction."""
+    if "?" in text:
+        return True
+    for clause in re.split(r"[,.;:!\n]", text):
+        words = fold(clause).split()
+        if words and words[0] in QUESTION_WORDS:
+            return True
+    return False

@@ -116,6 +116,13 @@ class PostReport(Command):
     report_id: int
 
 
+class ExpireIfDue(Command):
+    """Write the expiry of a report's reservation now if its time is up, instead of waiting
+    for the periodic sweep (the dialogue asks when the employer writes again)."""
+
+    report_id: int
+
+
 class VoidReport(Command):
     report_id: int
     reason: str = Field(default="", max_length=2000)

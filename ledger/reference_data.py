@@ -76,6 +76,17 @@ def postcode_town(postcode: str) -> str | None:
     return _postcode_names().get(postcode)
 
 
+def town_postcode(name: str) -> str | None:
+    """The lowest postcode of a postal district whose name starts with `name` ("Aarhus" ->
+    8000 Aarhus C), for people who answer with their town; None for no such town."""
+    wanted = " ".join(name.lower().split())
+    if len(wanted) < 3:
+        return None
+    found = [row["postcode"] for row in _postcode_rows()
+             if row["name"].lower() == wanted or row["name"].lower().startswith(f"{wanted} ")]
+    return min(found, default=None)
+
+
 @cache
 def _postcode_rows() -> list[dict[str, str]]:
     text = resources.files("ledger").joinpath("data/postcodes.csv").read_text("utf-8")

@@ -150,6 +150,11 @@ class Turn:
         caps = queries.caps(self._uow.session)
         return caps[-1] if caps else None
 
+    @property
+    def max_report_ore(self) -> int:
+        """The largest amount one wage report may have (a sanity bound against typos)."""
+        return self._uow.config.max_report_ore
+
     def seal(self, secret: str) -> str:
         """Encrypts a value (a CPR number mid-application) before it enters conversation state."""
         return base64.b64encode(self._uow.vault.encrypt(secret)).decode()

@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# Compare the embedded NLU classifier with Rasa 3.6 (DIET) trained on the same nlu/data,
-# evaluated on the same held-out files through the project's own evaluator.
+# Compare the embedded NLU classifier and response selector with Rasa 3.6 (DIET and
+# ResponseSelector) trained on the same nlu/data: intents on the same held-out files through
+# the project's own evaluator, and answers through the real dialogue (`frikort bot evaluate`).
 #
-#   scripts/rasa_compare.sh [--test FILE]... [--out DIR] [--markdown FILE] [--port N]
+#   scripts/rasa_compare.sh [--test FILE]... [--answers FILE]... [--today YYYY-MM-DD]
+#                           [--no-answers] [--out DIR] [--markdown FILE] [--port N]
 #                           [--model FILE.tar.gz]
 #
 #   --test FILE      held-out file (repeatable); default tests/nlu/test_messages.yml and,
 #                    when present, tests/nlu/test_messages_fresh.yml
-#   --out DIR        keep the JSON reports, logs, config and table.md in DIR
+#   --answers FILE   answer file for `frikort bot evaluate --answers` (repeatable); default
+#                    tests/bot/answers/tuning.yml and tests/bot/answers/holdout.yml
+#   --today DATE     the demo world's day for the answer runs (default 2026-12-07)
+#   --no-answers     skip the answer runs (intent tables only, as before; saves ~40 min)
+#   --out DIR        keep the JSON reports, logs, config, domain and table.md in DIR
 #   --markdown FILE  also write the tables as Markdown to FILE
 #   --model FILE     skip `rasa train nlu` and serve this already trained model
 #
 # Steps (idempotent, each with a time limit; at run time only loopback traffic):
 #   1. builds .venv-rasa (Python 3.10, rasa==3.6.21) if it is missing   [needs PyPI once]
-#   2. `rasa train nlu` on nlu/data with scripts/rasa/config.yml, timed
+#   2. writes a minimal domain (every intent, a dummy `utter_<intent>/<key>` response per
+#      answer of a retrieval intent) and runs `rasa train nlu` on nlu/data with
+#      scripts/rasa/config.yml (DIET + ResponseSelector), timed
 #   3. `rasa run --enable-api` on 127.0.0.1, waits for GET /status, stopped on exit
 #   4. `frikort nlu evaluate --json` for the embedded backend and for --backend rasa
-#   5. prints both side by side, one table per held-out file (Markdown with --markdown)
+#   5. `frikort bot evaluate --answers FILE --json` with NLU_BACKEND=embedded and with
+#      NLU_BACKEND=rasa RASA_URL=<the server above>
+#   6. prints both side by side, one table per held-out file and per answer file
+#      (Markdown with --markdown)
 #
 # Our side uses the .venv that `make test` / `make run` create. This is a benchmark,
 # not part of `make test`. Environment overrides: RASA_VENV, APP_VENV, PYTHON310,
@@ -32,22 +43,29 @@ APP_VENV=${APP_VENV:-$ROOT/.venv}
 DATA_DIR=${DATA_DIR:-nlu/data}
 CONFIG=${CONFIG:-scripts/rasa/config.yml}
 TEST_FILES=()
+ANSWER_FILES=()
+ANSWERS=1
+ANSWERS_TODAY=2026-12-07
 PORT=${RASA_PORT:-5005}
 INSTALL_TIMEOUT=${INSTALL_TIMEOUT:-3600}
 TRAIN_TIMEOUT=${TRAIN_TIMEOUT:-3600}
 START_TIMEOUT=${START_TIMEOUT:-300}
 EVAL_TIMEOUT=${EVAL_TIMEOUT:-1800}
+ANSWERS_TIMEOUT=${ANSWERS_TIMEOUT:-3600}
 OUT_DIR=""
 MARKDOWN=""
 MODEL=""
 
-usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) OUT_DIR=$2; shift 2 ;;
     --markdown) MARKDOWN=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
     --test) TEST_FILES+=("$2"); shift 2 ;;
+    --answers) ANSWER_FILES+=("$2"); shift 2 ;;
+    --today) ANSWERS_TODAY=$2; shift 2 ;;
+    --no-answers) ANSWERS=0; shift ;;
     --model) MODEL=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -78,7 +96,8 @@ cleanup() {
   fi
   if [[ -n "$OUT_DIR" ]]; then
     mkdir -p "$OUT_DIR"
-    cp -f "$WORK"/*.json "$WORK"/*.log "$WORK"/*.md "$WORK"/config.yml "$WORK"/models/*.tar.gz "$OUT_DIR"/ 2>/dev/null || true
+    cp -f "$WORK"/*.json "$WORK"/*.log "$WORK"/*.md "$WORK"/config.yml "$WORK"/domain.yml \
+      "$WORK"/models/*.tar.gz "$OUT_DIR"/ 2>/dev/null || true
     log "results copied to $OUT_DIR"
   fi
   rm -rf "$WORK"
@@ -98,11 +117,20 @@ if [[ ${#TEST_FILES[@]} -eq 0 ]]; then
   [[ -f tests/nlu/test_messages_fresh.yml ]] && TEST_FILES+=(tests/nlu/test_messages_fresh.yml)
 fi
 for f in "${TEST_FILES[@]}"; do [[ -f "$f" ]] || die "held-out file $f not found"; done
+if [[ "$ANSWERS" == 1 ]]; then
+  if [[ ${#ANSWER_FILES[@]} -eq 0 ]]; then
+    ANSWER_FILES=(tests/bot/answers/tuning.yml tests/bot/answers/holdout.yml)
+  fi
+  for f in "${ANSWER_FILES[@]}"; do [[ -f "$f" ]] || die "answer file $f not found"; done
+  [[ "$ANSWERS_TODAY" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || die "--today wants YYYY-MM-DD"
+else
+  ANSWER_FILES=()
+fi
 # Other people may edit the data while this runs; both models must see the same files.
 inputs_hash() {
   local files
   shopt -s nullglob; files=("$DATA_DIR"/*.yml "$DATA_DIR"/*.yaml); shopt -u nullglob
-  { printf '%s\n' "${files[@]}"; cat "${files[@]}" "${TEST_FILES[@]}" nlu/config.py; } 2>/dev/null \
+  { printf '%s\n' "${files[@]}"; cat "${files[@]}" "${TEST_FILES[@]}" ${ANSWER_FILES[@]+"${ANSWER_FILES[@]}"} nlu/config.py; } 2>/dev/null \
     | sha256sum | cut -c1-16
 }
 INPUTS_HASH=$(inputs_hash)
@@ -113,6 +141,13 @@ if ! eval_help=$("$APP_VENV/bin/frikort" nlu evaluate --help 2>&1); then
 fi
 [[ "$eval_help" == *--backend* ]] \
   || die "\`frikort nlu evaluate\` has no --backend option yet (nlu/evaluate.py not ready)"
+if [[ "$ANSWERS" == 1 ]]; then
+  answers_help=$("$APP_VENV/bin/frikort" bot evaluate --help 2>&1) || true
+  [[ "$answers_help" == *--answers* && "$answers_help" == *--today* ]] \
+    || die "\`frikort bot evaluate\` has no --answers/--today options (pass --no-answers)"
+fi
+DATA_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATA_DIRTY=$(git status --short -- "$DATA_DIR" 2>/dev/null | wc -l)
 
 # --- 1. the Rasa virtualenv --------------------------------------------------------------
 find_python310() {
@@ -161,16 +196,57 @@ else
 fi
 FB_USED=$(grep -E '^ *(ambiguity_)?threshold:' "$WORK/config.yml" | tr -s ' ' | paste -sd, -)
 DATA_ABS=$ROOT/$DATA_DIR
+# A minimal domain for the ResponseSelector: every intent (a retrieval intent by its base
+# name), every annotated entity, and for every `<intent>/<key>` in the data a dummy response
+# `utter_<intent>/<key>` whose text is the key. The selector learns the keys from the NLU
+# examples; the responses are what Rasa attaches to its pick (we only read the key).
+DOMAIN_COUNTS=$("$APP_VENV/bin/python" - "$WORK/domain.yml" "${data_files[@]}" <<'DOMAIN'
+import re
+import sys
+
+import yaml
+
+ENTITY = re.compile(r'\]\((\w+)\)|\]\{\s*"entity"\s*:\s*"(\w+)"')
+intents, keys, entities = set(), set(), set()
+for path in sys.argv[2:]:
+    blocks = (yaml.safe_load(open(path, encoding="utf-8")) or {}).get("nlu") or []
+    for block in blocks:
+        name = block.get("intent") if isinstance(block, dict) else None
+        if not isinstance(name, str):
+            continue
+        base, _, key = name.partition("/")
+        intents.add(base)
+        if key:
+            keys.add(name)
+        for match in ENTITY.finditer(str(block.get("examples") or "")):
+            entities.add(match.group(1) or match.group(2))
+domain = {
+    "version": "3.1",
+    "intents": sorted(intents),
+    "entities": sorted(entities),
+    "responses": {f"utter_{k}": [{"text": k}] for k in sorted(keys)},
+}
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    f.write("# Generated by scripts/rasa_compare.sh from nlu/data for the ResponseSelector.\n")
+    yaml.safe_dump(domain, f, allow_unicode=True, sort_keys=False)
+retrieval = len({k.split("/")[0] for k in keys})
+print(len(intents), retrieval, len(keys), len(entities))
+DOMAIN
+) || die "could not write the domain from $DATA_DIR"
+read -r N_INTENTS N_RETRIEVAL N_RESPONSES N_ENTITIES <<<"$DOMAIN_COUNTS"
+log "domain: $N_INTENTS intents ($N_RETRIEVAL retrieval intents), $N_RESPONSES responses, $N_ENTITIES entities"
+[[ "$N_RESPONSES" -gt 1 ]] || log "warning: fewer than two retrieval answers in $DATA_DIR; the ResponseSelector has nothing to learn"
 RASA_TRAIN_S=""
 if [[ -n "$MODEL" ]]; then
   [[ -f "$MODEL" ]] || die "model $MODEL not found"
   log "using the trained model $MODEL (no Rasa training; its own fallback thresholds apply)"
   FB_USED=" from $(basename "$MODEL")"
 else
-  log "training Rasa NLU (DIET) on $DATA_DIR (${#data_files[@]} files; load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+  log "training Rasa NLU (DIET + ResponseSelector) on $DATA_DIR (${#data_files[@]} files; load average: $(cut -d' ' -f1-3 /proc/loadavg))"
   t0=$(now)
   if ! (cd "$WORK" && timeout "$TRAIN_TIMEOUT" "$RASA" train nlu --nlu "$DATA_ABS" --config config.yml \
-          --out "$WORK/models" --fixed-model-name frikort-nlu) >"$WORK/rasa-train.log" 2>&1; then
+          --domain domain.yml --out "$WORK/models" --fixed-model-name frikort-nlu) \
+          >"$WORK/rasa-train.log" 2>&1; then
     grep -v -E '^\s*$|Warning|warn\(' "$WORK/rasa-train.log" | tail -n 40 >&2
     die "rasa train nlu failed (pass --out DIR to keep rasa-train.log)"
   fi
@@ -237,15 +313,56 @@ for f in "${TEST_FILES[@]}"; do
     "$WORK/rasa-$stem.json" || die "the Rasa evaluation does not report backend \"rasa\""
   REPORTS+=("$f" "$WORK/embedded-$stem.json" "$WORK/rasa-$stem.json")
 done
-[[ "$(inputs_hash)" == "$INPUTS_HASH" ]] \
-  || die "nlu/data, nlu/config.py or a held-out file changed during the run; run again"
 
-# --- 5. side by side ---------------------------------------------------------------------------
+# --- 5. answers through the real dialogue ------------------------------------------------------
+# `frikort bot evaluate` builds its parser from the environment (api/settings.py). With
+# NLU_BACKEND=rasa that is RasaHttpParser *with* the embedded fallback, which answers (and
+# logs "Rasa unavailable") when a parse fails or takes over 2 s, then for 30 s. Such a run
+# measures the wrong thing: it is played once more, and a second such run fails the script.
+ANSWER_REPORTS=()
+for f in ${ANSWER_FILES[@]+"${ANSWER_FILES[@]}"}; do
+  stem=answers-$(basename "${f%.*}")
+  log "playing $f through the dialogue, embedded backend (--today $ANSWERS_TODAY)"
+  t0=$(now)
+  timeout "$ANSWERS_TIMEOUT" env -u RASA_URL NLU_BACKEND=embedded \
+    "$APP_VENV/bin/frikort" bot evaluate --answers "$f" --json --today "$ANSWERS_TODAY" \
+    >"$WORK/embedded-$stem.json" 2>"$WORK/embedded-$stem.log" \
+    || { tail -n 20 "$WORK/embedded-$stem.log" >&2; die "embedded answer evaluation of $f failed"; }
+  EMB_S=$(elapsed "$t0" "$(now)")
+  log "embedded: $f played in $EMB_S s"
+  for attempt in 1 2; do
+    log "playing $f through the dialogue, Rasa backend at $RASA_URL (attempt $attempt)"
+    t0=$(now)
+    timeout "$ANSWERS_TIMEOUT" env NLU_BACKEND=rasa RASA_URL="$RASA_URL" \
+      "$APP_VENV/bin/frikort" bot evaluate --answers "$f" --json --today "$ANSWERS_TODAY" \
+      >"$WORK/rasa-$stem.json" 2>"$WORK/rasa-$stem.log" \
+      || { tail -n 20 "$WORK/rasa-$stem.log" >&2; die "Rasa answer evaluation of $f failed"; }
+    RAS_S=$(elapsed "$t0" "$(now)")
+    kill -0 "$RASA_PID" 2>/dev/null || { tail -n 40 "$WORK/rasa-server.log" >&2; die "the rasa server died during the answer run"; }
+    fell_back=$(grep -c "Rasa unavailable" "$WORK/rasa-$stem.log" || true)
+    [[ "$fell_back" == 0 ]] && break
+    grep "Rasa unavailable" "$WORK/rasa-$stem.log" | head -n 3 >&2
+    [[ "$attempt" == 1 ]] || die "Rasa was unavailable $fell_back times while playing $f twice; the Rasa column would be wrong"
+    log "warning: Rasa was unavailable $fell_back times (the embedded model answered for 30 s each); playing $f again"
+    mv "$WORK/rasa-$stem.log" "$WORK/rasa-$stem.attempt1.log"
+  done
+  log "Rasa: $f played in $RAS_S s"
+  ANSWER_REPORTS+=("$f" "$WORK/embedded-$stem.json" "$WORK/rasa-$stem.json" "$EMB_S" "$RAS_S")
+done
+[[ "$(inputs_hash)" == "$INPUTS_HASH" ]] \
+  || die "nlu/data, nlu/config.py, a held-out or an answer file changed during the run; run again"
+
+# --- 6. side by side ---------------------------------------------------------------------------
 RASA_VERSIONS=$("$RASA_VENV/bin/python" -c 'import rasa, tensorflow as tf, platform; print(f"rasa {rasa.__version__}, tensorflow {tf.__version__}, Python {platform.python_version()}")' 2>/dev/null)
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
-export RASA_TRAIN_S EMB_TRAIN_S CONFIG RASA_VERSIONS FB_USED LOADAVG
-"$APP_VENV/bin/python" - "$WORK/table.md" "${REPORTS[@]}" <<'PY'
-"""Print one side-by-side table per held-out file; write them as Markdown to argv[1]."""
+export RASA_TRAIN_S EMB_TRAIN_S CONFIG RASA_VERSIONS FB_USED LOADAVG ANSWERS_TODAY DATA_COMMIT \
+  DATA_DIRTY DATA_DIR
+"$APP_VENV/bin/python" - "$WORK/table.md" "${REPORTS[@]}" \
+  -- ${ANSWER_REPORTS[@]+"${ANSWER_REPORTS[@]}"} <<'PY'
+"""Print one side-by-side table per held-out file and per answer file; write them as
+Markdown to argv[1]. Arguments: triples (file, embedded.json, rasa.json) for the intent
+reports, then "--", then quintuples (file, embedded.json, rasa.json, seconds, seconds) for the
+answer reports."""
 import json
 import os
 import sys
@@ -275,28 +392,72 @@ ROWS = [  # field names from nlu/evaluate.py
     ("Parse latency p99 (ms)", "latency_ms.p99", num(".2f")),
     ("Messages per second (serial)", "messages_per_second", num(",.0f")),
 ]
-HEAD = ("Metric", "Embedded (scikit-learn)", "Rasa 3.6 DIET (HTTP)")
+HEAD = ("Metric", "Embedded (scikit-learn)", "Rasa 3.6 DIET + ResponseSelector (HTTP)")
 secs = lambda v: f"{float(v):.1f} s" if v else "n/a"  # noqa: E731
 train_row = ("Training time (wall, incl. start-up)",
              secs(os.environ.get("EMB_TRAIN_S")), secs(os.environ.get("RASA_TRAIN_S")))
 
 markdown = []
-args = sys.argv[2:]
-for i in range(0, len(args), 3):
-    name, emb, ras = args[i], json.load(open(args[i + 1])), json.load(open(args[i + 2]))
-    table = [(label, fmt(get(emb, key)), fmt(get(ras, key))) for label, key, fmt in ROWS]
-    table.append(train_row)
-    title = f"Held-out file: {name} ({emb.get('messages')} messages)"
+
+
+def emit(title, md_title, table):
     w = [max(len(r[c]) for r in [HEAD, *table]) for c in range(3)]
     line = lambda r: f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}"  # noqa: E731
     print(f"\n{title}\n{line(HEAD)}\n" + "  ".join("-" * x for x in w))
     for r in table:
         print(line(r))
-    markdown += [f"Held-out file `{name}` ({emb.get('messages')} messages):", "", f"| {HEAD[0]} | {HEAD[1]} | {HEAD[2]} |", "|---|---:|---:|"]
-    markdown += [f"| {a} | {b} | {c} |" for a, b, c in table] + [""]
+    markdown.extend([md_title, "", f"| {HEAD[0]} | {HEAD[1]} | {HEAD[2]} |", "|---|---:|---:|"])
+    markdown.extend([f"| {a} | {b} | {c} |" for a, b, c in table] + [""])
 
+
+args = sys.argv[2:]
+split = args.index("--") if "--" in args else len(args)
+intent_args, answer_args = args[:split], args[split + 1:]
+for i in range(0, len(intent_args), 3):
+    name = intent_args[i]
+    emb, ras = json.load(open(intent_args[i + 1])), json.load(open(intent_args[i + 2]))
+    table = [(label, fmt(get(emb, key)), fmt(get(ras, key))) for label, key, fmt in ROWS]
+    table.append(train_row)
+    emit(f"Held-out file: {name} ({emb.get('messages')} messages)",
+         f"Held-out file `{name}` ({emb.get('messages')} messages):", table)
+
+
+def crisis(r):
+    return f"{pct(r.get('crisis_recall'))} ({round(r['crisis_recall'] * r['crisis_messages'])} of {r['crisis_messages']})" \
+        if r.get("crisis_messages") else "n/a"
+
+
+def wrong_keys(r):
+    return {(w["from"], w["text"]) for w in r.get("wrong", [])}
+
+
+for i in range(0, len(answer_args), 5):
+    name = answer_args[i]
+    emb, ras = json.load(open(answer_args[i + 1])), json.load(open(answer_args[i + 2]))
+    only_emb, only_ras = wrong_keys(emb) - wrong_keys(ras), wrong_keys(ras) - wrong_keys(emb)
+    table = [("Answer accuracy", pct(emb.get("accuracy")), pct(ras.get("accuracy")))]
+    for audience in sorted(set(emb.get("by_audience", {})) | set(ras.get("by_audience", {}))):
+        e, r = emb["by_audience"].get(audience, {}), ras["by_audience"].get(audience, {})
+        table.append((f"  {audience} ({e.get('messages', r.get('messages'))} messages)",
+                      pct(e.get("accuracy")), pct(r.get("accuracy"))))
+    table += [
+        ("Not understood (fallback)", pct(emb.get("not_understood")), pct(ras.get("not_understood"))),
+        ("Crisis recall", crisis(emb), crisis(ras)),
+        ("False crisis alarms", str(emb.get("false_crisis")), str(ras.get("false_crisis"))),
+        ("Server errors", str(emb.get("server_errors")), str(ras.get("server_errors"))),
+        ("Wrong answers", str(len(emb.get("wrong", []))), str(len(ras.get("wrong", [])))),
+        ("  of which right with the other backend", str(len(only_emb)), str(len(only_ras))),
+        ("Wall time of the run", secs(answer_args[i + 3]), secs(answer_args[i + 4])),
+    ]
+    emit(f"Answer file: {name} ({emb.get('messages')} messages, frikort bot evaluate --today {os.environ.get('ANSWERS_TODAY')})",
+         f"Answer file `{name}` ({emb.get('messages')} messages; `frikort bot evaluate --today {os.environ.get('ANSWERS_TODAY')}`):",
+         table)
+
+dirty = int(os.environ.get("DATA_DIRTY") or 0)
+data_state = "clean" if not dirty else f"{dirty} uncommitted change(s)"
 footer = (f"Rasa: {os.environ.get('RASA_VERSIONS', '')}; config {os.environ['CONFIG']}"
-          f" (FallbackClassifier{os.environ.get('FB_USED', '')}). Machine: {os.cpu_count()} CPUs,"
+          f" (FallbackClassifier{os.environ.get('FB_USED', '')}). Data: {os.environ.get('DATA_DIR')} at"
+          f" commit {os.environ.get('DATA_COMMIT')} ({data_state}). Machine: {os.cpu_count()} CPUs,"
           f" load average {os.environ.get('LOADAVG') or 'n/a'} at the end.")
 print(f"\n{footer}")
 with open(sys.argv[1], "w") as f:

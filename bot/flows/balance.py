@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.compose import kroner, kroner_whole
 from bot.context import Step
+from bot.textmatch import fold
 from bot.texts import text
 from ledger.rules import current_warning
+
+_LAST_YEAR = re.compile(r"\b(sidste ar|sidste aar|forrige ar|i fjor|sidste kalenderar)\b")
+_YEAR = re.compile(r"\b(20\d\d)\b")
+
+
+def asked_year(step: Step) -> int:
+    """The year the question is about: "sidste år", "i 2025", or the current one."""
+    today = step.turn.today
+    folded = fold(step.inbound.text)
+    if _LAST_YEAR.search(folded):
+        return today.year - 1
+    named = _YEAR.search(folded)
+    if named and 2019 <= int(named.group(1)) <= today.year:
+        return int(named.group(1))
+    return today.year
 
 
 def show(step: Step) -> None:
@@ -14,7 +32,7 @@ def show(step: Step) -> None:
     if number is None:
         step.say("not_linked")
         return
-    balance = step.turn.balance(number)
+    balance = step.turn.balance(number, asked_year(step))
     year = balance.year
     inactive = step.turn.card(number).status != "active"
     if balance.cap_ore is None:
@@ -22,6 +40,10 @@ def show(step: Step) -> None:
         body = text("balance_no_cap", card=number, year=year,
                     reported=kroner(balance.posted_ore + balance.awaiting_cap_ore))
         step.say_text(f"{body} {text('card_inactive_note')}" if inactive else body)
+        return
+    if year < step.turn.today.year:
+        step.say("balance_past", card=number, year=year, posted=kroner(balance.posted_ore),
+                 cap=kroner_whole(balance.cap_ore))
         return
     # texts.py collapses whitespace, so the line's trailing space is added here.
     pending_line = (text("balance_pending_line", pending=kroner(balance.pending_ore)) + " "

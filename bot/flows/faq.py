@@ -108,6 +108,15 @@ def answer(step: Step, intent: str) -> None:
     step.decide(found.key)
 
 
+def answer_key(step: Step, key: str) -> None:
+    """A named answer ("faq_card_validity/taken_away"), as a follow-up the context asks for."""
+    found = step.knowledge.answer(key)
+    shown = _for_asker(step, found)
+    step.say_text(_render(step, shown, more=False))
+    step.state["last_answer"] = {"intent": shown.intent, "id": shown.id, "asker": step.asker}
+    step.decide(found.key)
+
+
 def _for_asker(step: Step, found: Answer) -> Answer:
     """An employer asking about their employee may be pointed at an employer's answer."""
     if step.asker == "employer" and found.employer_answer:

@@ -19,6 +19,7 @@ from bot.flows import (
     faq,
     handoff,
     jobs,
+    link,
     post_job,
     register_employer,
     report_wage,
@@ -125,6 +126,8 @@ def by_intent(step: Step, answer: str | None) -> None:
     if _ONLY_SYMBOLS.match(step.inbound.text):
         _ack(step)  # 👍, 🙏, "..." : one short line, not the whole menu
         return
+    if _context_answer(step):
+        return
     intent = reread(step)
     if intent == FALLBACK_INTENT:
         if answer is not None:
@@ -149,6 +152,45 @@ def by_intent(step: Step, answer: str | None) -> None:
         key = _SOCIAL.get(intent, "menu")
         step.say(key)
         step.decide(key)
+
+
+_WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad sa nu)\b")
+_FOLLOW_UPS = {"card_not_active": "faq_card_validity/taken_away",
+               "card_not_found": "faq_reporting/card_number"}
+"""A refusal's code -> the answer to "hvorfor det?" right after it."""
+_OWN_CARD = re.compile(r"\b(skriv\w*|sat\w*|registrer\w*|indberet\w*) .*\b(pa|ind pa) mit (fri)?kort\b")
+_GOT_A_JOB = re.compile(r"\b(har fat|fik|har fundet) (et |mig et )?(nyt |lille )?(job|arbejde)\b")
+_CANCEL_QUESTION = re.compile(r"\b(melde\w*( jeg| mig)? fra|aflys\w*|ikke komme)\b")
+_LINK_DIGITS = re.compile(r"^\s*\d{5}[\s./-]+\d{2}\s?\d{2}\s*$")
+
+
+def _context_answer(step: Step) -> bool:
+    """Answers that depend on who asks and what just happened, whatever the classifier says."""
+    folded = fold(step.inbound.text)
+    identity = step.identity
+    topic = step.state.pop("last_topic", None)
+    if topic in _FOLLOW_UPS and _WHY.match(folded):
+        faq.answer_key(step, _FOLLOW_UPS[topic])
+        return True
+    if _LINK_DIGITS.match(step.inbound.text) and not identity.is_employer:
+        digits = "".join(ch for ch in step.inbound.text if ch.isdigit())
+        step.decide("link")
+        link.with_code(step, (digits[:5], digits[5:]))  # "81322 5427" without the word LINK
+        return True
+    if identity.is_employer and not identity.employer_verified and "godkend" in folded:
+        step.say("employer_unverified_when")
+        step.decide("flow:register_employer")
+        return True
+    if identity.is_card_holder and not identity.is_employer:
+        if _OWN_CARD.search(folded) or _GOT_A_JOB.search(folded):
+            faq.answer(step, "faq_reporting")  # only the employer reports: say how
+            return True
+        if _CANCEL_QUESTION.search(folded) and identity.card_number \
+                and step.turn.assignments_for_card(identity.card_number):
+            step.say("jobs.how_to_cancel")
+            step.decide("jobs")
+            return True
+    return False
 
 
 def _ack(step: Step) -> None:

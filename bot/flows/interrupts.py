@@ -15,7 +15,7 @@ import re
 
 from bot.context import Step
 from bot.crisis import is_frustrated
-from bot.flows import balance, employer, faq, handoff
+from bot.flows import balance, employer, faq, handoff, post_job
 from bot.flows.intents import RULE_PREFIXES, by_intent
 from bot.flows.registry import FLOWS, FlowSpec, leave_flow
 from bot.keywords import Keyword
@@ -127,6 +127,8 @@ def _is_card_check(step: Step) -> bool:
 
 
 def _is_new_request(step: Step) -> bool:
+    if post_job.is_command(step.inbound.text) and step.flow != post_job.FLOW:
+        return True  # "opslå job: ..." is a posting, never a correction of a report
     return (step.intent in _NEW_FLOWS and step.confidence >= SWITCH_CONFIDENT
             and not has_slot_entities(step) and not is_bare_value(step))
 

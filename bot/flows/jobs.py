@@ -15,9 +15,10 @@ import re
 
 from bot.context import Step
 from bot.flows.job_format import listing, short_title, window
+from bot.textmatch import fold
 from bot.texts import text
 from ledger.errors import CardNotActive, LedgerError, UnknownPostcode
-from ledger.reference_data import postcode_municipalities, postcode_town
+from ledger.reference_data import postcode_municipalities, postcode_town, town_postcode
 from ledger.tasks.records import Frequency, TaskView
 
 CHOICES = "job_choices"
@@ -25,6 +26,10 @@ LISTED_AT = "job_listed_at"
 CHOICES_VALID = dt.timedelta(hours=48)
 """How long "Svar 1, 2 eller 3" stays an answer; after that a number is just a number."""
 CHOICE = re.compile(r"^\s*(?:nr\.?|nummer|opgave)?\s*([1-9])\s*[.!]?\s*$", re.IGNORECASE)
+CHOICE_WORDS = {"den forste": 1, "forste": 1, "den forste tak": 1, "nummer et": 1,
+                "den anden": 2, "anden": 2, "nummer to": 2, "den tredje": 3, "tredje": 3,
+                "nummer tre": 3}
+"""A pick in words after a list ("den første")."""
 POSTCODE = re.compile(r"\b(\d{4})\b")
 DIGEST_FLOW = "job_digest"
 SHOWN = 3
@@ -86,8 +91,9 @@ def take_choice(step: Step) -> bool:
     """A bare "2" after a list takes task 2; False when the message is no such answer."""
     choices = step.state.get(CHOICES)
     match = CHOICE.match(step.inbound.text)
+    worded = CHOICE_WORDS.get(fold(step.inbound.text))
     number = step.identity.card_number
-    if not choices or match is None or number is None:
+    if not choices or (match is None and worded is None) or number is None:
         return False
     step.answered_flow = "jobs"
     listed = dt.datetime.fromisoformat(str(step.state.get(LISTED_AT)))
@@ -95,7 +101,7 @@ def take_choice(step: Step) -> bool:
         forget_choices(step)
         step.say("jobs.choice_stale")
         return True
-    chosen = int(match.group(1))
+    chosen = int(match.group(1)) if match is not None else int(worded or 0)
     if chosen > len(choices):
         step.say(f"jobs.choose_again_{len(choices)}")
         return True
@@ -161,12 +167,18 @@ def digest_question(step: Step) -> str | None:
     return text("jobs.digest_ask_postcode")
 
 
-def digest_answer(step: Step, _: str | None) -> None:
+def digest_answer(step: Step, answer: str | None) -> None:
+    """A postcode, or a town ("Aarhus"); "ved ikke" ends it with how to come back."""
     found = POSTCODE.search(step.inbound.text)
-    if found is None:
-        step.say("not_understood_slot", question=text("jobs.digest_ask_postcode"))
+    postcode = found.group(1) if found else town_postcode(step.inbound.text.strip())
+    if postcode is None:
+        if answer == "NO" or fold(step.inbound.text).startswith(("ved ikke", "aner ikke")):
+            step.end_flow()
+            step.say("jobs.digest_later")
+            return
+        step.say("not_understood_slot", question=text("jobs.digest_ask_postcode_or_town"))
         return
-    _subscribe(step, step.slots.get("frequency", "daily"), found.group(1))
+    _subscribe(step, step.slots.get("frequency", "daily"), postcode)
 
 
 def _subscribe(step: Step, frequency: Frequency, postcode: str) -> None:

@@ -16,12 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.compose import danish_date, hours_text, kroner
+from bot.compose import danish_date, hours_text, kroner, kroner_whole
 from bot.context import Step
 from bot.flows.employer import require_verified
 from bot.flows.report_reading import Reading, bare_answer, read
 from bot.texts import template, text
 from ledger import CreateEmployment, LedgerError, PostReport, ReportWage, VoidReport
+from ledger.commands import ExpireIfDue
 from ledger.errors import (
     AmountOutOfBounds,
     CardNotFound,
@@ -156,6 +157,9 @@ def _fill(step: Step, asking: str | None) -> None:
     if _take(step, reading):
         _advance(step)
         return
+    if asking == "card_number" and not any(ch.isdigit() for ch in step.inbound.text):
+        step.say("card_number_help")  # a name, "ved ikke": where the number is found
+        return
     step.say("not_understood_slot", question=resume_question(step) or "")
 
 
@@ -164,6 +168,12 @@ def _advance(step: Step) -> None:
         if slot not in step.slots:
             step.ask(slot, key)
             return
+    if parse_kroner(f"{Decimal(step.slots['amount']):.2f}") > step.turn.max_report_ore:
+        step.slots.pop("amount")  # no use asking "is that right?" about what cannot be taken
+        step.say_text(AmountOutOfBounds(
+            max_amount=kroner_whole(step.turn.max_report_ore)).message)
+        step.ask("amount", "ask_amount")
+        return
     if not step.state.get("rate_checked") and _implausible(step.slots):
         _ask_rate(step)
         return
@@ -264,6 +274,7 @@ def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any
     except LedgerError as error:
         step.end_flow()
         step.say("report_refused", reason=error.message)
+        step.state["last_topic"] = error.code  # "hvorfor det?" next is about this
         return None
     return {"id": result.id, **{k: figures.get(k) for k in FIGURES}}
 
@@ -300,7 +311,7 @@ def _period_text(entry: dict[str, Any]) -> str:
         return ""
     start = dt.date.fromisoformat(entry["work_from"])
     end = dt.date.fromisoformat(entry["work_to"] or entry["work_from"])
-    return text("readback_period", start=danish_date(start), end=danish_date(end))
+    return " " + text("readback_period", start=danish_date(start), end=danish_date(end))
 
 
 def _several(step: Step, reading: Reading) -> None:
@@ -330,6 +341,10 @@ def _forget_settled(step: Step) -> None:
     still = []
     for entry in _pending(step):
         report = step.turn.report(int(entry["id"]))
+        if report.expires_at is not None and report.expires_at <= step.turn.now \
+                and report.status == "pending":  # the sweep has not come by yet: do it now
+            report = step.turn.execute(reports.expire_if_due,
+                                       ExpireIfDue(report_id=report.id), step.actor())
         if report.status in ("pending", "awaiting_cap"):
             still.append(entry)
         elif report.status == "expired":
@@ -337,22 +352,24 @@ def _forget_settled(step: Step) -> None:
                      day=danish_date(report.paid_on))
     if len(still) != len(_pending(step)):
         step.state[PENDING] = still
-        if not still and step.state.get("asking") == "confirm":
-            step.state.pop("asking", None)
+        if not still:
             for slot in FIGURES:
                 step.slots.pop(slot, None)
 
 
 def _confirm(step: Step, answer: str | None) -> None:
     reading = _read(step)
-    if not _pending(step):  # every read-back expired: what they wrote now is a new report
-        _fresh(step, reading)
+    if not _pending(step):  # every read-back expired: new figures are a new report
+        if reading.has_figures:
+            _fresh(step, reading)
+        else:
+            step.end_flow()
+        return
+    if reading.has_figures and answer != "YES":
+        _change(step, reading)  # "nej det var 450 kr", "ja men det var 5 timer"
         return
     if answer == "HEDGE":
         step.say("confirm_hedge", buttons=("JA", "NEJ"))
-        return
-    if reading.has_figures and answer != "YES":
-        _change(step, reading)
         return
     if answer == "YES":
         _post_all(step)

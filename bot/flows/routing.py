@@ -30,8 +30,9 @@ ACK_EVERY = dt.timedelta(hours=1)
 
 def route(step: Step) -> None:
     keyword = keyword_of(step.inbound.text)
+    before = step.flow
     if _always_keywords(step, keyword):
-        _back_to_the_question(step)
+        _back_to_the_question(step, before)
         return
     if step.turn.opted_out:
         step.decide("silent")
@@ -40,7 +41,7 @@ def route(step: Step) -> None:
         _with_a_person(step, keyword)
         return
     if _session_keywords(step, keyword):
-        _back_to_the_question(step)
+        _back_to_the_question(step, before)
         return
     answer = yes_no(step, keyword)
     if step.flow in FLOWS:
@@ -96,10 +97,10 @@ def _always_keywords(step: Step, keyword: Keyword | None) -> bool:
     return True
 
 
-def _back_to_the_question(step: Step) -> None:
+def _back_to_the_question(step: Step, before: str | None) -> None:
     """A keyword answered in the middle of a flow (HJÆLP, START, MERE, LINK) is followed by the
     flow's question again, so a JA that comes next answers what it seems to answer."""
-    if step.flow in FLOWS and step.replies and step.flow != "handoff":
+    if step.flow in FLOWS and step.flow == before and step.replies and step.flow != "handoff":
         resume(step, FLOWS[step.flow])
 
 

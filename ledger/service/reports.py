@@ -49,7 +49,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from ledger import rules
-from ledger.commands import Actor, PostReport, ReportWage, ReverseReport, VoidReport
+from ledger.commands import (
+    Actor,
+    ExpireIfDue,
+    PostReport,
+    ReportWage,
+    ReverseReport,
+    VoidReport,
+)
 from ledger.db.tables import (
     CapVersion,
     Card,
@@ -389,6 +396,16 @@ def post_report(cmd: PostReport, *, uow: UnitOfWork, actor: Actor) -> WageReport
         raise ReportNotPending(status=state.status)
     uow.audit(actor, "wage_report.post", "wage_report", report.id)
     result = _result(uow, report, after, balance)
+    uow.commit()
+    return result
+
+
+def expire_if_due(cmd: ExpireIfDue, *, uow: UnitOfWork, actor: Actor) -> WageReportResult:
+    """The periodic sweep's work for this report's card-year, done now; the report as it is
+    afterwards (expired if its time was up, unchanged otherwise)."""
+    report, balance = _load_locked(uow, cmd.report_id)
+    expire_due_for_balance(uow, balance, actor)
+    result = _result(uow, report, report_state(uow.session, report.id), balance)
     uow.commit()
     return result
 

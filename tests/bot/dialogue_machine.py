@@ -22,6 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from bot.observe import DialogueObserver
 from ledger import Actor
+from nlu import extract_entities
 from tests.bot.conftest import Chat, make_chat
 
 SYSTEM = Actor(name="sweep", channel="system")
@@ -141,7 +142,8 @@ class DialogueMachine(RuleBasedStateMachine):
                     or "Tilbage til indberetningen" in self.last_reply.get(sender, ""), \
                     (sender, text, "posted without a read-back just before")
             if status == "voided" and was == "pending":
-                changed = any(ch.isdigit() for ch in text)
+                changed = bool(extract_entities(text, self.chat.clock.now.date())) \
+                    or any(ch.isdigit() for ch in text)  # a correction: new figures
                 assert text in EMPLOYER_WORDS or changed or self.watch.outcome == "crisis", \
                     (sender, text, "voided without the employer's word")
         self.last_reply[sender] = joined
