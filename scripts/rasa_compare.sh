@@ -71,6 +71,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
 done
+[[ -z "$OUT_DIR" || "$OUT_DIR" == /* ]] || OUT_DIR=$ROOT/$OUT_DIR
+[[ -z "$MARKDOWN" || "$MARKDOWN" == /* ]] || MARKDOWN=$ROOT/$MARKDOWN
 
 log() { printf '[rasa_compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -126,15 +128,40 @@ if [[ "$ANSWERS" == 1 ]]; then
 else
   ANSWER_FILES=()
 fi
-# Other people may edit the data while this runs; both models must see the same files.
-inputs_hash() {
+[[ -f "$CONFIG" ]] || die "Rasa config $CONFIG not found"
+# Other people may edit the code and data while this runs (an hour or more with the answer
+# runs), and both backends must see the same files: everything from here on runs in a
+# snapshot of the working tree (tracked and untracked, not ignored, files as they are now,
+# uncommitted edits included), with the app imported from it (PYTHONPATH).
+inputs_hash() {  # the data, the thresholds and the evaluation files as they are in the repository
   local files
-  shopt -s nullglob; files=("$DATA_DIR"/*.yml "$DATA_DIR"/*.yaml); shopt -u nullglob
-  { printf '%s\n' "${files[@]}"; cat "${files[@]}" "${TEST_FILES[@]}" ${ANSWER_FILES[@]+"${ANSWER_FILES[@]}"} nlu/config.py; } 2>/dev/null \
+  shopt -s nullglob; files=("$ROOT/$DATA_DIR"/*.yml "$ROOT/$DATA_DIR"/*.yaml); shopt -u nullglob
+  { printf '%s\n' "${files[@]}"; cat "${files[@]}" "$ROOT/nlu/config.py"
+    (cd "$ROOT" && cat "${TEST_FILES[@]}" ${ANSWER_FILES[@]+"${ANSWER_FILES[@]}"}); } 2>/dev/null \
     | sha256sum | cut -c1-16
 }
 INPUTS_HASH=$(inputs_hash)
-[[ -f "$CONFIG" ]] || die "Rasa config $CONFIG not found"
+DATA_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATA_DIRTY=$(git status --short -- "$DATA_DIR" 2>/dev/null | wc -l)
+SNAP=$WORK/tree
+mkdir -p "$SNAP"
+git ls-files -z -co --exclude-standard \
+  | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$SNAP" \
+  || die "could not copy the working tree to $SNAP"
+# A relative path stays relative (the same file in the snapshot) when the snapshot has it.
+snap_path() { if [[ "$1" == /* || -e "$SNAP/$1" ]]; then echo "$1"; else echo "$ROOT/$1"; fi; }
+for i in "${!TEST_FILES[@]}"; do TEST_FILES[i]=$(snap_path "${TEST_FILES[i]}"); done
+for i in "${!ANSWER_FILES[@]}"; do ANSWER_FILES[i]=$(snap_path "${ANSWER_FILES[i]}"); done
+CONFIG=$(snap_path "$CONFIG")
+cd "$SNAP"
+export PYTHONPATH=$SNAP${PYTHONPATH:+:$PYTHONPATH}
+"$APP_VENV/bin/python" -c 'import sys, api, bot, ledger, nlu
+sys.exit(any(not m.__file__.startswith(sys.argv[1]) for m in (api, bot, ledger, nlu)))' "$SNAP/" \
+  || die "the app in $APP_VENV is not imported from the snapshot $SNAP (PYTHONPATH)"
+shopt -s nullglob
+data_files=("$DATA_DIR"/*.yml "$DATA_DIR"/*.yaml)
+shopt -u nullglob
+log "working on a snapshot of the tree at commit $DATA_COMMIT ($DATA_DIRTY uncommitted change(s) in $DATA_DIR, ${#data_files[@]} data files)"
 if ! eval_help=$("$APP_VENV/bin/frikort" nlu evaluate --help 2>&1); then
   printf '%s\n' "$eval_help" | tail -n 5 >&2
   die "\`frikort nlu evaluate --help\` fails (the app does not import; see above)"
@@ -146,8 +173,6 @@ if [[ "$ANSWERS" == 1 ]]; then
   [[ "$answers_help" == *--answers* && "$answers_help" == *--today* ]] \
     || die "\`frikort bot evaluate\` has no --answers/--today options (pass --no-answers)"
 fi
-DATA_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-DATA_DIRTY=$(git status --short -- "$DATA_DIR" 2>/dev/null | wc -l)
 
 # --- 1. the Rasa virtualenv --------------------------------------------------------------
 find_python310() {
@@ -186,7 +211,7 @@ RASA=$RASA_VENV/bin/rasa
 # runs in the work directory so that nothing (models/, .rasa/, results/) lands in the repo.
 cp "$CONFIG" "$WORK/config.yml"
 # Same fallback thresholds as the embedded classifier (nlu/config.py), whatever they are today.
-if read -r FB_T FB_A < <(cd "$ROOT" && "$APP_VENV/bin/python" -c \
+if read -r FB_T FB_A < <("$APP_VENV/bin/python" -c \
     'from nlu.config import DEFAULT_THRESHOLD as t, DEFAULT_AMBIGUITY_THRESHOLD as a; print(t, a)' 2>/dev/null); then
   sed -i -e "s/^\( *\)threshold: .*/\1threshold: $FB_T/" \
          -e "s/^\( *\)ambiguity_threshold: .*/\1ambiguity_threshold: $FB_A/" "$WORK/config.yml"
@@ -195,7 +220,7 @@ else
   log "warning: could not read nlu/config.py thresholds; using those in $CONFIG"
 fi
 FB_USED=$(grep -E '^ *(ambiguity_)?threshold:' "$WORK/config.yml" | tr -s ' ' | paste -sd, -)
-DATA_ABS=$ROOT/$DATA_DIR
+DATA_ABS=$SNAP/$DATA_DIR
 # A minimal domain for the ResponseSelector: every intent (a retrieval intent by its base
 # name), every annotated entity, and for every `<intent>/<key>` in the data a dummy response
 # `utter_<intent>/<key>` whose text is the key. The selector learns the keys from the NLU
@@ -349,8 +374,10 @@ for f in ${ANSWER_FILES[@]+"${ANSWER_FILES[@]}"}; do
   log "Rasa: $f played in $RAS_S s"
   ANSWER_REPORTS+=("$f" "$WORK/embedded-$stem.json" "$WORK/rasa-$stem.json" "$EMB_S" "$RAS_S")
 done
-[[ "$(inputs_hash)" == "$INPUTS_HASH" ]] \
-  || die "nlu/data, nlu/config.py, a held-out or an answer file changed during the run; run again"
+if [[ "$(inputs_hash)" != "$INPUTS_HASH" ]]; then
+  log "note: nlu/data, nlu/config.py or an evaluation file changed in the repository during the run;" \
+    "both backends used the snapshot taken at the start (commit $DATA_COMMIT)"
+fi
 
 # --- 6. side by side ---------------------------------------------------------------------------
 RASA_VERSIONS=$("$RASA_VENV/bin/python" -c 'import rasa, tensorflow as tf, platform; print(f"rasa {rasa.__version__}, tensorflow {tf.__version__}, Python {platform.python_version()}")' 2>/dev/null)
@@ -438,7 +465,7 @@ for i in range(0, len(answer_args), 5):
     table = [("Answer accuracy", pct(emb.get("accuracy")), pct(ras.get("accuracy")))]
     for audience in sorted(set(emb.get("by_audience", {})) | set(ras.get("by_audience", {}))):
         e, r = emb["by_audience"].get(audience, {}), ras["by_audience"].get(audience, {})
-        table.append((f"  {audience} ({e.get('messages', r.get('messages'))} messages)",
+        table.append((f"Answer accuracy, {audience} ({e.get('messages', r.get('messages'))})",
                       pct(e.get("accuracy")), pct(r.get("accuracy"))))
     table += [
         ("Not understood (fallback)", pct(emb.get("not_understood")), pct(ras.get("not_understood"))),
@@ -446,7 +473,7 @@ for i in range(0, len(answer_args), 5):
         ("False crisis alarms", str(emb.get("false_crisis")), str(ras.get("false_crisis"))),
         ("Server errors", str(emb.get("server_errors")), str(ras.get("server_errors"))),
         ("Wrong answers", str(len(emb.get("wrong", []))), str(len(ras.get("wrong", [])))),
-        ("  of which right with the other backend", str(len(only_emb)), str(len(only_ras))),
+        ("Wrong here, right with the other backend", str(len(only_emb)), str(len(only_ras))),
         ("Wall time of the run", secs(answer_args[i + 3]), secs(answer_args[i + 4])),
     ]
     emit(f"Answer file: {name} ({emb.get('messages')} messages, frikort bot evaluate --today {os.environ.get('ANSWERS_TODAY')})",
