@@ -42,7 +42,11 @@ log = logging.getLogger(__name__)
 def create_app(
     settings: Settings, *, ledger: Ledger | None = None, parser: Parser | None = None
 ) -> FastAPI:
-    """Builds the app. Tests pass their own settings, and may pass a ledger with a fake clock."""
+    """Builds the app. Tests pass their own settings, and may pass a ledger with a fake clock.
+
+    Raises InsecureSettings in production when a secret is weak, missing or repeated.
+    """
+    settings.require_safe_secrets()
     services = build_services(settings, ledger=ledger, parser=parser)
     worker = OutboxWorker(services.ledger, services.senders, poll_s=settings.OUTBOX_POLL_SECONDS)
     metrics = Metrics(services.ledger, multiprocess_dir=settings.PROMETHEUS_MULTIPROC_DIR)

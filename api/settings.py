@@ -8,21 +8,35 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.secret_policy import SECRETS, InsecureSettings
+from api.secret_policy import problems as secret_problems
 from bot import BotConfig
 from ledger.config import LedgerConfig
 from nlu import NluConfig
 
 # Development keys are derived from a public phrase so `make run` works on a bare machine;
-# production refuses to start with them (see _refuse_dev_secrets_in_production).
+# production refuses to start with them (see Settings.secret_problems).
 _DEV_PHRASE = "frikort-assistenten development only"
 DEV_ADMIN_API_KEY = "dev-admin-key"
 
 
 def _dev_key(purpose: str) -> str:
     return base64.b64encode(hashlib.sha256(f"{_DEV_PHRASE}:{purpose}".encode()).digest()).decode()
+
+
+_DEV_VALUES = {
+    "ADMIN_API_KEY": DEV_ADMIN_API_KEY,
+    "CPR_ENCRYPTION_KEY": _dev_key("cpr-encryption"),
+    "CPR_HASH_KEY": _dev_key("cpr-hash"),
+    "SESSION_SECRET": _dev_key("session"),
+}
+
+
+def _secret_value(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 class Settings(BaseSettings):
@@ -83,20 +97,18 @@ class Settings(BaseSettings):
     """The console's session cookie is sent over HTTPS only: on by default in production,
     off in development (where `make run` serves plain http on 127.0.0.1)."""
 
-    @model_validator(mode="after")
-    def _refuse_dev_secrets_in_production(self) -> Settings:
+    def secret_problems(self) -> list[str]:
+        """In production, one line per weak, missing, development or repeated secret."""
         if self.ENVIRONMENT != "production":
-            return self
-        dev_values = {
-            "ADMIN_API_KEY": DEV_ADMIN_API_KEY,
-            "CPR_ENCRYPTION_KEY": _dev_key("cpr-encryption"),
-            "CPR_HASH_KEY": _dev_key("cpr-hash"),
-            "SESSION_SECRET": _dev_key("session"),
-        }
-        for name, dev_value in dev_values.items():
-            if getattr(self, name).get_secret_value() == dev_value:
-                raise ValueError(f"{name} must be set to a secret value in production")
-        return self
+            return []
+        values = {spec.name: _secret_value(getattr(self, spec.name)) for spec in SECRETS}
+        return secret_problems(values, _DEV_VALUES.get)
+
+    def require_safe_secrets(self) -> None:
+        """Raises InsecureSettings in production when `secret_problems` finds anything."""
+        found = self.secret_problems()
+        if found:
+            raise InsecureSettings(found)
 
     @property
     def demo_enabled(self) -> bool:

@@ -12,8 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from api.cli.context import CLI_ACTOR, open_ledger
-from api.settings import Settings
+from api.cli.context import CLI_ACTOR, load_settings, open_ledger
 from ledger import LedgerError
 from ledger.pii import mask_cpr, normalise_cpr
 from ledger.privacy import ErasureReport, Privacy
@@ -42,7 +41,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON")] = False,
 ) -> None:
     """Anonymises conversation texts older than the period; ledger rows are never touched."""
-    settings = Settings()
+    settings = load_settings()
     days = older_than_days or settings.RETENTION_DAYS
     with open_ledger(settings) as ledger:
         report = Privacy(ledger).run_retention(older_than_days=days, actor=CLI_ACTOR,

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from api.cli.context import load_settings
 from api.logging_setup import configure_logging
-from api.settings import Settings
 
 WORKER_HEALTHCHECK_S = 30
 """How long uvicorn's supervisor waits for a worker to answer its health check before it kills
@@ -23,11 +23,11 @@ def serve(
     workers: Annotated[int, typer.Option("--workers")] = 1,
 ) -> None:
     """Starts the HTTP server (REST API, webhooks, demo chat, console)."""
+    settings = load_settings()
     base = f"http://{host}:{port}"
     typer.echo(f"Frikort-assistenten on {base}")
     typer.echo(f"  API docs     {base}/docs")
     typer.echo(f"  health       {base}/healthz")
-    settings = Settings()
     configure_logging(settings)  # uvicorn's own lines go through the same redacting handler
     # log_config=None: uvicorn leaves logging to us; access_log=False: the app's middleware
     # writes one access line per request, with its request id (api/metrics.py).

@@ -32,7 +32,7 @@ class ProviderSecrets:
     twilio_number: str = "+4570203040"
     bot_token: str = field(
         default_factory=lambda: "7123456789:AA" + secrets.token_urlsafe(24).replace("-", "x"))
-    telegram_secret: str = field(default_factory=lambda: "tg_" + secrets.token_hex(12))
+    telegram_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
 
 class Wire:

@@ -23,6 +23,7 @@ from api.logging_setup import (
 )
 from api.settings import Settings
 from nlu import Parser
+from tests.production_env import PRODUCTION_SECRETS
 from tests.api.channel_fixtures import JENS_CARD, JENS_PHONE, Channels, running_channels
 
 BOT_TOKEN = "7123456789:AAE-logging-tests_0123456789abcdefXYZ"
@@ -144,9 +145,7 @@ def test_the_text_format_carries_the_ids_too() -> None:
     stream = io.StringIO()
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.log_format == "text"
-    assert Settings(_env_file=None, ENVIRONMENT="production", ADMIN_API_KEY="a-production-key",  # type: ignore[call-arg]
-                    CPR_ENCRYPTION_KEY="QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=",
-                    CPR_HASH_KEY="aGFzaC1rZXk=", SESSION_SECRET="c2Vzc2lvbg==").log_format == "json"
+    assert Settings(_env_file=None, **PRODUCTION_SECRETS).log_format == "json"  # type: ignore[call-arg, arg-type]
     handler = configure_logging(settings, stream=stream)
     root = logging.getLogger()
     level = root.level
