@@ -28,6 +28,7 @@ app.add_typer(telegram_cmds.app, name="telegram")
 app.add_typer(users_cmds.app, name="users")
 app.add_typer(privacy_cmds.retention_app, name="retention")
 app.add_typer(privacy_cmds.citizen_app, name="citizen")
+app.add_typer(privacy_cmds.privacy_app, name="privacy")
 app.add_typer(secrets_cmds.app, name="secrets")
 app.command("serve")(serve.serve)
 

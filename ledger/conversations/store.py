@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from cpr import redact_cpr
 from ledger.conversations.records import Identity, StoredInbound, TranscriptLine
 from ledger.db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
 from ledger.db.tables import Card, Citizen, CitizenContact, Employer, EmployerContact
@@ -76,7 +77,8 @@ def store_inbound(
         return StoredInbound(existing.id, existing.conversation_id, True, replies)
     message = TranscriptMessage(
         conversation_id=conversation.id, direction="in", channel=conversation.channel,
-        provider_message_id=provider_message_id, author="user", text=text, created_at=now)
+        provider_message_id=provider_message_id, author="user", text=redact_cpr(text),
+        created_at=now)
     session.add(message)
     session.flush()
     return StoredInbound(message.id, conversation.id, False, None)
@@ -111,7 +113,8 @@ def record_outbound(
 ) -> None:
     session.add(TranscriptMessage(
         conversation_id=conversation.id, direction="out", channel=conversation.channel,
-        provider_message_id=None, author=author, text=text, outbox_id=outbox_id, created_at=now))
+        provider_message_id=None, author=author, text=redact_cpr(text), outbox_id=outbox_id,
+        created_at=now))
 
 
 def transcript(session: Session, conversation_id: int, limit: int = 200) -> list[TranscriptLine]:
@@ -121,7 +124,9 @@ def transcript(session: Session, conversation_id: int, limit: int = 200) -> list
         .where(TranscriptMessage.conversation_id == conversation_id)
         .order_by(TranscriptMessage.id.desc()).limit(limit)
     ).all()
-    return [TranscriptLine(m.direction, m.author, m.text, m.created_at, status)
+    # Redacted again on the way out: a row stored before a spelling was recognised (see
+    # `frikort privacy redact-history`) is not shown in full either.
+    return [TranscriptLine(m.direction, m.author, redact_cpr(m.text), m.created_at, status)
             for m, status in reversed(rows)]
 
 
