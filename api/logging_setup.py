@@ -86,9 +86,12 @@ _DK_BARE = re.compile(
     r"(?!\w|[ -]\d)")
 _DK_TELEGRAM = re.compile(r"(?<![\w+])45\d{8}(?!\w)")
 _INTERNATIONAL = re.compile(r"(?<![\w+])\+[1-9]\d{7,14}(?!\w)")
-_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "color_message", *CONTEXT_FIELDS}
-"""Record attributes that are not extra fields (uvicorn's color_message repeats the message)."""
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message", "asctime", "color_message"}
+"""The record's own attributes, set by logging from the code (uvicorn's color_message repeats
+the message); everything else on a record came with the call or the context."""
+_STANDARD_ATTRS = _RECORD_ATTRS | set(CONTEXT_FIELDS)
+"""Record attributes that are not extra fields."""
 
 
 def _digits(text: str) -> str:
@@ -152,8 +155,9 @@ class RedactionFilter(logging.Filter):
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
+        # Every other field too: extras, and the context (a request id is the caller's text).
         for key, value in list(vars(record).items()):
-            if key not in _STANDARD_ATTRS and isinstance(value, str):
+            if key not in _RECORD_ATTRS and isinstance(value, str):
                 setattr(record, key, self.redact(value))
         return True
 
