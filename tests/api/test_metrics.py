@@ -33,6 +33,7 @@ from tests.api.channel_fixtures import (
     twiml_messages,
 )
 from tests.fakes.telegram_api import FakeTelegram
+from tests.conftest import TEST_CLIENT_HOST
 from tests.ledger.support import FakeClock, fast_ledger
 from tests.production_env import PRODUCTION_SECRETS
 
@@ -174,6 +175,7 @@ def _app(tmp_path: Path, name: str, **settings: Any) -> TestClient:
     url = f"sqlite:///{tmp_path / name}"
     ledger = fast_ledger(url)
     values: dict[str, Any] = {"DATABASE_URL": url, "ADMIN_API_KEY": ADMIN_KEY,
+                              "ALLOWED_HOSTS": TEST_CLIENT_HOST,
                               "RUN_BACKGROUND_WORKER": False, **settings}
     app = create_app(Settings(_env_file=None, **values), ledger=ledger)  # type: ignore[call-arg]
     app.state.test_ledger = ledger
@@ -223,12 +225,12 @@ def test_two_apps_in_one_process_keep_their_own_counts(tmp_path: Path) -> None:
 
 def test_request_ids_are_echoed_or_made(tmp_path: Path) -> None:
     with _app(tmp_path, "ids.db") as client:
-        given = client.get("/healthz", headers={"X-Request-ID": "lb-4f2a.77:x"})
-        assert given.headers["X-Request-ID"] == "lb-4f2a.77:x"
+        given = client.get("/healthz", headers={"X-Request-ID": "lb-4f2a.77_x"})
+        assert given.headers["X-Request-ID"] == "lb-4f2a.77_x"
         made = client.get("/healthz").headers["X-Request-ID"]
         other = client.get("/healthz").headers["X-Request-ID"]
         assert len(made) == 32 and int(made, 16) >= 0 and made != other
-        for bad in ("has spaces", "x" * 129, "<script>", "a/b"):
+        for bad in ("has spaces", "x" * 65, "<script>", "a/b", "lb:1", "070761-4285"):
             got = client.get("/healthz", headers={"X-Request-ID": bad}).headers["X-Request-ID"]
             assert got != bad and len(got) == 32
         # Problems carry it too.
