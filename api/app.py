@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from api.bootstrap import LazyParser, Services, build_services
 from api.console import install_console
 from api.db_outage import install_outage_handling
+from api.edge import install_edge, install_proxy_headers
 from api.logging_setup import configure_logging
 from api.metrics import Metrics, install_metrics
 from api.outbox_worker import OutboxWorker
@@ -105,7 +106,9 @@ def create_app(
         app.include_router(demo.router)
     install_console(app, settings)
 
+    install_edge(app, settings)
     install_metrics(app, settings, metrics)
+    install_proxy_headers(app, settings)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

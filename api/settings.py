@@ -7,6 +7,7 @@ import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -97,6 +98,14 @@ class Settings(BaseSettings):
     """The console's session cookie is sent over HTTPS only: on by default in production,
     off in development (where `make run` serves plain http on 127.0.0.1)."""
 
+    FORWARDED_ALLOW_IPS: str = ""
+    """Addresses (comma-separated IPs or networks, "*" for any) of the reverse proxies whose
+    X-Forwarded-For and X-Forwarded-Proto are believed. Default: none, so a client can never
+    choose its own address (the console's login lock counts per address)."""
+    ALLOWED_HOSTS: str = ""
+    """Host names accepted besides the one in PUBLIC_BASE_URL (comma-separated), e.g. the
+    name a load balancer's health check uses. Any other Host header gets 400."""
+
     def secret_problems(self) -> list[str]:
         """In production, one line per weak, missing, development or repeated secret."""
         if self.ENVIRONMENT != "production":
@@ -113,6 +122,19 @@ class Settings(BaseSettings):
     @property
     def demo_enabled(self) -> bool:
         return self.DEMO_CHAT if self.DEMO_CHAT is not None else self.ENVIRONMENT != "production"
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """PUBLIC_BASE_URL's host, ALLOWED_HOSTS, and loopback names in development."""
+        hosts = [urlsplit(self.PUBLIC_BASE_URL).hostname or ""]
+        hosts += [h.strip() for h in self.ALLOWED_HOSTS.split(",") if h.strip()]
+        if self.ENVIRONMENT != "production":
+            hosts += ["127.0.0.1", "localhost"]
+        return list(dict.fromkeys(h for h in hosts if h))
+
+    @property
+    def forwarded_allow_ips(self) -> list[str]:
+        return [a.strip() for a in self.FORWARDED_ALLOW_IPS.split(",") if a.strip()]
 
     @property
     def console_cookie_secure(self) -> bool:

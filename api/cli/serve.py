@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from api.cli.context import load_settings
 from api.logging_setup import configure_logging
+from api.settings import Settings
 
 WORKER_HEALTHCHECK_S = 30
 """How long uvicorn's supervisor waits for a worker to answer its health check before it kills
@@ -29,8 +30,17 @@ def serve(
     typer.echo(f"  API docs     {base}/docs")
     typer.echo(f"  health       {base}/healthz")
     configure_logging(settings)  # uvicorn's own lines go through the same redacting handler
-    # log_config=None: uvicorn leaves logging to us; access_log=False: the app's middleware
-    # writes one access line per request, with its request id (api/metrics.py).
     uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level=settings.LOG_LEVEL.lower(), log_config=None,
-                access_log=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+                workers=workers, **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn runs our app, besides where it listens.
+
+    log_config=None: uvicorn leaves logging to us; access_log=False: the app's middleware
+    writes one access line per request, with its request id (api/metrics.py);
+    proxy_headers=False: the app believes X-Forwarded-For only from FORWARDED_ALLOW_IPS
+    (api/edge.py), where uvicorn by default believes it from any loopback client.
+    """
+    return {"log_level": settings.LOG_LEVEL.lower(), "log_config": None, "access_log": False,
+            "timeout_worker_healthcheck": WORKER_HEALTHCHECK_S, "proxy_headers": False}

@@ -41,6 +41,7 @@ from ledger import Ledger
 from ledger.db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
 from nlu import NluConfig, Parser, load_parser
 from tests.fakes.http_server import RunningServer, serve_asgi
+from tests.conftest import TEST_CLIENT_HOST
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.ledger.support import FakeClock, fast_ledger, raw_engine
@@ -342,6 +343,7 @@ def channel_settings(url: str, *, twilio: RunningServer | None, telegram: Runnin
         "DATABASE_URL": url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "ADMIN_API_KEY": ADMIN_KEY,
+        "ALLOWED_HOSTS": TEST_CLIENT_HOST,
         "RUN_BACKGROUND_WORKER": False,
         # Explicit, so a developer's environment cannot switch a channel on or off.
         "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "TWILIO_FROM_NUMBER": None,

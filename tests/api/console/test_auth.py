@@ -24,6 +24,7 @@ from api.settings import Settings
 from ledger.errors import CardNotActive, CardNotFound
 from ledger.staff import StaffPrincipal
 from tests.production_env import PRODUCTION_SECRETS
+from tests.conftest import TEST_CLIENT_HOST
 from tests.api.console.conftest import (
     PASSWORD,
     ConsoleEnv,
@@ -163,6 +164,7 @@ def test_secure_cookie_when_configured(sqlite_console_env: ConsoleEnv) -> None:
 
     settings = Settings(_env_file=None, DATABASE_URL=sqlite_console_env.url,  # type: ignore[call-arg]
                         CONSOLE_COOKIE_SECURE=True, RUN_BACKGROUND_WORKER=False,
+                        ALLOWED_HOSTS=TEST_CLIENT_HOST,
                         WARM_NLU_AT_START=False)
     app = create_app(settings, ledger=sqlite_console_env.ledger)
     client = TestClient(app, follow_redirects=False, base_url="https://testserver")
