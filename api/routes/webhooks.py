@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from api.bootstrap import Services
+from api.channels.limits import SMS_MAX_CHARS, TELEGRAM_MAX_CHARS, cut
 from api.channels.telegram_inbound import (
     InvalidUpdate,
     is_valid_secret,
@@ -53,7 +54,8 @@ async def twilio_sms(request: Request) -> Response:
     sid, sender = params.get("MessageSid"), params.get("From")
     if not sid or not sender:
         return problem(400, "invalid_input", danish_message("invalid_input"))
-    inbound = InboundMessage(channel="sms", sender=sender, text=params.get("Body", ""),
+    inbound = InboundMessage(channel="sms", sender=sender,
+                             text=cut(params.get("Body", ""), SMS_MAX_CHARS),
                              provider_message_id=sid)
     replies = await run_in_threadpool(services.dialogue.handle, inbound)
     request.app.state.kick_outbox()
@@ -129,7 +131,8 @@ def telegram_application(
             return
         if found is None:
             return
-        inbound = InboundMessage(channel="telegram", sender=found.chat_id, text=found.text,
+        inbound = InboundMessage(channel="telegram", sender=found.chat_id,
+                                 text=cut(found.text, TELEGRAM_MAX_CHARS),
                                  provider_message_id=str(found.update_id),
                                  shared_phone=found.contact_phone)
         await run_in_threadpool(services.dialogue.handle, inbound, queue_replies=True)

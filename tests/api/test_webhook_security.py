@@ -356,3 +356,29 @@ def test_a_limit_of_zero_turns_it_off(
                           SENDER_RATE_LIMIT_PER_MINUTE=0) as unlimited:
         answers = [unlimited.sms_text(JENS_PHONE, "saldo") for _ in range(30)]
         assert all("Frikort 48213" in answer for answer in answers)
+
+
+# --- Sizes (issue 14, item 4) ----------------------------------------------------------------
+
+
+def test_an_sms_longer_than_1600_characters_is_cut_with_a_note(channels: Channels) -> None:
+    response = channels.sms(JENS_PHONE, "saldo " + "x" * 5000)
+    assert response.status_code == 200, response.text
+    [stored] = [r["text"] for r in channels.transcript_rows() if r["direction"] == "in"]
+    assert stored.startswith("saldo xxx") and stored.count("x") == 1600 - len("saldo ")
+    assert stored.endswith("[Beskeden var 5006 tegn lang og er afkortet til de første 1600.]")
+
+
+def test_a_telegram_text_longer_than_4096_characters_is_cut_with_a_note(
+    channels: Channels, fake_telegram: FakeTelegram,
+) -> None:
+    assert channels.tg(tg_text_update(5_550_001, "y" * 6000)).status_code == 200
+    [stored] = [r["text"] for r in channels.transcript_rows() if r["direction"] == "in"]
+    assert stored == "y" * 4096 + " [Beskeden var 6000 tegn lang og er afkortet til de " \
+        "første 4096.]"
+
+
+def test_messages_that_fit_are_stored_as_sent(channels: Channels) -> None:
+    channels.sms(JENS_PHONE, "z" * 1600)
+    [stored] = [r["text"] for r in channels.transcript_rows() if r["direction"] == "in"]
+    assert stored == "z" * 1600
