@@ -20,8 +20,13 @@ def _notes() -> dict[str, str]:
     return dict(yaml.safe_load(text))
 
 
+def note(key: str, **values: object) -> str:
+    """A Danish note or toast from api/data/inbound.da.yml."""
+    return _notes()[key].format(**values)
+
+
 def cut(text: str, limit: int) -> str:
     """`text` itself when it fits, else its first `limit` characters and the note."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]} {_notes()['cut'].format(length=len(text), kept=limit)}"
+    return f"{text[:limit]} {note('cut', length=len(text), kept=limit)}"

@@ -130,6 +130,39 @@ def transcript(session: Session, conversation_id: int, limit: int = 200) -> list
             for m, status in reversed(rows)]
 
 
+def pending_buttons(
+    session: Session, channel: str, address: str, pressed_in: str,
+) -> tuple[str, tuple[str, ...]] | None:
+    """(provider message id, buttons) of the question with buttons still waiting in the
+    conversation: its newest outbound message with buttons, delivered, and not followed by
+    any inbound message but `pressed_in` itself (a provider's retry of the same press).
+    None when no question with buttons waits."""
+    conversation = session.scalar(_CONVERSATION_ID, {"channel": channel, "address": address})
+    if conversation is None:
+        return None
+    asked = session.execute(
+        select(TranscriptMessage.id, OutboxMessage.provider_message_id, OutboxMessage.buttons_json)
+        .join(OutboxMessage, OutboxMessage.id == TranscriptMessage.outbox_id)
+        .where(TranscriptMessage.conversation_id == conversation,
+               TranscriptMessage.direction == "out", OutboxMessage.buttons_json != "[]")
+        .order_by(TranscriptMessage.id.desc()).limit(1)).first()
+    if asked is None or asked.provider_message_id is None:
+        return None
+    answered = session.scalar(
+        select(TranscriptMessage.id).where(
+            TranscriptMessage.conversation_id == conversation,
+            TranscriptMessage.direction == "in", TranscriptMessage.id > asked.id,
+            TranscriptMessage.provider_message_id.is_distinct_from(pressed_in))
+        .limit(1))
+    if answered is not None:
+        return None
+    return asked.provider_message_id, tuple(json.loads(asked.buttons_json))
+
+
+_CONVERSATION_ID = select(Conversation.id).where(Conversation.channel == bindparam("channel"),
+                                                 Conversation.address == bindparam("address"))
+
+
 def has_opted_out(session: Session, channel: str, address: str) -> bool:
     return bool(session.scalar(select(Conversation.opted_out).where(
         Conversation.channel == channel, Conversation.address == address)))
