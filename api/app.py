@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from api.bootstrap import LazyParser, Services, build_services
 from api.console import install_console
 from api.db_outage import install_outage_handling
+from api.docs import install_docs
 from api.edge import install_edge, install_proxy_headers
 from api.logging_setup import configure_logging
 from api.metrics import Metrics, install_metrics
@@ -81,6 +82,7 @@ def create_app(
         description="Ledger and assistant for the socialt frikort. Amounts are kroner as "
         "decimal strings; errors are RFC 9457 problem+json with a stable `code`.",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,  # api/docs.py serves them, or not
     )
     app.state.settings = settings
     app.state.services = services
@@ -105,6 +107,7 @@ def create_app(
     if settings.demo_enabled:
         app.include_router(demo.router)
     install_console(app, settings)
+    install_docs(app, settings)
 
     install_edge(app, settings)
     install_metrics(app, settings, metrics)

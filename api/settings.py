@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     ALLOWED_HOSTS: str = ""
     """Host names accepted besides the one in PUBLIC_BASE_URL (comma-separated), e.g. the
     name a load balancer's health check uses. Any other Host header gets 400."""
+    API_DOCS: bool | None = None
+    """/docs and /openapi.json: on by default in development, off in production unless set;
+    in production they then need the admin key (see README, Security)."""
 
     def secret_problems(self) -> list[str]:
         """In production, one line per weak, missing, development or repeated secret."""
@@ -122,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def demo_enabled(self) -> bool:
         return self.DEMO_CHAT if self.DEMO_CHAT is not None else self.ENVIRONMENT != "production"
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.API_DOCS if self.API_DOCS is not None else self.ENVIRONMENT != "production"
 
     @property
     def allowed_hosts(self) -> list[str]:

@@ -27,7 +27,8 @@ def serve(
     settings = load_settings()
     base = f"http://{host}:{port}"
     typer.echo(f"Frikort-assistenten on {base}")
-    typer.echo(f"  API docs     {base}/docs")
+    if settings.api_docs_enabled:
+        typer.echo(f"  API docs     {base}/docs")
     typer.echo(f"  health       {base}/healthz")
     configure_logging(settings)  # uvicorn's own lines go through the same redacting handler
     uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port,
