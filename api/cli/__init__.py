@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import (
+    audit_cmds,
     db,
     demo,
     ledger_cmds,
@@ -18,6 +19,7 @@ from api.cli import (
 )
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Frikort-assistenten")
+app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
 app.add_typer(ledger_cmds.caps_app, name="caps")
