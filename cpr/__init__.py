@@ -26,9 +26,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 __all__ = ["CPR_MASK", "CprMatch", "contains_cpr", "find_cprs", "fold", "parse_cpr",
-           "redact_cpr"]
+           "redact_cpr", "redact_values"]
 
 CPR_MASK = "[CPR]"
 
@@ -130,6 +131,18 @@ def redact_cpr(text: str) -> str:
         at = match.end
     parts.append(text[at:])
     return "".join(parts)
+
+
+def redact_values(value: Any) -> Any:
+    """`value` with every string in it (in lists and dicts too) redacted, the shape kept:
+    for JSON documents, where redacting the serialised text could touch a number."""
+    if isinstance(value, str):
+        return redact_cpr(value)
+    if isinstance(value, list | tuple):
+        return [redact_values(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_values(item) for key, item in value.items()}
+    return value
 
 
 def contains_cpr(text: str) -> bool:

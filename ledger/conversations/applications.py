@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cpr import redact_cpr
+from cpr import redact_cpr, redact_values
 from ledger.conversations.records import ApplicationAnswers
 from ledger.db.conversation_tables import CardApplication
 from ledger.pii import CprVault, normalise_cpr
@@ -27,19 +26,9 @@ def submit(
         cpr_encrypted=vault.encrypt(cpr) if cpr else None,
         cpr_hash=vault.lookup_hash(cpr) if cpr else None,
         municipality_code=answers.municipality_code, postcode=answers.postcode,
-        answers_json=json.dumps(_redacted(answers.answers), ensure_ascii=False, default=str),
+        answers_json=json.dumps(redact_values(answers.answers), ensure_ascii=False,
+                                default=str),
         status="received", created_at=now)
     session.add(application)
     session.flush()
     return application.id
-
-
-def _redacted(value: Any) -> Any:
-    """Every string in the answers with its CPR numbers redacted, the shape kept."""
-    if isinstance(value, str):
-        return redact_cpr(value)
-    if isinstance(value, dict):
-        return {key: _redacted(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
-    return value

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Column, Table, func, select, update
 
-from cpr import redact_cpr
+from cpr import redact_cpr, redact_values
 from ledger.db.console_tables import EscalationNote
 from ledger.db.conversation_tables import CardApplication, OutboxMessage, TranscriptMessage
 from ledger.unit_of_work import UnitOfWork
@@ -28,20 +28,11 @@ def _redacted_json(text: str | None) -> str | None:
     """A JSON document with every string in it redacted, the shape kept."""
     if not text:
         return text
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return redact_cpr(value)
-        if isinstance(value, list):
-            return [walk(item) for item in value]
-        if isinstance(value, dict):
-            return {key: walk(item) for key, item in value.items()}
-        return value
     try:
         document = json.loads(text)
     except ValueError:
         return redact_cpr(text)
-    changed = walk(document)
+    changed = redact_values(document)
     return text if changed == document else json.dumps(changed, ensure_ascii=False)
 
 
