@@ -270,7 +270,8 @@ def test_the_retention_job_runs_in_the_background_loop_and_is_counted(tmp_path: 
     ledger.conversations.store_inbound("sms", "+4520304050", "SM-old", "en gammel besked")
     clock.advance(days=400)
     settings = Settings(_env_file=None, DATABASE_URL=url,  # type: ignore[call-arg]
-                        RUN_BACKGROUND_WORKER=False, RETENTION_DAYS=365)
+                        RUN_BACKGROUND_WORKER=False, RETENTION_DAYS=365,
+                        ALLOWED_HOSTS=TEST_CLIENT_HOST)
     app = create_app(settings, ledger=ledger)
     worker = app.state.outbox_worker
     [job] = [job for job in worker.jobs if job.name == "retention"]
