@@ -34,6 +34,10 @@ GENESIS = "0" * 64
 LOCK_KEY = 0x66726B61756474  # "frkaudt": the advisory lock every audit insert takes
 _AUDIT = AuditRecord.__table__
 _BATCH = 5000
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_TAIL_AND_IDS = text(
+    "SELECT (SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1) AS prev,"
+    " nextval(pg_get_serial_sequence('audit_log', 'id')) AS id FROM generate_series(1, :n)")
 
 
 def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
@@ -70,15 +74,15 @@ def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
     commits (the PostgreSQL lock is held until then)."""
     if not rows:
         return
-    postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    last_id, prev = tail(conn)
-    if postgres:
-        ids = list(conn.execute(text(
-            "SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) "
-            "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars())
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"key": LOCK_KEY})
+        # A statement of its own after the lock: under READ COMMITTED it sees every row
+        # committed by the transaction that held the lock before.
+        drawn = conn.execute(_TAIL_AND_IDS, {"n": len(rows)}).all()
+        prev = drawn[0].prev or GENESIS
+        ids = [row.id for row in drawn]
     else:
+        last_id, prev = tail(conn)
         ids = list(range(last_id + 1, last_id + 1 + len(rows)))
     linked = []
     for row, row_id in zip(rows, ids, strict=True):

@@ -8,7 +8,10 @@ the console's per-address login lock could be rotated; a 1 MB signed SMS was sto
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +23,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.cli.serve import uvicorn_options
 from api.edge import MAX_BODY_BYTES
-from tests.api.channel_fixtures import AUTH, PUBLIC_BASE_URL, Channels, channel_settings
 from ledger import Ledger
+from tests.api.channel_fixtures import AUTH, PUBLIC_BASE_URL, Channels, channel_settings
 from tests.api.console.conftest import CHEAP_ARGON2, csrf_token
 from tests.ledger.support import make_config, make_ledger, prepare_database
 
@@ -94,6 +97,19 @@ def _console_app(tmp_path: Path, **overrides: Any) -> TestClient:
 ROTATED = [f"198.51.100.{n}" for n in range(21)]
 
 
+@contextlib.contextmanager
+def _uvicorn_loggers_kept() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    kept = [(log.level, log.propagate, list(log.handlers)) for log in loggers]
+    try:
+        yield
+    finally:
+        for log, (level, propagate, handlers) in zip(loggers, kept, strict=True):
+            log.setLevel(level)
+            log.propagate = propagate
+            log.handlers[:] = handlers
+
+
 def test_x_forwarded_for_from_loopback_is_not_believed_by_default(tmp_path: Path) -> None:
     """The app as `frikort serve` runs it under uvicorn: 21 failed logins from loopback,
     each naming another address in X-Forwarded-For, lock loopback itself."""
@@ -101,8 +117,9 @@ def test_x_forwarded_for_from_loopback_is_not_believed_by_default(tmp_path: Path
     prepare_database(url)
     settings = channel_settings(url, twilio=None, telegram=None, WARM_NLU_AT_START=False)
     app = create_app(settings, ledger=Ledger(make_config(url, staff=CHEAP_ARGON2)))
-    config = uvicorn.Config(app, **uvicorn_options(settings))
-    config.load()
+    with _uvicorn_loggers_kept():  # uvicorn's Config sets its loggers for the whole process
+        config = uvicorn.Config(app, **uvicorn_options(settings))
+        config.load()
 
     async def attempts() -> bool:
         transport = httpx.ASGITransport(config.loaded_app, client=("127.0.0.1", 50000))
