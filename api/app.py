@@ -14,6 +14,8 @@ from fastapi import APIRouter, FastAPI
 from api.bootstrap import LazyParser, Services, build_services
 from api.console import install_console
 from api.db_outage import install_outage_handling
+from api.docs import install_docs
+from api.edge import install_edge, install_proxy_headers
 from api.logging_setup import configure_logging
 from api.metrics import Metrics, install_metrics
 from api.outbox_worker import OutboxWorker
@@ -42,7 +44,11 @@ log = logging.getLogger(__name__)
 def create_app(
     settings: Settings, *, ledger: Ledger | None = None, parser: Parser | None = None
 ) -> FastAPI:
-    """Builds the app. Tests pass their own settings, and may pass a ledger with a fake clock."""
+    """Builds the app. Tests pass their own settings, and may pass a ledger with a fake clock.
+
+    Raises InsecureSettings in production when a secret is weak, missing or repeated.
+    """
+    settings.require_safe_secrets()
     services = build_services(settings, ledger=ledger, parser=parser)
     worker = OutboxWorker(services.ledger, services.senders, poll_s=settings.OUTBOX_POLL_SECONDS)
     metrics = Metrics(services.ledger, multiprocess_dir=settings.PROMETHEUS_MULTIPROC_DIR)
@@ -76,6 +82,7 @@ def create_app(
         description="Ledger and assistant for the socialt frikort. Amounts are kroner as "
         "decimal strings; errors are RFC 9457 problem+json with a stable `code`.",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,  # api/docs.py serves them, or not
     )
     app.state.settings = settings
     app.state.services = services
@@ -100,8 +107,11 @@ def create_app(
     if settings.demo_enabled:
         app.include_router(demo.router)
     install_console(app, settings)
+    install_docs(app, settings)
 
+    install_edge(app, settings)
     install_metrics(app, settings, metrics)
+    install_proxy_headers(app, settings)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

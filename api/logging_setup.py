@@ -5,9 +5,8 @@ The code already keeps CPR numbers out of what it stores and logs; the filter is
 what slips through anyway (a library logging a URL with the bot token in it, an exception
 quoting a message). It masks, in every line that reaches the handler:
 
-* CPR numbers: ten digits, with or without a dash or space, that start with a real date
-  (the ledger's own test, `ledger.pii.normalise_cpr`), as "[CPR]" like the NLU marks them.
-  Unlike the NLU's pattern, a number followed by another ("/cards/0101901234 401") counts;
+* CPR numbers in every spelling the project accepts (`cpr.redact_cpr`, the same function
+  that redacts transcripts), as "[CPR]";
 * phone numbers: +45 / 0045 numbers, Danish 8-digit numbers (first digit 2-9, also written
   in pairs or fours), 45 followed by 8 digits (how Telegram shares a contact), and other
   "+country" numbers, keeping the last two digits ("+45xxxxxx50");
@@ -28,8 +27,7 @@ import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
-from ledger.errors import InvalidCpr
-from ledger.pii import normalise_cpr
+from cpr import redact_cpr
 
 CONTEXT_FIELDS = ("request_id", "conversation_id", "channel")
 _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -80,8 +78,6 @@ class ContextFilter(logging.Filter):
 # Redaction ------------------------------------------------------------------------------------
 
 SECRET_MASK = "[SECRET]"
-CPR_MASK = "[CPR]"
-_CPR = re.compile(r"(?<!\d)\d{6}[ -]?\d{4}(?!\d)")
 _BOT_TOKEN = re.compile(r"(?<!\d)\d{6,12}:[A-Za-z0-9_-]{30,}")
 _DK_PREFIXED = re.compile(
     r"(?<![\w+])(?:\+|00)\s?45[\s-]?(?:\d{8}|\d{2}(?:[ -]\d{2}){3}|\d{4}[ -]\d{4})(?!\w)")
@@ -90,17 +86,12 @@ _DK_BARE = re.compile(
     r"(?!\w|[ -]\d)")
 _DK_TELEGRAM = re.compile(r"(?<![\w+])45\d{8}(?!\w)")
 _INTERNATIONAL = re.compile(r"(?<![\w+])\+[1-9]\d{7,14}(?!\w)")
-_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "color_message", *CONTEXT_FIELDS}
-"""Record attributes that are not extra fields (uvicorn's color_message repeats the message)."""
-
-
-def _mask_cpr(match: re.Match[str]) -> str:
-    try:
-        normalise_cpr(match.group())
-    except InvalidCpr:
-        return match.group()
-    return CPR_MASK
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message", "asctime", "color_message"}
+"""The record's own attributes, set by logging from the code (uvicorn's color_message repeats
+the message); everything else on a record came with the call or the context."""
+_STANDARD_ATTRS = _RECORD_ATTRS | set(CONTEXT_FIELDS)
+"""Record attributes that are not extra fields."""
 
 
 def _digits(text: str) -> str:
@@ -137,7 +128,7 @@ class Redactor:
         if not any(ch.isdigit() for ch in text):
             return text
         text = _BOT_TOKEN.sub(SECRET_MASK, text)
-        text = _CPR.sub(_mask_cpr, text)
+        text = redact_cpr(text)
         text = _DK_PREFIXED.sub(_mask_prefixed, text)
         text = _INTERNATIONAL.sub(_mask_international, text)
         text = _DK_TELEGRAM.sub(_mask_bare, text)
@@ -164,8 +155,9 @@ class RedactionFilter(logging.Filter):
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
+        # Every other field too: extras, and the context (a request id is the caller's text).
         for key, value in list(vars(record).items()):
-            if key not in _STANDARD_ATTRS and isinstance(value, str):
+            if key not in _RECORD_ATTRS and isinstance(value, str):
                 setattr(record, key, self.redact(value))
         return True
 

@@ -59,6 +59,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import logging_setup
+from cpr import contains_cpr
 from api.problems import problem
 from api.settings import Settings
 from bot import InboundMessage, Reply
@@ -76,7 +77,7 @@ access_log = logging.getLogger("api.access")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
 """Seconds; the targets are p99 < 100 ms, and Twilio gives up after 15 s."""
 REQUEST_ID_HEADER = "X-Request-ID"
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 QUIET_PATHS = frozenset({"/healthz", "/metrics"})
 """Measured, but their access lines are logged at DEBUG (probes come every few seconds)."""
 
@@ -303,6 +304,15 @@ def _route_template(scope: Scope) -> str:
     return "/".join(prefix) + template
 
 
+def safe_request_id(incoming: str | None) -> str:
+    """The caller's X-Request-ID when it is a short safe token (at most 64 of A-Z, a-z, 0-9,
+    ".", "_", "-", and no CPR number), else a fresh id of our own: the id goes into every log
+    line of the request, so a caller must not be able to put personal data or a secret there."""
+    if incoming and _SAFE_REQUEST_ID.fullmatch(incoming) and not contains_cpr(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
 class RequestMiddleware:
     """Pure ASGI: sets the request id (X-Request-ID in, or a fresh one; echoed in the answer),
     starts the log context, times the request by its route template, logs one access line."""
@@ -315,9 +325,7 @@ class RequestMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) \
-            else uuid.uuid4().hex
+        request_id = safe_request_id(_header(scope, b"x-request-id"))
         token = logging_setup.new_context(request_id=request_id)
         status = 500
         started = time.perf_counter()

@@ -80,7 +80,8 @@ class AuthError(Exception):
 
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 503: "service_unavailable"}
+               405: "method_not_allowed", 413: "payload_too_large",
+               503: "service_unavailable"}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -112,6 +113,11 @@ def install_problem_handlers(app: FastAPI) -> None:
                            _http_details_da().get(code, str(exc.detail)))
         response.headers.update(exc.headers or {})  # e.g. `Allow` on a 405 (RFC 9110)
         return response
+
+
+def http_problem(status: int, code: str) -> JSONResponse:
+    """A problem for an error the HTTP layer itself raises, with its Danish detail."""
+    return problem(status, code, _http_details_da().get(code, code.replace("_", " ")))
 
 
 @cache

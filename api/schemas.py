@@ -31,7 +31,8 @@ KronerIn = Annotated[str, Field(examples=["1250.50"], max_length=20), AfterValid
 KronerOut = Annotated[int, PlainSerializer(format_kroner, return_type=str)]
 Hours = Annotated[Decimal, Field(ge=0, le=10_000, decimal_places=2, examples=["4", "2.5"])]
 WeeklyHours = Annotated[Decimal, Field(ge=0, le=168, decimal_places=2, examples=["4", "2.5"])]
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 """A database id in a path: larger ids cannot exist (64-bit keys) and would not reach the ledger."""
 
 

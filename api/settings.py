@@ -7,22 +7,37 @@ import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.secret_policy import SECRETS, InsecureSettings
+from api.secret_policy import problems as secret_problems
 from bot import BotConfig
 from ledger.config import LedgerConfig
 from nlu import NluConfig
 
 # Development keys are derived from a public phrase so `make run` works on a bare machine;
-# production refuses to start with them (see _refuse_dev_secrets_in_production).
+# production refuses to start with them (see Settings.secret_problems).
 _DEV_PHRASE = "frikort-assistenten development only"
 DEV_ADMIN_API_KEY = "dev-admin-key"
 
 
 def _dev_key(purpose: str) -> str:
     return base64.b64encode(hashlib.sha256(f"{_DEV_PHRASE}:{purpose}".encode()).digest()).decode()
+
+
+_DEV_VALUES = {
+    "ADMIN_API_KEY": DEV_ADMIN_API_KEY,
+    "CPR_ENCRYPTION_KEY": _dev_key("cpr-encryption"),
+    "CPR_HASH_KEY": _dev_key("cpr-hash"),
+    "SESSION_SECRET": _dev_key("session"),
+}
+
+
+def _secret_value(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 class Settings(BaseSettings):
@@ -83,24 +98,50 @@ class Settings(BaseSettings):
     """The console's session cookie is sent over HTTPS only: on by default in production,
     off in development (where `make run` serves plain http on 127.0.0.1)."""
 
-    @model_validator(mode="after")
-    def _refuse_dev_secrets_in_production(self) -> Settings:
+    FORWARDED_ALLOW_IPS: str = ""
+    """Addresses (comma-separated IPs or networks, "*" for any) of the reverse proxies whose
+    X-Forwarded-For and X-Forwarded-Proto are believed. Default: none, so a client can never
+    choose its own address (the console's login lock counts per address)."""
+    ALLOWED_HOSTS: str = ""
+    """Host names accepted besides the one in PUBLIC_BASE_URL (comma-separated), e.g. the
+    name a load balancer's health check uses. Any other Host header gets 400."""
+    API_DOCS: bool | None = None
+    """/docs and /openapi.json: on by default in development, off in production unless set;
+    in production they then need the admin key (see README, Security)."""
+
+    def secret_problems(self) -> list[str]:
+        """In production, one line per weak, missing, development or repeated secret."""
         if self.ENVIRONMENT != "production":
-            return self
-        dev_values = {
-            "ADMIN_API_KEY": DEV_ADMIN_API_KEY,
-            "CPR_ENCRYPTION_KEY": _dev_key("cpr-encryption"),
-            "CPR_HASH_KEY": _dev_key("cpr-hash"),
-            "SESSION_SECRET": _dev_key("session"),
-        }
-        for name, dev_value in dev_values.items():
-            if getattr(self, name).get_secret_value() == dev_value:
-                raise ValueError(f"{name} must be set to a secret value in production")
-        return self
+            return []
+        values = {spec.name: _secret_value(getattr(self, spec.name)) for spec in SECRETS}
+        return secret_problems(values, _DEV_VALUES.get)
+
+    def require_safe_secrets(self) -> None:
+        """Raises InsecureSettings in production when `secret_problems` finds anything."""
+        found = self.secret_problems()
+        if found:
+            raise InsecureSettings(found)
 
     @property
     def demo_enabled(self) -> bool:
         return self.DEMO_CHAT if self.DEMO_CHAT is not None else self.ENVIRONMENT != "production"
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.API_DOCS if self.API_DOCS is not None else self.ENVIRONMENT != "production"
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """PUBLIC_BASE_URL's host, ALLOWED_HOSTS, and loopback names in development."""
+        hosts = [urlsplit(self.PUBLIC_BASE_URL).hostname or ""]
+        hosts += [h.strip() for h in self.ALLOWED_HOSTS.split(",") if h.strip()]
+        if self.ENVIRONMENT != "production":
+            hosts += ["127.0.0.1", "localhost"]
+        return list(dict.fromkeys(h for h in hosts if h))
+
+    @property
+    def forwarded_allow_ips(self) -> list[str]:
+        return [a.strip() for a in self.FORWARDED_ALLOW_IPS.split(",") if a.strip()]
 
     @property
     def console_cookie_secure(self) -> bool:

@@ -10,7 +10,8 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from ledger import queries
+from ledger import audit_chain, queries
+from ledger.audit_chain import ChainReport
 from ledger.casework import Casework
 from ledger.commands import (
     Actor,
@@ -217,6 +218,10 @@ class Ledger:
     def ping(self) -> None:
         """One round trip to the database, for the readiness probe; raises while it is down."""
         self.run_read(lambda uow: ping(uow.session))
+
+    def verify_audit_chain(self) -> ChainReport:
+        """Walks the audit log's hash chain; the first row that does not fit, if any."""
+        return self.run_read(lambda uow: audit_chain.verify(uow.session.connection()))
 
     def check_invariants(self) -> list[str]:
         """Every way the materialised balances disagree with the entries (empty when sound)."""

@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from stdnum.dk import cpr as stdnum_cpr
-from stdnum.exceptions import ValidationError
 
+from cpr import parse_cpr
 from ledger.errors import InvalidCpr
 
 _NONCE_BYTES = 12
@@ -18,15 +16,11 @@ _AAD = b"frikort:cpr:v1"
 
 
 def normalise_cpr(raw: str) -> str:
-    """Ten digits, or InvalidCpr. Modern CPR numbers need not pass mod 11, so only the
-    date part is checked (python-stdnum's birth-date check)."""
-    digits = re.sub(r"[\s-]", "", raw)
-    if not re.fullmatch(r"\d{10}", digits):
-        raise InvalidCpr("not ten digits")
-    try:
-        stdnum_cpr.get_birth_date(digits)
-    except (ValidationError, ValueError) as exc:
-        raise InvalidCpr("no valid birth date") from exc
+    """Ten digits, or InvalidCpr: `cpr.parse_cpr`, the one parser, so any spelling accepted
+    here (by the application flow too) is one that `cpr.redact_cpr` hides everywhere."""
+    digits = parse_cpr(raw)
+    if digits is None:
+        raise InvalidCpr("not a CPR number (ten digits starting with a real date)")
     return digits
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.commands import Actor
 from ledger.config import LedgerConfig
-from ledger.db.tables import AuditRecord
+from ledger import audit_chain
 from ledger.pii import CprVault
 
 Clock = Callable[[], dt.datetime]
@@ -34,6 +34,7 @@ class UnitOfWork:
         self.vault = vault
         self.now = clock()
         self.today = self.now.astimezone(_COPENHAGEN).date()
+        self._audit_rows: list[dict[str, Any]] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -56,13 +57,17 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        # The audit rows go last, on the end of the hash chain (ledger/audit_chain.py).
+        audit_chain.append(self.session.connection(), self._audit_rows)
+        self._audit_rows = []
         self.session.commit()
 
     def audit(
         self, actor: Actor, action: str, entity_type: str, entity_id: object, **details: Any
     ) -> None:
-        """Records who changed what, through which channel, in the same transaction."""
-        self.session.connection().execute(_INSERT_AUDIT, {
+        """Records who changed what, through which channel, in the same transaction (written
+        when it commits, chained to the audit rows before it)."""
+        self._audit_rows.append({
             "at": self.now,
             "actor": actor.name,
             "channel": actor.channel,
@@ -73,9 +78,6 @@ class UnitOfWork:
         })
 
 
-_INSERT_AUDIT = AuditRecord.__table__.insert()
-
-
 class NestedUnitOfWork(UnitOfWork):
     """Lets a service function that commits itself run as one step of a larger transaction.
 
@@ -84,6 +86,8 @@ class NestedUnitOfWork(UnitOfWork):
     """
 
     def __init__(self, outer: UnitOfWork) -> None:
+        self._outer = outer
+        self._audit_rows = []
         self.config = outer.config
         self.vault = outer.vault
         self.now = outer.now
@@ -107,6 +111,10 @@ class NestedUnitOfWork(UnitOfWork):
         self.session.flush()
         if self._savepoint.is_active:
             self._savepoint.commit()
+        # The step's audit rows belong to the outer transaction now; a step rolled back to
+        # its savepoint takes its own with it.
+        self._outer._audit_rows.extend(self._audit_rows)
+        self._audit_rows = []
 
 
 def _copenhagen() -> dt.tzinfo:

@@ -14,6 +14,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_CLIENT_HOST = "testserver"
+"""The Host Starlette's TestClient sends: tests that use one allow it (ALLOWED_HOSTS), as a
+deployment allows the name its load balancer uses."""
 
 
 def _postgres_available() -> bool:

@@ -150,3 +150,61 @@ def test_export_and_erase_cover_small_jobs(env: dict[str, str]) -> None:
     code, out = invoke(env, "retention", "run", "--dry-run")
     assert "would anonymise 0 consent notes on ended task places" in out
     assert "would delete 0 expired failed-login counters" in out
+
+
+# `frikort privacy redact-history` (issue 14, finding 2) ------------------------------------
+
+OLD_SPELLINGS = ("mit cpr er 07 07 61 42 85", "cpr 070761\u20134285 tak",
+                 "\uff10\uff17\uff10\uff17\uff16\uff11\uff0d\uff14\uff12\uff18\uff15")
+
+
+def _store_as_before(env: dict[str, str]) -> None:
+    """Texts as they were stored before these spellings were recognised: written straight to
+    the tables (today's code redacts them on the way in)."""
+    engine = sa.create_engine(env["DATABASE_URL"])
+    with engine.begin() as conn:
+        conversation = conn.execute(sa.text("SELECT id FROM conversations")).scalar_one()
+        for index, text in enumerate(OLD_SPELLINGS):
+            conn.execute(sa.text(
+                "INSERT INTO transcript_messages (conversation_id, direction, channel, "
+                "provider_message_id, author, text, replies_json, created_at) VALUES "
+                "(:c, 'in', 'sms', :sid, 'user', :text, :replies, CURRENT_TIMESTAMP)"),
+                {"c": conversation, "sid": f"SM-old-{index}", "text": text,
+                 "replies": json.dumps([f"du skrev {text}"], ensure_ascii=False)})
+    engine.dispose()
+
+
+def _transcript_texts(env: dict[str, str]) -> list[str]:
+    engine = sa.create_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT text, coalesce(replies_json, '') FROM transcript_messages")).all()
+    engine.dispose()
+    return [value for row in rows for value in row]
+
+
+def test_redact_history_redacts_old_spellings_once(env: dict[str, str]) -> None:
+    _store_as_before(env)
+    before = _transcript_texts(env)
+    code, out = invoke(env, "privacy", "redact-history", "--dry-run")
+    assert code == 0, out
+    assert out.strip().splitlines()[-1].startswith("redact-history: would change 3 of ")
+    assert _transcript_texts(env) == before
+
+    code, out = invoke(env, "privacy", "redact-history")
+    assert code == 0, out
+    assert "redact-history: changed 3 of 4 stored texts (transcript 3)" in out
+    texts = _transcript_texts(env)
+    assert not [t for t in texts if "4285" in t or "\uff14\uff12\uff18\uff15" in t]
+    assert "mit cpr er [CPR]" in texts and json.dumps(["du skrev [CPR]"]) in texts
+    assert "hej det er Jens fra Vestergade" in texts  # nothing else changed
+
+    code, out = invoke(env, "privacy", "redact-history")
+    assert "redact-history: changed 0 of " in out
+    engine = sa.create_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        [details] = conn.execute(sa.text(
+            "SELECT details_json FROM audit_log WHERE action = 'privacy.redact_history'")
+        ).scalars().all()
+    engine.dispose()
+    assert json.loads(details)["transcript"] == 3

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI
+from tests.production_env import PRODUCTION_SECRETS
 
 FRIKORT = Path(sys.executable).parent / "frikort"
 pytestmark = pytest.mark.skipif(not FRIKORT.exists() and not IN_CI,
@@ -37,9 +38,7 @@ def test_generates_once_and_then_refuses(tmp_path: Path) -> None:
 
 def test_never_in_production(tmp_path: Path) -> None:
     refused = _run(tmp_path, "ledger", "generate", "--scale", "0.002",
-                   ENVIRONMENT="production", ADMIN_API_KEY="x" * 32,
-                   CPR_ENCRYPTION_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-                   CPR_HASH_KEY="aGFzaC1rZXktZm9yLXRlc3Rz", SESSION_SECRET="s" * 32)
+                   **PRODUCTION_SECRETS)
     assert refused.returncode == 2, refused.stderr
     assert "never goes into a production database" in refused.stderr
     assert not (tmp_path / "frikort.db").exists()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import typer
 
 from api.cli import (
+    audit_cmds,
     bot_cmds,
     db,
     demo,
     ledger_cmds,
     nlu_cmds,
     privacy_cmds,
+    secrets_cmds,
     serve,
     synthetic_cmds,
     telegram_cmds,
@@ -18,6 +20,7 @@ from api.cli import (
 )
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Frikort-assistenten")
+app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
 app.add_typer(ledger_cmds.caps_app, name="caps")
@@ -29,6 +32,8 @@ app.add_typer(telegram_cmds.app, name="telegram")
 app.add_typer(users_cmds.app, name="users")
 app.add_typer(privacy_cmds.retention_app, name="retention")
 app.add_typer(privacy_cmds.citizen_app, name="citizen")
+app.add_typer(privacy_cmds.privacy_app, name="privacy")
+app.add_typer(secrets_cmds.app, name="secrets")
 app.command("serve")(serve.serve)
 
 

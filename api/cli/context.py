@@ -5,15 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import typer
+
 from api.settings import Settings
 from ledger import Actor, Ledger
 
 CLI_ACTOR = Actor(name="cli", channel="cli")
 
 
+def load_settings() -> Settings:
+    """Settings from the environment; in production with a weak secret, one line per problem
+    on standard error and exit status 2, before anything touches the data."""
+    settings = Settings()
+    found = settings.secret_problems()
+    if found:
+        for line in found:
+            typer.echo(f"refused: {line}", err=True)
+        raise typer.Exit(2)
+    return settings
+
+
 @contextmanager
 def open_ledger(settings: Settings | None = None) -> Iterator[Ledger]:
-    ledger = Ledger((settings or Settings()).ledger)
+    ledger = Ledger((settings or load_settings()).ledger)
     try:
         yield ledger
     finally:

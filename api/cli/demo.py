@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli.context import open_ledger
+from api.cli.context import load_settings, open_ledger
 from api.demo_seed import is_seeded, seed, seed_conversations, seed_staff
-from api.settings import Settings
 from bot import Dialogue
 from nlu import load_parser
 
@@ -22,7 +21,7 @@ def seed_demo(
 ) -> None:
     """Loads the demo identities documented in the README (and, outside production, the
     demo console users)."""
-    settings = Settings()
+    settings = load_settings()
     with open_ledger(settings) as ledger:
         if settings.ENVIRONMENT != "production":
             added = seed_staff(ledger)

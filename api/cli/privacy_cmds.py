@@ -11,9 +11,10 @@ import sys
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from api.cli.context import CLI_ACTOR, open_ledger
-from api.settings import Settings
+from api.cli.context import CLI_ACTOR, load_settings, open_ledger
 from ledger import LedgerError
 from ledger.pii import mask_cpr, normalise_cpr
 from ledger.privacy import ErasureReport, Privacy
@@ -21,6 +22,7 @@ from ledger.privacy import ErasureReport, Privacy
 retention_app = typer.Typer(no_args_is_help=True, help="Anonymise old conversation texts")
 citizen_app = typer.Typer(no_args_is_help=True,
                           help="Access requests and erasure for one person")
+privacy_app = typer.Typer(no_args_is_help=True, help="Stored texts and personal data")
 
 CprArgument = Annotated[str | None, typer.Argument(
     help="The CPR number; leave it out (or give -) to read it from standard input, "
@@ -42,7 +44,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON")] = False,
 ) -> None:
     """Anonymises conversation texts older than the period; ledger rows are never touched."""
-    settings = Settings()
+    settings = load_settings()
     days = older_than_days or settings.RETENTION_DAYS
     with open_ledger(settings) as ledger:
         report = Privacy(ledger).run_retention(older_than_days=days, actor=CLI_ACTOR,
@@ -63,6 +65,32 @@ def run(
     typer.echo(f"  {'would delete' if dry_run else 'deleted'} {pruned} expired "
                "failed-login counters")
     typer.echo("  ledger entries, wage reports and the audit log are kept unchanged")
+
+
+@privacy_app.command("redact-history")
+def redact_history(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, change nothing")] = False,
+) -> None:
+    """Redacts CPR numbers, in every spelling recognised today, in texts already stored
+    (transcripts, outbox, notes, applications); a second run changes nothing."""
+    with open_ledger() as ledger:
+        privacy = Privacy(ledger)
+        total = sum(privacy.stored_texts().values())
+        changed: dict[str, int] = {}
+        scanned = 0
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=Console(stderr=True),
+                      transient=True) as progress:
+            task = progress.add_task("redacting stored texts", total=total)
+            for batch in privacy.redact_history(actor=CLI_ACTOR, dry_run=dry_run):
+                scanned += batch.scanned
+                changed[batch.kind] = changed.get(batch.kind, 0) + batch.changed
+                progress.update(task, advance=batch.scanned,
+                                description=f"redacting stored texts ({batch.kind})")
+    verb = "would change" if dry_run else "changed"
+    kinds = ", ".join(f"{kind} {count}" for kind, count in changed.items())
+    typer.echo(f"redact-history: {verb} {sum(changed.values())} of {scanned} stored texts"
+               + (f" ({kinds})" if kinds else ""))
 
 
 def _read_cpr(cpr: str | None) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
+from api.cli.context import load_settings
 from api.logging_setup import configure_logging
 from api.settings import Settings
 
@@ -23,14 +24,24 @@ def serve(
     workers: Annotated[int, typer.Option("--workers")] = 1,
 ) -> None:
     """Starts the HTTP server (REST API, webhooks, demo chat, console)."""
+    settings = load_settings()
     base = f"http://{host}:{port}"
     typer.echo(f"Frikort-assistenten on {base}")
-    typer.echo(f"  API docs     {base}/docs")
+    if settings.api_docs_enabled:
+        typer.echo(f"  API docs     {base}/docs")
     typer.echo(f"  health       {base}/healthz")
-    settings = Settings()
     configure_logging(settings)  # uvicorn's own lines go through the same redacting handler
-    # log_config=None: uvicorn leaves logging to us; access_log=False: the app's middleware
-    # writes one access line per request, with its request id (api/metrics.py).
     uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level=settings.LOG_LEVEL.lower(), log_config=None,
-                access_log=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+                workers=workers, **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn runs our app, besides where it listens.
+
+    log_config=None: uvicorn leaves logging to us; access_log=False: the app's middleware
+    writes one access line per request, with its request id (api/metrics.py);
+    proxy_headers=False: the app believes X-Forwarded-For only from FORWARDED_ALLOW_IPS
+    (api/edge.py), where uvicorn by default believes it from any loopback client.
+    """
+    return {"log_level": settings.LOG_LEVEL.lower(), "log_config": None, "access_log": False,
+            "timeout_worker_healthcheck": WORKER_HEALTHCHECK_S, "proxy_headers": False}

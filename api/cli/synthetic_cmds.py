@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.settings import Settings
+from api.cli.context import load_settings
 from ledger import upgrade
 from ledger.synthetic import SyntheticDataError, generate, plan_for_scale
 
@@ -20,7 +20,7 @@ def generate_command(
 ) -> None:
     """Fills an empty database with invented card holders, employers and three years of
     wage reports (never in production; refused when the database already holds people)."""
-    settings = Settings()
+    settings = load_settings()
     if settings.ENVIRONMENT == "production":
         typer.echo("refused: synthetic data never goes into a production database", err=True)
         raise typer.Exit(2)

@@ -8,7 +8,7 @@ import typer
 
 from api.channels.senders import DeliveryError
 from api.channels.telegram_sender import TelegramSender
-from api.settings import Settings
+from api.cli.context import load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Telegram bot set-up")
 WEBHOOK_PATH = "/webhooks/telegram"
@@ -17,7 +17,7 @@ WEBHOOK_PATH = "/webhooks/telegram"
 @app.command("set-webhook")
 def set_webhook() -> None:
     """Points the bot at PUBLIC_BASE_URL/webhooks/telegram with TELEGRAM_WEBHOOK_SECRET."""
-    settings = Settings()
+    settings = load_settings()
     if settings.TELEGRAM_BOT_TOKEN is None or settings.TELEGRAM_WEBHOOK_SECRET is None:
         typer.echo("TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET must be set", err=True)
         raise typer.Exit(2)

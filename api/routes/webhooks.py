@@ -11,8 +11,10 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from api.bootstrap import Services
+from api.channels.limits import SMS_MAX_CHARS, TELEGRAM_MAX_CHARS, cut, note
 from api.channels.telegram_inbound import (
     InvalidUpdate,
+    TelegramInbound,
     is_valid_secret,
     parse_update,
 )
@@ -53,7 +55,8 @@ async def twilio_sms(request: Request) -> Response:
     sid, sender = params.get("MessageSid"), params.get("From")
     if not sid or not sender:
         return problem(400, "invalid_input", danish_message("invalid_input"))
-    inbound = InboundMessage(channel="sms", sender=sender, text=params.get("Body", ""),
+    inbound = InboundMessage(channel="sms", sender=sender,
+                             text=cut(params.get("Body", ""), SMS_MAX_CHARS),
                              provider_message_id=sid)
     replies = await run_in_threadpool(services.dialogue.handle, inbound)
     request.app.state.kick_outbox()
@@ -112,6 +115,28 @@ async def telegram_webhook(request: Request) -> Response:
     return problem(503, "temporarily_unavailable", danish_message("temporarily_unavailable"))
 
 
+def _answers_the_waiting_question(services: Services, found: TelegramInbound) -> bool:
+    """A pressed button counts only in the sender's own private chat, under the question
+    with buttons that is waiting for an answer there, and with one of that question's own
+    buttons. Anything else (another chat, an old question, a forged button) changes nothing."""
+    if found.message_id is None or found.chat_id != found.user_id:
+        return False
+    waiting = services.ledger.conversations.pending_buttons(
+        "telegram", found.chat_id, str(found.update_id))
+    return waiting is not None and waiting[0] == str(found.message_id) \
+        and found.text in waiting[1]
+
+
+async def _refuse_button(services: Services, callback_query_id: str) -> None:
+    log.info("telegram button refused: not the question waiting in the sender's chat")
+    if services.telegram is None:
+        return
+    try:
+        await services.telegram.answer_callback(callback_query_id, text=note("stale_button"))
+    except Exception:  # only the toast is lost; nothing was changed
+        log.info("could not answer callback query")
+
+
 def telegram_application(
     services: Services, kick_outbox: Any, failures: dict[int, BaseException]
 ) -> Application[Any, Any, Any, Any, Any, Any] | None:
@@ -129,7 +154,12 @@ def telegram_application(
             return
         if found is None:
             return
-        inbound = InboundMessage(channel="telegram", sender=found.chat_id, text=found.text,
+        if found.callback_query_id and not await run_in_threadpool(
+                _answers_the_waiting_question, services, found):
+            await _refuse_button(services, found.callback_query_id)
+            return
+        inbound = InboundMessage(channel="telegram", sender=found.chat_id,
+                                 text=cut(found.text, TELEGRAM_MAX_CHARS),
                                  provider_message_id=str(found.update_id),
                                  shared_phone=found.contact_phone)
         await run_in_threadpool(services.dialogue.handle, inbound, queue_replies=True)

@@ -60,6 +60,8 @@ class FakeProviders:
         self._server: asyncio.Server | None = None
         self._waiters: dict[str, list[_Waiter]] = defaultdict(list)
         self._recent: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=4))
+        self._with_buttons: dict[str, int] = {}
+        """chat id -> message id of the newest message with inline buttons sent there."""
         self._ids = itertools.count(1001)
         self.counts = ProviderCounts()
         self.port = 0
@@ -149,7 +151,13 @@ class FakeProviders:
         message = {"message_id": next(self._ids), "from": bot, "date": int(time.time()),
                    "chat": {"id": int(chat_id), "first_name": "Load", "type": "private"},
                    "text": text}
+        if params.get("reply_markup"):
+            self._with_buttons[chat_id] = int(message["message_id"])  # type: ignore[call-overload]
         return 200, {"ok": True, "result": message}
+
+    def buttons_message_id(self, chat_id: str) -> int | None:
+        """The message a button press in this chat belongs to (the server checks it)."""
+        return self._with_buttons.get(chat_id)
 
     def _delivered(self, chat_id: str, text: str) -> None:
         self._recent[chat_id].append(text)

@@ -120,7 +120,7 @@ class BenchServer:
         self.options = options
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.metrics_token = secrets.token_urlsafe(24)
+        self.metrics_token = secrets.token_urlsafe(32)
         self.log_path = options.workdir / f"server-{options.db}.log"
         self._process: subprocess.Popen[bytes] | None = None
         if options.db == "postgres":
@@ -132,7 +132,7 @@ class BenchServer:
             "ENVIRONMENT": "production",
             "DATABASE_URL": self.database_url,
             "PUBLIC_BASE_URL": self.url,
-            "ADMIN_API_KEY": secrets.token_urlsafe(24),
+            "ADMIN_API_KEY": secrets.token_urlsafe(32),
             "CPR_ENCRYPTION_KEY": key(),
             "CPR_HASH_KEY": key(),
             "SESSION_SECRET": key(),

@@ -52,8 +52,9 @@ class AppTarget:
         if sender.channel == "sms":
             path, body, headers = self._wire.sms(sender.address, turn.text)
         else:
-            path, body, headers = self._wire.telegram(sender.address, turn.text,
-                                                      button=turn.button)
+            path, body, headers = self._wire.telegram(
+                sender.address, turn.text, button=turn.button,
+                message_id=self._providers.buttons_message_id(sender.address))
             # Before sending: the outbox may deliver the reply before the webhook returns.
             waiting = self._providers.wait_for_telegram(sender.address, turn.expect)
         try:

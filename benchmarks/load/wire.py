@@ -32,7 +32,7 @@ class ProviderSecrets:
     twilio_number: str = "+4570203040"
     bot_token: str = field(
         default_factory=lambda: "7123456789:AA" + secrets.token_urlsafe(24).replace("-", "x"))
-    telegram_secret: str = field(default_factory=lambda: "tg_" + secrets.token_hex(12))
+    telegram_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
 
 class Wire:
@@ -65,9 +65,11 @@ class Wire:
                    "X-Twilio-Signature": signature}
         return TWILIO_PATH, urlencode(params).encode(), headers
 
-    def telegram(self, chat_id: str, text: str, *, button: bool = False) -> tuple[
-            str, bytes, dict[str, str]]:
-        """A private-chat text message, or a press on an inline button with ``text`` as data."""
+    def telegram(self, chat_id: str, text: str, *, button: bool = False,
+                 message_id: int | None = None) -> tuple[str, bytes, dict[str, str]]:
+        """A private-chat text message, or a press on an inline button with ``text`` as data
+        under the bot's message ``message_id`` (the server acts only on the question waiting
+        in the chat)."""
         user = {"id": int(chat_id), "is_bot": False, "first_name": "Load", "language_code": "da"}
         chat = {"id": int(chat_id), "first_name": "Load", "type": "private"}
         now = int(time.time())
@@ -76,7 +78,8 @@ class Wire:
             update = {"update_id": next(self._update_ids), "callback_query": {
                 "id": str(4_000_000_000_000 + next(self._message_ids)), "from": user,
                 "chat_instance": "-77889900112233", "data": text,
-                "message": {"message_id": next(self._message_ids), "date": now, "chat": chat,
+                "message": {"message_id": message_id or next(self._message_ids), "date": now,
+                            "chat": chat,
                             "from": {"id": self._bot_id, "is_bot": True,
                                      "first_name": "Frikort"},
                             "text": "Svar JA for at bekræfte",

@@ -1,43 +1,24 @@
 """What staff see and write: CPR numbers redacted, addresses masked, free text checked.
 
-The bot already redacts CPR numbers in inbound messages before storing them (with
-`nlu.redact_cpr`, which the ledger may not import); the console redacts again on the way out,
-so a number in a bot reply, a staff reply or an older row is never shown in full either. The
-pattern and the "[CPR]" marker match the NLU's, and a test keeps the two in step.
+The bot already redacts CPR numbers in inbound messages before storing them; the console
+redacts again on the way out, so a number in a bot reply, a staff reply or an older row is
+never shown in full either. Both use `cpr.redact_cpr`, the one redaction of the project.
 """
 
 from __future__ import annotations
 
-import re
+from cpr import CPR_MASK, contains_cpr, redact_cpr
+from ledger.errors import CprInText, LedgerError, TextRequired, TextTooLong
 
-from ledger.errors import CprInText, InvalidCpr, LedgerError, TextRequired, TextTooLong
-from ledger.pii import normalise_cpr
+__all__ = ["CPR_MARK", "clean_text", "contains_cpr", "mask_address", "preview", "redact_cpr"]
 
-CPR_MARK = "[CPR]"
-_CPR = re.compile(r"(?<![\d+])(?<!\d[ -])\d{6}[ -]?\d{4}(?![\d]|[ -]\d)")
+CPR_MARK = CPR_MASK
 
 NOTE_MAX = 4000
 MESSAGE_MAX = 1600
 """Ten SMS segments: the outbox's channels all take this."""
 REASON_MAX = 2000
 """The commands' own bound on a reason."""
-
-
-def _is_cpr(candidate: str) -> bool:
-    try:
-        normalise_cpr(candidate)
-    except InvalidCpr:
-        return False
-    return True
-
-
-def redact_cpr(text: str) -> str:
-    """Every ten-digit number that starts with a real date becomes "[CPR]"."""
-    return _CPR.sub(lambda m: CPR_MARK if _is_cpr(m.group()) else m.group(), text)
-
-
-def contains_cpr(text: str) -> bool:
-    return any(_is_cpr(m.group()) for m in _CPR.finditer(text))
 
 
 def clean_text(

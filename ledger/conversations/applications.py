@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy.orm import Session
 
+from cpr import redact_cpr, redact_values
 from ledger.conversations.records import ApplicationAnswers
 from ledger.db.conversation_tables import CardApplication
 from ledger.pii import CprVault, normalise_cpr
@@ -18,12 +19,15 @@ def submit(
 ) -> int:
     """Stores the application; a CPR number, if given, only encrypted and as a lookup hash."""
     cpr = normalise_cpr(answers.cpr) if answers.cpr else None
+    # The free-text answers are the person's own words: a CPR number typed into one of them is
+    # kept only encrypted (above), never in clear.
     application = CardApplication(
-        conversation_id=conversation_id, name=answers.name,
+        conversation_id=conversation_id, name=redact_cpr(answers.name),
         cpr_encrypted=vault.encrypt(cpr) if cpr else None,
         cpr_hash=vault.lookup_hash(cpr) if cpr else None,
         municipality_code=answers.municipality_code, postcode=answers.postcode,
-        answers_json=json.dumps(answers.answers, ensure_ascii=False, default=str),
+        answers_json=json.dumps(redact_values(answers.answers), ensure_ascii=False,
+                                default=str),
         status="received", created_at=now)
     session.add(application)
     session.flush()

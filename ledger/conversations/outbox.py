@@ -12,6 +12,7 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cpr import redact_cpr
 from ledger.conversations.records import OutboxItem, OutboxView
 from ledger.db.conversation_tables import OutboxMessage
 
@@ -29,7 +30,7 @@ def enqueue(
     now: dt.datetime, conversation_id: int | None,
 ) -> int:
     message = OutboxMessage(
-        channel=channel, recipient=recipient, text=text, buttons_json=json.dumps(list(buttons)),
+        channel=channel, recipient=recipient, text=redact_cpr(text), buttons_json=json.dumps(list(buttons)),
         status="pending", attempts=0, next_attempt_at=now, last_error="",
         conversation_id=conversation_id, created_at=now)
     session.add(message)

@@ -294,6 +294,8 @@ class IdempotencyRecord(Base):
 
 
 class AuditRecord(Base):
+    """Who changed what, append-only and hash-chained (ledger/audit_chain.py)."""
+
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -304,3 +306,7 @@ class AuditRecord(Base):
     entity_type: Mapped[str] = mapped_column(String(20))
     entity_id: Mapped[str] = mapped_column(String(40))
     details_json: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    """The previous row's row_hash (ledger/audit_chain.py); the first row's is 64 zeros."""
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 over prev_hash and this row's columns: the chain `frikort audit verify` walks."""

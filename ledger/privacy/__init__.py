@@ -7,11 +7,13 @@ README ("Metrics, logs and data protection"); they are conservative defaults, no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ledger.commands import Actor
 from ledger.privacy.access import export_person
 from ledger.privacy.erasure import ErasureReport, erase_person
+from ledger.privacy.redact_history import Batch, batches, count_rows
 from ledger.privacy.retention import RetentionReport, run_retention
 from ledger.privacy.scope import ERASED, PersonScope, scope_by_cpr, scope_by_phone
 from ledger.unit_of_work import UnitOfWork
@@ -19,7 +21,7 @@ from ledger.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from ledger.facade import Ledger
 
-__all__ = ["ERASED", "ErasureReport", "Privacy", "RetentionReport"]
+__all__ = ["ERASED", "Batch", "ErasureReport", "Privacy", "RetentionReport"]
 
 
 class Privacy:
@@ -44,6 +46,24 @@ class Privacy:
         """Erases what may be erased; `dry_run` reports the same without changing anything."""
         return self._ledger.run_write(lambda uow: erase_person(
             uow, self._scope(uow, cpr, phone, lock=True), actor=actor, dry_run=dry_run))
+
+    def stored_texts(self) -> dict[str, int]:
+        """Rows per kind of stored text that `redact_history` reads."""
+        return self._ledger.run_read(count_rows)
+
+    def redact_history(self, *, actor: Actor, dry_run: bool = False) -> Iterator[Batch]:
+        """Re-redacts CPR numbers in stored texts, batch by batch (see redact_history.py);
+        a run that changed something is recorded in the audit log with its counts."""
+        run = self._ledger.run_read if dry_run else self._ledger.run_write
+        changed: dict[str, int] = {}
+        for batch in batches(run, dry_run=dry_run):
+            changed[batch.kind] = changed.get(batch.kind, 0) + batch.changed
+            yield batch
+        if not dry_run and any(changed.values()):
+            def record(uow: UnitOfWork) -> None:
+                uow.audit(actor, "privacy.redact_history", "database", "texts", **changed)
+                uow.commit()
+            self._ledger.run_write(record)
 
     @staticmethod
     def _scope(uow: UnitOfWork, cpr: str | None, phone: str | None, *, lock: bool) -> PersonScope:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -163,8 +162,8 @@ _REQUEST_LOOKUP_PG = _request_lookup(reserve_report_id=True)
 _INSERT_REPORT = _REPORTS.insert().returning(_REPORTS.c.id)
 _INSERT_IDEMPOTENCY = _IDEMPOTENCY.insert()
 
-# PostgreSQL: the report, its entry, the balance movement, the audit record and the
-# idempotency record in one statement (data-modifying CTEs). Foreign keys are checked at the
+# PostgreSQL: the report, its entry, the balance movement and the idempotency record in one
+# statement (the audit record follows at commit, on the hash chain) (data-modifying CTEs). Foreign keys are checked at the
 # end of the statement, when the report row exists. SQLite has no data-modifying CTEs and
 # runs the same writes as separate statements (in-process, they cost little there).
 _WRITE_NEW_REPORT = text(
@@ -184,10 +183,6 @@ _WRITE_NEW_REPORT = text(
     " pending_ore = pending_ore + :d_pending, posted_ore = posted_ore + :d_posted,"
     " over_cap_ore = over_cap_ore + :d_over_cap, entry_count = entry_count + 1"
     " WHERE card_id = :card_id AND year = :year"
-    "), audit AS ("
-    " INSERT INTO audit_log (at, actor, channel, action, entity_type, entity_id, details_json)"
-    " VALUES (:now, :actor, :source_channel, 'wage_report.create', 'wage_report',"
-    " :audit_entity_id, :audit_details)"
     ") INSERT INTO idempotency_records (scope, key, request_hash, report_id, result_json,"
     " created_at) VALUES (:scope, :idempotency_key, :request_hash, :report_id, :result_json,"
     " :now)"
@@ -282,18 +277,17 @@ def report_wage(cmd: ReportWage, *, uow: UnitOfWork, actor: Actor) -> WageReport
             "counted_ore": step.state.counted, "over_cap_ore": step.state.over_cap,
             "d_awaiting": movement.awaiting, "d_pending": movement.pending,
             "d_posted": movement.posted, "d_over_cap": movement.over_cap,
-            "audit_entity_id": str(report.id),
-            "audit_details": json.dumps(audit, default=str, sort_keys=True),
             "scope": employer_cvr, "idempotency_key": cmd.idempotency_key,
             "request_hash": request_hash, "result_json": result.model_dump_json(),
         })
     else:
-        uow.audit(actor, "wage_report.create", "wage_report", report.id, **audit)
         conn.execute(_INSERT_IDEMPOTENCY, {
             "scope": employer_cvr, "key": cmd.idempotency_key, "request_hash": request_hash,
             "report_id": report.id, "result_json": result.model_dump_json(),
             "created_at": uow.now,
         })
+    # Written at commit, on the end of the audit hash chain (ledger/audit_chain.py).
+    uow.audit(actor, "wage_report.create", "wage_report", report.id, **audit)
     uow.commit()
     return result
 

@@ -16,6 +16,7 @@ from typing import cast
 
 from sqlalchemy import Connection, Engine, Table, create_engine, func, select, text
 
+from ledger import audit_chain
 from ledger.config import LedgerConfig
 from ledger.db.base import Base
 from ledger.db.conversation_tables import (
@@ -199,9 +200,11 @@ def _write(writer: BulkWriter, plan: Plan, config: LedgerConfig, built: _Built) 
     writer.write(_table(Escalation), rows.escalations(talk))
     approved = {row["card_id"]: row["id"] for row in applications if row["card_id"]}
     events = audit.population_events(people, clock, created, approved)
-    writer.write(_table(AuditRecord), audit.audit_rows(
+    _, head = audit_chain.tail(writer.conn)
+    writer.write(_table(AuditRecord), audit_chain.chained(audit.audit_rows(
         cap_events, events, audit.application_events(applications),
-        audit.history_events(history), audit.talk_events(talk, first_escalation)))
+        audit.history_events(history), audit.talk_events(talk, first_escalation)),
+        first_id=writer.next_id(_table(AuditRecord)), prev_hash=head))
 
 
 def _demo_caps(writer: BulkWriter, plan: Plan, built: _Built) -> list[audit.Event]:

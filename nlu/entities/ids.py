@@ -7,20 +7,17 @@ anything else as a phone number (a random 8-digit number passes mod 11 about one
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import phonenumbers
-from stdnum.dk import cpr as stdnum_cpr
 from stdnum.dk import cvr as stdnum_cvr
 
+import cpr
+from cpr import redact_cpr
 from nlu.entities.base import PRIORITY_BARE, PRIORITY_CONTEXT, PRIORITY_ID, Candidate
 
 __all__ = ["find_card_numbers", "find_cprs", "find_cvrs_and_phones", "is_cpr_like", "redact_cpr"]
 
-CPR_MASK = "[CPR]"
-
-_CPR = re.compile(r"(?<![\d+])(?<!\d[ -])(?P<date>\d{6})[ -]?(?P<serial>\d{4})(?![\d]|[ -]\d)")
 _EIGHT = re.compile(
     r"(?<![\d+])(?<!\d[ -])(?P<prefix>(?:\+|00)\s?45[\s-]?)?"
     r"(?P<num>\d{8}|\d{2}[ -]\d{2}[ -]\d{2}[ -]\d{2}|\d{4}[ -]\d{4})(?!\d|[ -]\d)"
@@ -43,40 +40,16 @@ _CARD_CUE = re.compile(
 _CUE_WINDOW = 30
 
 
-def _plausible_birth_date(six: str) -> bool:
-    day, month, year = int(six[:2]), int(six[2:4]), int(six[4:6])
-    for century in (1900, 2000):
-        try:
-            dt.date(century + year, month, day)
-            return True
-        except ValueError:
-            continue
-    return False
-
-
 def is_cpr_like(number: str) -> bool:
-    """Ten digits that start with a real date: a valid CPR or one whose mod-11 check fails.
-
-    Modern CPR numbers are not all mod-11 valid, so a plausible date is enough to redact.
-    """
-    digits = re.sub(r"[ -]", "", number)
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    return stdnum_cpr.is_valid(digits) or _plausible_birth_date(digits[:6])
-
-
-def redact_cpr(text: str) -> str:
-    """Replace every CPR-like number (DDMMYY-XXXX, with or without dash or space) by "[CPR]"."""
-    return _CPR.sub(lambda m: CPR_MASK if is_cpr_like(m.group()) else m.group(), text)
+    """The whole text is one CPR number in any spelling `cpr` accepts (a real date first:
+    modern CPR numbers need not pass mod 11)."""
+    return cpr.parse_cpr(number) is not None
 
 
 def find_cprs(text: str) -> list[Candidate]:
-    """CPR numbers, so callers can redact them and never echo them; value is the 10 digits."""
-    return [
-        Candidate("cpr", m["date"] + m["serial"], m.start(), m.end(), PRIORITY_ID)
-        for m in _CPR.finditer(text)
-        if is_cpr_like(m.group())
-    ]
+    """CPR numbers, found by `cpr.find_cprs` (the one parser), so callers can redact them and
+    never echo them; value is the 10 digits."""
+    return [Candidate("cpr", m.digits, m.start, m.end, PRIORITY_ID) for m in cpr.find_cprs(text)]
 
 
 def _e164(digits: str) -> str | None:

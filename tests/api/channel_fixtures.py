@@ -41,6 +41,7 @@ from ledger import Ledger
 from ledger.db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
 from nlu import NluConfig, Parser, load_parser
 from tests.fakes.http_server import RunningServer, serve_asgi
+from tests.conftest import TEST_CLIENT_HOST
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.ledger.support import FakeClock, fast_ledger, raw_engine
@@ -199,18 +200,20 @@ def tg_contact_update(chat_id: int, phone: str, *, contact_user_id: int | None =
     }
 
 
-def tg_callback_update(chat_id: int, data: str, *, bot_id: int,
-                       message_text: str = "Svar JA for at bekræfte") -> dict[str, Any]:
-    """The user pressed an inline button under one of the bot's messages."""
+def tg_callback_update(chat_id: int, data: str, *, bot_id: int, message_id: int | str,
+                       message_text: str = "Svar JA for at bekræfte",
+                       from_user: int | None = None) -> dict[str, Any]:
+    """The user pressed an inline button under one of the bot's messages (`message_id`, as
+    Telegram gave it when the message was sent: `Channels.buttons_message_id`)."""
     return {
         "update_id": next(_update_ids),
         "callback_query": {
             "id": str(4_000_000_000_000 + next(_message_ids)),
-            "from": tg_user(chat_id),
+            "from": tg_user(from_user if from_user is not None else chat_id),
             "chat_instance": "-7788990011223344556",
             "data": data,
             "message": {
-                "message_id": next(_message_ids),
+                "message_id": int(message_id),
                 "from": {"id": bot_id, "is_bot": True, "first_name": "Frikort",
                          "username": "frikort_bot"},
                 "chat": tg_chat(chat_id),
@@ -310,6 +313,13 @@ class Channels:
     def outbox(self, *where: Any) -> list[dict[str, Any]]:
         return self.rows(OutboxMessage, *where)
 
+    def buttons_message_id(self, chat_id: int) -> int:
+        """Telegram's id of the newest message with buttons sent to a chat."""
+        rows = [r for r in self.outbox() if r["recipient"] == str(chat_id)
+                and r["buttons_json"] != "[]" and r["provider_message_id"]]
+        assert rows, f"no message with buttons was delivered to {chat_id}"
+        return int(max(rows, key=lambda r: r["id"])["provider_message_id"])
+
     def transcript_rows(self, *where: Any) -> list[dict[str, Any]]:
         return self.rows(TranscriptMessage, *where)
 
@@ -342,6 +352,7 @@ def channel_settings(url: str, *, twilio: RunningServer | None, telegram: Runnin
         "DATABASE_URL": url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "ADMIN_API_KEY": ADMIN_KEY,
+        "ALLOWED_HOSTS": TEST_CLIENT_HOST,
         "RUN_BACKGROUND_WORKER": False,
         # Explicit, so a developer's environment cannot switch a channel on or off.
         "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "TWILIO_FROM_NUMBER": None,

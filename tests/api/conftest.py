@@ -21,6 +21,7 @@ from api.app import create_app
 from api.settings import Settings
 from ledger import Ledger, upgrade
 from tests.ledger.support import FakeClock, fresh_cpr, make_config, valid_cvr
+from tests.conftest import TEST_CLIENT_HOST
 
 ADMIN_KEY = "test-admin-key-5f0c2a"
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -134,7 +135,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _build(url: str) -> Iterator[Api]:
     clock = FakeClock()
     ledger = Ledger(make_config(url), clock=clock)
-    settings = Settings(_env_file=None, DATABASE_URL=url, ADMIN_API_KEY=ADMIN_KEY)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=url, ADMIN_API_KEY=ADMIN_KEY,  # type: ignore[call-arg]
+                        ALLOWED_HOSTS=TEST_CLIENT_HOST)
     app = create_app(settings, ledger=ledger)
     with TestClient(app, raise_server_exceptions=True) as client:
         api = Api(client=client, ledger=ledger, clock=clock)

@@ -26,6 +26,7 @@ from ledger.errors import (
     danish_message,
 )
 from tests.api.conftest import ADMIN_KEY, PROBLEM_JSON, Api
+from tests.conftest import TEST_CLIENT_HOST
 
 # The endpoints issue 2 asks for; they must all exist. The auth tests run on every /api/
 # endpoint the app serves (these and whatever later issues add).
@@ -206,7 +207,8 @@ def test_error_codes_are_unique_and_cover_the_tree() -> None:
 
 def test_every_ledger_error_renders_as_problem_json() -> None:
     """Through the real handlers: a route that raises each error in turn."""
-    settings = Settings(_env_file=None, DATABASE_URL="sqlite://", ADMIN_API_KEY=ADMIN_KEY)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL="sqlite://", ADMIN_API_KEY=ADMIN_KEY,  # type: ignore[call-arg]
+                        ALLOWED_HOSTS=TEST_CLIENT_HOST)
     app = create_app(settings, ledger=_NoLedger())  # type: ignore[arg-type]
     by_code = {cls.code: cls for cls in all_error_classes()}
 

@@ -185,3 +185,27 @@ def test_a_resolved_escalation_cannot_be_taken_again(channels: Channels) -> None
     response = channels.client.post(f"{BASE}/{eid}/take", json={"owner": "Bo"}, headers=AUTH)
     assert response.status_code == 409, response.text
     assert JENS_CARD in channels.sms_text(JENS_PHONE, "saldo")
+
+
+def test_the_transcript_redacts_cpr_numbers_stored_in_older_spellings(
+    channels: Channels,
+) -> None:
+    """A row stored before a spelling was recognised (issue 14, finding 2) is redacted on
+    the way out of /api/v1/escalations/N/transcript, as on the console's inbox page."""
+    import sqlalchemy as sa
+
+    escalation = jens_asks_for_a_person(channels)
+    engine = sa.create_engine(channels.url)
+    with engine.begin() as conn:
+        for index, text in enumerate(("cpr 07 07 61 42 85", "cpr 070761\u20134285",
+                                      "\uff10\uff17\uff10\uff17\uff16\uff11\uff0d\uff14\uff12"
+                                      "\uff18\uff15")):
+            conn.execute(sa.text(
+                "INSERT INTO transcript_messages (conversation_id, direction, channel, author,"
+                " text, created_at) VALUES (:c, 'in', 'sms', 'user', :t, :at)"),
+                {"c": escalation["conversation_id"], "t": text,
+                 "at": channels.clock.now.replace(tzinfo=None)})
+    engine.dispose()
+    lines = channels.admin("GET", f"{BASE}/{escalation['id']}/transcript")
+    texts = [line["text"] for line in lines]
+    assert texts[-3:] == ["cpr [CPR]", "cpr [CPR]", "[CPR]"]

@@ -42,6 +42,7 @@ from api.app import create_app
 from api.demo_seed import seed
 from api.settings import Settings
 from ledger import Ledger
+from tests.conftest import TEST_CLIENT_HOST
 from tests.api.channel_fixtures import ledger_invariants_hold
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.ledger.support import FakeClock, fast_ledger
@@ -53,7 +54,8 @@ NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 def _settings(url: str) -> Settings:
     return Settings(_env_file=None, DATABASE_URL=url, ADMIN_API_KEY=ADMIN_KEY,  # type: ignore[call-arg]
-                    RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False, DEMO_CHAT=False)
+                    RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False, DEMO_CHAT=False,
+                    ALLOWED_HOSTS=TEST_CLIENT_HOST)
 
 
 CONFIG = schemathesis.Config.from_dict({

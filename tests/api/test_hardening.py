@@ -13,14 +13,8 @@ from api.bootstrap import LazyParser
 from api.routes.webhooks import MAX_TELEGRAM_ATTEMPTS
 from tests.api.channel_fixtures import Channels, channel_settings, tg_text_update
 from tests.ledger.support import make_ledger
+from tests.production_env import PRODUCTION_SECRETS
 
-PRODUCTION_SECRETS = {
-    "ENVIRONMENT": "production",
-    "ADMIN_API_KEY": "a-production-admin-key-0123456789",
-    "CPR_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-    "CPR_HASH_KEY": "cHJvZHVjdGlvbi1oYXNoLWtleQ==",
-    "SESSION_SECRET": "a-production-session-secret-0123",
-}
 
 
 def _client(tmp_path: Path, **overrides: object) -> TestClient:

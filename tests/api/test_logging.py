@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,16 @@ from api.logging_setup import (
     new_context,
     reset,
 )
+from api.metrics import safe_request_id
 from api.settings import Settings
 from nlu import Parser
-from tests.api.channel_fixtures import JENS_CARD, JENS_PHONE, Channels, running_channels
+from tests.production_env import PRODUCTION_SECRETS
+from tests.api.channel_fixtures import (
+    JENS_CARD,
+    JENS_PHONE,
+    Channels,
+    running_channels,
+)
 
 BOT_TOKEN = "7123456789:AAE-logging-tests_0123456789abcdefXYZ"
 redact = Redactor(["admin-key-for-log-tests", "s3cr3t-twilio-token-99"])
@@ -144,9 +152,7 @@ def test_the_text_format_carries_the_ids_too() -> None:
     stream = io.StringIO()
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.log_format == "text"
-    assert Settings(_env_file=None, ENVIRONMENT="production", ADMIN_API_KEY="a-production-key",  # type: ignore[call-arg]
-                    CPR_ENCRYPTION_KEY="QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=",
-                    CPR_HASH_KEY="aGFzaC1rZXk=", SESSION_SECRET="c2Vzc2lvbg==").log_format == "json"
+    assert Settings(_env_file=None, **PRODUCTION_SECRETS).log_format == "json"  # type: ignore[call-arg, arg-type]
     handler = configure_logging(settings, stream=stream)
     root = logging.getLogger()
     level = root.level
@@ -202,3 +208,41 @@ def test_the_context_filter_fills_missing_fields_with_none() -> None:
     record = _record("plain")
     assert ContextFilter().filter(record)
     assert record.request_id is None and record.conversation_id is None  # type: ignore[attr-defined]
+
+
+# Request ids (issue 14, finding 3) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("trace-77", True), ("req.1_2-3", True), ("a" * 64, True),
+    ("070761-4285", False), ("0707614285", False), ("a" * 65, False), ("a b", False),
+    ("ok:colon", False), ("<script>", False), ("æøå", False), ("", False),
+])
+def test_a_request_id_is_kept_only_as_a_short_safe_token(given: str, kept: bool) -> None:
+    chosen = safe_request_id(given)
+    assert (chosen == given) is kept
+    if not kept:
+        assert re.fullmatch(r"[0-9a-f]{32}", chosen)
+
+
+def test_a_hostile_request_id_never_reaches_the_log(demo: Channels,
+                                                    log_stream: io.StringIO) -> None:
+    """Before: `X-Request-ID: 070761-4285` (or the admin key) was written unmasked as
+    request_id in every log line of the request."""
+    secrets = ("admin-key-for-log-tests", "s3cr3t-twilio-token-99")  # the handler's settings
+    for hostile in ("070761-4285", *secrets):
+        response = demo.client.get("/healthz", headers={"X-Request-ID": hostile})
+        assert response.status_code == 200
+    everything = log_stream.getvalue()
+    assert "070761-4285" not in everything and "0707614285" not in everything
+    assert not [secret for secret in secrets if secret in everything]
+    assert everything.count('"request_id": "[SECRET]"') == 2
+
+
+def test_the_filter_redacts_the_context_fields_too() -> None:
+    record = _record("plain")
+    record.request_id = "070761-4285"  # type: ignore[attr-defined]
+    record.channel = "admin-key-for-log-tests"  # type: ignore[attr-defined]
+    assert RedactionFilter(redact).filter(record)
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["request_id"] == "[CPR]" and entry["channel"] == "[SECRET]"

@@ -216,7 +216,8 @@ def test_a_replayed_ja_button_does_not_post_a_report_twice(
     before = channels.posted_ore(JENS_CARD)
     assert channels.tg(tg_text_update(5_551_003, REPORT)).status_code == 200
     channels.deliver_all()
-    press = tg_callback_update(5_551_003, "JA", bot_id=fake_telegram.bot_id)
+    press = tg_callback_update(5_551_003, "JA", bot_id=fake_telegram.bot_id,
+                               message_id=channels.buttons_message_id(5_551_003))
     for _ in range(4):
         assert channels.tg(press).status_code == 200
     assert channels.posted_ore(JENS_CARD) == before + 600_00
@@ -356,3 +357,100 @@ def test_a_limit_of_zero_turns_it_off(
                           SENDER_RATE_LIMIT_PER_MINUTE=0) as unlimited:
         answers = [unlimited.sms_text(JENS_PHONE, "saldo") for _ in range(30)]
         assert all("Frikort 48213" in answer for answer in answers)
+
+
+# --- Sizes (issue 14, item 4) ----------------------------------------------------------------
+
+
+def test_an_sms_longer_than_1600_characters_is_cut_with_a_note(channels: Channels) -> None:
+    response = channels.sms(JENS_PHONE, "saldo " + "x" * 5000)
+    assert response.status_code == 200, response.text
+    [stored] = [r["text"] for r in channels.transcript_rows() if r["direction"] == "in"]
+    assert stored.startswith("saldo xxx") and stored.count("x") == 1600 - len("saldo ")
+    assert stored.endswith("[Beskeden var 5006 tegn lang og er afkortet til de første 1600.]")
+
+
+def test_a_telegram_text_longer_than_4096_characters_is_cut_with_a_note(
+    channels: Channels, fake_telegram: FakeTelegram,
+) -> None:
+    assert channels.tg(tg_text_update(5_550_001, "y" * 6000)).status_code == 200
+    [stored] = [r["text"] for r in channels.transcript_rows() if r["direction"] == "in"]
+    assert stored == "y" * 4096 + " [Beskeden var 6000 tegn lang og er afkortet til de " \
+        "første 4096.]"
+
+
+def test_messages_that_fit_are_stored_as_sent(channels: Channels) -> None:
+    channels.sms(JENS_PHONE, "z" * 1600)
+    [stored] = [r["text"] for r in channels.transcript_rows() if r["direction"] == "in"]
+    assert stored == "z" * 1600
+
+
+# --- Telegram buttons (issue 14, item 6) ------------------------------------------------------
+
+TG_EMPLOYER = 5_551_009
+STALE = "Knappen hører ikke til det spørgsmål, der venter på svar nu"
+
+
+def _a_waiting_report(channels: Channels) -> int:
+    from tests.api.test_webhooks_telegram import telegram_employer
+
+    telegram_employer(channels, TG_EMPLOYER)
+    assert channels.tg(tg_text_update(TG_EMPLOYER, REPORT)).status_code == 200
+    channels.deliver_all()
+    return channels.buttons_message_id(TG_EMPLOYER)
+
+
+def _refused(channels: Channels, fake_telegram: FakeTelegram, press: dict[str, Any]) -> None:
+    rows_before = len(channels.transcript_rows())
+    pending_before = channels.ledger.balance(JENS_CARD).pending_ore
+    answered_before = len(fake_telegram.calls("answerCallbackQuery"))
+    assert channels.tg(press).status_code == 200
+    toasts = fake_telegram.calls("answerCallbackQuery")[answered_before:]
+    assert [t["callback_query_id"] for t in toasts] == [press["callback_query"]["id"]]
+    assert STALE in toasts[0]["text"]
+    assert len(channels.transcript_rows()) == rows_before  # nothing stored or answered
+    assert channels.ledger.balance(JENS_CARD).pending_ore == pending_before
+
+
+def test_a_button_naming_another_chat_than_the_sender_changes_nothing(
+    channels: Channels, fake_telegram: FakeTelegram,
+) -> None:
+    """The sender 5_551_010 names the employer's chat and its waiting question: refused."""
+    message_id = _a_waiting_report(channels)
+    before = channels.posted_ore(JENS_CARD)
+    _refused(channels, fake_telegram, tg_callback_update(
+        TG_EMPLOYER, "JA", bot_id=fake_telegram.bot_id, message_id=message_id,
+        from_user=5_551_010))
+    assert channels.posted_ore(JENS_CARD) == before
+
+
+def test_a_button_on_another_message_or_with_other_data_changes_nothing(
+    channels: Channels, fake_telegram: FakeTelegram,
+) -> None:
+    message_id = _a_waiting_report(channels)
+    before = channels.posted_ore(JENS_CARD)
+    for press in (
+        tg_callback_update(TG_EMPLOYER, "JA", bot_id=fake_telegram.bot_id,
+                           message_id=message_id - 1),  # an older message in the chat
+        tg_callback_update(TG_EMPLOYER, "SALDO", bot_id=fake_telegram.bot_id,
+                           message_id=message_id),  # data the question never offered
+    ):
+        _refused(channels, fake_telegram, press)
+    assert channels.posted_ore(JENS_CARD) == before
+    # The real button still works afterwards.
+    channels.tg(tg_callback_update(TG_EMPLOYER, "JA", bot_id=fake_telegram.bot_id,
+                                   message_id=message_id))
+    assert channels.posted_ore(JENS_CARD) == before + 600_00
+
+
+def test_a_button_on_a_question_already_answered_changes_nothing(
+    channels: Channels, fake_telegram: FakeTelegram,
+) -> None:
+    """NEJ by text voids the report; pressing JA on the old question afterwards (a new press,
+    not a retry) must not post it."""
+    message_id = _a_waiting_report(channels)
+    before = channels.posted_ore(JENS_CARD)
+    channels.tg(tg_text_update(TG_EMPLOYER, "nej"))
+    _refused(channels, fake_telegram, tg_callback_update(
+        TG_EMPLOYER, "JA", bot_id=fake_telegram.bot_id, message_id=message_id))
+    assert channels.posted_ore(JENS_CARD) == before

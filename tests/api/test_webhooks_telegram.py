@@ -80,7 +80,8 @@ def test_pressing_ja_works_like_typing_ja_and_the_button_is_answered(
     channels.tg(tg_text_update(EMPLOYER_CHAT, "indberet 4 timer 600 kr frikort 48213"))
     channels.deliver_all()
 
-    press = tg_callback_update(EMPLOYER_CHAT, "JA", bot_id=fake_telegram.bot_id)
+    press = tg_callback_update(EMPLOYER_CHAT, "JA", bot_id=fake_telegram.bot_id,
+                               message_id=channels.buttons_message_id(EMPLOYER_CHAT))
     response = channels.tg(press)
 
     assert response.status_code == 200, response.text
@@ -100,7 +101,9 @@ def test_pressing_nej_voids_the_report(channels: Channels, fake_telegram: FakeTe
     telegram_employer(channels)
     before = channels.posted_ore(JENS_CARD)
     channels.tg(tg_text_update(EMPLOYER_CHAT, "indberet 4 timer 600 kr frikort 48213"))
-    channels.tg(tg_callback_update(EMPLOYER_CHAT, "NEJ", bot_id=fake_telegram.bot_id))
+    channels.deliver_all()
+    channels.tg(tg_callback_update(EMPLOYER_CHAT, "NEJ", bot_id=fake_telegram.bot_id,
+                                   message_id=channels.buttons_message_id(EMPLOYER_CHAT)))
     channels.deliver_all()
     assert "annulleret" in sent_to(fake_telegram, EMPLOYER_CHAT)[-1]["text"]
     assert channels.ledger.balance(JENS_CARD).pending_ore == 0

@@ -106,6 +106,9 @@ def test_the_services_carry_on_with_the_generated_data(db_url: str) -> None:
             pending = _rows(db_url, "SELECT COUNT(*) FROM card_balances WHERE pending_ore > 0")
             assert pending == [(0,)] and expired > 0
             assert later.check_invariants() == []
+            # The generated audit rows and the services' own continue one hash chain.
+            chain = later.verify_audit_chain()
+            assert chain.intact and chain.rows > 1, chain
         finally:
             later.close()
     finally:

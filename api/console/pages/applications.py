@@ -39,6 +39,7 @@ from api.console.pages.casework_helpers import (
 )
 from api.console.rendering import render
 from api.deps import LedgerDep
+from api.schemas import RowId
 from ledger import Ledger, LedgerError
 from ledger.casework import texts as applicant_texts
 from ledger.casework.access import CASE_ROLES
@@ -67,7 +68,7 @@ def _channels() -> dict[str, str]:
     return dict(words("inbox_pages")["channels"])
 
 
-def application_url(application_id: int) -> str:
+def application_url(application_id: RowId) -> str:
     return f"/console/applications/{application_id}"
 
 
@@ -78,7 +79,7 @@ def rejection_text(application: ApplicationDetail, reason: str) -> str:
 
 
 def _detail_page(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, application_id: int, *,
+    request: Request, principal: StaffPrincipal, ledger: Ledger, application_id: RowId, *,
     status_code: int = 200, error: str | None = None, form: str | None = None,
     values: dict[str, str] | None = None, rejection_reason: str | None = None,
 ) -> HTMLResponse:
@@ -112,7 +113,7 @@ def applications_page(request: Request, principal: CaseStaff, ledger: LedgerDep,
 
 @router.get("/{application_id}", response_class=HTMLResponse)
 def application_page(request: Request, principal: CaseStaff, ledger: LedgerDep,
-                     application_id: int) -> Response:
+                     application_id: RowId) -> Response:
     return _detail_page(request, principal, ledger, application_id)
 
 
@@ -136,7 +137,7 @@ def _municipality(code: str) -> str | None:
 @router.post("/{application_id}/approve", response_class=HTMLResponse)
 def approve(
     request: Request, principal: CaseStaff, _: CsrfChecked, ledger: LedgerDep,
-    application_id: int, valid_from: Field = "", cpr: Field = "",
+    application_id: RowId, valid_from: Field = "", cpr: Field = "",
     municipality_code: Field = "",
 ) -> Response:
     """Issues the card; the answer shows the Frikort-ID and, once, the link code."""
@@ -165,7 +166,7 @@ def approve(
 @router.post("/{application_id}/reject", response_class=HTMLResponse)
 def reject(
     request: Request, principal: CaseStaff, _: CsrfChecked, ledger: LedgerDep,
-    application_id: int, reason: Field = "",
+    application_id: RowId, reason: Field = "",
     step: Annotated[Literal["preview", "send"], Form()] = "preview",
 ) -> Response:
     """step=preview: the page with the exact message; step=send: reject and tell them."""

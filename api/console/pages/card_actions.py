@@ -40,6 +40,7 @@ from api.console.pages.cards import (
 )
 from api.console.rendering import render
 from api.deps import LedgerDep
+from api.schemas import RowId
 from ledger import Ledger, LedgerError
 from ledger.errors import CardNotFound, ContactNotFound, ReportNotFound
 from ledger.staff import StaffPrincipal
@@ -153,7 +154,7 @@ def link_contact(request: Request, principal: CaseStaff, _: CsrfChecked, ledger:
 
 @router.post("/cards/{number}/contacts/{contact_id}/unlink", response_class=HTMLResponse)
 def unlink_contact(request: Request, principal: CaseStaff, _: CsrfChecked, ledger: LedgerDep,
-                   number: str, contact_id: int) -> Response:
+                   number: str, contact_id: RowId) -> Response:
     def run() -> str:
         ledger.casework.unlink_contact_id(principal, number, contact_id)
         return "contact_unlinked"
@@ -191,7 +192,7 @@ def post_on_behalf(
 
 @router.post("/reports/{report_id}/reverse", response_class=HTMLResponse)
 def reverse_report(
-    request: Request, principal: CaseStaff, _: CsrfChecked, ledger: LedgerDep, report_id: int,
+    request: Request, principal: CaseStaff, _: CsrfChecked, ledger: LedgerDep, report_id: RowId,
     reason: Text = "", card: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """`card` (the page the form was on) is where a refusal is shown; the ledger checks the

@@ -40,6 +40,7 @@ from api.console.pages.tasks import (
 )
 from api.console.rendering import render
 from api.deps import LedgerDep
+from api.schemas import RowId
 from ledger import Ledger, LedgerError
 from ledger.casework.privacy import redact_cpr
 from ledger.casework.texts import first_name as holder_first_name
@@ -104,7 +105,7 @@ def add(request: Request, principal: Helper, _: CsrfChecked, ledger: LedgerDep,
 
 @router.post("/phone-list/{entry_id}/remove", response_class=HTMLResponse)
 def remove(request: Request, principal: Helper, _: CsrfChecked, ledger: LedgerDep,
-           entry_id: int) -> Response:
+           entry_id: RowId) -> Response:
     """Another user's entry is the ledger's NotFound: the plain 404 page."""
     ledger.tasks.remove_from_phone_list(principal, entry_id)
     return redirect_with_flash(PHONE_LIST_URL, "removed")
@@ -112,7 +113,7 @@ def remove(request: Request, principal: Helper, _: CsrfChecked, ledger: LedgerDe
 
 @router.post("/tasks/{task_id}/sign-up", response_class=HTMLResponse)
 def sign_up(request: Request, principal: Helper, _: CsrfChecked, ledger: LedgerDep,
-            task_id: int, card: Field = "", samtykke: Field = "",
+            task_id: RowId, card: Field = "", samtykke: Field = "",
             note: NoteField = "") -> Response:
     """Takes the task for someone on the user's own phone list, with their consent."""
     visible_task(ledger, principal, task_id)

@@ -36,6 +36,7 @@ from api.console.pages.casework_helpers import (
 )
 from api.console.rendering import render, templates
 from api.deps import LedgerDep
+from api.schemas import MAX_ROW_ID, RowId
 from ledger import Ledger, LedgerError
 from ledger.casework.privacy import redact_cpr
 from ledger.casework.records import TranscriptEntry
@@ -67,7 +68,7 @@ def _context() -> dict[str, Any]:
             "delivery_badges": DELIVERY_BADGES}
 
 
-def detail_url(escalation_id: int) -> str:
+def detail_url(escalation_id: RowId) -> str:
     return f"/console/inbox/{escalation_id}"
 
 
@@ -78,7 +79,7 @@ def _messages_html(entries: tuple[TranscriptEntry, ...]) -> str:
 
 
 def _detail_page(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, escalation_id: int, *,
+    request: Request, principal: StaffPrincipal, ledger: Ledger, escalation_id: RowId, *,
     status_code: int = 200, error: str | None = None, form: str | None = None,
     text: str = "",
 ) -> HTMLResponse:
@@ -108,14 +109,14 @@ def inbox_rows(request: Request, principal: OfficeStaff, ledger: LedgerDep) -> J
 
 @router.get("/{escalation_id}", response_class=HTMLResponse)
 def escalation_page(request: Request, principal: OfficeStaff, ledger: LedgerDep,
-                    escalation_id: int) -> Response:
+                    escalation_id: RowId) -> Response:
     return _detail_page(request, principal, ledger, escalation_id)
 
 
 @router.get("/{escalation_id}/messages")
 def new_messages(
-    principal: OfficeStaff, ledger: LedgerDep, escalation_id: int,
-    after: Annotated[int, Query(ge=0)] = 0,
+    principal: OfficeStaff, ledger: LedgerDep, escalation_id: RowId,
+    after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> JSONResponse:
     """Messages after `after` (rendered), every staff reply's delivery state, the status."""
     update = ledger.casework.messages_since(principal, escalation_id, after)
@@ -133,7 +134,7 @@ def new_messages(
 
 
 def _act(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, escalation_id: int,
+    request: Request, principal: StaffPrincipal, ledger: Ledger, escalation_id: RowId,
     flash: str, action: Callable[[], object], *, form: str | None = None, text: str = "",
     done_url: str | None = None,
 ) -> Response:
@@ -150,14 +151,14 @@ def _act(
 
 @router.post("/{escalation_id}/take")
 def take(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: LedgerDep,
-         escalation_id: int) -> Response:
+         escalation_id: RowId) -> Response:
     return _act(request, principal, ledger, escalation_id, "taken",
                 lambda: ledger.casework.take(principal, escalation_id), form="status")
 
 
 @router.post("/{escalation_id}/reply")
 def reply(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: LedgerDep,
-          escalation_id: int, text: TextField = "") -> Response:
+          escalation_id: RowId, text: TextField = "") -> Response:
     return _act(request, principal, ledger, escalation_id, "replied",
                 lambda: ledger.casework.reply(principal, escalation_id, text),
                 form="reply", text=text)
@@ -165,7 +166,7 @@ def reply(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: Ledg
 
 @router.post("/{escalation_id}/note")
 def note(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: LedgerDep,
-         escalation_id: int, text: TextField = "") -> Response:
+         escalation_id: RowId, text: TextField = "") -> Response:
     return _act(request, principal, ledger, escalation_id, "noted",
                 lambda: ledger.casework.add_note(principal, escalation_id, text),
                 form="note", text=text)
@@ -173,7 +174,7 @@ def note(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: Ledge
 
 @router.post("/{escalation_id}/hand-back")
 def hand_back(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: LedgerDep,
-              escalation_id: int) -> Response:
+              escalation_id: RowId) -> Response:
     return _act(request, principal, ledger, escalation_id, "handed_back",
                 lambda: ledger.casework.hand_back(principal, escalation_id), form="status",
                 done_url=INBOX_URL)
@@ -181,7 +182,7 @@ def hand_back(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: 
 
 @router.post("/{escalation_id}/resolve")
 def resolve(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: LedgerDep,
-            escalation_id: int) -> Response:
+            escalation_id: RowId) -> Response:
     return _act(request, principal, ledger, escalation_id, "resolved",
                 lambda: ledger.casework.resolve(principal, escalation_id), form="status",
                 done_url=INBOX_URL)

@@ -33,6 +33,7 @@ from api.console.pages.overview import ledger_today
 from api.console.pages.task_forms import POST_FIELDS, SECTION, post_task
 from api.console.rendering import render
 from api.deps import LedgerDep
+from api.schemas import RowId
 from ledger import Ledger, LedgerError
 from ledger.casework.privacy import redact_cpr
 from ledger.staff import Role, StaffPrincipal
@@ -56,7 +57,7 @@ def words() -> dict[str, Any]:
     return casework_helpers.words(SECTION)
 
 
-def task_url(task_id: int) -> str:
+def task_url(task_id: RowId) -> str:
     return f"{TASKS_URL}/{task_id}"
 
 
@@ -64,7 +65,7 @@ def redirect_with_flash(path: str, key: str) -> RedirectResponse:
     return casework_helpers.redirect_with_flash(path, SECTION, key)
 
 
-def visible_task(ledger: Ledger, principal: StaffPrincipal, task_id: int) -> TaskView:
+def visible_task(ledger: Ledger, principal: StaffPrincipal, task_id: RowId) -> TaskView:
     """The task if it is in the user's municipality; otherwise the plain 404."""
     task = ledger.tasks.task(task_id)
     if not principal.sees(task.municipality_code):
@@ -86,7 +87,7 @@ def task_assignments(ledger: Ledger, principal: StaffPrincipal,
 
 
 def task_page(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, task_id: int, *,
+    request: Request, principal: StaffPrincipal, ledger: Ledger, task_id: RowId, *,
     status_code: int = 200, error: str | None = None, error_form: str | None = None,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
@@ -198,13 +199,13 @@ def print_page(request: Request, principal: TaskViewer, ledger: LedgerDep,
 
 @router.get("/{task_id}", response_class=HTMLResponse)
 def task(request: Request, principal: TaskViewer, ledger: LedgerDep,
-         task_id: int) -> Response:
+         task_id: RowId) -> Response:
     return task_page(request, principal, ledger, task_id)
 
 
 @router.post("/{task_id}/cancel", response_class=HTMLResponse)
 def cancel(request: Request, principal: TaskPoster, _: CsrfChecked, ledger: LedgerDep,
-           task_id: int) -> Response:
+           task_id: RowId) -> Response:
     visible_task(ledger, principal, task_id)
     try:
         ledger.tasks.cancel_task(task_id, employer_cvr=None, actor=principal.actor)

@@ -26,6 +26,7 @@ from api.console.pages.overview import SECTION, words
 from api.console.rendering import render
 from api.console.texts import texts
 from api.deps import LedgerDep
+from api.schemas import RowId
 from ledger import Ledger, LedgerError
 from ledger.staff import StaffPrincipal
 
@@ -75,7 +76,7 @@ def add_user(
 
 @router.post("/{user_id}/deactivate", response_class=HTMLResponse)
 def deactivate_user(request: Request, principal: Admin, _: CsrfChecked, ledger: LedgerDep,
-                    user_id: int) -> Response:
+                    user_id: RowId) -> Response:
     if user_id == principal.id:
         return _page(request, principal, ledger, status_code=409,
                      error=words()["form_errors"]["self_deactivation"])

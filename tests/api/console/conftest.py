@@ -32,6 +32,7 @@ from ledger import Ledger
 from ledger.config import StaffConfig
 from ledger.staff import StaffPrincipal
 from tests.ledger.support import FakeClock, make_config, prepare_database
+from tests.conftest import TEST_CLIENT_HOST
 
 PASSWORD = "konsol-test-adgang-1"
 MUNICIPALITY_A, MUNICIPALITY_B = "751", "101"
@@ -115,7 +116,8 @@ def _build(url: str) -> Iterator[ConsoleEnv]:
     clock = FakeClock()
     ledger = Ledger(make_config(url, staff=CHEAP_ARGON2), clock=clock)
     settings = Settings(_env_file=None, DATABASE_URL=url,  # type: ignore[call-arg]
-                        RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False)
+                        RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False,
+                        ALLOWED_HOSTS=TEST_CLIENT_HOST)
     users = {name: ledger.staff.add_user(name, PASSWORD, role, municipality, display)
              for name, (role, municipality, display) in USERS.items()}
     app = create_app(settings, ledger=ledger)

@@ -23,6 +23,8 @@ from api.console.session import COOKIE_NAME
 from api.settings import Settings
 from ledger.errors import CardNotActive, CardNotFound
 from ledger.staff import StaffPrincipal
+from tests.production_env import PRODUCTION_SECRETS
+from tests.conftest import TEST_CLIENT_HOST
 from tests.api.console.conftest import (
     PASSWORD,
     ConsoleEnv,
@@ -162,14 +164,12 @@ def test_secure_cookie_when_configured(sqlite_console_env: ConsoleEnv) -> None:
 
     settings = Settings(_env_file=None, DATABASE_URL=sqlite_console_env.url,  # type: ignore[call-arg]
                         CONSOLE_COOKIE_SECURE=True, RUN_BACKGROUND_WORKER=False,
+                        ALLOWED_HOSTS=TEST_CLIENT_HOST,
                         WARM_NLU_AT_START=False)
     app = create_app(settings, ledger=sqlite_console_env.ledger)
     client = TestClient(app, follow_redirects=False, base_url="https://testserver")
     assert "; secure" in _login_cookie(client)
-    production = Settings(_env_file=None, ENVIRONMENT="production",  # type: ignore[call-arg]
-                          ADMIN_API_KEY="a-real-admin-key-123", SESSION_SECRET="s" * 40,
-                          CPR_ENCRYPTION_KEY=base64.b64encode(b"k" * 32).decode(),
-                          CPR_HASH_KEY=base64.b64encode(b"h" * 32).decode())
+    production = Settings(_env_file=None, **PRODUCTION_SECRETS)  # type: ignore[call-arg, arg-type]
     assert production.console_cookie_secure
     assert not Settings(_env_file=None).console_cookie_secure  # type: ignore[call-arg]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from api.demo_seed import demo_data, seed_staff
 from ledger import Ledger
 from tests.api.console.conftest import CHEAP_ARGON2
 from tests.ledger.support import make_config, prepare_database
+from tests.production_env import PRODUCTION_SECRETS
 
 ROOT = Path(__file__).resolve().parents[3]
 GOOD = "en-lang-nok-adgang"
@@ -120,10 +120,7 @@ def test_demo_seed_adds_the_console_users_outside_production(cli_env: dict[str, 
 def test_demo_seed_leaves_the_console_users_out_in_production(
     cli_env: dict[str, str], ledger: Ledger,
 ) -> None:
-    production = {**cli_env, "ENVIRONMENT": "production", "ADMIN_API_KEY": "a-real-key-0123",
-                  "SESSION_SECRET": "a-real-session-secret-0123456789",
-                  "CPR_ENCRYPTION_KEY": base64.b64encode(b"k" * 32).decode(),
-                  "CPR_HASH_KEY": base64.b64encode(b"h" * 32).decode()}
+    production = {**cli_env, **PRODUCTION_SECRETS}
     result = CliRunner().invoke(cli_app, ["demo", "seed"], env=production)
     assert result.exit_code == 0, result.output
     assert "console users" not in result.output
