@@ -92,6 +92,23 @@ class AnswerWorld:
             replies = self._send(dialogue, case.sender, case.text)
         return Played(case=case, outcome=watcher.last, reply="\n".join(replies))
 
+    def converse(self, turns: list[tuple[str, str]], *, cap: str = "demo"
+                 ) -> list[tuple[str, str, list[str]]]:
+        """One whole conversation on one fresh demo database: (sender, text) in order, where
+        a sender "+2d" / "+3h" / "+30m" moves the clock on instead. Returns what was said."""
+        said: list[tuple[str, str, list[str]]] = []
+        start = self._now
+        with self._fresh(cap) as ledger:
+            dialogue = Dialogue(ledger, self._parser, config=BotConfig(), crisis=self._crisis)
+            for sender, text in turns:
+                if sender.startswith("+") and sender[-1] in "dhm":
+                    unit = {"d": "days", "h": "hours", "m": "minutes"}[sender[-1]]
+                    self._now += dt.timedelta(**{unit: int(sender[1:-1])})
+                    continue
+                said.append((sender, text, self._send(dialogue, sender, text)))
+        self._now = start
+        return said
+
     def _send(self, dialogue: Dialogue, sender: str, text: str) -> list[str]:
         inbound = InboundMessage(channel="sms", sender=ADDRESSES[sender], text=text,
                                  provider_message_id=f"eval-{next(self._ids)}",

@@ -48,12 +48,15 @@ _SINGLE = {
 _SOURCE = re.compile(
     r"\b(hvor (sta|star|stod) (det|de|der)|hvor (har|ved) (i|du) det fra|hvor kommer det fra|"
     r"(sta|star) det i loven|hvilken (lov|paragraf)|hvem siger det|link til hvor|"
-    r"where do\w* it say|what is the source|kilde\w*|hvor kan jeg (lase|se) det)\b")
+    r"where do\w* it say|what is the source|kilde\w*|hvor kan jeg (lase|se) (det|mere)|"
+    r"link til det|lase mere om det|star det (skrevet|noget sted))\b")
 _SOURCE_MAX_WORDS = 12
 # Linking a phone to a card, said in words ("hvordan kobler jeg mit nummer til mit kort").
 _LINK_WORDED = re.compile(
     r"\b(kobl\w*|forbind\w*|tilknyt\w*|knyt\w*)\b.*\b(nummer|telefon\w*|mobil\w*|kort\w*|"
-    r"frikort\w*)\b|\bkoden fra (mit |det )?brev\w*")
+    r"frikort\w*)\b|\bkoden fra (mit |det )?brev\w*|"
+    r"\b(skiftet|fat nyt|fat ny|nyt|ny|mistet|mistede|mist)( min| mit)?( gamle)? (tlf|telefon\w*|"
+    r"mobil\w*|telefonnummer)\b|\b(skiftet|nyt) (nummer|nr)\b")
 # Keywords typed with one letter wrong ("sldo", "menesk"): only these long, distinctive ones.
 _FUZZY = {"saldo": "BALANCE", "hjalp": "HELP", "menneske": "HUMAN", "medarbejder": "HUMAN",
           "annuller": "CANCEL", "fortryd": "CANCEL"}

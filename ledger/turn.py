@@ -20,7 +20,7 @@ from ledger.commands import Actor, Command
 from ledger.conversations import applications, escalations, linking, outbox, store
 from ledger.conversations.records import ApplicationAnswers, EscalationView, Identity
 from ledger.db.conversation_tables import Conversation, TranscriptMessage
-from ledger.db.tables import Card, CitizenContact, Employer, EmployerContact
+from ledger.db.tables import Card, Citizen, CitizenContact, Employer, EmployerContact, Employment
 from ledger.errors import LedgerError
 from ledger.observe import Outcome
 from ledger.results import Balance, CapResult, CardResult, WageReportResult
@@ -183,6 +183,19 @@ class Turn:
             self.enqueue(channel, address, text)
             sent += 1
         return sent
+
+    def employees(self, cvr: str) -> list[tuple[str, str]]:
+        """(first name, card number) of the card holders this employer employs now, so an
+        employer may name "Mette" instead of her Frikort-ID; only its own employees."""
+        rows = self._uow.session.execute(
+            select(Citizen.name, Card.number)
+            .join(Card, Card.citizen_id == Citizen.id)
+            .join(Employment, Employment.card_id == Card.id)
+            .join(Employer, Employer.id == Employment.employer_id)
+            .where(Employer.cvr == cvr,
+                   (Employment.end_date.is_(None)) | (Employment.end_date >= self.today))
+            .distinct()).all()
+        return [(str(name).split()[0], str(number)) for name, number in rows]
 
     def employer_contacts(self, cvr: str) -> list[tuple[str, str]]:
         rows = self._uow.session.execute(

@@ -143,6 +143,7 @@ inputs_hash() {  # the data, the thresholds and the evaluation files as they are
 INPUTS_HASH=$(inputs_hash)
 DATA_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATA_DIRTY=$(git status --short -- "$DATA_DIR" 2>/dev/null | wc -l)
+{ echo "commit $(git rev-parse HEAD 2>/dev/null)"; git status --short 2>/dev/null; } >"$WORK/tree-state.log"
 SNAP=$WORK/tree
 mkdir -p "$SNAP"
 git ls-files -z -co --exclude-standard \

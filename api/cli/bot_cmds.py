@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,37 @@ from bot.evaluation import format_report, load_cases, score
 from nlu import load_crisis_classifier, load_parser
 
 app = typer.Typer(no_args_is_help=True, help="The dialogue: answer accuracy on real messages")
+
+
+@app.command()
+def play(
+    today: Annotated[str | None, typer.Option(
+        "--today", help="The day the demo world lives on (YYYY-MM-DD; default today)")] = None,
+    no_cap: Annotated[bool, typer.Option("--no-cap", help="No cap loaded for the year")] = False,
+) -> None:
+    """Plays one conversation on a fresh demo database: one "sender: message" per line on
+    stdin (jens, mette, ali, cafe, groen, unknown), or "+2d" / "+3h" / "+30m" to let time
+    pass; prints what the assistant answered."""
+    settings = Settings()
+    day = dt.date.fromisoformat(today) if today else dt.date.today()
+    world = AnswerWorld(settings.ledger, load_parser(settings.nlu),
+                        now=dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC),
+                        crisis=load_crisis_classifier(settings.nlu))
+    turns = []
+    for line in sys.stdin:
+        line = line.strip()
+        if line.startswith("+"):
+            turns.append((line, ""))
+        elif ":" in line:
+            sender, text = line.split(":", 1)
+            turns.append((sender.strip(), text.strip()))
+    try:
+        for sender, text, replies in world.converse(turns, cap="none" if no_cap else "demo"):
+            typer.echo(f"{sender.capitalize()}: {text}")
+            for reply in replies or ["(no reply)"]:
+                typer.echo(f"Bot:  {reply}")
+    finally:
+        world.close()
 
 
 @app.command()

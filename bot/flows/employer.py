@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.compose import kroner
 from bot.context import Step
+from bot.textmatch import fold
 from bot.texts import text
 from ledger.errors import CardNotFound
 
@@ -23,10 +24,24 @@ def start_check(step: Step) -> None:
         return
     number = step.entity("card_number")
     if number is None:
+        named = employees_named(step)
+        for card in named[:3]:  # "har jens og mette stadig aktive kort?"
+            show_card(step, card)
+        if named:
+            return
         step.start_flow("check_card")
         step.ask("card_number", "ask_card_number")
         return
     show_card(step, number)
+
+
+def employees_named(step: Step) -> list[str]:
+    """The cards of this employer's own employees named by first name in the message."""
+    if not step.identity.employer_cvr:
+        return []
+    words = set(fold(step.inbound.text).split())
+    return [card for first_name, card in step.turn.employees(step.identity.employer_cvr)
+            if fold(first_name) in words]
 
 
 def continue_check(step: Step) -> None:

@@ -10,6 +10,7 @@ general answer is given instead, and the error is logged.
 from __future__ import annotations
 
 import logging
+import re
 
 from bot.compose import kroner_whole
 from bot.context import Step
@@ -66,9 +67,15 @@ def personal_values(step: Step) -> tuple[str | None, dict[str, str]]:
     return card.status, values
 
 
+_FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
+
+
 def choose(step: Step, intent: str) -> Answer:
     """The answer to give for a rule intent: the selector's pick within the intent when it is
     sure enough, else the keyword match, else the general answer."""
+    named = _FUTURE_YEAR.search(step.inbound.text)
+    if intent == "faq_limit" and named and int(named.group(1)) > step.turn.today.year:
+        return step.knowledge.answer("faq_limit/yearly")  # next year's cap: not known yet
     chosen = _selected_key(step, intent)
     if chosen is not None:
         try:
@@ -105,7 +112,7 @@ def answer(step: Step, intent: str) -> None:
     step.say_text(_render(step, shown, more=False))
     step.state["last_answer"] = {"intent": shown.intent, "id": shown.id,
                                  "asker": step.asker}
-    step.decide(found.key)
+    step.decide(shown.key)
 
 
 def answer_key(step: Step, key: str) -> None:

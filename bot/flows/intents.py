@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from bot.context import Step, speaks_as_employer
+from bot.flows.employer import employees_named
 from bot.crisis import is_frustrated
 from bot.flows import (
     apply_card,
@@ -29,12 +30,22 @@ from nlu import FALLBACK_INTENT
 
 RULE_PREFIXES = ("faq_", "employer_faq_")
 _REPORTING = re.compile(r"\b(indberet\w*|udbetalt|udbetale|betalt|indrapporter\w*|registrer\w*|"
-                        r"skriv\w* (det |dem )?(pa|ind)|pa (hans|hendes) kort)\b")
-_NOT_A_REPORT = re.compile(r"\b(har indberettet|kom til at|til skat|eindkomst|ved en fejl)\b")
+                        r"skriv\w* (det |dem )?(pa|ind)|pa (hans|hendes) kort|"
+                        r"send\w* (det |dem )?ind|lon til \w+)\b")
+_PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et rigtigt )?"
+                     r"(menneske|person|medarbejder|sagsbehandler\w*|konsulent|nogen)|"
+                     r"(fa )?(kontakt|fat) (til|i|pa) (en|den|min|jeres) (\w+ )?(sagsbehandler\w*|"
+                     r"medarbejder|konsulent|virksomhedskonsulent|person)|"
+                     r"ringe? til (mig|kommunen)|kan (i|du|en af jer) ringe)\b")
+"""Asking for a person in words the classifier may not know ("kan jeg få fat i den
+sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
+_NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
+                           r"kom til at|til skat|eindkomst|ved en fejl|ikke kan se)\b")
+_CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense)\b")
 _POSTING = re.compile(r"\b(opsla\w*|sla (et |en )?(job|opgave)|opgave\w*|ledig\w*|soger (folk|en))\b")
 _APPLYING = re.compile(r"\b((hvordan|hvor) (soger|soge|ansoger) (jeg|hun|han|man|vi|de)|"
-                       r"(vil gerne|hjalpe \w+( \w+)* med at|vil) (soge|ansoge)|"
-                       r"(soge|ansoge) (om )?(et )?(socialt )?frikort)\b"
+                       r"(vil gerne|hjalpe \w+( \w+)* med at|vil) (sog\w*|ansog\w*)|"
+                       r"(soge|sog|ansoge) (om )?(et )?(socialt )?frikort)\b"
                        r"( (om )?(et |det |socialt )*(frikort|kort|her))?(?P<rest>.*)$")
 """Asking how to apply: the card (or nothing else) is what is applied for, not housing."""
 _ONLY_SYMBOLS = re.compile(r"^[\W_]*$")
@@ -56,27 +67,36 @@ _FLOW_STARTS: dict[str, tuple[Callable[[Step], None], str]] = {
 _SOCIAL = {"goodbye": "goodbye", "thanks": "thanks", "help": "menu", "out_of_scope": "out_of_scope"}
 
 
+SURE_OF_A_RULE = 0.6
+"""A rule question the classifier is this sure of is not overridden by the word rules below
+("kan jeg søge om frikort som førtidspensionist" is a question about who may, not a start)."""
+
+
 def reread(step: Step) -> str:
     """The intent as meant by this asker."""
     intent = _rescued(step)
     identity = step.identity
     folded = fold(step.inbound.text)
+    sure_rule = intent.startswith(RULE_PREFIXES) and step.confidence >= SURE_OF_A_RULE
     applying = _APPLYING.search(folded)
-    if applying and not identity.is_card_holder and not identity.is_employer and (
+    if applying and not sure_rule and not identity.is_card_holder \
+            and not identity.is_employer and (
             "frikort" in folded or not applying.group("rest").strip()):
         return "apply_card"
-    if identity.is_employer and not identity.is_card_holder:
-        if (intent in ("employer_post_job", "faq_reporting", "employer_faq_payroll",
-                       FALLBACK_INTENT, "check_balance", "employer_report_wage")
-                and _REPORTING.search(folded) and not _POSTING.search(folded)
-                and not _NOT_A_REPORT.search(folded) and not starts_as_question(folded)):
+    if _PERSON.search(folded) and not sure_rule:
+        return "human_handoff"
+    asking = "?" in step.inbound.text or starts_as_question(folded)
+    if identity.is_employer and not identity.is_card_holder and not (sure_rule and asking):
+        if _is_a_report(step, intent, folded):
             return "employer_report_wage"
         if intent == "employer_report_wage" and (
                 _NOT_A_REPORT.search(folded) or starts_as_question(folded)
                 or ("?" in step.inbound.text and not _has_figures(step))):
             return _rule_runner_up(step) or intent  # "hvordan indberetter vi, hvis ...?"
-        if intent == "check_balance":
-            return "employer_check_card"  # an employer's "har mette plads til 3000 kr mere"
+        if intent == "check_balance" or (
+                intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit")
+                and _CARD_WORDS.search(folded) and employees_named(step)):
+            return "employer_check_card"  # "har mette plads til 3000 kr mere", "er jens aktiv"
     elif not identity.is_card_holder and intent == "employer_post_job" \
             and not speaks_as_employer(step.inbound.text):
         return "find_job"  # "er der job til folk med frikort": someone looking for work
@@ -111,6 +131,19 @@ def _rule_runner_up(step: Step) -> str | None:
         if candidate["name"].startswith(RULE_PREFIXES) and candidate["confidence"] >= 0.15:
             return candidate["name"]
     return None
+
+
+def _is_a_report(step: Step, intent: str, folded: str) -> bool:
+    """An employer telling what was paid: reporting words, or pay and hours with a name or a
+    card ("jens har vasket op 5 timer i går, 650 kr"), not a question about reporting."""
+    if _POSTING.search(folded) or _NOT_A_REPORT.search(folded) or starts_as_question(folded):
+        return False
+    if _REPORTING.search(folded) and intent in (
+            "employer_post_job", "faq_reporting", "employer_faq_payroll", FALLBACK_INTENT,
+            "check_balance", "employer_report_wage", "out_of_scope"):
+        return True
+    named = step.entity("card_number") or employees_named(step)
+    return bool(step.entity("amount") and step.entity("hours") and named)
 
 
 def _has_figures(step: Step) -> bool:

@@ -30,6 +30,9 @@ SLOT_ENTITIES = ("card_number", "amount", "hours", "date", "cvr", "cpr")
 _HEDGE = re.compile(r"^(ja|jo|ok|okay|jep)\b.*\b(men|hvis|maske|vent|lige|hvad|hvordan|hvorfor)\b")
 _CHECK_WORDS = re.compile(r"\b(tjek|tjekke|check|gyldig|gyldigt|aktiv|aktivt|virker|godkendt)\b")
 _BARE_VALUE = re.compile(r"^[\s\d.,:/½-]*(kr|kroner|t|timer|time)?[\s.!]*$", re.IGNORECASE)
+_A_PERSON = re.compile(r"\b(menneske|medarbejder|sagsbehandler\w*|person|nogen at tale med|"
+                       r"tale med nogen|snakke med nogen)\b")
+"""A person asked for by name in the middle of a flow ("ring til mig" may answer its question)."""
 _NEW_FLOWS = ("apply_card", "employer_post_job", "employer_register", "find_job")
 PENDING_ASKING = ("confirm", "create_employment", "check_rate")
 
@@ -87,7 +90,8 @@ def _interrupted(step: Step, spec: FlowSpec, answer: str | None,
     """Answers what is clearly not an answer to the flow's question, then asks it again."""
     name = keyword.name if keyword else None
     if name == "HUMAN" or (answer is None and step.intent == "human_handoff"
-                           and step.confidence >= step.config.confident):
+                           and step.confidence >= step.config.confident
+                           and _A_PERSON.search(fold(step.inbound.text))):
         handoff.escalate(step, reason="asked_for_person")  # asked outright: no JA/NEJ first
         return True
     if name == "SOURCE":

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from bot.compose import danish_date, hours_text, kroner, kroner_whole
 from bot.context import Step
-from bot.flows.employer import require_verified
+from bot.flows.employer import employees_named, require_verified
 from bot.flows.report_reading import Reading, bare_answer, read
 from bot.texts import template, text
 from ledger import CreateEmployment, LedgerError, PostReport, ReportWage, VoidReport
@@ -112,8 +112,13 @@ def _refuse_problems(step: Step, reading: Reading, asking: str | None) -> bool:
 
 
 def _take(step: Step, reading: Reading) -> bool:
-    """Explicit figures (with a unit or a cue word) fill or correct their slots."""
+    """Explicit figures (with a unit or a cue word) fill or correct their slots; an employee
+    named by first name ("Mette") is her card."""
     part = reading.parts[0]
+    if part.card_number is None and "card_number" not in step.slots:
+        named = employees_named(step)
+        if len(named) == 1:
+            part.card_number = named[0]
     found = {
         "card_number": part.card_number,
         "amount": f"{part.amounts[0]:.2f}" if part.amounts else None,
