@@ -80,7 +80,7 @@ class Conversations:
         return self._ledger.run_write(run)
 
     def pending_buttons(self, channel: str, address: str,
-                        pressed_in: str) -> tuple[str, tuple[str, ...]] | None:
+                        pressed_in: str) -> tuple[str | None, tuple[str, ...]] | None:
         """The question with buttons waiting for an answer in a conversation (see
         store.pending_buttons): a pressed button counts only if it belongs to it."""
         return self._ledger.run_read(lambda uow: store.pending_buttons(

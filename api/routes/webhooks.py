@@ -123,8 +123,11 @@ def _answers_the_waiting_question(services: Services, found: TelegramInbound) ->
         return False
     waiting = services.ledger.conversations.pending_buttons(
         "telegram", found.chat_id, str(found.update_id))
-    return waiting is not None and waiting[0] == str(found.message_id) \
-        and found.text in waiting[1]
+    if waiting is None or found.text not in waiting[1]:
+        return False
+    # While the question is on its way its Telegram id is not written down yet (the press can
+    # come before the outbox marks it sent): the same chat and one of its buttons must do.
+    return waiting[0] is None or waiting[0] == str(found.message_id)
 
 
 async def _refuse_button(services: Services, callback_query_id: str) -> None:

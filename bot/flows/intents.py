@@ -116,12 +116,14 @@ def _rescued(step: Step) -> str:
         return step.intent
     ranking = [r for r in step.parse["intent_ranking"] if r["name"] != FALLBACK_INTENT]
     selector = step.parse.get("response_selector")
-    if not ranking or not selector or not ranking[0]["name"].startswith(RULE_PREFIXES):
+    if not selector:
         return step.intent
     best = selector["default"]["response"]
-    if best["intent_response_key"].startswith(f"{ranking[0]['name']}/") \
-            and best["confidence"] >= RESCUE_CONFIDENT:
-        return ranking[0]["name"]
+    for candidate in ranking[:2]:  # unsure, or torn between two: the selector may know
+        if candidate["name"].startswith(RULE_PREFIXES) \
+                and best["intent_response_key"].startswith(f"{candidate['name']}/") \
+                and best["confidence"] >= RESCUE_CONFIDENT:
+            return candidate["name"]
     return step.intent
 
 

@@ -132,11 +132,12 @@ def transcript(session: Session, conversation_id: int, limit: int = 200) -> list
 
 def pending_buttons(
     session: Session, channel: str, address: str, pressed_in: str,
-) -> tuple[str, tuple[str, ...]] | None:
+) -> tuple[str | None, tuple[str, ...]] | None:
     """(provider message id, buttons) of the question with buttons still waiting in the
-    conversation: its newest outbound message with buttons, delivered, and not followed by
-    any inbound message but `pressed_in` itself (a provider's retry of the same press).
-    None when no question with buttons waits."""
+    conversation: its newest outbound message with buttons, and not followed by any inbound
+    message but `pressed_in` itself (a provider's retry of the same press). The id is None
+    while the message is on its way: the provider has shown it (the button was pressed) but
+    the outbox has not written down its id yet. None when no question with buttons waits."""
     conversation = session.scalar(_CONVERSATION_ID, {"channel": channel, "address": address})
     if conversation is None:
         return None
@@ -146,7 +147,7 @@ def pending_buttons(
         .where(TranscriptMessage.conversation_id == conversation,
                TranscriptMessage.direction == "out", OutboxMessage.buttons_json != "[]")
         .order_by(TranscriptMessage.id.desc()).limit(1)).first()
-    if asked is None or asked.provider_message_id is None:
+    if asked is None:
         return None
     answered = session.scalar(
         select(TranscriptMessage.id).where(

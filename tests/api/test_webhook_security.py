@@ -454,3 +454,24 @@ def test_a_button_on_a_question_already_answered_changes_nothing(
     _refused(channels, fake_telegram, tg_callback_update(
         TG_EMPLOYER, "JA", bot_id=fake_telegram.bot_id, message_id=message_id))
     assert channels.posted_ore(JENS_CARD) == before
+
+
+def test_a_button_pressed_before_the_outbox_wrote_down_the_message_id_counts(
+    channels: Channels, fake_telegram: FakeTelegram,
+) -> None:
+    """Under load the press can arrive before the outbox marks the question sent (the
+    provider has shown it, its id is not stored yet): the same chat and one of the question's
+    own buttons are then enough; another button is still refused (found by the load harness)."""
+    from tests.api.test_webhooks_telegram import telegram_employer
+
+    telegram_employer(channels, TG_EMPLOYER)
+    assert channels.tg(tg_text_update(TG_EMPLOYER, REPORT)).status_code == 200
+    [question] = [r for r in channels.outbox() if r["recipient"] == str(TG_EMPLOYER)
+                  and r["buttons_json"] != "[]"]
+    assert question["provider_message_id"] is None  # queued, not yet marked sent
+    before = channels.posted_ore(JENS_CARD)
+    _refused(channels, fake_telegram, tg_callback_update(
+        TG_EMPLOYER, "SALDO", bot_id=fake_telegram.bot_id, message_id=999))
+    assert channels.tg(tg_callback_update(TG_EMPLOYER, "JA", bot_id=fake_telegram.bot_id,
+                                          message_id=999)).status_code == 200
+    assert channels.posted_ore(JENS_CARD) == before + 600_00
