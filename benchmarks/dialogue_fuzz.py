@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from rich.progress import Progress
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     with Progress() as progress:
         task = progress.add_task("random conversations", total=args.steps * len(databases))
         for database in databases:
-            machine = type("Machine", (DialogueMachine,), {"database": database})
+            machine: Any = type("Machine", (DialogueMachine,), {"database": database})
             machine.TestCase.settings = settings(
                 max_examples=RUNS_PER_CHUNK, stateful_step_count=STEPS_PER_RUN, deadline=None,
                 suppress_health_check=list(HealthCheck), database=None, derandomize=False,

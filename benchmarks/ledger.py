@@ -255,7 +255,7 @@ def _process_writer(url: str, numbers: list[str], index: int, tag: str, seconds:
 def measure_processes(url: str, numbers: list[str], writers: int, seconds: float,
                       tag: str) -> Throughput:
     """`writers` processes post reports on random cards for `seconds` each, all at once."""
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    context: Any = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     ready = context.Barrier(writers + 1)
     start = context.Event()
     results = context.Queue()

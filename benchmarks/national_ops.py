@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import random
 import re
 import socket
@@ -26,7 +27,7 @@ import statistics
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -119,7 +120,11 @@ def _timed(call: Callable[[], bool]) -> tuple[float, bool]:
     return (time.perf_counter() - started) * 1000, ok
 
 
-def _run(name: str, calls: list[Callable[[], bool]], note: str = "") -> OpResult:
+def _page_ok(client: httpx.Client, path: str) -> bool:
+    return client.get(path).status_code == 200
+
+
+def _run(name: str, calls: Sequence[Callable[[], bool]], note: str = "") -> OpResult:
     times, failures = [], 0
     for call in calls:
         ms, ok = _timed(call)
@@ -264,8 +269,8 @@ def overviews(base_url: str, ledger: Ledger, samples: Samples, n: int,
                                     ("admin (all)", "admin", None)):
         client = logged_in(base_url, ledger, f"bench-{tag}-{role}", role, municipality)
         try:
-            calls = [lambda c=client: c.get("/console/overview").status_code == 200
-                     for _ in range(n)]
+            overview: Callable[[], bool] = functools.partial(_page_ok, client, "/console/overview")
+            calls = [overview] * n
             results.append(_run(f"console overview, {who}", calls))
         finally:
             client.close()

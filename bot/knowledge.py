@@ -43,7 +43,7 @@ import string
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -318,17 +318,17 @@ def _pick(
     answer: Answer, *, more: bool, personal: str | None, cap_known: bool,
     asker: Asker = "citizen",
 ) -> str:
-    by_employer = asker == "employer" and answer.employer is not None
-    long_text = answer.employer if by_employer and answer.employer.more else answer  # type: ignore[union-attr]
+    employer = answer.employer if asker == "employer" else None
+    long_text: Answer | Variant = employer if employer is not None and employer.more else answer
     if more and long_text.more is not None:
         if not cap_known and long_text.more_cap_unknown is not None:
             return long_text.more_cap_unknown
         return long_text.more
     variant: Answer | Variant = answer
-    if by_employer:
-        variant = answer.employer  # type: ignore[assignment]
+    if employer is not None:
+        variant = employer
     elif personal is not None and personal in answer.personal:
-        variant = answer.personal[personal]  # type: ignore[index]
+        variant = answer.personal[cast(PersonalCase, personal)]
     if not cap_known and variant.text_cap_unknown is not None:
         body = variant.text_cap_unknown
     else:

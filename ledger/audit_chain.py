@@ -27,12 +27,13 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
+from ledger.db.base import table_of
 from ledger.db.tables import AuditRecord
 
 GENESIS = "0" * 64
 """The `prev_hash` of the first row."""
 LOCK_KEY = 0x66726B61756474  # "frkaudt": the advisory lock every audit insert takes
-_AUDIT = AuditRecord.__table__
+_AUDIT = table_of(AuditRecord)
 _BATCH = 5000
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _TAIL_AND_IDS = text(
@@ -40,7 +41,7 @@ _TAIL_AND_IDS = text(
     " nextval(pg_get_serial_sequence('audit_log', 'id')) AS id FROM generate_series(1, :n)")
 
 
-def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+def row_hash(prev_hash: str, row: Mapping[Any, Any]) -> str:
     """SHA-256 over the previous hash and every column of the row, as canonical JSON."""
     at = row["at"]
     if isinstance(at, dt.datetime):

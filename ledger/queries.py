@@ -166,21 +166,22 @@ def usage_stats(session: Session, year: int,
     """
     year_end = dt.date(year, 12, 31)
     mine = [Card.municipality_code == municipality_code] if municipality_code else []
-    granted = dict(session.execute(
+    granted: dict[str, int] = dict(session.execute(
         select(Card.municipality_code, func.count(Card.id))
         .where(Card.issued_on <= year_end, *mine).group_by(Card.municipality_code)
-    ).all())
+    ).tuples().all())
     used_cards = (
         select(CardBalance.card_id)
         .where(CardBalance.year == year, CardBalance.posted_ore + CardBalance.over_cap_ore > 0)
         .subquery()
     )
-    used = dict(session.execute(
+    used: dict[str, int] = dict(session.execute(
         select(Card.municipality_code, func.count(Card.id))
         .where(Card.id.in_(select(used_cards.c.card_id)), *mine)
         .group_by(Card.municipality_code)
-    ).all())
-    names = dict(session.execute(select(Municipality.code, Municipality.name)).all())
+    ).tuples().all())
+    names: dict[str, str] = dict(
+        session.execute(select(Municipality.code, Municipality.name)).tuples().all())
     return [
         UsageRow(code, names.get(code, code), int(granted[code]), int(used.get(code, 0)))
         for code in sorted(granted)
@@ -210,7 +211,7 @@ def invariant_violations(session: Session) -> list[str]:
         expected = (bal.awaiting_ore, bal.pending_ore, bal.posted_ore, bal.over_cap_ore,
                     bal.entry_count)
         actual = tuple(int(v or 0) for v in (row.awaiting, row.pending, row.posted,
-                                             row.over_cap, row.count))
+                                             row.over_cap, row._mapping["count"]))
         if expected != actual:
             problems.append(
                 f"card {bal.card_id} year {bal.year}: row {expected} != entries {actual}")

@@ -120,9 +120,9 @@ def load_crisis_classifier(config: NluConfig,
         logger.warning("Ignoring unreadable crisis model cache: %s", type(exc).__name__)
     classifier = CrisisClassifier.train(crisis_dir, config.data_dir, fingerprint=fingerprint)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
-        pickle.dump(classifier, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(handle.name, path)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as written:
+        pickle.dump(classifier, written, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(written.name, path)
     for stale in path.parent.glob("crisis-*.pkl"):
         if stale != path:
             stale.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from api.settings import Settings
-from nlu import NluConfig, NluError, load_embedded_parser, load_parser
+from nlu import NluConfig, NluError, Parser, load_embedded_parser, load_parser
 
 app = typer.Typer(no_args_is_help=True, help="Danish NLU: parse, evaluate, train")
 
@@ -75,7 +75,7 @@ def evaluate(
         if backend == "rasa":
             config = _config(backend="rasa", rasa_url=rasa_url)
             # No embedded fallback here: a Rasa failure must fail the evaluation loudly.
-            parser = RasaHttpParser(
+            parser: Parser = RasaHttpParser(
                 config.rasa_url or "", timeout_s=max(config.rasa_timeout_s, 10.0)
             )
         else:

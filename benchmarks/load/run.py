@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import sys
 import tempfile
 import time
@@ -47,11 +48,12 @@ async def _phases(run: ServerRun, target: Target, options: LoadOptions,
     """Every fixed rate (an overloaded one stops early, see `open_loop`), then saturation."""
     plans: list[tuple[str, Callable[[], Awaitable[PhaseResult]]]] = []
     for rate in options.rates:
-        plans.append((f"fixed rate {rate:g}/s", lambda r=rate: open_loop(
-            target, r, options.duration_s, label=f"{r:g}/s")))
+        plans.append((f"fixed rate {rate:g}/s", functools.partial(
+            open_loop, target, rate, options.duration_s, label=f"{rate:g}/s")))
     for concurrency in options.concurrency:
-        plans.append((f"saturation, {concurrency} in flight", lambda c=concurrency: closed_loop(
-            target, c, options.saturation_s, label=f"saturation {c}")))
+        plans.append((f"saturation, {concurrency} in flight", functools.partial(
+            closed_loop, target, concurrency, options.saturation_s,
+            label=f"saturation {concurrency}")))
     for title, make in plans:
         say(f"{run.name}: {title} (load average {load_average()})")
         watch = monitor()
@@ -87,7 +89,7 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
             report.notes.append(f"{name}: {postgres_version(server.database_url)}, database "
                                 f"{server.database_url.rsplit('/', 1)[-1]} (fresh)")
         started = time.perf_counter()
-        settings = Settings(_env_file=None, **server.settings_env)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, **server.settings_env)  # type: ignore[call-arg,arg-type]
         processes = options.seed_processes if db == "postgres" else 1
         counts = await asyncio.to_thread(seed_population, settings.ledger, population,
                                          dt.datetime.now(dt.UTC).date(), processes=processes)

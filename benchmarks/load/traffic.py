@@ -51,9 +51,9 @@ class Mix:
 
     def start_weights(self) -> list[float]:
         """How often each kind starts, so that messages (not conversations) match the shares."""
-        totals: Counter[str] = Counter()
+        totals: dict[str, float] = {}
         for kind in self.kinds:
-            totals[kind.category] += kind.weight
+            totals[kind.category] = totals.get(kind.category, 0.0) + kind.weight
         return [self.categories[k.category] * k.weight / totals[k.category] / len(k.turns)
                 for k in self.kinds]
 

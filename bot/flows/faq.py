@@ -181,7 +181,7 @@ def sources(step: Step) -> None:
     if found is None:
         step.say("source_none")
         return
-    lines = []
+    lines: list[str] = []
     for source in found.sources[:2]:
         line = text("source_line", title=source.title, url=short_url(source.url))
         if len(" ".join([*lines, line])) > SOURCE_BUDGET:

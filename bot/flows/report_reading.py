@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.textmatch import fold
-from nlu import ParseResult, read_number
+from nlu import Entity, ParseResult, read_number
 
 _CARD_CUE = re.compile(r"(?:frikort|kort|nr|nummer|id|til|for|og|,)\W*$", re.IGNORECASE)
 _SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
@@ -95,7 +95,7 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool]) 
     return reading
 
 
-def _cards(text: str, entities: list[dict], known_card: Callable[[str], bool]
+def _cards(text: str, entities: list[Entity], known_card: Callable[[str], bool]
            ) -> list[tuple[int, str]]:
     """(position, number) of the five-digit numbers that name cards: after a cue word
     ("frikort 48213", "til 51736"), or known to the ledger, or the only one in the message."""

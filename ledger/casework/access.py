@@ -10,8 +10,10 @@ as a missing one, so guessing ids reveals nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, case, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledger.conversations.store import contact_kind
 from ledger.db.conversation_tables import Conversation
@@ -28,7 +30,8 @@ def require_role(principal: StaffPrincipal, roles: tuple[Role, ...] = CASE_ROLES
         raise NotAllowedForRole(role=principal.role)
 
 
-def in_scope(principal: StaffPrincipal, column: ColumnElement[str | None]) -> ColumnElement[bool]:
+def in_scope(principal: StaffPrincipal,
+             column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[bool]:
     """A WHERE clause: the row's municipality is the user's own (always true for admins)."""
     if principal.is_admin:
         return true()

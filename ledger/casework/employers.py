@@ -27,11 +27,11 @@ def employers(uow: UnitOfWork, principal: StaffPrincipal, query: str | None) -> 
     """Not yet verified first (they wait for the municipality), then by name. `query`: the
     first digits of a CVR, or part of the name or contact person (case-insensitive)."""
     session = uow.session
-    counts = dict(session.execute(
+    counts: dict[int, int] = dict(session.execute(
         select(Employment.employer_id, func.count(Employment.id))
         .join(Card, Card.id == Employment.card_id)
         .where(in_scope(principal, Card.municipality_code))
-        .group_by(Employment.employer_id)).all())
+        .group_by(Employment.employer_id)).tuples().all())
     rows = list(session.scalars(select(Employer).order_by(Employer.verified, Employer.name,
                                                           Employer.cvr)))
     wanted = " ".join((query or "").casefold().split())

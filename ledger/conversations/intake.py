@@ -15,14 +15,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Column, Integer, Select, String, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from ledger.db.base import table_of
 from ledger.db.conversation_tables import Conversation, TranscriptMessage
 from ledger.errors import InvalidInput
 
-MAX_ADDRESS = Conversation.__table__.c.address.type.length
-MAX_PROVIDER_MESSAGE_ID = TranscriptMessage.__table__.c.provider_message_id.type.length
+
+def _length(column: Column[str]) -> int:
+    """The declared length of a string column, so the limits checked here follow the schema."""
+    kind = column.type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{column.name} has no declared length")
+    return kind.length
+
+
+MAX_ADDRESS = _length(table_of(Conversation).c.address)
+MAX_PROVIDER_MESSAGE_ID = _length(table_of(TranscriptMessage).c.provider_message_id)
 
 
 def is_storable_text(text: str) -> bool:

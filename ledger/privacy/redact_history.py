@@ -9,6 +9,7 @@ and id in short batches, each its own transaction; a second run changes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -91,13 +92,17 @@ def redact_batch(uow: UnitOfWork, texts: Texts, after_id: int, *, dry_run: bool)
     return Batch(texts.kind, len(rows), changed, rows[-1].id if rows else None)
 
 
+def _one_batch(uow: UnitOfWork, *, texts: Texts, after: int, dry_run: bool) -> Batch:
+    return redact_batch(uow, texts, after, dry_run=dry_run)
+
+
 def batches(run: Callable[[Callable[[UnitOfWork], Batch]], Batch], *,
             dry_run: bool) -> Iterator[Batch]:
     """Every batch of every table in turn; `run` runs one batch in a unit of work."""
     for texts in TEXTS:
         after = 0
         while True:
-            batch = run(lambda uow, t=texts, a=after: redact_batch(uow, t, a, dry_run=dry_run))
+            batch = run(functools.partial(_one_batch, texts=texts, after=after, dry_run=dry_run))
             if batch.last_id is None:
                 break
             yield batch

@@ -32,7 +32,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, case, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from ledger.commands import Actor
@@ -119,7 +119,7 @@ def _consent_due(cutoff: dt.datetime):  # type: ignore[no-untyped-def]
                 TaskAssignment.consent_note.is_not(None), TaskAssignment.consent_note != ERASED)
 
 
-def _count(session: Session, table: type, condition: object) -> int:
+def _count(session: Session, table: type, condition: ColumnElement[bool]) -> int:
     return int(session.scalar(select(func.count()).select_from(table).where(condition)) or 0)
 
 

@@ -26,13 +26,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from ledger.db.base import table_of
 from ledger.db.tables import CapVersion, Card, CardBalance, IdempotencyRecord, LedgerEntry
 from ledger.results import Balance
 
-_BALANCES = CardBalance.__table__
-_ENTRIES = LedgerEntry.__table__
-_CAPS = CapVersion.__table__
-_KEYS = IdempotencyRecord.__table__
+_BALANCES = table_of(CardBalance)
+_ENTRIES = table_of(LedgerEntry)
+_CAPS = table_of(CapVersion)
+_KEYS = table_of(IdempotencyRecord)
 
 
 @dataclass(frozen=True)
@@ -313,7 +314,7 @@ _CAPS_NEWEST = _CAPS.alias("cap_in_force")
 
 def _balance_query(by_number: bool) -> Select[Any]:
     """One SELECT: the card, its balance row for the year (if any) and the newest cap."""
-    cards = Card.__table__
+    cards = table_of(Card)
     stmt = (
         select(cards.c.number, _BALANCES.c.posted_ore, _BALANCES.c.pending_ore,
                _BALANCES.c.over_cap_ore, _BALANCES.c.awaiting_ore,

@@ -11,15 +11,16 @@ from typing import Any
 from sqlalchemy import BigInteger, Row, bindparam, select
 from sqlalchemy.orm import Session
 
+from ledger.db.base import table_of
 from ledger.db.tables import Card, Employer, LedgerEntry, WageReport
 from ledger.errors import ReportNotFound
 from ledger.results import AWAITING_CAP_REASON, Balance, ReportStatus, WageReportResult
 from ledger.service.balances import ReportRef
 
-_ENTRIES = LedgerEntry.__table__
-_REPORTS = WageReport.__table__
-_CARDS = Card.__table__
-_EMPLOYERS = Employer.__table__
+_ENTRIES = table_of(LedgerEntry)
+_REPORTS = table_of(WageReport)
+_CARDS = table_of(Card)
+_EMPLOYERS = table_of(Employer)
 
 
 @dataclass(frozen=True)

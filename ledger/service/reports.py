@@ -48,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from ledger import rules
+from ledger.db.base import table_of
 from ledger.commands import (
     Actor,
     ExpireIfDue,
@@ -103,14 +104,14 @@ from ledger.service.report_state import (
 )
 from ledger.unit_of_work import UnitOfWork
 
-_REPORTS = WageReport.__table__
-_ENTRIES = LedgerEntry.__table__
-_EMPLOYERS = Employer.__table__
-_CARDS = Card.__table__
-_EVENTS = CardEvent.__table__
-_EMPLOYMENTS = Employment.__table__
-_IDEMPOTENCY = IdempotencyRecord.__table__
-_CAPS = CapVersion.__table__
+_REPORTS = table_of(WageReport)
+_ENTRIES = table_of(LedgerEntry)
+_EMPLOYERS = table_of(Employer)
+_CARDS = table_of(Card)
+_EVENTS = table_of(CardEvent)
+_EMPLOYMENTS = table_of(Employment)
+_IDEMPOTENCY = table_of(IdempotencyRecord)
+_CAPS = table_of(CapVersion)
 
 
 def _request_lookup(*, reserve_report_id: bool) -> Select[Any]:

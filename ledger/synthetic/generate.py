@@ -12,13 +12,12 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, create_engine, func, select, text
+from sqlalchemy import Connection, Engine, create_engine, func, select, text
 
 from ledger import audit_chain
 from ledger.config import LedgerConfig
-from ledger.db.base import Base
+from ledger.db.base import table_of
 from ledger.db.conversation_tables import (
     CardApplication,
     Conversation,
@@ -128,13 +127,9 @@ def generate(config: LedgerConfig, plan: Plan, *, analyze: bool = True) -> Gener
         engines.dispose()
 
 
-def _table(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)
-
-
 def _require_empty(conn: Connection) -> None:
     for model in _MUST_BE_EMPTY:
-        table = _table(model)
+        table = table_of(model)
         if conn.scalar(select(func.count()).select_from(table)):
             raise DatabaseNotEmpty(f"table {table.name} already has rows")
 
@@ -142,10 +137,10 @@ def _require_empty(conn: Connection) -> None:
 def _caps(conn: Connection, plan: Plan) -> tuple[dict[int, int], list[int]]:
     """The cap in force per year of the plan; a year without one gets the newest earlier cap,
     labelled as a demo value (as `frikort demo seed` does), and is returned in the list."""
-    caps_table = _table(CapVersion)
-    newest = dict(conn.execute(
+    caps_table = table_of(CapVersion)
+    newest: dict[int, int] = dict(conn.execute(
         select(caps_table.c.year, caps_table.c.amount_ore)
-        .order_by(caps_table.c.year, caps_table.c.id)).all())
+        .order_by(caps_table.c.year, caps_table.c.id)).tuples().all())
     found: dict[int, int] = {}
     demo: list[int] = []
     for year in plan.years:
@@ -178,33 +173,33 @@ def _write(writer: BulkWriter, plan: Plan, config: LedgerConfig, built: _Built) 
     people, history, talk = built.population, built.history, built.talk
     rng = random.Random(f"{plan.seed}:rows")
     cap_events = _demo_caps(writer, plan, built)
-    writer.write(_table(Citizen), rows.citizens(people.cards, vault))
-    writer.write(_table(Card), rows.cards(people.cards))
-    writer.write(_table(CardEvent), rows.card_events(people.cards, clock))
-    writer.write(_table(LinkCode),
+    writer.write(table_of(Citizen), rows.citizens(people.cards, vault))
+    writer.write(table_of(Card), rows.cards(people.cards))
+    writer.write(table_of(CardEvent), rows.card_events(people.cards, clock))
+    writer.write(table_of(LinkCode),
                  rows.link_codes(people.cards, config.cpr_hash_key, rng))
-    writer.write(_table(CitizenContact), rows.citizen_contacts(people.cards))
-    writer.write(_table(Employer), rows.employers(people))
-    writer.write(_table(EmployerContact), rows.employer_contacts(people))
+    writer.write(table_of(CitizenContact), rows.citizen_contacts(people.cards))
+    writer.write(table_of(Employer), rows.employers(people))
+    writer.write(table_of(EmployerContact), rows.employer_contacts(people))
     created = rows.employment_created(people, clock)
-    writer.write(_table(Employment), rows.employments(people, created))
+    writer.write(table_of(Employment), rows.employments(people, created))
     applications = list(rows.card_applications(people, vault, words(), rng))
-    writer.write(_table(CardApplication), applications)
-    writer.write(_table(WageReport),
+    writer.write(table_of(CardApplication), applications)
+    writer.write(table_of(WageReport),
                  rows.wage_reports(history, config.pending_ttl_seconds))
-    writer.write(_table(LedgerEntry), rows.ledger_entries(history))
-    writer.write(_table(CardBalance), rows.card_balances(history))
-    writer.write(_table(Conversation), rows.conversations(talk))
-    writer.write(_table(TranscriptMessage), rows.transcript_messages(talk))
-    first_escalation = writer.next_id(_table(Escalation))
-    writer.write(_table(Escalation), rows.escalations(talk))
+    writer.write(table_of(LedgerEntry), rows.ledger_entries(history))
+    writer.write(table_of(CardBalance), rows.card_balances(history))
+    writer.write(table_of(Conversation), rows.conversations(talk))
+    writer.write(table_of(TranscriptMessage), rows.transcript_messages(talk))
+    first_escalation = writer.next_id(table_of(Escalation))
+    writer.write(table_of(Escalation), rows.escalations(talk))
     approved = {row["card_id"]: row["id"] for row in applications if row["card_id"]}
     events = audit.population_events(people, clock, created, approved)
     _, head = audit_chain.tail(writer.conn)
-    writer.write(_table(AuditRecord), audit_chain.chained(audit.audit_rows(
+    writer.write(table_of(AuditRecord), audit_chain.chained(audit.audit_rows(
         cap_events, events, audit.application_events(applications),
         audit.history_events(history), audit.talk_events(talk, first_escalation)),
-        first_id=writer.next_id(_table(AuditRecord)), prev_hash=head))
+        first_id=writer.next_id(table_of(AuditRecord)), prev_hash=head))
 
 
 def _demo_caps(writer: BulkWriter, plan: Plan, built: _Built) -> list[audit.Event]:
@@ -219,7 +214,7 @@ def _demo_caps(writer: BulkWriter, plan: Plan, built: _Built) -> list[audit.Even
         events.append((int(at.timestamp()), 0, SYNTHETIC_ACTOR, "cap.set", "cap", str(year),
                        audit.details(amount_ore=built.caps[year], is_demo=True, released=0,
                                       source=source)))
-    writer.write(_table(CapVersion), cap_rows)
+    writer.write(table_of(CapVersion), cap_rows)
     return events
 
 

@@ -10,8 +10,10 @@ people this is for look for something they can manage on a good day.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ledger.db.tables import Card
 from ledger.db.task_tables import (
@@ -71,7 +73,7 @@ def tasks_for_card(uow: UnitOfWork, card_number: str, *, postcode: str | None = 
     postcode = (postcode or "").strip()
     municipalities = postcode_municipalities(postcode) if postcode else []
     home = municipalities or [card.municipality_code]
-    order: list[ColumnElement[object]] = []
+    order: list[ColumnElement[Any] | InstrumentedAttribute[Any]] = []
     if municipalities:
         order.append(case((Task.postcode == postcode, 0), else_=1))
     order.append(case((Task.municipality_code.in_(home), 0), else_=1))

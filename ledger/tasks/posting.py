@@ -27,7 +27,7 @@ from ledger.errors import (
     TaskWindowInvalid,
     UnknownPostcode,
 )
-from ledger.observe import by_actor, note_task
+from ledger.observe import TaskActor, by_actor, note_task
 from ledger.reference_data import postcode_municipalities
 from ledger.service.lookups import employer_by_cvr, normalise_cvr
 from ledger.tasks import notify, texts
@@ -114,7 +114,7 @@ def cancel_task(uow: UnitOfWork, task_id: int, *, employer_cvr: str | None,
         raise TaskNotFound(task_id=task_id)
     if task.status not in OPEN:
         raise TaskNotOpen(task_id=task_id)
-    by = "employer" if employer_cvr is not None else "staff"
+    by: TaskActor = "employer" if employer_cvr is not None else "staff"
     view = task_view(task, employer)
     holding = uow.session.scalars(select(TaskAssignment).where(
         TaskAssignment.task_id == task.id,

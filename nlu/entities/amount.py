@@ -68,7 +68,7 @@ def find_amounts(text: str) -> list[Candidate]:
     """Every plausible money amount in `text`, as overlapping candidates for the resolver."""
     if _SCIENTIFIC.search(text):
         text = _SCIENTIFIC.sub(lambda m: "#" * len(m.group()), text)  # same length, no digits
-    found = _suffixed(text)
+    found: list[Candidate | None] = [*_suffixed(text)]
     for match in _PREFIXED.finditer(text):
         found.append(_candidate(match, parse_digits(match.group("num")), PRIORITY_UNIT))
     for match in _WORDED.finditer(text):

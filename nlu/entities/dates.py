@@ -120,7 +120,9 @@ def _weekday(match: re.Match[str], today: dt.date) -> dt.date:
 
 
 def _found(match: re.Match[str], value: dt.date | None, priority: int) -> Candidate | None:
-    return value and Candidate("date", value.isoformat(), match.start(), match.end(), priority)
+    if value is None:
+        return None
+    return Candidate("date", value.isoformat(), match.start(), match.end(), priority)
 
 
 def find_dates(text: str, today: dt.date) -> list[Candidate]:

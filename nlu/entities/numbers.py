@@ -124,7 +124,7 @@ def parse_words(text: str) -> Decimal | None:
     previous = ""
     for atom in atoms:
         if atom in _MULTIPLIERS:
-            current = (current or 1) * _MULTIPLIERS[atom]
+            current = (current or Decimal(1)) * _MULTIPLIERS[atom]
             if _MULTIPLIERS[atom] >= 1000:
                 total, current = total + current, Decimal(0)
         elif atom == "halv":

@@ -20,6 +20,7 @@ from api.console.pages.card_forms import FormError
 from api.console.texts import texts
 from ledger.casework.privacy import redact_cpr
 from ledger.tasks.commands import PostTask
+from ledger.tasks.records import Audience
 
 SECTION = "task_pages"
 """The words of Opgaver and Telefonliste in api/data/console.yml."""
@@ -61,9 +62,14 @@ def post_task(values: Mapping[str, str]) -> PostTask:
     places = values.get("places", "").strip() or "1"
     if not _WHOLE.fullmatch(places):
         raise TaskFormError("places_unclear")
-    audience = values.get("audience", "open")
-    if audience not in ("open", "own_list"):
-        raise TaskFormError("audience")
+    audience: Audience
+    match values.get("audience", "open"):
+        case "open":
+            audience = "open"
+        case "own_list":
+            audience = "own_list"
+        case _:
+            raise TaskFormError("audience")
     return PostTask(
         employer_cvr=card_forms.cvr(values.get("cvr", "")), title=title, postcode=postcode,
         window_start=start, window_end=end,
