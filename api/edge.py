@@ -99,10 +99,10 @@ class LocationOnPublicBase:
 def install_edge(app: FastAPI, settings: Settings) -> None:
     """Host check, redirects and the body limit; call before install_metrics, so every
     refusal still gets its access line and request id."""
-    app.add_middleware(BodySizeLimit)  # type: ignore[arg-type]
-    app.add_middleware(LocationOnPublicBase,  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(LocationOnPublicBase,
                        public_base_url=settings.PUBLIC_BASE_URL)
-    app.add_middleware(TrustedHostMiddleware,  # type: ignore[arg-type]
+    app.add_middleware(TrustedHostMiddleware,
                        allowed_hosts=settings.allowed_hosts, www_redirect=False)
 
 
@@ -110,5 +110,5 @@ def install_proxy_headers(app: FastAPI, settings: Settings) -> None:
     """Outermost: the client's address from X-Forwarded-For, only from FORWARDED_ALLOW_IPS.
     `frikort serve` switches uvicorn's own handling off (it trusts loopback by default)."""
     if settings.forwarded_allow_ips:
-        app.add_middleware(ProxyHeadersMiddleware,  # type: ignore[arg-type]
+        app.add_middleware(ProxyHeadersMiddleware,
                            trusted_hosts=settings.forwarded_allow_ips)

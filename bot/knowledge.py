@@ -43,7 +43,7 @@ import string
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -328,7 +328,7 @@ def _pick(
     if employer is not None:
         variant = employer
     elif personal is not None and personal in answer.personal:
-        variant = answer.personal[cast(PersonalCase, personal)]
+        variant = answer.personal[personal]
     if not cap_known and variant.text_cap_unknown is not None:
         body = variant.text_cap_unknown
     else:

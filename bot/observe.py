@@ -7,11 +7,14 @@ An observer's failure is logged and ignored: watching must never cost a citizen 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVarTuple
 
 from bot.messages import InboundMessage, Reply
 from nlu import ParseResult
 
 log = logging.getLogger(__name__)
+Ts = TypeVarTuple("Ts")
 
 
 class DialogueObserver:
@@ -34,7 +37,7 @@ class DialogueObserver:
         """Handling the message raised; the person got the safe reply instead."""
 
 
-def safely(call, *args: object) -> None:  # type: ignore[no-untyped-def]
+def safely(call: Callable[[*Ts], object], *args: *Ts) -> None:
     try:
         call(*args)
     except Exception:

@@ -23,6 +23,7 @@ from ledger.turn import Turn
 
 if TYPE_CHECKING:
     from ledger.facade import Ledger
+    from ledger.unit_of_work import UnitOfWork
 
 R = TypeVar("R")
 
@@ -44,7 +45,7 @@ class Conversations:
         """
         intake.check_inbound(address, provider_message_id, text)
 
-        def store_it(uow):  # type: ignore[no-untyped-def]
+        def store_it(uow: UnitOfWork) -> StoredInbound:
             conversation = store.conversation_for(uow.session, channel, address, uow.now,
                                                   lock=False)
             stored = store.store_inbound(uow.session, conversation, provider_message_id, text,
@@ -68,7 +69,7 @@ class Conversations:
 
     def turn(self, channel: str, address: str, handler: Callable[[Turn], R]) -> R:
         """Runs `handler` under the conversation's lock; retried whole on a serialisation failure."""
-        def run(uow):  # type: ignore[no-untyped-def]
+        def run(uow: UnitOfWork) -> R:
             conversation = store.conversation_for(uow.session, channel, address, uow.now,
                                                   lock=True)
             turn = Turn(uow, conversation)
@@ -89,14 +90,14 @@ class Conversations:
     # Outbox ---------------------------------------------------------------------------
 
     def claim_outbox(self, limit: int, channels: tuple[str, ...]) -> list[OutboxItem]:
-        def claim(uow):  # type: ignore[no-untyped-def]
+        def claim(uow: UnitOfWork) -> list[OutboxItem]:
             items = outbox.claim_due(uow.session, uow.now, limit, channels)
             uow.commit()
             return items
         return self._ledger.run_write(claim)
 
     def mark_sent(self, message_id: int, provider_message_id: str) -> None:
-        def mark(uow):  # type: ignore[no-untyped-def]
+        def mark(uow: UnitOfWork) -> None:
             outbox.mark_sent(uow.session, message_id, provider_message_id, uow.now)
             uow.commit()
         self._ledger.run_write(mark)
@@ -104,7 +105,7 @@ class Conversations:
     def mark_failed(
         self, message_id: int, error: str, *, transient: bool, retry_after: float | None = None
     ) -> str:
-        def mark(uow):  # type: ignore[no-untyped-def]
+        def mark(uow: UnitOfWork) -> str:
             status = outbox.mark_failed(uow.session, message_id, error, transient=transient,
                                         retry_after=retry_after, now=uow.now)
             uow.commit()
@@ -120,7 +121,7 @@ class Conversations:
         return self._ledger.run_read(lambda uow: outbox.list_by_status(uow.session, status, limit))
 
     def requeue_outbox(self, message_id: int) -> bool:
-        def requeue(uow):  # type: ignore[no-untyped-def]
+        def requeue(uow: UnitOfWork) -> bool:
             done = outbox.requeue(uow.session, message_id, uow.now)
             uow.commit()
             return done
@@ -136,7 +137,7 @@ class Conversations:
             lambda uow: escalations.list_open(uow.session, municipality_code))
 
     def escalation(self, escalation_id: int) -> EscalationView:
-        def read(uow):  # type: ignore[no-untyped-def]
+        def read(uow: UnitOfWork) -> EscalationView:
             found, conversation = escalations.get(uow.session, escalation_id)
             return escalations.view(found, conversation)
         return self._ledger.run_read(read)
@@ -144,14 +145,14 @@ class Conversations:
     def take(self, escalation_id: int, owner: str) -> EscalationView:
         intake.check_text(owner)
 
-        def take_it(uow):  # type: ignore[no-untyped-def]
+        def take_it(uow: UnitOfWork) -> EscalationView:
             view = escalations.take(uow.session, escalation_id, owner, uow.now)
             uow.commit()
             return view
         return self._ledger.run_write(take_it)
 
     def resolve(self, escalation_id: int) -> EscalationView:
-        def resolve_it(uow):  # type: ignore[no-untyped-def]
+        def resolve_it(uow: UnitOfWork) -> EscalationView:
             view = escalations.resolve(uow.session, escalation_id, uow.now)
             uow.commit()
             return view
@@ -161,7 +162,7 @@ class Conversations:
         """A person's reply: queued through the outbox to the conversation's own channel."""
         intake.check_text(text, author)
 
-        def reply_it(uow):  # type: ignore[no-untyped-def]
+        def reply_it(uow: UnitOfWork) -> int:
             _, conversation = escalations.get(uow.session, escalation_id, lock=True)
             outbox_id = escalations.send_reply(uow.session, conversation, text, author, uow.now)
             uow.commit()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 ReportStatus = Literal["awaiting_cap", "pending", "posted", "voided", "expired", "reversed"]
 CardStatus = Literal["active", "deactivated"]
+CARD_STATUSES: tuple[CardStatus, ...] = get_args(CardStatus)
 
 AWAITING_CAP_REASON = "beløbsgrænse for året er ikke indlæst"
 

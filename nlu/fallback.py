@@ -60,6 +60,6 @@ def apply_fallback(
     in is left unchanged (a new list is returned).
     """
     if not should_fallback(ranking, threshold=threshold, ambiguity_threshold=ambiguity_threshold):
-        return dict(ranking[0]), list(ranking)  # type: ignore[return-value]
+        return ranking[0].copy(), list(ranking)
     fallback = IntentPrediction(name=FALLBACK_INTENT, confidence=threshold)
     return fallback, [fallback, *ranking]

@@ -50,7 +50,7 @@ for _page_router in PAGE_ROUTERS:
 def install_console(app: FastAPI, settings: Settings) -> None:
     """Call after the problem handlers are installed (the console keeps them for the API)."""
     install_sessions(app, settings)
-    app.add_middleware(ConsoleSecurityHeaders)  # type: ignore[arg-type]
+    app.add_middleware(ConsoleSecurityHeaders)
     install_error_pages(app)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(console_router)

@@ -23,7 +23,7 @@ USER_KEY, VERSION_KEY, CSRF_KEY = "uid", "ver", "csrf"
 
 def install_sessions(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
-        SessionMiddleware,  # type: ignore[arg-type]  # Starlette's middleware factory typing
+        SessionMiddleware,
         secret_key=settings.SESSION_SECRET.get_secret_value(),
         session_cookie=COOKIE_NAME,
         max_age=MAX_AGE_SECONDS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.context import Step
 from bot.messages import Reply
@@ -136,7 +137,7 @@ def _municipality(step: Step, answer: str | None) -> bool:
     return False
 
 
-def _free_text(slot: str):  # type: ignore[no-untyped-def]
+def _free_text(slot: str) -> Callable[[Step, str | None], bool]:
     def take(step: Step, _: str | None) -> bool:
         if _asked_back(step, QUESTIONS[slot]):
             return False

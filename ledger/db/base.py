@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
@@ -14,6 +16,9 @@ NAMING_CONVENTION = {
 }
 
 
+L = TypeVar("L", bound=str)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -24,3 +29,16 @@ def table_of(model: type[Base]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a single table")
     return table
+
+
+def one_of(value: str, allowed: tuple[L, ...]) -> L:
+    """A string column's value as the Literal type its CHECK constraint holds it to.
+
+    `allowed` is that type's values (``get_args`` of it, kept in a constant typed as a tuple of
+    the Literal). The constraint already makes the value one of them; a value that is not
+    (a constraint and a type gone apart) raises ValueError instead of passing on unchecked.
+    """
+    for known in allowed:
+        if value == known:
+            return known
+    raise ValueError(f"{value!r} is not one of {allowed}")

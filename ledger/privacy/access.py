@@ -14,8 +14,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledger.db.console_tables import EscalationNote
 from ledger.db.conversation_tables import (
@@ -160,7 +160,9 @@ def _application(application: Any, scope: PersonScope, cards: list[Card]) -> dic
     }
 
 
-def _pairs(channel_col, address_col, pairs: Iterable[tuple[str, str]]):  # type: ignore[no-untyped-def]
+def _pairs(channel_col: ColumnElement[Any] | InstrumentedAttribute[Any],
+           address_col: ColumnElement[Any] | InstrumentedAttribute[Any],
+           pairs: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
     conditions = [and_(channel_col == channel, address_col == address)
                   for channel, address in sorted(pairs)]
     return or_(*conditions) if conditions else false()

@@ -25,10 +25,12 @@ application: settle them first).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledger.commands import Actor
 from ledger.db.conversation_tables import (
@@ -102,7 +104,9 @@ def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _pairs(channel_col, address_col, pairs):  # type: ignore[no-untyped-def]
+def _pairs(channel_col: ColumnElement[Any] | InstrumentedAttribute[Any],
+           address_col: ColumnElement[Any] | InstrumentedAttribute[Any],
+           pairs: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
     return or_(*[and_(channel_col == channel, address_col == address)
                  for channel, address in sorted(pairs)])
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Column, Table, func, select, update
 
 from cpr import redact_cpr, redact_values
+from ledger.db.base import table_of
 from ledger.db.console_tables import EscalationNote
 from ledger.db.conversation_tables import CardApplication, OutboxMessage, TranscriptMessage
 from ledger.unit_of_work import UnitOfWork
@@ -47,11 +48,11 @@ class Texts:
 
 
 TEXTS = (
-    Texts("transcript", TranscriptMessage.__table__,  # type: ignore[arg-type]
+    Texts("transcript", table_of(TranscriptMessage),
           (("text", redact_cpr), ("replies_json", _redacted_json))),
-    Texts("outbox", OutboxMessage.__table__, (("text", redact_cpr),)),  # type: ignore[arg-type]
-    Texts("notes", EscalationNote.__table__, (("text", redact_cpr),)),  # type: ignore[arg-type]
-    Texts("applications", CardApplication.__table__,  # type: ignore[arg-type]
+    Texts("outbox", table_of(OutboxMessage), (("text", redact_cpr),)),
+    Texts("notes", table_of(EscalationNote), (("text", redact_cpr),)),
+    Texts("applications", table_of(CardApplication),
           (("name", redact_cpr), ("answers_json", _redacted_json))),
 )
 

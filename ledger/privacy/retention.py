@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Case, ColumnElement, and_, case, func, not_, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledger.commands import Actor
 from ledger.db.conversation_tables import (
@@ -91,30 +92,30 @@ def anonymised_answers(answers: dict[str, object]) -> dict[str, object]:
 # Which rows are due ------------------------------------------------------------------------
 
 
-def _transcript_due(cutoff: dt.datetime):  # type: ignore[no-untyped-def]
+def _transcript_due(cutoff: dt.datetime) -> ColumnElement[bool]:
     return and_(TranscriptMessage.created_at < cutoff, or_(
         TranscriptMessage.text != ERASED,
         and_(TranscriptMessage.replies_json.is_not(None),
              TranscriptMessage.replies_json != EMPTY_REPLIES)))
 
 
-def _outbox_due(cutoff: dt.datetime):  # type: ignore[no-untyped-def]
+def _outbox_due(cutoff: dt.datetime) -> ColumnElement[bool]:
     return and_(OutboxMessage.created_at < cutoff, OutboxMessage.status.in_(("sent", "dead")),
                 or_(OutboxMessage.text != ERASED, OutboxMessage.last_error != "",
                     OutboxMessage.buttons_json != EMPTY_REPLIES))
 
 
-def _state_due(cutoff: dt.datetime):  # type: ignore[no-untyped-def]
+def _state_due(cutoff: dt.datetime) -> ColumnElement[bool]:
     return and_(Conversation.last_activity_at < cutoff, Conversation.state_json != "{}")
 
 
-def _applications_due(cutoff: dt.datetime):  # type: ignore[no-untyped-def]
+def _applications_due(cutoff: dt.datetime) -> ColumnElement[bool]:
     return and_(CardApplication.status.in_(("approved", "rejected")),
                 CardApplication.decided_at < cutoff,
                 not_(CardApplication.answers_json.contains(ANONYMISED_MARK)))
 
 
-def _consent_due(cutoff: dt.datetime):  # type: ignore[no-untyped-def]
+def _consent_due(cutoff: dt.datetime) -> ColumnElement[bool]:
     return and_(TaskAssignment.status.in_(ENDED), TaskAssignment.ended_at < cutoff,
                 TaskAssignment.consent_note.is_not(None), TaskAssignment.consent_note != ERASED)
 
@@ -157,7 +158,7 @@ def run_retention(
     return report
 
 
-def _in_batches(ledger: Ledger, batch) -> int:  # type: ignore[no-untyped-def]
+def _in_batches(ledger: Ledger, batch: Callable[[UnitOfWork], int]) -> int:
     total = 0
     while True:
         done = ledger.run_write(batch)
@@ -166,7 +167,8 @@ def _in_batches(ledger: Ledger, batch) -> int:  # type: ignore[no-untyped-def]
             return total
 
 
-def _ids(session: Session, column, condition) -> list[int]:  # type: ignore[no-untyped-def]
+def _ids(session: Session, column: InstrumentedAttribute[int],
+         condition: ColumnElement[bool]) -> list[int]:
     return list(session.scalars(select(column).where(condition).order_by(column).limit(BATCH)))
 
 
@@ -181,7 +183,7 @@ def _transcript_batch(uow: UnitOfWork, cutoff: dt.datetime) -> int:
     return len(ids)
 
 
-def _emptied(column):  # type: ignore[no-untyped-def]
+def _emptied(column: InstrumentedAttribute[str | None]) -> Case[str | None]:
     """NULL stays NULL (an outbound message has no replies); anything else becomes '[]'."""
     return case((column.is_(None), None), else_=EMPTY_REPLIES)
 

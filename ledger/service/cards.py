@@ -18,6 +18,7 @@ from ledger.commands import (
     TransferCard,
 )
 from ledger.conversations.linking import new_link_code
+from ledger.db.base import one_of
 from ledger.db.tables import Card, CardEvent, Citizen
 from ledger.errors import (
     BackdatedDecision,
@@ -29,7 +30,7 @@ from ledger.errors import (
     InvalidDates,
 )
 from ledger.pii import normalise_cpr
-from ledger.results import CardResult
+from ledger.results import CARD_STATUSES, CardResult
 from ledger.service.contacts import link_contact
 from ledger.service.lookups import card_by_number, municipality, normalise_phone
 from ledger.unit_of_work import UnitOfWork
@@ -219,7 +220,7 @@ def card_result(session: Session, card: Card) -> CardResult:
     citizen = session.get(Citizen, card.citizen_id)
     assert citizen is not None
     return CardResult(
-        number=card.number, status=card.status,  # type: ignore[arg-type]
+        number=card.number, status=one_of(card.status, CARD_STATUSES),
         valid_from=card.valid_from, issued_on=card.issued_on,
         municipality_code=card.municipality_code, last_control_on=card.last_control_on,
         next_control_due=rules.next_control_due(card.issued_on, card.last_control_on),

@@ -33,18 +33,21 @@ class ReportState:
     """When the report's room under the cap was reserved (its `reserve` entry), if it was."""
 
 
+_STATUS_BY_KIND: tuple[tuple[str, ReportStatus], ...] = (
+    ("reverse", "reversed"),
+    ("void", "voided"),
+    ("expire", "expired"),
+    ("post", "posted"),
+    ("post_direct", "posted"),
+    ("reserve", "pending"),
+)
+
+
 def status_from_kinds(kinds: set[str]) -> ReportStatus:
     """Later steps win: a reversal ends a posted report, a void or expiry ends a pending one."""
-    for kind, status in (
-        ("reverse", "reversed"),
-        ("void", "voided"),
-        ("expire", "expired"),
-        ("post", "posted"),
-        ("post_direct", "posted"),
-        ("reserve", "pending"),
-    ):
+    for kind, status in _STATUS_BY_KIND:
         if kind in kinds:
-            return status  # type: ignore[return-value]
+            return status
     return "awaiting_cap"
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ledger.db.base import one_of
 from ledger.db.console_tables import StaffUser
-from ledger.staff.principal import Role, StaffPrincipal
+from ledger.staff.principal import ROLES, Role, StaffPrincipal
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,13 @@ class StaffAccount:
 
 def principal_of(user: StaffUser) -> StaffPrincipal:
     return StaffPrincipal(id=user.id, username=user.username, display_name=user.display_name,
-                          role=user.role,  # type: ignore[arg-type]  # CHECK constraint
+                          role=one_of(user.role, ROLES),
                           municipality_code=user.municipality_code,
                           session_version=user.session_version)
 
 
 def account_of(user: StaffUser) -> StaffAccount:
     return StaffAccount(id=user.id, username=user.username, display_name=user.display_name,
-                        role=user.role,  # type: ignore[arg-type]
+                        role=one_of(user.role, ROLES),
                         municipality_code=user.municipality_code, active=user.active,
                         created_at=user.created_at, last_login_at=user.last_login_at)

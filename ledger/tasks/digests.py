@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 
 from ledger.commands import Actor
+from ledger.db.base import one_of
 from ledger.db.tables import Card
 from ledger.db.task_tables import JobDigest, Task
 from ledger.errors import InvalidFrequency
@@ -22,7 +23,7 @@ from ledger.service.lookups import card_by_number
 from ledger.tasks import notify, texts
 from ledger.tasks.matching import takeable_by
 from ledger.tasks.posting import known_postcode
-from ledger.tasks.records import DigestView, Frequency
+from ledger.tasks.records import FREQUENCIES, DigestView, Frequency
 from ledger.tasks.timing import local_date, local_hour
 from ledger.unit_of_work import UnitOfWork
 
@@ -36,7 +37,7 @@ _SYSTEM = Actor(name="system:tasks", channel="system")
 
 def _view(card_number: str, digest: JobDigest) -> DigestView:
     return DigestView(card_number=card_number, postcode=digest.postcode,
-                      frequency=digest.frequency,  # type: ignore[arg-type]
+                      frequency=one_of(digest.frequency, FREQUENCIES),
                       last_sent_at=digest.last_sent_at)
 
 

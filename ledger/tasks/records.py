@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 Audience = Literal["open", "own_list"]
 TaskStatus = Literal["open", "filled", "cancelled", "expired", "done"]
@@ -19,6 +19,9 @@ AssignmentStatus = Literal["reserved", "confirmed", "cancelled", "no_show", "don
 Via = Literal["sms", "telegram", "web", "console", "helper"]
 CancelledBy = Literal["holder", "employer", "staff"]
 Frequency = Literal["daily", "weekly"]
+AUDIENCES: tuple[Audience, ...] = get_args(Audience)
+TASK_STATUS_VALUES: tuple[TaskStatus, ...] = get_args(TaskStatus)
+FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from ledger.db.base import one_of
 from ledger.db.tables import Card, Citizen, Employer
 from ledger.db.task_tables import Task, TaskAssignment
 from ledger.errors import AssignmentNotFound, TaskNotFound
 from ledger.reference_data import postcode_town
-from ledger.tasks.records import AssignmentView, TaskView
+from ledger.tasks.records import AUDIENCES, TASK_STATUS_VALUES, AssignmentView, TaskView
 from ledger.tasks.texts import first_name
 
 
@@ -28,8 +29,8 @@ def task_view(task: Task, employer: Employer) -> TaskView:
         window_start=task.window_start, window_end=task.window_end,
         expected_hours=Decimal(task.expected_hours_centi) / 100,
         pay_per_hour_ore=task.pay_per_hour_ore, places=task.places,
-        places_taken=task.places_taken, audience=task.audience,  # type: ignore[arg-type]
-        status=task.status, created_at=task.created_at,  # type: ignore[arg-type]
+        places_taken=task.places_taken, audience=one_of(task.audience, AUDIENCES),
+        status=one_of(task.status, TASK_STATUS_VALUES), created_at=task.created_at,
     )
 
 
@@ -69,7 +70,7 @@ def assignment_view(row: Any) -> AssignmentView:
         confirmed_at=assignment.confirmed_at, ended_at=assignment.ended_at,
         wage_report_id=assignment.wage_report_id,
         hours_prompted_at=assignment.hours_prompted_at,
-        cancelled_by=assignment.cancelled_by,  # type: ignore[arg-type]
+        cancelled_by=assignment.cancelled_by,
     )
 
 

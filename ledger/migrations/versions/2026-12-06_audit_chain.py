@@ -12,6 +12,8 @@ TRIGGER, as the owner; SQLite: dropped and made again) inside the migration's tr
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -73,10 +75,8 @@ def _chain_existing_rows(conn: sa.engine.Connection) -> None:
         after = rows[-1]['id']
 
 
-def _utc(value):  # type: ignore[no-untyped-def]
+def _utc(value: str | dt.datetime) -> dt.datetime:
     """As ledger.db.tables.UtcDateTime reads it: aware UTC (SQLite keeps no zone)."""
-    import datetime as dt
-
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
