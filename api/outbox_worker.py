@@ -11,11 +11,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from api.channels.senders import DeliveryError, OutboundMessage, Sender
+from api.channels.senders import CHANNELS, DeliveryError, OutboundMessage, Sender
 from api.db_outage import describe
 from ledger import Actor, Ledger
 from ledger.conversations.outbox import CLAIM_LEASE_S
 from ledger.conversations.records import OutboxItem
+from ledger.db.base import one_of
 from ledger.db.engine import is_database_unavailable
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class OutboxWorker:
 
     async def _deliver(self, item: OutboxItem) -> None:
         sender = self._senders[item.channel]
-        message = OutboundMessage(channel=item.channel, to=item.recipient,  # type: ignore[arg-type]
+        message = OutboundMessage(channel=one_of(item.channel, CHANNELS), to=item.recipient,
                                   text=item.text, buttons=item.buttons)
         try:
             provider_id = await sender.send(message)

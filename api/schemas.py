@@ -28,6 +28,14 @@ def _positive(ore: int) -> int:
 
 KronerIn = Annotated[str, Field(examples=["1250.50"], max_length=20), AfterValidator(_to_ore)]
 """Accepted as a string, validated, and handed on as integer øre."""
+
+
+def ore(amount: str | int) -> int:
+    """A validated `KronerIn` field's value: typed as the string it arrives as, it holds the
+    integer øre `_to_ore` made of it."""
+    if not isinstance(amount, int):
+        raise TypeError("a KronerIn amount is read only after validation")
+    return amount
 KronerOut = Annotated[int, PlainSerializer(format_kroner, return_type=str)]
 Hours = Annotated[Decimal, Field(ge=0, le=10_000, decimal_places=2, examples=["4", "2.5"])]
 WeeklyHours = Annotated[Decimal, Field(ge=0, le=168, decimal_places=2, examples=["4", "2.5"])]

@@ -79,7 +79,7 @@ class OpResult:
 
 def settings_for(url: str) -> Settings:
     """Development settings on `url`, with no background loop or NLU warm-up thread."""
-    return Settings(_env_file=None, DATABASE_URL=url,  # type: ignore[call-arg]
+    return Settings(_env_file=None, DATABASE_URL=url,
                     RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False, LOG_LEVEL="WARNING")
 
 

@@ -8,11 +8,12 @@ worker decides retry or dead-letter from ``transient`` and ``retry_after`` alone
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 __all__ = ["DeliveryError", "OutboundMessage", "Sender"]
 
 Channel = Literal["sms", "telegram"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import asyncio
 import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, SupportsInt
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
@@ -113,9 +113,11 @@ class TwilioSender:
         return DeliveryError(text, transient=False, code=code_text)
 
 
-def _int_or_none(value: object) -> int | None:
+def _int_or_none(value: str | SupportsInt | None) -> int | None:
+    if value is None:
+        return None
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(value)
     except (TypeError, ValueError):
         return None
 

@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -25,11 +25,11 @@ Today = Annotated[
 def _config(**overrides: object) -> NluConfig:
     """The NluConfig built by Settings from the environment, with the CLI's overrides on top."""
     settings = Settings()
-    changes = {k: v for k, v in overrides.items() if v is not None}
+    changes: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     if changes.get("backend") == "embedded":
         # An embedded run must not trip over NLU_BACKEND=rasa without RASA_URL in the environment.
-        return replace(NluConfig(cache_dir=Path(settings.NLU_CACHE_DIR)), **changes)  # type: ignore[arg-type]
-    return replace(settings.nlu, **changes) if changes else settings.nlu  # type: ignore[arg-type]
+        return replace(NluConfig(cache_dir=Path(settings.NLU_CACHE_DIR)), **changes)
+    return replace(settings.nlu, **changes) if changes else settings.nlu
 
 
 def _fail(exc: Exception) -> NoReturn:

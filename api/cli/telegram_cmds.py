@@ -18,7 +18,8 @@ WEBHOOK_PATH = "/webhooks/telegram"
 def set_webhook() -> None:
     """Points the bot at PUBLIC_BASE_URL/webhooks/telegram with TELEGRAM_WEBHOOK_SECRET."""
     settings = load_settings()
-    if settings.TELEGRAM_BOT_TOKEN is None or settings.TELEGRAM_WEBHOOK_SECRET is None:
+    token, secret = settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_WEBHOOK_SECRET
+    if token is None or secret is None:
         typer.echo("TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET must be set", err=True)
         raise typer.Exit(2)
     url = settings.PUBLIC_BASE_URL.rstrip("/") + WEBHOOK_PATH
@@ -26,9 +27,9 @@ def set_webhook() -> None:
         typer.echo(f"warning: Telegram only calls https webhooks; {url} is not", err=True)
 
     async def register() -> None:
-        async with TelegramSender(settings.TELEGRAM_BOT_TOKEN.get_secret_value(),  # type: ignore[union-attr]
+        async with TelegramSender(token.get_secret_value(),
                                   settings.TELEGRAM_API_BASE_URL) as sender:
-            await sender.set_webhook(url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET.get_secret_value())  # type: ignore[union-attr]
+            await sender.set_webhook(url, secret_token=secret.get_secret_value())
 
     try:
         asyncio.run(register())

@@ -10,7 +10,7 @@ answers both the same way) becomes the same plain 404 page, so nothing reveals e
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -69,11 +69,13 @@ def _page_for(exc: Exception, request: Request) -> Response:
                         headers=exc.headers)
 
 
-def _wrap(previous: Handler | None) -> Handler:
+def _wrap(previous: Callable[[Request, Any], Response | Awaitable[Response]] | None) -> Handler:
+    """`previous` as Starlette keeps it: a handler answers a response or an awaitable one."""
     async def handle(request: Request, exc: Exception) -> Response:
         if is_console(request) or previous is None:
             return _page_for(exc, request)
-        return await previous(request, exc)
+        response = previous(request, exc)
+        return response if isinstance(response, Response) else await response
     return handle
 
 
@@ -82,5 +84,5 @@ def install_error_pages(app: FastAPI) -> None:
     for exc_class in (LedgerError, RequestValidationError, ValidationError,
                       StarletteHTTPException):
         previous = app.exception_handlers.get(exc_class)
-        app.add_exception_handler(exc_class, _wrap(previous))  # type: ignore[arg-type]
+        app.add_exception_handler(exc_class, _wrap(previous))
     app.add_exception_handler(ConsoleError, _console_error)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.deps import AdminActor, LedgerDep
-from api.schemas import CapIn, CapOut
+from api.schemas import CapIn, CapOut, ore
 from ledger import SetCap
 
 router = APIRouter(prefix="/caps", tags=["caps"])
@@ -23,5 +23,5 @@ def list_caps(ledger: LedgerDep, _: AdminActor) -> list[CapOut]:
 @router.put("/{year}")
 def set_cap(year: Year, body: CapIn, ledger: LedgerDep, actor: AdminActor) -> CapOut:
     """Sets a year's cap; reports waiting for it are counted at once."""
-    cmd = SetCap(year=year, amount_ore=body.amount, source=body.source, is_demo=body.is_demo)  # type: ignore[arg-type]
+    cmd = SetCap(year=year, amount_ore=ore(body.amount), source=body.source, is_demo=body.is_demo)
     return CapOut.of(ledger.set_cap(cmd, actor=actor))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 
 from api.deps import AdminActor, LedgerDep
-from api.schemas import ReasonIn, RowId, WageReportIn, WageReportOut
+from api.schemas import ReasonIn, RowId, WageReportIn, WageReportOut, ore
 from ledger import PostReport, ReportWage, ReverseReport, VoidReport
 
 router = APIRouter(prefix="/wage-reports", tags=["wage reports"])
@@ -23,7 +23,7 @@ def report_wage(
     actor: AdminActor,
 ) -> WageReportOut:
     """Reports a payment. A retry with the same key answers 200 with the first body."""
-    cmd = ReportWage(**body.model_dump(exclude={"amount"}), amount_ore=body.amount,  # type: ignore[arg-type]
+    cmd = ReportWage(**body.model_dump(exclude={"amount"}), amount_ore=ore(body.amount),
                      idempotency_key=idempotency_key)
     result = ledger.report_wage(cmd, actor=actor)
     if result.replayed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchmarks.load.server import DEFAULT_POSTGRES_URL
 
@@ -85,7 +86,7 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
 
-    values: dict[str, object] = dict(QUICK) if args.quick else {}
+    values: dict[str, Any] = dict(QUICK) if args.quick else {}
     if args.quick and args.rasa is None and args.rasa_model is None:
         values["rasa"] = "skip"
     chosen = {
@@ -101,4 +102,4 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
     return LoadOptions(dbs=dbs, rate_limit_per_minute=args.rate_limit,
                        log_level=args.log_level, postgres_url=args.postgres_url,
                        rasa_venv=args.rasa_venv, rasa_models=args.rasa_models,
-                       **values)  # type: ignore[arg-type]
+                       **values)

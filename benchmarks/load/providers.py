@@ -148,11 +148,12 @@ class FakeProviders:
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request"}
         self.counts.telegram_messages += 1
         self._delivered(chat_id, text)
-        message = {"message_id": next(self._ids), "from": bot, "date": int(time.time()),
+        message_id = next(self._ids)
+        message = {"message_id": message_id, "from": bot, "date": int(time.time()),
                    "chat": {"id": int(chat_id), "first_name": "Load", "type": "private"},
                    "text": text}
         if params.get("reply_markup"):
-            self._with_buttons[chat_id] = int(message["message_id"])  # type: ignore[call-overload]
+            self._with_buttons[chat_id] = message_id
         return 200, {"ok": True, "result": message}
 
     def buttons_message_id(self, chat_id: str) -> int | None:

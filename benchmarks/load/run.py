@@ -89,7 +89,10 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
             report.notes.append(f"{name}: {postgres_version(server.database_url)}, database "
                                 f"{server.database_url.rsplit('/', 1)[-1]} (fresh)")
         started = time.perf_counter()
-        settings = Settings(_env_file=None, **server.settings_env)  # type: ignore[call-arg,arg-type]
+        settings = Settings(
+            _env_file=None,
+            **server.settings_env,  # type: ignore[arg-type]  # env strings, parsed by pydantic
+        )
         processes = options.seed_processes if db == "postgres" else 1
         counts = await asyncio.to_thread(seed_population, settings.ledger, population,
                                          dt.datetime.now(dt.UTC).date(), processes=processes)
