@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(BIN)/frikort serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) chromium
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Installs the Debian package when missing and we are root; otherwise says what to install
