@@ -184,7 +184,7 @@ class LogScan:
             original(logger, record)
             scan.check(record)
 
-        logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
+        logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign, assignment]  # patched for the run, undone in stop()
         root = logging.getLogger()
         self._levels[""] = root.level
         if root.level == logging.NOTSET or root.level > logging.INFO:
@@ -198,7 +198,7 @@ class LogScan:
 
     def stop(self) -> None:
         if self._original_call_handlers is not None:
-            logging.Logger.callHandlers = self._original_call_handlers  # type: ignore[method-assign]
+            logging.Logger.callHandlers = self._original_call_handlers  # type: ignore[method-assign]  # puts the original back
             self._original_call_handlers = None
         for name, level in self._levels.items():
             logging.getLogger(name or None).setLevel(level)
@@ -288,9 +288,9 @@ def _collect_settings_secrets(scan: LogScan) -> None:
         original(self, *args, **kwargs)
         scan.add_secrets_of(self)
 
-    init._log_scan = True  # type: ignore[attr-defined]
-    Settings.__init__ = init  # type: ignore[method-assign]
-    scan.add_secrets_of(Settings(_env_file=None))  # type: ignore[call-arg]
+    init._log_scan = True  # type: ignore[attr-defined]  # marks the patch as ours
+    Settings.__init__ = init  # type: ignore[method-assign, assignment]  # patched to learn every Settings' secrets
+    scan.add_secrets_of(Settings(_env_file=None))
 
 
 def scanner(config: pytest.Config) -> LogScan:

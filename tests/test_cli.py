@@ -152,7 +152,7 @@ def test_caps_set_refusals_in_process(tmp_path: Path) -> None:
 def test_demo_seed_leaves_work_for_the_console(cli_env: dict[str, str]) -> None:
     """The demo conversations went through the bot: a person is waited for, an application
     waits for a decision, and a message the bot did not understand shows in the overview."""
-    settings = Settings(_env_file=None, DATABASE_URL=cli_env["DATABASE_URL"])  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=cli_env["DATABASE_URL"])
     ledger = Ledger(settings.ledger)
     try:
         admin = ledger.staff.authenticate("admin", DEMO["staff"]["password"], "127.0.0.1")
@@ -169,7 +169,7 @@ def test_demo_seed_leaves_work_for_the_console(cli_env: dict[str, str]) -> None:
 def test_demo_seed_holds_open_tasks_near_the_demo_holders(cli_env: dict[str, str]) -> None:
     """Small jobs (issue 6): the demo tasks are open, posted once each (the second `demo seed`
     above changed nothing), and JOB has something to list for Jens and for Mette."""
-    settings = Settings(_env_file=None, DATABASE_URL=cli_env["DATABASE_URL"])  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=cli_env["DATABASE_URL"])
     ledger = Ledger(settings.ledger)
     try:
         posted = ledger.tasks.tasks_for_employer("31425360")
@@ -187,7 +187,7 @@ def test_demo_seed_holds_open_tasks_near_the_demo_holders(cli_env: dict[str, str
 
 
 def _caps(env: dict[str, str]) -> dict[int, tuple[int, str, bool]]:
-    settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])
     ledger = Ledger(settings.ledger)
     try:
         return {c.year: (c.amount_ore, c.source, c.is_demo) for c in ledger.caps()}

@@ -33,7 +33,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     env.update(HOME=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'frikort.db'}",
                ENVIRONMENT="development")
     upgrade(env["DATABASE_URL"])
-    settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])
     ledger = Ledger(settings.ledger)
     try:
         seed(ledger, dt.date.today())
@@ -125,7 +125,7 @@ def test_retention_run_dry_run_then_for_real_then_nothing(env: dict[str, str]) -
 
 
 def test_export_and_erase_cover_small_jobs(env: dict[str, str]) -> None:
-    settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])
     ledger = Ledger(settings.ledger)
     try:
         [dishes] = [t for t in ledger.tasks.tasks_for_card(JENS["number"], limit=10)

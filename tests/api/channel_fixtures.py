@@ -367,7 +367,7 @@ def channel_settings(url: str, *, twilio: RunningServer | None, telegram: Runnin
         values.update(TELEGRAM_BOT_TOKEN=BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
                       TELEGRAM_API_BASE_URL=telegram.url)
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @contextmanager

@@ -135,7 +135,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _build(url: str) -> Iterator[Api]:
     clock = FakeClock()
     ledger = Ledger(make_config(url), clock=clock)
-    settings = Settings(_env_file=None, DATABASE_URL=url, ADMIN_API_KEY=ADMIN_KEY,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=url, ADMIN_API_KEY=ADMIN_KEY,
                         ALLOWED_HOSTS=TEST_CLIENT_HOST)
     app = create_app(settings, ledger=ledger)
     with TestClient(app, raise_server_exceptions=True) as client:

@@ -113,13 +113,13 @@ def _fill(path: str) -> str:
 
 
 def test_the_issue_endpoints_exist_and_none_is_hidden(sqlite_api: Api) -> None:
-    assert ENDPOINTS <= v1_routes(sqlite_api.client.app)  # type: ignore[arg-type]
-    assert hidden_routes(sqlite_api.client.app) == []  # type: ignore[arg-type]
+    assert ENDPOINTS <= v1_routes(sqlite_api.client.app)  # type: ignore[arg-type]  # the client's app is the FastAPI app
+    assert hidden_routes(sqlite_api.client.app) == []  # type: ignore[arg-type]  # the client's app is the FastAPI app
 
 
 @pytest.mark.parametrize("headers", BAD_AUTH)
 def test_every_endpoint_refuses_bad_credentials(sqlite_api: Api, headers: dict[str, str]) -> None:
-    endpoints = sorted(v1_routes(sqlite_api.client.app))  # type: ignore[arg-type]
+    endpoints = sorted(v1_routes(sqlite_api.client.app))  # type: ignore[arg-type]  # the client's app is the FastAPI app
     assert len(endpoints) >= len(ENDPOINTS)
     for method, path in endpoints:
         response = sqlite_api.client.request(
@@ -207,9 +207,9 @@ def test_error_codes_are_unique_and_cover_the_tree() -> None:
 
 def test_every_ledger_error_renders_as_problem_json() -> None:
     """Through the real handlers: a route that raises each error in turn."""
-    settings = Settings(_env_file=None, DATABASE_URL="sqlite://", ADMIN_API_KEY=ADMIN_KEY,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL="sqlite://", ADMIN_API_KEY=ADMIN_KEY,
                         ALLOWED_HOSTS=TEST_CLIENT_HOST)
-    app = create_app(settings, ledger=_NoLedger())  # type: ignore[arg-type]
+    app = create_app(settings, ledger=_NoLedger())  # type: ignore[arg-type]  # a stand-in: no route here reads the ledger
     by_code = {cls.code: cls for cls in all_error_classes()}
 
     @app.get("/raise/{code}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -48,10 +49,10 @@ def no_database(channel_parser: Parser, twilio_server: tuple[FakeTwilio, Running
         yield client
 
 
-def assert_outage(response: object) -> None:
-    body = assert_problem(response, 503, "temporarily_unavailable")  # type: ignore[arg-type]
+def assert_outage(response: httpx.Response) -> None:
+    body = assert_problem(response, 503, "temporarily_unavailable")
     assert body["detail"] == DANISH
-    assert response.headers["Retry-After"] == str(RETRY_AFTER_S)  # type: ignore[attr-defined]
+    assert response.headers["Retry-After"] == str(RETRY_AFTER_S)
 
 
 def test_an_sms_while_the_database_is_down_is_503_so_twilio_tries_again(

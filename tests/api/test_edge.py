@@ -159,7 +159,7 @@ def test_a_body_over_64_kb_is_413_before_parsing(channels: Channels) -> None:
 
 
 def test_a_chunked_body_over_64_kb_is_413_too(channels: Channels) -> None:
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         for _ in range(20):
             yield b"a" * 8192
     response = channels.client.post("/webhooks/twilio/sms", content=chunks(), headers={

@@ -53,7 +53,7 @@ NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 
 def _settings(url: str) -> Settings:
-    return Settings(_env_file=None, DATABASE_URL=url, ADMIN_API_KEY=ADMIN_KEY,  # type: ignore[call-arg]
+    return Settings(_env_file=None, DATABASE_URL=url, ADMIN_API_KEY=ADMIN_KEY,
                     RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False, DEMO_CHAT=False,
                     ALLOWED_HOSTS=TEST_CLIENT_HOST)
 

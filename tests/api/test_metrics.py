@@ -182,7 +182,7 @@ def _app(tmp_path: Path, name: str, **settings: Any) -> TestClient:
     values: dict[str, Any] = {"DATABASE_URL": url, "ADMIN_API_KEY": ADMIN_KEY,
                               "ALLOWED_HOSTS": TEST_CLIENT_HOST,
                               "RUN_BACKGROUND_WORKER": False, **settings}
-    app = create_app(Settings(_env_file=None, **values), ledger=ledger)  # type: ignore[call-arg]
+    app = create_app(Settings(_env_file=None, **values), ledger=ledger)
     app.state.test_ledger = ledger
     return TestClient(app)
 
@@ -203,18 +203,18 @@ def test_metrics_need_a_bearer_in_production(tmp_path: Path) -> None:
         for secret in ("ADMIN_API_KEY", "METRICS_TOKEN"):
             assert "frikort_messages_in_total" in client.get(
                 "/metrics", headers=_bearer(secret)).text
-        client.app.state.test_ledger.close()  # type: ignore[attr-defined]
+        client.app.state.test_ledger.close()  # type: ignore[attr-defined]  # the client's app is the FastAPI app
 
 
 def test_metrics_are_open_in_development_unless_a_token_is_set(tmp_path: Path) -> None:
     with _app(tmp_path, "dev.db") as client:
         assert client.get("/metrics").status_code == 200
-        client.app.state.test_ledger.close()  # type: ignore[attr-defined]
+        client.app.state.test_ledger.close()  # type: ignore[attr-defined]  # the client's app is the FastAPI app
     with _app(tmp_path, "dev-token.db", METRICS_TOKEN="dev-scrape-token-77") as client:
         assert client.get("/metrics").status_code == 401
         ok = client.get("/metrics", headers={"Authorization": "Bearer dev-scrape-token-77"})
         assert ok.status_code == 200
-        client.app.state.test_ledger.close()  # type: ignore[attr-defined]
+        client.app.state.test_ledger.close()  # type: ignore[attr-defined]  # the client's app is the FastAPI app
 
 
 def test_two_apps_in_one_process_keep_their_own_counts(tmp_path: Path) -> None:
@@ -224,8 +224,8 @@ def test_two_apps_in_one_process_keep_their_own_counts(tmp_path: Path) -> None:
         labels = {"method": "GET", "route": "/healthz", "status": "200"}
         assert value(scrape(one), "frikort_http_request_duration_seconds_count", **labels) == 3
         assert value(scrape(two), "frikort_http_request_duration_seconds_count", **labels) == 0
-        one.app.state.test_ledger.close()  # type: ignore[attr-defined]
-        two.app.state.test_ledger.close()  # type: ignore[attr-defined]
+        one.app.state.test_ledger.close()  # type: ignore[attr-defined]  # the client's app is the FastAPI app
+        two.app.state.test_ledger.close()  # type: ignore[attr-defined]  # the client's app is the FastAPI app
 
 
 def test_request_ids_are_echoed_or_made(tmp_path: Path) -> None:
@@ -240,7 +240,7 @@ def test_request_ids_are_echoed_or_made(tmp_path: Path) -> None:
             assert got != bad and len(got) == 32
         # Problems carry it too.
         assert client.get("/api/v1/caps").headers["X-Request-ID"]
-        client.app.state.test_ledger.close()  # type: ignore[attr-defined]
+        client.app.state.test_ledger.close()  # type: ignore[attr-defined]  # the client's app is the FastAPI app
 
 
 def test_a_database_outage_shows_as_database_down_not_as_a_failed_scrape() -> None:
@@ -249,7 +249,7 @@ def test_a_database_outage_shows_as_database_down_not_as_a_failed_scrape() -> No
             raise OSError("connection refused")
 
     metrics = Metrics(None)
-    metrics.registry.register(QueueCollector(Down()))  # type: ignore[arg-type]
+    metrics.registry.register(QueueCollector(Down()))  # type: ignore[arg-type]  # a stand-in whose reads fail
     text = metrics.exposition().decode()
     assert "frikort_metrics_database_up 0.0" in text
     assert "frikort_escalations_waiting{" not in text
@@ -274,7 +274,7 @@ def test_the_retention_job_runs_in_the_background_loop_and_is_counted(tmp_path: 
     ledger = fast_ledger(url, clock)
     ledger.conversations.store_inbound("sms", "+4520304050", "SM-old", "en gammel besked")
     clock.advance(days=400)
-    settings = Settings(_env_file=None, DATABASE_URL=url,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=url,
                         RUN_BACKGROUND_WORKER=False, RETENTION_DAYS=365,
                         ALLOWED_HOSTS=TEST_CLIENT_HOST)
     app = create_app(settings, ledger=ledger)

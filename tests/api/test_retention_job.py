@@ -14,7 +14,7 @@ from tests.ledger.test_staff_throttle_prune import CHEAP, throttle_keys
 def test_the_retention_job_prunes_expired_login_counters(db_url: str) -> None:
     clock = FakeClock()
     ledger = fast_ledger(db_url, clock, staff=CHEAP)
-    settings = Settings(_env_file=None, DATABASE_URL=db_url,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=db_url,
                         RUN_BACKGROUND_WORKER=False, RETENTION_DAYS=365)
     try:
         with pytest.raises(LoginFailed):

@@ -12,7 +12,7 @@ import base64
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
@@ -41,8 +41,8 @@ TIMEOUT_BOUND_S = 2.0
 WEBHOOK_URL = "https://frikort.example.dk/webhooks/telegram"
 
 
-def run(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def tg(text: str = "Du indberetter 600,00 kr. Svar JA for at bekræfte",
     return OutboundMessage(channel="telegram", to=to, text=text, buttons=buttons)
 
 
-def delivery_error(send: Callable[[], Awaitable[Any]]) -> tuple[DeliveryError, float]:
+def delivery_error(send: Callable[[], Coroutine[Any, Any, Any]]) -> tuple[DeliveryError, float]:
     """Runs ``send``, expects a DeliveryError, and returns it with the elapsed seconds."""
     started = time.monotonic()
     with pytest.raises(DeliveryError) as caught:

@@ -94,7 +94,7 @@ class Chat:
             received_at=self.clock.now, shared_phone=shared_phone)
 
     def send(self, who: str, text: str, **kwargs: object) -> list[Reply]:
-        message = self.inbound(who, text, **kwargs)  # type: ignore[arg-type]
+        message = self.inbound(who, text, **kwargs)  # type: ignore[arg-type]  # inbound()'s keywords from the callers
         replies = self.dialogue.handle(message)
         self.sent.append((message, replies))
         return replies

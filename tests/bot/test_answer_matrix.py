@@ -18,7 +18,7 @@ import pytest
 from bot.compose import segments
 from bot.knowledge import load_knowledge
 from bot.observe import DialogueObserver
-from nlu import ParseResult, extract_entities
+from nlu import ParseResult, ResponseRanking, extract_entities
 from tests.bot.conftest import Chat, make_chat
 
 KNOWLEDGE = load_knowledge()
@@ -34,7 +34,7 @@ class NamedAnswerParser:
 
     def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
         intent = self.key.split("/")[0]
-        ranking = [{"intent_response_key": self.key, "confidence": 0.9}]
+        ranking: list[ResponseRanking] = [{"intent_response_key": self.key, "confidence": 0.9}]
         return ParseResult(
             text=text, intent={"name": intent, "confidence": 0.95},
             intent_ranking=[{"name": intent, "confidence": 0.95}],
@@ -42,7 +42,7 @@ class NamedAnswerParser:
             response_selector={"all_retrieval_intents": [intent], "default": {
                 "response": {"intent_response_key": self.key, "confidence": 0.9,
                              "utter_action": f"utter_{self.key}"},
-                "ranking": ranking}})  # type: ignore[typeddict-item]
+                "ranking": ranking}})
 
 
 class Outcome(DialogueObserver):
@@ -58,7 +58,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
           ) -> Iterator[tuple[Chat, NamedAnswerParser, Outcome]]:
     parser = NamedAnswerParser()
     folder: Path = tmp_path_factory.mktemp(f"matrix-{request.param}")
-    chat = make_chat(f"sqlite:///{folder / 'bot.db'}", parser,  # type: ignore[arg-type]
+    chat = make_chat(f"sqlite:///{folder / 'bot.db'}", parser,
                      demo_cap=request.param == "cap")
     watcher = Outcome()
     chat.dialogue.observer = watcher
@@ -78,7 +78,7 @@ def test_every_answer_renders_for_every_asker(
                 continue  # Telegram senders are chat ids; the demo links phones only
             who = asker if channel == "sms" else f"tg-{asker}"
             chat.clock.advance(seconds=10)  # within the per-sender rate limit
-            replies = chat.send(who, "et spørgsmål", channel=channel)  # type: ignore[arg-type]
+            replies = chat.send(who, "et spørgsmål", channel=channel)
             text = "\n".join(r.text for r in replies)
             label = f"{key} [{asker} {channel}]"
             if watcher.last == "error" or not replies:

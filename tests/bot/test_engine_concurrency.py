@@ -119,7 +119,7 @@ def _second_employer_on_telegram(chat: Chat) -> None:
     card = chat.ledger.card("48213")
     chat.ledger.create_employment(CreateEmployment(
         employer_cvr=BAKERY_CVR, card_number="48213", start_date=card.valid_from,
-        weekly_hours=3), actor=SETUP)  # type: ignore[arg-type]
+        weekly_hours=3), actor=SETUP)  # type: ignore[arg-type]  # pydantic takes an int for the Decimal
 
 
 def test_sms_and_telegram_reports_never_exceed_the_cap(shared: Chat) -> None:
@@ -131,7 +131,7 @@ def test_sms_and_telegram_reports_never_exceed_the_cap(shared: Chat) -> None:
     filler = cap - used - 1000_00  # leaves exactly 1.000 kr. of room
     shared.ledger.report_wage(ReportWage(
         employer_cvr="31425360", card_number="48213", paid_on=shared.clock.now.date(),
-        hours=16, amount_ore=filler, idempotency_key="fill-up", post=True),  # type: ignore[arg-type]
+        hours=16, amount_ore=filler, idempotency_key="fill-up", post=True),  # type: ignore[arg-type]  # pydantic takes an int for the Decimal
         actor=SETUP)
 
     sms = shared.inbound("cafe", "indberet 4 timer 800 kr frikort 48213")

@@ -85,7 +85,7 @@ class _Collect(logging.Handler):
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        record.rendered = self.format(record)  # type: ignore[attr-defined]
+        record.rendered = self.format(record)
         self.records.append(record)
 
 
@@ -154,7 +154,7 @@ def test_cpr_never_logged(cpr_run: tuple[Chat, list[logging.LogRecord]]) -> None
     _, records = cpr_run
     assert records, "nothing was logged at all: is the capture working?"
     for record in records:
-        rendered = f"{record.rendered} {record.args!r} {record.exc_text or ''}"  # type: ignore[attr-defined]
+        rendered = f"{record.rendered} {record.args!r} {record.exc_text or ''}"  # type: ignore[attr-defined]  # set by the capturing handler
         assert not _leaks(rendered), (record.name, rendered)
 
 

@@ -98,6 +98,7 @@ from ledger.db.base import Base
 from ledger.db.conversation_tables import LinkCode
 from ledger.money import parse_kroner
 from ledger.service.lookups import card_by_number
+from ledger.unit_of_work import UnitOfWork
 from nlu import Parser
 from tests.bot.conftest import IDENTITIES, Chat, make_chat
 from tests.bot.scenario_tasks import TaskSteps
@@ -255,7 +256,7 @@ class Runner(TaskSteps):
     def put_link_code(self, number: str, code: str) -> None:
         """The grant letter's code. Nothing in the ledger issues one yet (reported), so the
         test stores its keyed hash the way ledger.conversations.linking checks it."""
-        def put(uow):  # type: ignore[no-untyped-def]
+        def put(uow: UnitOfWork) -> None:
             card = card_by_number(uow.session, number)
             uow.session.merge(LinkCode(card_id=card.id, created_at=uow.now,
                                        code_hash=linking._hash(uow.config.cpr_hash_key, number,

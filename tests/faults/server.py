@@ -141,7 +141,7 @@ class ServerProcess:
         ``settings().ledger`` has the same database and CPR keys as the server."""
         values = {name: value for name, value in self.env.items()
                   if name in Settings.model_fields}
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+        return Settings(_env_file=None, **values)  # type: ignore[arg-type]  # environment strings, parsed by pydantic
 
     # Life cycle -----------------------------------------------------------------------------
 

@@ -257,7 +257,7 @@ def check_database(url: str, records: list[MessageRecord], population: Populatio
     assert len(reports) == len(readbacks) and ours
     for report in reports:
         record = by_sid[report["source_message_id"]]  # made by one acknowledged message
-        kroner = int(re.search(r"(\d+) kr", record.body).group(1))  # type: ignore[union-attr]
+        kroner = int(re.search(r"(\d+) kr", record.body).group(1))  # type: ignore[union-attr]  # no match fails the test
         assert report["amount_ore"] == kroner * 100
         assert kinds.get(report["id"]), f"wage report {report['id']} has no ledger entries"
     posted = sum(1 for report in reports if "post" in kinds[report["id"]])

@@ -60,7 +60,7 @@ def make_config(url: str, **overrides: object) -> LedgerConfig:
         "cpr_hash_key": b"test-hash-key",
     }
     base.update(overrides)
-    return LedgerConfig(**base)  # type: ignore[arg-type]
+    return LedgerConfig(**base)  # type: ignore[arg-type]  # LedgerConfig fields, overridden by callers
 
 
 def make_ledger(url: str, clock: FakeClock | None = None, **overrides: object) -> Ledger:
@@ -124,7 +124,7 @@ def wage(
     """A wage report command with sensible defaults (paid TODAY, two hours)."""
     return ReportWage(employer_cvr=cvr, card_number=card, paid_on=paid_on or TODAY,
                       hours=Decimal(hours), amount_ore=amount_ore, idempotency_key=key,
-                      post=post, **extra)  # type: ignore[arg-type]
+                      post=post, **extra)  # type: ignore[arg-type]  # ReportWage fields from the callers
 
 
 def raw_engine(url: str) -> sa.Engine:
@@ -177,8 +177,8 @@ class Env:
     def report(self, amount_ore: int, key: str, **kwargs: object) -> WageReportResult:
         card = str(kwargs.pop("card", self.card))
         actor = kwargs.pop("actor", ADMIN)
-        return self.ledger.report_wage(wage(self.cvr, card, amount_ore, key, **kwargs),  # type: ignore[arg-type]
-                                       actor=actor)  # type: ignore[arg-type]
+        return self.ledger.report_wage(wage(self.cvr, card, amount_ore, key, **kwargs),  # type: ignore[arg-type]  # wage()'s keywords from the callers
+                                       actor=actor)  # type: ignore[arg-type]  # an Actor unless a test passes another
 
 
 _sqlite_template: list[Path] = []

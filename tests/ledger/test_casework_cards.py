@@ -10,9 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import IssueCard
+from ledger import IssueCard, ReportWage
 from ledger.casework.cards import control_state
 from ledger.conversations.linking import LinkOutcome, link_with_code
+from ledger.unit_of_work import UnitOfWork
 from tests.ledger.casework_support import (
     ADA,
     JENS_PHONE,
@@ -64,10 +65,10 @@ def test_a_cpr_query_is_neither_stored_nor_logged(world: World, caplog: pytest.L
     assert all(world.jens_cpr not in str(rows) for rows in _all_rows(world).values())
 
 
-def _all_rows(world: World) -> dict[str, list[object]]:
+def _all_rows(world: World) -> dict[str, list[tuple[object, ...]]]:
     from tests.ledger.support import dump_tables
 
-    return dump_tables(world.url)  # type: ignore[return-value]
+    return dump_tables(world.url)
 
 
 def test_card_page(world: World) -> None:
@@ -93,7 +94,7 @@ def test_card_page(world: World) -> None:
     assert (card.control_due_on, card.control_due) == (dt.date(2027, 12, 31), False)
 
 
-def _wage(world: World, number: str, amount: int, key: str, post: bool = False) -> object:
+def _wage(world: World, number: str, amount: int, key: str, post: bool = False) -> ReportWage:
     from tests.ledger.support import wage
 
     return wage(world.cvr, number, amount, key, post=post)
@@ -153,7 +154,7 @@ def test_changes_go_through_the_ledger_with_the_caseworker_as_actor(world: World
     assert casework.deactivate(SARA, world.jens, "betingelser ikke opfyldt").status == (
         "deactivated")
     refused("card_not_active", lambda: world.ledger.report_wage(
-        _wage(world, world.jens, 100_00, "after"), actor=ADMIN))  # type: ignore[arg-type]
+        _wage(world, world.jens, 100_00, "after"), actor=ADMIN))
     unchanged(world, "card_status_unchanged", lambda: casework.deactivate(SARA, world.jens, "x"))
     assert casework.reactivate(SARA, world.jens, "opfylder igen").status == "active"
     assert casework.record_control(SARA, world.jens).last_control_on == TODAY
@@ -218,11 +219,11 @@ def test_link_unlink_and_reissue_the_link_code(world: World) -> None:
     assert outcome is LinkOutcome.LINKED
 
 
-def _link(uow: object, number: str, code: str) -> LinkOutcome:
-    outcome = link_with_code(uow.session, channel="sms", address="+4599001122",  # type: ignore[attr-defined]
+def _link(uow: UnitOfWork, number: str, code: str) -> LinkOutcome:
+    outcome = link_with_code(uow.session, channel="sms", address="+4599001122",
                              card_number=number, code=code,
-                             hash_key=uow.config.cpr_hash_key, now=uow.now)  # type: ignore[attr-defined]
-    uow.commit()  # type: ignore[attr-defined]
+                             hash_key=uow.config.cpr_hash_key, now=uow.now)
+    uow.commit()
     return outcome
 
 

@@ -28,6 +28,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -53,6 +54,8 @@ from tests.ledger.support import (
     valid_cvr,
     wage,
 )
+
+R = TypeVar("R")
 
 WORKERS = 16
 CARDS = 5
@@ -123,18 +126,18 @@ def setup_ledger(url: str) -> tuple[Ledger, list[str], list[str]]:
         for card in cards:
             ledger.create_employment(CreateEmployment(
                 employer_cvr=cvr, card_number=card, start_date=dt.date(2025, 1, 1),
-                weekly_hours=5), actor=ADMIN)  # type: ignore[arg-type]
+                weekly_hours=5), actor=ADMIN)  # type: ignore[arg-type]  # pydantic takes an int for the Decimal
         employers.append(cvr)
     return ledger, employers, cards
 
 
 def run_workers(
-    deliveries: list[Delivery], work: Callable[[Delivery], object]
-) -> tuple[list[tuple[Delivery, object]], list[BaseException]]:
+    deliveries: list[Delivery], work: Callable[[Delivery], R]
+) -> tuple[list[tuple[Delivery, R]], list[BaseException]]:
     jobs: queue.Queue[Delivery] = queue.Queue()
     for delivery in deliveries:
         jobs.put(delivery)
-    outcomes: list[tuple[Delivery, object]] = []
+    outcomes: list[tuple[Delivery, R]] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
     start = threading.Barrier(WORKERS)
@@ -198,7 +201,7 @@ def test_concurrent_reports_never_exceed_the_cap(db_url: str, seed: int) -> None
         elapsed = time.monotonic() - started
         assert not failures, f"{len(failures)} deliveries failed, first: {failures[0]!r}"
         assert len(outcomes) == len(deliveries)
-        verify(db_url, ledger, cards, distinct, outcomes)  # type: ignore[arg-type]
+        verify(db_url, ledger, cards, distinct, outcomes)
         sys.stdout.write(f"\n[{db_url.split(':')[0]}] {len(deliveries)} deliveries of"
                          f" {len(distinct)} reports by {WORKERS} threads in {elapsed:.1f}s;"
                          f" {retries.count} retries\n")
@@ -364,7 +367,7 @@ def test_negative_control_unlocked_read_modify_write_loses_updates(db_url: str) 
             assert not failures, repr(failures[0])
             told: Counter[str] = Counter()
             for delivery, counted in outcomes:
-                told[delivery.card] += int(counted)  # type: ignore[call-overload]
+                told[delivery.card] += int(counted)
             with engine.connect() as conn:
                 stored = {number: posted for number, posted in conn.execute(sa.text(
                     "SELECT c.number, b.posted_ore FROM card_balances b"

@@ -346,7 +346,7 @@ class LedgerMachine(RuleBasedStateMachine):
         keys = sorted(self.originals)
         cmd, original = self.originals[keys[j % len(keys)]]
         before = self.fingerprint()
-        again = self.ledger.report_wage(cmd, actor=ADMIN)  # type: ignore[arg-type]
+        again = self.ledger.report_wage(cmd, actor=ADMIN)  # type: ignore[union-attr, arg-type]  # the init rule made the ledger; originals hold commands
         assert again.replayed is True
         assert again.model_copy(update={"replayed": False}) == original
         assert self.fingerprint() == before
@@ -356,7 +356,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def replay_with_another_payload(self, j: int, delta: int) -> None:
         keys = sorted(self.originals)
         cmd, _ = self.originals[keys[j % len(keys)]]
-        changed = cmd.model_copy(update={"amount_ore": cmd.amount_ore % 40_000_00 + delta})  # type: ignore[attr-defined]
+        changed = cmd.model_copy(update={"amount_ore": cmd.amount_ore % 40_000_00 + delta})  # type: ignore[attr-defined]  # originals hold ReportWage commands
         before = self.fingerprint()
         with pytest.raises(E.IdempotencyConflict):
             self.ledger.report_wage(changed, actor=ADMIN)

@@ -116,7 +116,7 @@ def test_bad_accounts_are_refused_and_change_nothing(
     env.add("anna")
     before = dump_tables(env.url)
     arguments = {"username": "bodil", **kwargs}
-    refused(code, lambda: env.add(**arguments))  # type: ignore[arg-type]
+    refused(code, lambda: env.add(**arguments))
     assert dump_tables(env.url) == before
 
 

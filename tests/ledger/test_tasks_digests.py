@@ -43,7 +43,7 @@ def test_a_digest_only_when_there_is_news(world: TaskWorld) -> None:
     assert tasks.send_due_digests(NOON + dt.timedelta(hours=2)) == 1
     assert _sent(world, before) == [
         (LISE_PHONE, "Der er 2 nye opgaver i 8000 i dag. Skriv JOB for at se dem.")]
-    assert tasks.digest(world.lise).last_sent_at == NOON + dt.timedelta(hours=2)  # type: ignore[union-attr]
+    assert tasks.digest(world.lise).last_sent_at == NOON + dt.timedelta(hours=2)
     # Not again the same day, even with news; the next day with news only.
     world.clock.now = NOON + dt.timedelta(hours=3)
     world.post(title="Ny 3")
@@ -117,7 +117,7 @@ def test_subscribe_changes_and_unsubscribe_ends(world: TaskWorld) -> None:
     unchanged(world.base, "unknown_postcode",
               lambda: tasks.subscribe_digest(world.lise, "0000", "daily"))
     unchanged(world.base, "invalid_frequency",
-              lambda: tasks.subscribe_digest(world.lise, "8000", "hourly"))  # type: ignore[arg-type]
+              lambda: tasks.subscribe_digest(world.lise, "8000", "hourly"))
     unchanged(world.base, "card_not_found",
               lambda: tasks.subscribe_digest("00000", "8000", "daily"))
     assert tasks.unsubscribe_digest(world.lise) is True

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from ledger import WageReportResult
 from tests.ledger.casework_support import unchanged
 from tests.ledger.support import set_cap
 from tests.ledger.tasks_support import (
@@ -37,7 +38,8 @@ def _confirmed(world: TaskWorld, card: str | None = None, **task: object) -> int
 
 
 def _record(world: TaskWorld, assignment_id: int, key: str = "svar-1", *,
-            hours: str = "3", amount_ore: int = 450_00, cvr: str | None = None) -> object:
+            hours: str = "3", amount_ore: int = 450_00,
+            cvr: str | None = None) -> WageReportResult:
     return world.ledger.tasks.record_task_hours(
         assignment_id, employer_cvr=cvr or world.garden, hours=Decimal(hours),
         amount_ore=amount_ore, actor=EMPLOYER, idempotency_key=key)
@@ -72,9 +74,9 @@ def test_the_answer_becomes_a_posted_report_and_the_holder_is_told(world: TaskWo
     assert world.rows("employments", card_id=_card_id(world, world.lise)) == []
     before = len(world.outbox())
     result = _record(world, assignment_id)
-    assert (result.status, result.counted_ore, result.over_cap_ore) == (  # type: ignore[attr-defined]
+    assert (result.status, result.counted_ore, result.over_cap_ore) == (
         "posted", 450_00, 0)
-    assert result.hours == 3 and not result.replayed  # type: ignore[attr-defined]
+    assert result.hours == 3 and not result.replayed
     [employment] = world.rows("employments", card_id=_card_id(world, world.lise))
     assert employment["start_date"] == FRIDAY and employment["end_date"] is None
     balance = world.ledger.balance(world.lise, 2025)
@@ -84,7 +86,7 @@ def test_the_answer_becomes_a_posted_report_and_the_holder_is_told(world: TaskWo
         "Havehjælp Aarhus har indberettet 3 timer og 450 kr. for opgaven Havearbejde. "
         "Skriv SALDO for at se, hvad du har tjent i år.")
     done = tasks.assignment(assignment_id)
-    assert (done.status, done.wage_report_id) == ("done", result.id)  # type: ignore[attr-defined]
+    assert (done.status, done.wage_report_id) == ("done", result.id)
     assert done.task.status == "done"
     assert tasks.pending_hour_prompts(world.garden) == []
     assert {a["action"] for a in world.rows("audit_log")} >= {
@@ -97,7 +99,7 @@ def test_the_same_answer_twice_is_one_report(world: TaskWorld) -> None:
     first = _record(world, assignment_id)
     before = len(world.outbox())
     again = _record(world, assignment_id)
-    assert again.replayed and again.id == first.id  # type: ignore[attr-defined]
+    assert again.replayed and again.id == first.id
     assert len(world.rows("wage_reports")) == 1 and len(world.outbox()) == before
     unchanged(world.base, "assignment_not_active",
               lambda: _record(world, assignment_id, "svar-2", amount_ore=500_00))
@@ -110,7 +112,7 @@ def test_what_is_over_the_cap_is_split_off_and_the_holder_is_told(world: TaskWor
     world.clock.now = SATURDAY_MORNING
     before = len(world.outbox())
     result = _record(world, assignment_id)
-    assert (result.counted_ore, result.over_cap_ore) == (300_00, 150_00)  # type: ignore[attr-defined]
+    assert (result.counted_ore, result.over_cap_ore) == (300_00, 150_00)
     balance = world.ledger.balance(world.lise, 2025)
     assert (balance.posted_ore, balance.over_cap_ore) == (300_00, 150_00)
     [(_, text)] = world.outbox_since(before)
@@ -125,7 +127,7 @@ def test_an_existing_employment_is_used(world: TaskWorld) -> None:
     tasks.confirm_assignment(taken.id, employer_cvr=world.cvr, actor=EMPLOYER)
     world.clock.now = SATURDAY_MORNING
     employments = len(world.rows("employments"))
-    assert _record(world, taken.id, cvr=world.cvr).status == "posted"  # type: ignore[attr-defined]
+    assert _record(world, taken.id, cvr=world.cvr).status == "posted"
     assert len(world.rows("employments")) == employments
 
 
@@ -154,7 +156,7 @@ def test_hours_reported_early_count_for_today(world: TaskWorld) -> None:
     """The employer answers before the window began (the work was done early)."""
     assignment_id = _confirmed(world)
     result = _record(world, assignment_id)
-    assert result.status == "posted"  # type: ignore[attr-defined]
+    assert result.status == "posted"
     [report] = world.rows("wage_reports")
     assert report["work_from"] == report["work_to"] == report["paid_on"] == world.clock.now.date()
 

@@ -22,7 +22,7 @@ def world(db_url: str) -> Iterator[TaskWorld]:
 
 
 def _titles(world: TaskWorld, card: str, **kwargs: object) -> list[str]:
-    return [t.title for t in world.ledger.tasks.tasks_for_card(card, **kwargs)]  # type: ignore[arg-type]
+    return [t.title for t in world.ledger.tasks.tasks_for_card(card, **kwargs)]
 
 
 def test_nearest_first_then_fewest_hours(world: TaskWorld) -> None:

@@ -71,4 +71,4 @@ def test_defaults() -> None:
 )
 def test_config_refuses_nonsense(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
-        NluConfig(**kwargs)  # type: ignore[arg-type]
+        NluConfig(**kwargs)  # type: ignore[arg-type]  # the nonsense is the test

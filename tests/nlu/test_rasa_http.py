@@ -96,7 +96,7 @@ def test_bad_answers_fall_back_to_embedded(
     mode: str,
     reason: str,
 ) -> None:
-    rasa.mode = mode  # type: ignore[assignment]
+    rasa.mode = mode  # type: ignore[assignment]  # one of the parametrized FakeRasa modes
     with RasaHttpParser(rasa_server.url, fallback=embedded) as parser:
         _assert_fell_back(parser, caplog, reason)
 
@@ -121,7 +121,7 @@ def test_after_a_failure_rasa_is_left_alone_then_retried(
 def test_without_fallback_failures_raise(
     rasa: FakeRasa, rasa_server: RunningServer, mode: str
 ) -> None:
-    rasa.mode = mode  # type: ignore[assignment]
+    rasa.mode = mode  # type: ignore[assignment]  # one of the parametrized FakeRasa modes
     with RasaHttpParser(rasa_server.url, timeout_s=0.2) as parser, pytest.raises(RasaUnavailable):
         parser.parse("saldo")
 

@@ -49,7 +49,7 @@ def _card(ledger: Ledger, number: str, name: str, municipality: str, cvr: str,
           **extra: object) -> str:
     cpr = fresh_cpr()
     ledger.issue_card(IssueCard(cpr=cpr, name=name, municipality_code=municipality,
-                                valid_from=dt.date(2025, 1, 1), number=number, **extra),  # type: ignore[arg-type]
+                                valid_from=dt.date(2025, 1, 1), number=number, **extra),  # type: ignore[arg-type]  # IssueCard fields from the callers
                       actor=ADMIN)
     ledger.create_employment(CreateEmployment(employer_cvr=cvr, card_number=number,
                                               start_date=dt.date(2025, 1, 1),
@@ -101,7 +101,7 @@ class Browser:
     seen: list[str] = field(default_factory=list)
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return self._keep(self.client.get(path, **kwargs))  # type: ignore[arg-type]
+        return self._keep(self.client.get(path, **kwargs))
 
     def post(self, path: str, data: dict[str, str] | None = None) -> httpx.Response:
         """A form POST with the session's CSRF token."""

@@ -108,14 +108,14 @@ def post_form(client: TestClient, path: str, data: dict[str, str] | None = None,
               **kwargs: object) -> httpx.Response:
     """A form POST carrying the session's CSRF token."""
     return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})},
-                       **kwargs)  # type: ignore[arg-type]
+                       **kwargs)
 
 
 def _build(url: str) -> Iterator[ConsoleEnv]:
     prepare_database(url)
     clock = FakeClock()
     ledger = Ledger(make_config(url, staff=CHEAP_ARGON2), clock=clock)
-    settings = Settings(_env_file=None, DATABASE_URL=url,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=url,
                         RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False,
                         ALLOWED_HOSTS=TEST_CLIENT_HOST)
     users = {name: ledger.staff.add_user(name, PASSWORD, role, municipality, display)

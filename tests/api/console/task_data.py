@@ -44,7 +44,7 @@ def post(ledger: Ledger, cvr: str, title: str, postcode: str, *, places: int = 1
     return ledger.tasks.post_task(PostTask(
         employer_cvr=cvr, title=title, postcode=postcode, window_start=start,
         window_end=start + dt.timedelta(days=days), expected_hours=Decimal("3"),
-        pay_per_hour_ore=150_00, places=places, audience=audience,  # type: ignore[arg-type]
+        pay_per_hour_ore=150_00, places=places, audience=audience,  # type: ignore[arg-type]  # callers pass an Audience
         place="Baghaven"), actor=ADMIN).id
 
 

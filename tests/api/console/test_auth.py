@@ -162,16 +162,16 @@ def test_session_cookie_flags(sqlite_console_env: ConsoleEnv) -> None:
 def test_secure_cookie_when_configured(sqlite_console_env: ConsoleEnv) -> None:
     from api.app import create_app
 
-    settings = Settings(_env_file=None, DATABASE_URL=sqlite_console_env.url,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=sqlite_console_env.url,
                         CONSOLE_COOKIE_SECURE=True, RUN_BACKGROUND_WORKER=False,
                         ALLOWED_HOSTS=TEST_CLIENT_HOST,
                         WARM_NLU_AT_START=False)
     app = create_app(settings, ledger=sqlite_console_env.ledger)
     client = TestClient(app, follow_redirects=False, base_url="https://testserver")
     assert "; secure" in _login_cookie(client)
-    production = Settings(_env_file=None, **PRODUCTION_SECRETS)  # type: ignore[call-arg, arg-type]
+    production = Settings(_env_file=None, **PRODUCTION_SECRETS)  # type: ignore[arg-type]  # strings, parsed by pydantic
     assert production.console_cookie_secure
-    assert not Settings(_env_file=None).console_cookie_secure  # type: ignore[call-arg]
+    assert not Settings(_env_file=None).console_cookie_secure
 
 
 # Every route: anonymous users, CSRF --------------------------------------------------------

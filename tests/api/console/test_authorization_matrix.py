@@ -215,7 +215,7 @@ def console_routes(app: FastAPI) -> list[Route]:
 def _app() -> FastAPI:
     """The app only to list its routes (no database is opened)."""
     unused = Path(tempfile.gettempdir()) / "frikort-route-listing.db"
-    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite:///{unused}",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite:///{unused}",
                         RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False)
     return create_app(settings)
 

@@ -46,7 +46,7 @@ class Town:
     def say(self, sender: str, text: str, channel: str = "sms") -> list[str]:
         """One message through the real dialogue, as the webhooks pass it on."""
         replies = self.dialogue.handle(InboundMessage(
-            channel=channel, sender=sender, text=text,  # type: ignore[arg-type]
+            channel=channel, sender=sender, text=text,  # type: ignore[arg-type]  # callers pass a channel InboundMessage knows
             provider_message_id=f"test-{next(_ids)}", received_at=self.env.clock.now))
         return [reply.text for reply in replies]
 
@@ -297,7 +297,7 @@ def test_polling_returns_only_newer_messages_and_delivery_states(town: Town) -> 
     eid = town.ask_for_person(JENS_PHONE)
     client = user(town, "caseworker_a")
     page = client.get(f"/console/inbox/{eid}").text
-    after = int(re.search(r'data-after="(\d+)"', page).group(1))  # type: ignore[union-attr]
+    after = int(re.search(r'data-after="(\d+)"', page).group(1))  # type: ignore[union-attr]  # no match fails the test
 
     nothing = client.get(f"/console/inbox/{eid}/messages", params={"after": after},
                          headers=FETCH).json()
