@@ -5,15 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from bot.gsm7 import GSM7_BASIC, GSM7_EXTENSION
 from ledger.money import format_danish, format_danish_whole
 
-# The GSM 03.38 basic character set plus its extension table: anything else forces UCS-2 and
-# cuts an SMS from 160 to 70 characters.
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = set("^{}\\[~]|€")
 _REPLACEMENTS = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
     "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " ", "\u00b4": "'", "\u00ab": '"',

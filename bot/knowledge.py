@@ -40,7 +40,6 @@ import datetime as dt
 import difflib
 import re
 import string
-import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -55,6 +54,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.gsm7 import GSM7_BASIC
+from bot.textmatch import fold
 from nlu.types import INTENTS
 
 __all__ = [
@@ -74,7 +75,6 @@ __all__ = [
     "UnknownIntent",
     "Variant",
     "has_more",
-    "fold",
     "load_knowledge",
     "placeholders_in",
     "render",
@@ -115,12 +115,6 @@ PersonalCase = Literal["active", "deactivated"]
 Asker = Literal["citizen", "employer"]
 """Who is asking, as the bot judged it: the voice an answer is rendered in."""
 
-# GSM 03.38 basic character set (no escape-table characters: they cost two septets each).
-_GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-
 _FORMATTER = string.Formatter()
 
 
@@ -149,7 +143,8 @@ def placeholders_in(text: str) -> set[str]:
 
 
 def _non_gsm7(text: str) -> set[str]:
-    return {ch for ch in text if ch not in _GSM7_BASIC}
+    # The basic set only: extension characters cost two septets each.
+    return {ch for ch in text if ch not in GSM7_BASIC}
 
 
 def _check_template(text: str, *, allowed: Iterable[str], what: str) -> str:
@@ -276,19 +271,6 @@ class Topic(_Model):
 
 
 # --------------------------------------------------------------------------- keyword matching
-
-
-def fold(text: str) -> str:
-    """Lower-case and fold Danish letters and their ASCII spellings to one form.
-
-    "Førtidspension", "foertidspension" and "fortidspension" all become "fortidspension", so a
-    keyword matches however the user typed it.
-    """
-    text = text.lower().replace("æ", "a").replace("ø", "o").replace("å", "a")
-    text = text.replace("ae", "a").replace("oe", "o").replace("aa", "a")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
 def _keyword_score(folded_text: str, tokens: list[str], keyword: str) -> int:

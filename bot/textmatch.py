@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
-_FOLDS = (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("é", "e"))
+from nlu import fold_for_matching
 
-
-def fold(text: str) -> str:
-    """Lowercase, æ/ø/å spelled out, punctuation and emoji dropped, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    for letter, spelled in _FOLDS:
-        text = text.replace(letter, spelled)
-    text = re.sub(r"[^a-z0-9 ]+", " ", text)
-    # "ae" typed as plain "a" and "oe" as "o" are common too: normalise both to one form.
-    text = text.replace("ae", "a").replace("oe", "o").replace("aa", "a")
-    return re.sub(r"\s+", " ", text).strip()
+fold = fold_for_matching
+"""The one Danish folding for matching words and phrases (it lives in nlu, with the
+classifier's own folding, so the two cannot drift apart)."""
 
 
 def _within_one_edit(a: str, b: str) -> bool:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from nlu.config import NluConfig
 from nlu.entities import extract_entities, read_number, redact_cpr
 from nlu.errors import ModelError, NluError, RasaUnavailable, TrainingDataError
+from nlu.normalize import fold_for_matching
 from nlu.types import (
     ENTITY_TYPES,
     FALLBACK_INTENT,
@@ -73,6 +74,7 @@ __all__ = [
     "ResponseSelectorResult",
     "TrainingDataError",
     "extract_entities",
+    "fold_for_matching",
     "load_crisis_classifier",
     "load_embedded_parser",
     "load_parser",

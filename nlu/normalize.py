@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["fold_danish", "normalize", "number_shape"]
+__all__ = ["fold_danish", "fold_for_matching", "normalize", "number_shape"]
 
 # Folding æøå to their two-letter spellings makes both ways of writing identical ("both ways"
 # folding: the ASCII spelling is the canonical one, so "maa" and "må" meet at "maa").
@@ -20,6 +20,7 @@ _REPEATS = re.compile(r"([^\d\s])\1{2,}")  # "hejjjj" → "hejj", "takkkk" → "
 # A dot or comma inside a number is part of its shape ("0.000,00") and stays too.
 _PUNCT = re.compile(r"[;:\"'()\[\]{}*<>=~^`|\\&…_]|(?<!\d)[.,]|[.,](?!\d)")
 _SPACES = re.compile(r"\s+")
+_NOT_A_WORD = re.compile(r"[^a-z0-9]+")
 _MAX_SHAPE = 10
 
 
@@ -28,6 +29,20 @@ def fold_danish(text: str) -> str:
     folded = text.lower().translate(_DANISH_FOLD)
     decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold_for_matching(text: str) -> str:
+    """The loosest form, for matching keywords and phrases rather than for the classifier.
+
+    On top of `fold_danish`, the ASCII spellings people use for æ, ø and å meet the single
+    letters they also type instead ("fortidspension", "foertidspension" and "førtidspension"
+    all become "fortidspension"), full-width and compatibility characters count as the plain
+    ones, and only letters and digits remain, one space apart.
+    """
+    text = fold_danish(unicodedata.normalize("NFKC", text))
+    text = _NOT_A_WORD.sub(" ", text)
+    text = text.replace("ae", "a").replace("oe", "o").replace("aa", "a")
+    return " ".join(text.split())
 
 
 def number_shape(number: str) -> str:

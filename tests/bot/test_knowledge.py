@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import knowledge
+from bot import gsm7, knowledge
 from bot.knowledge import (
     Answer,
     KnowledgeBase,
@@ -78,6 +78,10 @@ GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 assert len(GSM7_BASIC) == 127  # 128 codes, one of them the escape to the extension table
+
+
+def test_the_one_gsm7_table_is_the_standard_one() -> None:
+    assert gsm7.GSM7_BASIC == GSM7_BASIC
 
 TWO_SEGMENTS = 2 * 153
 THREE_SEGMENTS = 3 * 153
@@ -519,13 +523,28 @@ def test_an_answer_without_sources_is_refused(kb_copy: Path) -> None:
 # --------------------------------------------------------------------------- architecture
 
 
-def test_knowledge_module_needs_no_database_or_web_layer() -> None:
-    """Only the NLU's intent names may be imported: answers load without a ledger or an app."""
-    tree = ast.parse((ROOT / "bot" / "knowledge.py").read_text(encoding="utf-8"))
+def _imports(module: Path) -> set[str]:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
     imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
+            imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert not imported & {"ledger", "api", "sqlalchemy", "bot"}
+            imported.add(node.module)
+    return imported
+
+
+LEAF_MODULES = {"bot.gsm7", "bot.textmatch"}
+"""The bot modules the knowledge base may share: each imports nothing but nlu and the stdlib."""
+
+
+def test_knowledge_module_needs_no_database_or_web_layer() -> None:
+    """Answers load without a ledger or an app: only the NLU and two leaf modules of ours."""
+    imported = _imports(ROOT / "bot" / "knowledge.py")
+    ours = {name for name in imported if name.split(".")[0] == "bot"}
+    assert ours <= LEAF_MODULES, ours - LEAF_MODULES
+    for leaf in LEAF_MODULES:
+        leaf_imports = _imports(ROOT / (leaf.replace(".", "/") + ".py"))
+        assert not {name.split(".")[0] for name in leaf_imports} & {
+            "ledger", "api", "sqlalchemy", "bot"}, leaf
+    assert not {name.split(".")[0] for name in imported} & {"ledger", "api", "sqlalchemy"}
