@@ -31,6 +31,7 @@ from api.routes import (
     outbox,
     reporting,
     wage_reports,
+    voice,
     webhooks,
 )
 from api.settings import Settings
@@ -104,6 +105,7 @@ def create_app(
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(webhooks.router)
+    app.include_router(voice.router)
     if settings.demo_enabled:
         app.include_router(demo.router)
     install_console(app, settings)

@@ -13,6 +13,7 @@ from api.settings import Settings
 from bot import Dialogue
 from ledger import Ledger
 from bot.crisis import CrisisScorer
+from bot.voice.line import PhoneLine
 from nlu import Parser, ParseResult, load_crisis_classifier, load_parser
 
 
@@ -52,6 +53,7 @@ class Services:
     ledger: Ledger
     parser: Parser
     dialogue: Dialogue
+    phone_line: PhoneLine
     senders: dict[str, Sender] = field(default_factory=dict)
     telegram: TelegramSender | None = None
     owns_ledger: bool = True
@@ -67,10 +69,10 @@ def build_services(
     lazy = LazyParser(settings) if parser is None else None
     the_parser = parser or lazy
     assert the_parser is not None
+    dialogue = Dialogue(the_ledger, the_parser, config=settings.bot, crisis=crisis or lazy)
     services = Services(
-        settings=settings, ledger=the_ledger, parser=the_parser,
-        dialogue=Dialogue(the_ledger, the_parser, config=settings.bot, crisis=crisis or lazy),
-        owns_ledger=ledger is None)
+        settings=settings, ledger=the_ledger, parser=the_parser, dialogue=dialogue,
+        phone_line=PhoneLine(dialogue), owns_ledger=ledger is None)
     if settings.twilio_configured:
         assert settings.TWILIO_AUTH_TOKEN and settings.TWILIO_ACCOUNT_SID
         services.senders["sms"] = TwilioSender(

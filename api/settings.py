@@ -5,16 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+import yaml
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.secret_policy import SECRETS, InsecureSettings
 from api.secret_policy import problems as secret_problems
 from bot import BotConfig
+from bot.voice.offices import Offices, parse_offices
 from ledger.config import LedgerConfig
 from nlu import NluConfig
 
@@ -63,6 +66,13 @@ class Settings(BaseSettings):
     TELEGRAM_BOT_TOKEN: SecretStr | None = None
     TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None
     TELEGRAM_API_BASE_URL: str = "https://api.telegram.org"
+
+    VOICE_OFFICES: str | None = None
+    """A YAML file with each municipality's phone number and opening hours, for putting
+    callers through (README "Voice"). Unset: the demo's invented offices in development,
+    nobody in production (every caller who wants a person gets a callback request)."""
+    VOICE_TTS: str = "Polly.Naja"
+    """The Danish text-to-speech voice of <Say> (Amazon Polly's Naja reads SSML)."""
 
     NLU_BACKEND: Literal["embedded", "rasa"] = "embedded"
     RASA_URL: str | None = None
@@ -185,7 +195,20 @@ class Settings(BaseSettings):
     def bot(self) -> BotConfig:
         return BotConfig(handoff_response_hours=self.HANDOFF_RESPONSE_HOURS,
                          application_response_days=self.APPLICATION_RESPONSE_DAYS,
-                         rate_limit_per_minute=self.SENDER_RATE_LIMIT_PER_MINUTE)
+                         rate_limit_per_minute=self.SENDER_RATE_LIMIT_PER_MINUTE,
+                         offices=self.offices)
+
+    @cached_property
+    def offices(self) -> Offices:
+        """Who callers are put through to (VOICE_OFFICES); a bad file stops the start."""
+        path = self.VOICE_OFFICES
+        if path is None and self.ENVIRONMENT != "production":
+            return parse_offices(yaml.safe_load(
+                resources.files("api").joinpath("data/voice_offices.demo.yml")
+                .read_text("utf-8")))
+        if path is None:
+            return Offices()
+        return parse_offices(yaml.safe_load(Path(path).read_text("utf-8")))
 
     @cached_property
     def ledger(self) -> LedgerConfig:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from bot.voice.offices import Offices
 
 
 @dataclass(frozen=True)
@@ -17,3 +19,5 @@ class BotConfig:
     """Messages per sender (channel and address) per minute that are answered; the rest are
     stored unanswered, the first of them with one polite reply. Crisis messages and STOP/START
     always go through. 0 turns the limit off."""
+    offices: Offices = field(default_factory=Offices)
+    """Who a caller is put through to, per municipality, and when (bot/voice/offices.py)."""

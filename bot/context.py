@@ -11,7 +11,7 @@ from bot.config import BotConfig
 from bot.knowledge import KnowledgeBase
 from bot.messages import InboundMessage, Reply
 from bot.textmatch import fold
-from bot.texts import text
+from bot.texts import keys, text
 from ledger import Actor, LedgerError, VoidReport
 from ledger.conversations.records import Identity
 from ledger.service import reports
@@ -35,6 +35,11 @@ class Step:
     outcome: str | None = None
     """What the person got, as docs/answers.md labels it ("faq_limit/general", "balance",
     "flow:report_wage", "crisis", "fallback"...): the unit the dialogue is measured by."""
+    needs_proof: bool = False
+    """A caller asked for their own figures before proving the number (bot/voice asks)."""
+    to_person: str | None = None
+    """On the phone, why the caller is to be put through to a person now (bot/voice decides
+    between the municipality's number and a callback request); other channels escalate."""
 
     def decide(self, outcome: str) -> None:
         """Names what this message got; the first decision stands (a rule answer given in the
@@ -51,6 +56,17 @@ class Step:
         if not self.identity.is_card_holder and speaks_as_employer(self.inbound.text):
             return "employer"
         return "citizen"
+
+    @property
+    def live(self) -> bool:
+        """The person is on the line: a call is never answered with silence."""
+        return self.inbound.channel == "voice"
+
+    @property
+    def reads_outbox_elsewhere(self) -> bool:
+        """What the ledger writes to the outbox does not reach this conversation as a reply
+        (the web demo; a call, where it comes by SMS), so the bot says where it went."""
+        return self.inbound.channel in ("web", "voice")
 
     @property
     def idle(self) -> dt.timedelta:
@@ -82,6 +98,9 @@ class Step:
         return None
 
     def say(self, key: str, *, buttons: tuple[str, ...] = (), **values: Any) -> None:
+        """The reply `key`, or its spoken version (`voice.<key>`) on a call when there is one."""
+        if self.live and f"voice.{key}" in keys():
+            key = f"voice.{key}"
         self.replies.append(Reply(text(key, **values), buttons))
 
     def say_text(self, body: str, *, buttons: tuple[str, ...] = ()) -> None:

@@ -9,7 +9,7 @@ from bot import flows
 from bot.compose import gsm7_safe, tidy
 from bot.config import BotConfig
 from bot.context import FLOW_KEYS, Step
-from bot.crisis import CrisisScorer, detect
+from bot.crisis import Crisis, CrisisScorer, detect
 from bot.flows import routing
 from bot.keywords import keyword_of
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -53,11 +53,7 @@ class Dialogue:
         channels that cannot carry them in the webhook response (Telegram).
         """
         conversations = self._ledger.conversations
-        limit = self._config.rate_limit_per_minute
-        stored = conversations.store_inbound(
-            inbound.channel, inbound.sender, inbound.provider_message_id,
-            redact_cpr(inbound.text), count_recent=(60, limit + 2) if limit > 0 else None)
-        safely(self.observer.stored, inbound, stored.conversation_id, stored.duplicate)
+        stored = self.store(inbound)
         if stored.duplicate and stored.replies is not None:
             again = [Reply(text) for text in stored.replies]
             safely(self.observer.answered, inbound, again, queue_replies)
@@ -65,21 +61,21 @@ class Dialogue:
         over = self._over_rate_limit(inbound, stored)
         if over is not None:
             replies = conversations.turn(
-                inbound.channel, inbound.sender,
-                lambda turn: self._rate_limited(turn, inbound, stored.id, over, queue_replies))
+                inbound.conversation_channel, inbound.sender,
+                lambda turn: self._rate_limited(turn, inbound, stored.id, over, queue_replies),
+                via=inbound.channel)
             safely(self.observer.answered, inbound, replies, queue_replies)
             log.info("rate-limited message %s in conversation %s: replies=%d",
                      stored.id, stored.conversation_id, len(replies))
             return replies
-        today = (inbound.received_at or dt.datetime.now(dt.UTC)).date()
-        parse = self._parser.parse(inbound.text, today)
-        safely(self.observer.parsed, inbound, parse)
+        parse = self.parse(inbound)
         outcome: list[str] = []
         try:
             replies = conversations.turn(
-                inbound.channel, inbound.sender,
+                inbound.conversation_channel, inbound.sender,
                 lambda turn: self._answer(turn, inbound, parse, stored.id, queue_replies,
-                                          outcome))
+                                          outcome),
+                via=inbound.channel)
         except Exception as error:
             if is_database_unavailable(error):
                 raise  # the webhook answers 503 and the provider tries again later
@@ -94,6 +90,47 @@ class Dialogue:
                  outcome[-1] if outcome else "-", len(replies))
         return replies
 
+    @property
+    def ledger(self) -> Ledger:
+        return self._ledger
+
+    @property
+    def config(self) -> BotConfig:
+        return self._config
+
+    def store(self, inbound: InboundMessage) -> StoredInbound:
+        """Commits the message (CPR redacted) before anything else; a retry finds the first."""
+        limit = self._config.rate_limit_per_minute
+        stored = self._ledger.conversations.store_inbound(
+            inbound.conversation_channel, inbound.sender, inbound.provider_message_id,
+            redact_cpr(inbound.text), count_recent=(60, limit + 2) if limit > 0 else None,
+            message_channel=inbound.channel)
+        safely(self.observer.stored, inbound, stored.conversation_id, stored.duplicate)
+        return stored
+
+    def parse(self, inbound: InboundMessage) -> ParseResult:
+        """The NLU's reading, outside any transaction."""
+        today = (inbound.received_at or dt.datetime.now(dt.UTC)).date()
+        parse = self._parser.parse(inbound.text, today)
+        safely(self.observer.parsed, inbound, parse)
+        return parse
+
+    def step(self, turn: Turn, inbound: InboundMessage, parse: ParseResult) -> Step:
+        """A message being handled in `turn`, before anything is decided."""
+        return Step(turn=turn, inbound=inbound, parse=parse, identity=turn.remember_identity(),
+                    config=self._config, knowledge=self._knowledge)
+
+    def respond(self, step: Step) -> None:
+        """The dialogue's answer to one message: crisis first, in any state, then the routing."""
+        found = self.crisis_in(step.inbound.text)
+        if found is not None:
+            flows.handoff.crisis(step, found)
+        else:
+            routing.route(step)
+
+    def crisis_in(self, text: str) -> Crisis | None:
+        return detect(text, self._crisis)
+
     def _answer(
         self, turn: Turn, inbound: InboundMessage, parse: ParseResult, inbound_id: int,
         queue_replies: bool, outcome: list[str],
@@ -102,13 +139,8 @@ class Dialogue:
         already = turn.inbound_replies(inbound_id)
         if already is not None:  # a concurrent retry answered it while we waited for the lock
             return [Reply(text) for text in already]
-        step = Step(turn=turn, inbound=inbound, parse=parse, identity=turn.remember_identity(),
-                    config=self._config, knowledge=self._knowledge)
-        found = detect(inbound.text, self._crisis)
-        if found is not None:
-            flows.handoff.crisis(step, found)
-        else:
-            routing.route(step)
+        step = self.step(turn, inbound, parse)
+        self.respond(step)
         step.state.pop("failures", None)
         turn.save_state()
         replies = [self._finish(reply, inbound.channel) for reply in step.replies]
@@ -147,7 +179,8 @@ class Dialogue:
             turn.finish_inbound(inbound_id, "error", (reply.text,))
             return [reply]
         try:
-            return self._ledger.conversations.turn(inbound.channel, inbound.sender, record)
+            return self._ledger.conversations.turn(inbound.conversation_channel, inbound.sender,
+                                                   record, via=inbound.channel)
         except Exception as second:
             if is_database_unavailable(second):
                 raise
@@ -162,8 +195,8 @@ class Dialogue:
         A crisis message and STOP/START are always handled, however fast someone writes.
         """
         limit = self._config.rate_limit_per_minute
-        if limit <= 0:
-            return None
+        if limit <= 0 or inbound.channel == "voice":
+            return None  # a call's pace is the caller's own speech: never left in silence
         count = stored.recent
         if count is None:  # counted in the store's transaction unless stored some other way
             count = self._ledger.conversations.recent_inbound(stored, 60, at_most=limit + 2)

@@ -6,7 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-Channel = Literal["sms", "telegram", "web"]
+Channel = Literal["sms", "telegram", "web", "voice"]
+
+VOICE_JOINS: dict[str, Channel] = {"voice": "sms"}
+"""A phone call is kept in the caller's SMS conversation: one number, one state (a flow in
+progress, an open escalation, STOP), whether the person texts or calls."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,18 @@ class InboundMessage:
     received_at: dt.datetime | None = None
     shared_phone: str | None = None
     """A phone number the sender shared as their own contact (Telegram's contact button)."""
+    joins: Channel | None = None
+    """The channel whose conversation this message belongs to, when not its own: by default a
+    call joins the caller's SMS conversation (`VOICE_JOINS`); the demo's calls join its web chat."""
+    proven: bool = True
+    """Whether the sender may hear their own figures. False for a caller who has not yet keyed
+    the last two digits of their Frikort-ID: a caller's number can be faked more easily than
+    it can be reached by SMS."""
+
+    @property
+    def conversation_channel(self) -> Channel:
+        """The conversation (and so the state and the lock) this message belongs to."""
+        return self.joins or VOICE_JOINS.get(self.channel, self.channel)
 
 
 @dataclass(frozen=True)

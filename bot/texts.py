@@ -16,12 +16,14 @@ def _texts() -> dict[str, str]:
     replies stays together in the file without clashing with the older flat names."""
     raw = resources.files("bot").joinpath("texts/da.yml").read_text("utf-8")
     found: dict[str, str] = {}
-    for key, value in yaml.safe_load(raw).items():
-        if isinstance(value, dict):
-            found.update({f"{key}.{inner}": " ".join(str(text).split())
-                          for inner, text in value.items()})
-        else:
-            found[key] = " ".join(str(value).split())
+
+    def add(prefix: str, section: dict[str, object]) -> None:
+        for key, value in section.items():
+            if isinstance(value, dict):  # "voice.crisis.suicide": sections may nest
+                add(f"{prefix}{key}.", value)
+            else:
+                found[f"{prefix}{key}"] = " ".join(str(value).split())
+    add("", yaml.safe_load(raw))
     return found
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Channel = Literal["api", "sms", "telegram", "web", "console", "cli", "system"]
+Channel = Literal["api", "sms", "telegram", "web", "voice", "console", "cli", "system"]
 
 
 class Command(BaseModel):

@@ -34,14 +34,15 @@ class Conversations:
 
     def store_inbound(
         self, channel: str, address: str, provider_message_id: str, text: str, *,
-        count_recent: tuple[int, int] | None = None,
+        count_recent: tuple[int, int] | None = None, message_channel: str | None = None,
     ) -> StoredInbound:
         """Commits the message before it is processed: whatever happens next, it is not lost.
 
         A message that cannot be stored exactly as sent is refused (InvalidInput) instead.
         With `count_recent` (window seconds, at most), a message not yet answered also comes
         back with `recent` counted as `recent_inbound` would, in the same transaction (one
-        round of BEGIN/COMMIT fewer per message).
+        round of BEGIN/COMMIT fewer per message). `message_channel`: the message's own channel
+        when it joins another channel's conversation (a call in the caller's SMS conversation).
         """
         intake.check_inbound(address, provider_message_id, text)
 
@@ -49,7 +50,7 @@ class Conversations:
             conversation = store.conversation_for(uow.session, channel, address, uow.now,
                                                   lock=False)
             stored = store.store_inbound(uow.session, conversation, provider_message_id, text,
-                                         uow.now)
+                                         uow.now, channel=message_channel)
             if count_recent is not None and stored.replies is None:
                 window_seconds, at_most = count_recent
                 stored = replace(stored, recent=intake.recent_inbound(
@@ -67,12 +68,14 @@ class Conversations:
             uow.session, stored.conversation_id, stored.id,
             uow.now - dt.timedelta(seconds=window_seconds), at_most))
 
-    def turn(self, channel: str, address: str, handler: Callable[[Turn], R]) -> R:
-        """Runs `handler` under the conversation's lock; retried whole on a serialisation failure."""
+    def turn(self, channel: str, address: str, handler: Callable[[Turn], R], *,
+             via: str | None = None) -> R:
+        """Runs `handler` under the conversation's lock; retried whole on a serialisation failure.
+        `via`: the channel the turn's messages come and go on, when not the conversation's."""
         def run(uow: UnitOfWork) -> R:
             conversation = store.conversation_for(uow.session, channel, address, uow.now,
                                                   lock=True)
-            turn = Turn(uow, conversation)
+            turn = Turn(uow, conversation, via=via)
             result = handler(turn)
             uow.commit()
             notify(self._ledger.observer, turn.outcomes)

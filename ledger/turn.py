@@ -44,9 +44,13 @@ R = TypeVar("R")
 class Turn:
     """Everything the dialogue may do while it handles one message."""
 
-    def __init__(self, uow: UnitOfWork, conversation: Conversation) -> None:
+    def __init__(self, uow: UnitOfWork, conversation: Conversation, *,
+                 via: str | None = None) -> None:
         self._uow = uow
         self._conversation = conversation
+        self.via = via or conversation.channel
+        """The channel this turn's messages come and go on: a call's turns are kept in the
+        caller's SMS conversation, each transcript line with its own channel."""
         self.state: dict[str, Any] = json.loads(conversation.state_json or "{}")
         self.now = uow.now
         self.today = uow.today
@@ -63,6 +67,12 @@ class Turn:
     @property
     def address(self) -> str:
         return self._conversation.address
+
+    @property
+    def municipality(self) -> str | None:
+        """The municipality the conversation is filed under (the linked card's, else the one
+        an application named): whose office a caller is put through to."""
+        return self._conversation.municipality_code
 
     @property
     def handoff(self) -> str:
@@ -98,7 +108,7 @@ class Turn:
                 self._uow.session, channel=self.channel, recipient=self.address, text=text,
                 buttons=buttons, now=self.now, conversation_id=self._conversation.id)
         store.record_outbound(self._uow.session, self._conversation, text, author, self.now,
-                              outbox_id)
+                              outbox_id, channel=self.via)
 
     def inbound_replies(self, inbound_id: int) -> tuple[str, ...] | None:
         message = store.load_inbound(self._uow.session, inbound_id)
@@ -207,6 +217,25 @@ class Turn:
     def escalate(self, *, urgent: bool, reason: str) -> int:
         return escalations.open_escalation(self._uow.session, self._conversation, urgent=urgent,
                                            reason=reason, now=self.now)
+
+    def request_callback(self, *, urgent: bool) -> int:
+        """A caller asks to be rung back (first in line if crisis words were heard)."""
+        return escalations.request_callback(self._uow.session, self._conversation,
+                                            urgent=urgent, now=self.now)
+
+    def send_copy(self, text: str) -> int:
+        """An SMS copy of what a caller heard, to the number they call from, through the
+        outbox; kept in the transcript as the SMS it is."""
+        outbox_id = outbox.enqueue(
+            self._uow.session, channel="sms", recipient=self.address, text=text, buttons=(),
+            now=self.now, conversation_id=self._conversation.id)
+        store.record_outbound(self._uow.session, self._conversation, text, "bot", self.now,
+                              outbox_id, channel="sms")
+        return outbox_id
+
+    def check_card_ending(self, card_number: str, digits: str) -> linking.LinkOutcome:
+        return linking.check_card_ending(self._uow.session, address=self.address,
+                                         card_number=card_number, digits=digits, now=self.now)
 
     def open_escalation(self) -> EscalationView | None:
         """The conversation's open escalation, if a person has it (or it waits for one)."""

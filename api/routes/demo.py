@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.demo_seed import demo_data
 from bot import InboundMessage
+from bot.voice.line import CallEvent, CallReply
 
 router = APIRouter(prefix="/demo", tags=["demo"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
@@ -64,3 +65,38 @@ def notifications(identity: str, session: str, request: Request) -> dict[str, An
     address = _address(identity, session)
     rows = request.app.state.services.ledger.conversations.recent_outbox(address)
     return {"messages": [{"text": t, "status": s, "channel": c} for t, s, c in rows]}
+
+
+class DemoCallIn(BaseModel):
+    """One turn of a call in the demo's "ring op" mode: what the caller says or keys."""
+
+    identity: str = Field(max_length=20)
+    session: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    call: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    step: int = Field(ge=0, le=10_000)
+    kind: str = Field(pattern=r"^(start|gather|dial|hang_up)$")
+    speech: str = Field(default="", max_length=1600)
+    digits: str = Field(default="", max_length=32, pattern=r"^[0-9*#]*$")
+
+
+def _call_reply(reply: CallReply) -> dict[str, Any]:
+    return {"say": [{"text": s.text, "slow": s.slow} for s in reply.say], "then": reply.then,
+            "dial": reply.dial, "digits": reply.digits, "step": reply.step}
+
+
+@router.post("/calls")
+async def call(body: DemoCallIn, request: Request) -> dict[str, Any]:
+    """"Ring op": the phone line as text turns, in the identity's web conversation (so a call
+    and the chat share one state, as a call and SMS do); nothing is dialled."""
+    services = request.app.state.services
+    address = _address(body.identity, body.session)
+    sid = f"demo-{body.call}"
+    if body.kind == "hang_up":
+        ended = await run_in_threadpool(services.phone_line.hang_up, sid, address, joins="web")
+        return {"ended": ended}
+    event = CallEvent(call_sid=sid, caller=address, kind=body.kind,  # type: ignore[arg-type]
+                      step=body.step, speech=body.speech, digits=body.digits,
+                      confidence=0.9 if body.speech else None,
+                      dial_status="no-answer" if body.kind == "dial" else "", joins="web")
+    reply = await run_in_threadpool(services.phone_line.answer, event)
+    return _call_reply(reply)

@@ -36,11 +36,11 @@ def _services(request: Request) -> Services:
     return services
 
 
-@router.post("/webhooks/twilio/sms", response_class=Response)
-async def twilio_sms(request: Request) -> Response:
-    """An inbound SMS. The signature is checked against PUBLIC_BASE_URL; retries are replayed."""
-    services = _services(request)
-    settings = services.settings
+async def signed_twilio_form(request: Request) -> dict[str, str] | Response:
+    """The form of a request Twilio signed, or the problem to answer: 503 without Twilio
+    settings, 403 when the signature over PUBLIC_BASE_URL, the path, the query and every field
+    does not match. SMS and voice webhooks are checked alike."""
+    settings = _services(request).settings
     if not settings.twilio_configured or settings.TWILIO_AUTH_TOKEN is None:
         return problem(503, "channel_not_configured", danish_message("channel_not_configured"))
     form = await request.form()
@@ -52,6 +52,16 @@ async def twilio_sms(request: Request) -> Response:
     if not is_valid_twilio_signature(settings.TWILIO_AUTH_TOKEN.get_secret_value(), url, params,
                                      signature):
         return problem(403, "forbidden", danish_message("invalid_signature"))
+    return params
+
+
+@router.post("/webhooks/twilio/sms", response_class=Response)
+async def twilio_sms(request: Request) -> Response:
+    """An inbound SMS. The signature is checked against PUBLIC_BASE_URL; retries are replayed."""
+    services = _services(request)
+    params = await signed_twilio_form(request)
+    if isinstance(params, Response):
+        return params
     sid, sender = params.get("MessageSid"), params.get("From")
     if not sid or not sender:
         return problem(400, "invalid_input", danish_message("invalid_input"))

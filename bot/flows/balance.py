@@ -32,6 +32,9 @@ def show(step: Step) -> None:
     if number is None:
         step.say("not_linked")
         return
+    if not step.inbound.proven:
+        step.needs_proof = True  # a caller keys the last two digits of the card first
+        return
     balance = step.turn.balance(number, asked_year(step))
     year = balance.year
     inactive = step.turn.card(number).status != "active"

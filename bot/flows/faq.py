@@ -52,7 +52,7 @@ def personal_values(step: Step) -> tuple[str | None, dict[str, str]]:
     a bare 0 kr. while money is waiting.
     """
     number = step.identity.card_number
-    if number is None or step.asker == "employer":
+    if number is None or step.asker == "employer" or not step.inbound.proven:
         return None, {}
     try:
         card = step.turn.card(number)

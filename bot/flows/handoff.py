@@ -25,7 +25,12 @@ def proceed(step: Step, answer: str | None) -> None:
 
 def escalate(step: Step, *, reason: str) -> None:
     """To a person now. A flow in progress stays as it is (a read-back keeps its reservation
-    until it expires): the caseworker sees it in the transcript."""
+    until it expires): the caseworker sees it in the transcript. On the phone the line
+    decides how (bot/voice): the municipality's number now, or a callback request."""
+    if step.live:
+        step.to_person = reason
+        step.decide("handoff")
+        return
     step.turn.escalate(urgent=False, reason=reason)
     step.state["handoff_ack_at"] = step.turn.now.isoformat()
     step.say("escalated", response_hours=step.config.handoff_response_hours)

@@ -234,7 +234,11 @@ def _ack(step: Step) -> None:
 
 
 def misunderstood(step: Step) -> None:
-    """The first miss asks again in simpler words; the second in a row offers a person."""
+    """The first miss asks again in simpler words; the second in a row offers a person.
+    On the phone the line counts the misses itself (two: the keypad menu; three: a person)."""
+    if step.live:
+        step.decide("fallback")
+        return
     misses = int(step.state.get("misunderstood", 0)) + 1
     step.state["misunderstood"] = misses
     step.decide("fallback")

@@ -25,11 +25,14 @@ CHOICES = "job_choices"
 LISTED_AT = "job_listed_at"
 CHOICES_VALID = dt.timedelta(hours=48)
 """How long "Svar 1, 2 eller 3" stays an answer; after that a number is just a number."""
-CHOICE = re.compile(r"^\s*(?:nr\.?|nummer|opgave)?\s*([1-9])\s*[.!]?\s*$", re.IGNORECASE)
-CHOICE_WORDS = {"den forste": 1, "forste": 1, "den forste tak": 1, "nummer et": 1,
-                "den anden": 2, "anden": 2, "nummer to": 2, "den tredje": 3, "tredje": 3,
-                "nummer tre": 3}
-"""A pick in words after a list ("den første")."""
+_PICK_LEAD = (r"(?:jeg\s+)?(?:vil\s+(?:gerne\s+)?(?:have|tage|ta)|"
+              r"tager|tar|tag|tage|(?:kan|ma)\s+jeg\s+(?:fa|tage|ta)|giv\s+mig)\s+")
+_PICK_WORDS = {"et": 1, "forste": 1, "to": 2, "anden": 2, "andet": 2, "tre": 3, "tredje": 3}
+CHOICE = re.compile(
+    rf"^(?:(?:ja|ok|okay)\s+)?(?:{_PICK_LEAD})?(?:(?:den|det|opgave|opgaven|job|jobbet|nummer|nr)\s+)?"
+    rf"(?P<n>[1-9]|{'|'.join(_PICK_WORDS)})(?:\s+eren)?(?:\s+(?:tak|please|den|det))*$")
+"""A pick after a list, folded: "2", "nr. 2", "den første", "jeg tager nummer 1 tak".
+Bare "et", "to" and "tre" count only after "nummer" or "nr" (checked in `_picked`)."""
 POSTCODE = re.compile(r"\b(\d{4})\b")
 DIGEST_FLOW = "job_digest"
 SHOWN = 3
@@ -87,13 +90,26 @@ def forget_choices(step: Step) -> None:
     step.state.pop(LISTED_AT, None)
 
 
+def _picked(message: str) -> int | None:
+    """The task number a message picks from a list, or None."""
+    folded = fold(message)
+    match = CHOICE.match(folded)
+    if match is None:
+        return None
+    pick = match.group("n")
+    if pick.isdigit():
+        return int(pick)
+    if pick in ("et", "to", "tre") and not re.search(r"\b(?:nummer|nr)\s+\w+", folded):
+        return None
+    return _PICK_WORDS[pick]
+
+
 def take_choice(step: Step) -> bool:
     """A bare "2" after a list takes task 2; False when the message is no such answer."""
     choices = step.state.get(CHOICES)
-    match = CHOICE.match(step.inbound.text)
-    worded = CHOICE_WORDS.get(fold(step.inbound.text))
+    chosen = _picked(step.inbound.text)
     number = step.identity.card_number
-    if not choices or (match is None and worded is None) or number is None:
+    if not choices or chosen is None or number is None:
         return False
     step.answered_flow = "jobs"
     listed = dt.datetime.fromisoformat(str(step.state.get(LISTED_AT)))
@@ -101,7 +117,6 @@ def take_choice(step: Step) -> bool:
         forget_choices(step)
         step.say("jobs.choice_stale")
         return True
-    chosen = int(match.group(1)) if match is not None else int(worded or 0)
     if chosen > len(choices):
         step.say(f"jobs.choose_again_{len(choices)}")
         return True
@@ -112,7 +127,7 @@ def take_choice(step: Step) -> bool:
         step.say_text(error.message)
         return True
     forget_choices(step)
-    if step.inbound.channel == "web":
+    if step.reads_outbox_elsewhere:
         step.say("jobs.see_sms")
     return True
 

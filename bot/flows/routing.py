@@ -34,10 +34,13 @@ def route(step: Step) -> None:
     if _always_keywords(step, keyword):
         _back_to_the_question(step, before)
         return
-    if step.turn.opted_out:
+    # STOP means no messages at all until START (crisis aside), and while a person has the
+    # conversation the bot stays out of the way; but someone who calls is always answered
+    # (what they hear is in the transcript the caseworker reads).
+    if step.turn.opted_out and not step.live:
         step.decide("silent")
-        return  # STOP means no messages at all until START (crisis aside)
-    if step.turn.handoff != "bot":
+        return
+    if step.turn.handoff != "bot" and not step.live:
         _with_a_person(step, keyword)
         return
     if _session_keywords(step, keyword):

@@ -63,7 +63,7 @@ def _confirm(step: Step, number: int) -> None:
     except LedgerError as error:
         step.say_text(error.message)
         return
-    if step.inbound.channel == "web":
+    if step.reads_outbox_elsewhere:
         step.say("jobs.see_sms")
 
 

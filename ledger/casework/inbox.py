@@ -18,7 +18,11 @@ from ledger.casework.access import conversation_home, home_of, in_scope
 from ledger.casework.privacy import MESSAGE_MAX, NOTE_MAX, clean_text, mask_address, preview
 from ledger.casework.records import EscalationDetail, InboxItem, TranscriptUpdate
 from ledger.conversations import escalations, store
-from ledger.conversations.escalations import EscalationClosed, EscalationNotFound
+from ledger.conversations.escalations import (
+    EscalationClosed,
+    EscalationNotFound,
+    NoNumberToCall,
+)
 from ledger.db.console_tables import EscalationNote
 from ledger.db.conversation_tables import Conversation, Escalation, TranscriptMessage
 from ledger.staff.principal import StaffPrincipal
@@ -179,3 +183,18 @@ def close(uow: UnitOfWork, principal: StaffPrincipal, escalation_id: int, outcom
     escalation.outcome = outcome
     uow.audit(principal.actor, f"escalation.{outcome}", "escalation", escalation_id)
     uow.commit()
+
+
+def call_back(uow: UnitOfWork, principal: StaffPrincipal, escalation_id: int) -> str:
+    """"Ring tilbage": the caller's full number, for the caseworker to ring. The escalation is
+    taken by the user (so nobody rings twice), and the audit log says who was shown it."""
+    escalation, conversation = get_in_scope(uow.session, principal, escalation_id, lock=True)
+    if escalation.status == "resolved":
+        raise EscalationClosed(id=escalation_id)
+    if conversation.channel == "telegram" or not conversation.address.startswith("+"):
+        raise NoNumberToCall()
+    if escalation.owner != principal.actor.name:
+        escalations.take(uow.session, escalation_id, principal.actor.name, uow.now)
+    uow.audit(principal.actor, "escalation.call_back", "escalation", escalation_id)
+    uow.commit()
+    return conversation.address

@@ -63,6 +63,10 @@ class Casework(LedgerPart):
     def add_note(self, principal: StaffPrincipal, escalation_id: int, text: str) -> int:
         return self._write(lambda uow: inbox.add_note(uow, principal, escalation_id, text))
 
+    def call_back(self, principal: StaffPrincipal, escalation_id: int) -> str:
+        """The caller's number for "ring tilbage"; the escalation is the user's from now."""
+        return self._write(lambda uow: inbox.call_back(uow, principal, escalation_id))
+
     def hand_back(self, principal: StaffPrincipal, escalation_id: int) -> None:
         self._write(lambda uow: inbox.close(uow, principal, escalation_id, "handed_back"))
 

@@ -21,6 +21,12 @@ class EscalationClosed(Conflict):
     code = "escalation_closed"
 
 
+class NoNumberToCall(Conflict):
+    """"Ring tilbage" on a conversation without a phone number (Telegram, a withheld one)."""
+
+    code = "no_number_to_call"
+
+
 def open_escalation(
     session: Session, conversation: Conversation, *, urgent: bool, reason: str, now: dt.datetime
 ) -> int:
@@ -39,6 +45,25 @@ def open_escalation(
         conversation.handoff = "waiting"
     session.flush()
     return escalation.id
+
+
+CALLBACK = "callback"
+"""The reason of a caller's request to be rung back (bot/voice): the inbox offers "ring tilbage"."""
+
+
+def request_callback(
+    session: Session, conversation: Conversation, *, urgent: bool, now: dt.datetime
+) -> int:
+    """A caller wants a person to ring back: the open escalation says so (a crisis keeps its
+    reason, and stays first in line), or a new one is opened."""
+    current = session.scalar(select(Escalation).where(
+        Escalation.conversation_id == conversation.id, Escalation.status != "resolved"))
+    if current is None:
+        return open_escalation(session, conversation, urgent=urgent, reason=CALLBACK, now=now)
+    if not current.reason.startswith("crisis"):
+        current.reason = CALLBACK
+    current.urgent = current.urgent or urgent
+    return current.id
 
 
 def open_for(session: Session, conversation: Conversation) -> EscalationView | None:

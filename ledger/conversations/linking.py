@@ -43,6 +43,16 @@ def new_link_code(session: Session, card: Card, hash_key: bytes, now: dt.datetim
     return code
 
 
+def _attempts(session: Session, channel: str, address: str) -> LinkAttempts:
+    """The sender's row of wrong tries, locked, made on first use."""
+    attempts = session.get(LinkAttempts, (channel, address), with_for_update=True)
+    if attempts is None:
+        attempts = LinkAttempts(channel=channel, address=address, failures=0)
+        session.add(attempts)
+        session.flush()  # so tries_left() in the same turn sees this row
+    return attempts
+
+
 def link_with_code(
     session: Session, *, channel: str, address: str, card_number: str, code: str,
     hash_key: bytes, now: dt.datetime,
@@ -51,11 +61,7 @@ def link_with_code(
 
     An unknown card number counts as a wrong code, so guessing cannot tell numbers apart.
     """
-    attempts = session.get(LinkAttempts, (channel, address), with_for_update=True)
-    if attempts is None:
-        attempts = LinkAttempts(channel=channel, address=address, failures=0)
-        session.add(attempts)
-        session.flush()  # so tries_left() in the same turn sees this row
+    attempts = _attempts(session, channel, address)
     if attempts.locked_until is not None and attempts.locked_until > now:
         return LinkOutcome.LOCKED
     card = session.scalar(select(Card).where(Card.number == card_number))
@@ -80,6 +86,31 @@ def link_with_code(
         session.flush()
     link_contact(session, card.citizen_id, kind, address, now)
     return LinkOutcome.LINKED
+
+
+ENDING_CHANNEL = "voice"
+"""Wrong Frikort-ID endings are counted apart from wrong link codes (the same table, its own
+row per caller): three in a row lock a caller's figures for a day."""
+ENDING_MAX_FAILURES = 3
+
+
+def check_card_ending(
+    session: Session, *, address: str, card_number: str, digits: str, now: dt.datetime
+) -> LinkOutcome:
+    """A caller proves the number they call from by the last two digits of the card linked to
+    it. LINKED when they match, WRONG_CODE when not, LOCKED after three wrong in a row."""
+    attempts = _attempts(session, ENDING_CHANNEL, address)
+    if attempts.locked_until is not None and attempts.locked_until > now:
+        return LinkOutcome.LOCKED
+    if hmac.compare_digest(card_number[-2:], digits):
+        attempts.failures = 0
+        return LinkOutcome.LINKED
+    attempts.failures += 1
+    if attempts.failures >= ENDING_MAX_FAILURES:
+        attempts.locked_until = now + LOCKOUT
+        attempts.failures = 0
+        return LinkOutcome.LOCKED
+    return LinkOutcome.WRONG_CODE
 
 
 def tries_left(session: Session, channel: str, address: str) -> int:

@@ -26,8 +26,9 @@ def contact_kind(channel: str) -> str:
 
 
 def channels_of_kind(kind: str) -> tuple[str, ...]:
-    """The channels whose conversations a contact of this kind writes in."""
-    return ("telegram",) if kind == "telegram" else ("sms", "web")
+    """The channels whose conversations a contact of this kind writes in ("voice": a caller's
+    wrong Frikort-ID endings are counted under it; the call itself is in the SMS conversation)."""
+    return ("telegram",) if kind == "telegram" else ("sms", "web", "voice")
 
 
 def _insert(session: Session) -> Callable[[type[Conversation]], PgInsert | SqliteInsert]:
@@ -70,16 +71,20 @@ _INBOUND_BY_ID = (select(TranscriptMessage).where(TranscriptMessage.id == bindpa
 
 def store_inbound(
     session: Session, conversation: Conversation, provider_message_id: str, text: str,
-    now: dt.datetime,
+    now: dt.datetime, *, channel: str | None = None,
 ) -> StoredInbound:
-    """Stores a message before anything else happens to it; a provider retry finds the first."""
+    """Stores a message before anything else happens to it; a provider retry finds the first.
+
+    `channel` is the message's own channel when it is kept in another channel's conversation
+    (a call's turns in the caller's SMS conversation): provider ids are unique per channel."""
+    channel = channel or conversation.channel
     existing = session.scalar(_INBOUND_BY_PROVIDER_ID, {
-        "channel": conversation.channel, "provider_message_id": provider_message_id})
+        "channel": channel, "provider_message_id": provider_message_id})
     if existing is not None:
         replies = tuple(json.loads(existing.replies_json)) if existing.replies_json else None
         return StoredInbound(existing.id, existing.conversation_id, True, replies)
     message = TranscriptMessage(
-        conversation_id=conversation.id, direction="in", channel=conversation.channel,
+        conversation_id=conversation.id, direction="in", channel=channel,
         provider_message_id=provider_message_id, author="user", text=redact_cpr(text),
         created_at=now)
     session.add(message)
@@ -112,10 +117,11 @@ def finish_inbound(
 
 def record_outbound(
     session: Session, conversation: Conversation, text: str, author: str, now: dt.datetime,
-    outbox_id: int | None = None,
+    outbox_id: int | None = None, *, channel: str | None = None,
 ) -> None:
     session.add(TranscriptMessage(
-        conversation_id=conversation.id, direction="out", channel=conversation.channel,
+        conversation_id=conversation.id, direction="out",
+        channel=channel or conversation.channel,
         provider_message_id=None, author=author, text=redact_cpr(text), outbox_id=outbox_id,
         created_at=now))
 

@@ -31,7 +31,7 @@ ACTIVE_ASSIGNMENT = ("reserved", "confirmed", "done")
 """Statuses that hold a place on the task."""
 HELD = ("reserved", "confirmed")
 """Statuses still open: the holder may come, either side may cancel."""
-VIAS = ("sms", "telegram", "web", "console", "helper")
+VIAS = ("sms", "telegram", "web", "console", "helper", "voice")
 
 
 class Task(Base):

@@ -16,7 +16,7 @@ from typing import Literal, get_args
 Audience = Literal["open", "own_list"]
 TaskStatus = Literal["open", "filled", "cancelled", "expired", "done"]
 AssignmentStatus = Literal["reserved", "confirmed", "cancelled", "no_show", "done"]
-Via = Literal["sms", "telegram", "web", "console", "helper"]
+Via = Literal["sms", "telegram", "web", "console", "helper", "voice"]
 CancelledBy = Literal["holder", "employer", "staff"]
 Frequency = Literal["daily", "weekly"]
 AUDIENCES: tuple[Audience, ...] = get_args(Audience)

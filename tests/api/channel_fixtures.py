@@ -446,3 +446,142 @@ def assert_problem(
         assert body["code"] == code, body
     assert isinstance(body["detail"], str) and body["detail"]
     return dict(body)
+
+
+# --- Twilio Voice --------------------------------------------------------------------------
+
+TWILIO_VOICE_PATH = "/webhooks/twilio/voice"
+_call_sids = itertools.count(1)
+
+
+def new_call_sid() -> str:
+    return f"CA{next(_call_sids):032x}"
+
+
+def voice_params(caller: str, sid: str, **fields: str) -> dict[str, str]:
+    """The form Twilio posts to a voice URL (the fields of a real Voice webhook), plus
+    `fields` (SpeechResult, Confidence, Digits, DialCallStatus, CallStatus)."""
+    form = {
+        "AccountSid": TWILIO_SID, "ApiVersion": "2010-04-01", "CallSid": sid,
+        "CallStatus": "in-progress", "Called": TWILIO_FROM, "Caller": caller, "Direction":
+        "inbound", "From": caller, "FromCountry": "DK", "To": TWILIO_FROM, "ToCountry": "DK",
+    }
+    form.update(fields)
+    return form
+
+
+@dataclass
+class Call:
+    """One phone call against the app: each request signed for PUBLIC_BASE_URL, path and step
+    as Twilio signs it; `next_step` follows the action URL of the last answer."""
+
+    channels: Channels
+    caller: str
+    sid: str = field(default_factory=new_call_sid)
+    next_step: int = 0
+    last: httpx.Response | None = None
+
+    def post(self, path: str, form: dict[str, str], *,
+             signature: str | None | Callable[[dict[str, str], str], str] = "compute"
+             ) -> httpx.Response:
+        url = PUBLIC_BASE_URL + path
+        headers: dict[str, str] = {}
+        if signature == "compute":
+            headers["X-Twilio-Signature"] = twilio_signature(form, url=url)
+        elif callable(signature):
+            headers["X-Twilio-Signature"] = signature(form, url)
+        elif signature is not None:
+            headers["X-Twilio-Signature"] = signature
+        return self.channels.client.post(path, data=form, headers=headers)
+
+    def start(self, **kwargs: Any) -> httpx.Response:
+        response = self.post(TWILIO_VOICE_PATH, voice_params(self.caller, self.sid,
+                                                             CallStatus="ringing"), **kwargs)
+        return self._followed(response)
+
+    def gather(self, *, speech: str = "", confidence: str = "0.92", digits: str = "",
+               step: int | None = None, **kwargs: Any) -> httpx.Response:
+        fields = {"Digits": digits} if digits else {"SpeechResult": speech,
+                                                      "Confidence": confidence}
+        if not digits and not speech:
+            fields = {}
+        path = f"{TWILIO_VOICE_PATH}/gather?step={self.next_step if step is None else step}"
+        return self._followed(self.post(path, voice_params(self.caller, self.sid, **fields),
+                                        **kwargs))
+
+    def say(self, speech: str, **kwargs: Any) -> TwimlCall:
+        return twiml_call_parts(_ok(self.gather(speech=speech, **kwargs)))
+
+    def keys(self, digits: str) -> TwimlCall:
+        return twiml_call_parts(_ok(self.gather(digits=digits)))
+
+    def dial_ended(self, status: str) -> TwimlCall:
+        path = f"{TWILIO_VOICE_PATH}/dial?step={self.next_step}"
+        return twiml_call_parts(_ok(self._followed(self.post(
+            path, voice_params(self.caller, self.sid, DialCallStatus=status)))))
+
+    def hang_up(self, status: str = "completed") -> httpx.Response:
+        return self.post(f"{TWILIO_VOICE_PATH}/status",
+                         voice_params(self.caller, self.sid, CallStatus=status))
+
+    def _followed(self, response: httpx.Response) -> httpx.Response:
+        self.last = response
+        if response.status_code == 200:
+            parts = twiml_call_parts(response.text)
+            if parts.next_step is not None:
+                self.next_step = parts.next_step
+        return response
+
+
+def _ok(response: httpx.Response) -> str:
+    assert response.status_code == 200, (response.status_code, response.text)
+    return response.text
+
+
+@dataclass
+class TwimlCall:
+    """A voice TwiML answer, parsed: what is said, and what the call does next."""
+
+    said: list[str]
+    slow: list[str]
+    gather: dict[str, str] | None
+    dial: str | None
+    dial_action: str | None
+    hangup: bool
+    languages: set[str]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.said)
+
+    @property
+    def next_step(self) -> int | None:
+        action = (self.gather or {}).get("action") or self.dial_action
+        if not action or "step=" not in action:
+            return None
+        return int(action.split("step=")[1])
+
+
+def twiml_call_parts(xml: str) -> TwimlCall:
+    """Parses a voice TwiML <Response>; fails if it is not one."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(xml.encode("utf-8"))
+    assert root.tag == "Response", xml
+    said, slow, languages = [], [], set()
+    gather_el = root.find("Gather")
+    holders = [gather_el] if gather_el is not None else [root]
+    for holder in holders:
+        for say in holder.findall("Say"):
+            languages.add(say.get("language", ""))
+            prosody = say.find("prosody")
+            words = (prosody.text if prosody is not None else say.text) or ""
+            said.append(words)
+            if prosody is not None and prosody.get("rate") == "slow":
+                slow.append(words)
+    dial = root.find("Dial")
+    return TwimlCall(
+        said=said, slow=slow, gather=dict(gather_el.attrib) if gather_el is not None else None,
+        dial=(dial.text or "").strip() if dial is not None else None,
+        dial_action=dial.get("action") if dial is not None else None,
+        hangup=root.find("Hangup") is not None, languages=languages)

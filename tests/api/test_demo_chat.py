@@ -122,3 +122,34 @@ def test_the_demo_works_with_the_apps_own_lazily_loaded_parser(
                           nlu_cache_dir=nlu_cache_dir) as lazy:
         assert lazy.client.get("/healthz").status_code == 200
         assert JENS_EARNED in joined(say(lazy, JENS_CARD, "hvad har jeg tjent i år?"))
+
+
+def ring(demo: Channels, identity: str, kind: str, step: int, **fields: str) -> dict[str, Any]:
+    body = {"identity": identity, "session": SESSION, "call": "democall01", "step": step,
+            "kind": kind, **fields}
+    response = demo.client.post("/demo/calls", json=body)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_ring_op_plays_the_call_as_text_turns_in_the_chats_own_conversation(
+    demo: Channels,
+) -> None:
+    """The demo's "ring op" mode: the same phone line, no Twilio; the call shares the chat's
+    state, and a transfer is shown, not dialled."""
+    start = ring(demo, JENS_CARD, "start", 0)
+    assert "Hej Jens" in " ".join(s["text"] for s in start["say"]) and start["then"] == "listen"
+    asked = ring(demo, JENS_CARD, "gather", start["step"], speech="saldo")
+    assert asked["digits"] == 2
+    told = ring(demo, JENS_CARD, "gather", asked["step"], digits=JENS_CARD[-2:])
+    spoken = " ".join(s["text"] for s in told["say"])
+    assert "to tusind og toogtres kroner" in spoken and JENS_EARNED not in spoken
+    person = ring(demo, JENS_CARD, "gather", told["step"], digits="3")
+    assert person["then"] in ("dial", "hang_up")
+    assert ring(demo, JENS_CARD, "hang_up", 0) == {"ended": True}
+    channels = {(c["channel"], c["address"]) for c in demo.conversations()}
+    assert channels == {("web", JENS_PHONE)}
+    bad = demo.client.post("/demo/calls", json={"identity": JENS_CARD, "session": SESSION,
+                                                "call": "democall01", "step": 1,
+                                                "kind": "gather", "digits": "1; DROP"})
+    assert bad.status_code == 422

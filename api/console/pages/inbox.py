@@ -8,6 +8,8 @@
     POST /console/inbox/{id}/take               take ownership (the bot goes quiet)
     POST /console/inbox/{id}/reply              text: sent on the conversation's own channel
     POST /console/inbox/{id}/note               text: an internal note, never sent
+    POST /console/inbox/{id}/call-back          "ring tilbage": takes it, shows the caller's
+                                                number (a tel: link), audited
     POST /console/inbox/{id}/hand-back          the bot carries on (back to the list)
     POST /console/inbox/{id}/resolve            the matter is settled (back to the list)
 
@@ -81,14 +83,16 @@ def _messages_html(entries: tuple[TranscriptEntry, ...]) -> str:
 def _detail_page(
     request: Request, principal: StaffPrincipal, ledger: Ledger, escalation_id: RowId, *,
     status_code: int = 200, error: str | None = None, form: str | None = None,
-    text: str = "",
+    text: str = "", call_number: str | None = None, flash: str | None = None,
 ) -> HTMLResponse:
     """The escalation in full; after a refusal, with the error at `form` and `text` kept."""
     escalation = ledger.casework.escalation(principal, escalation_id)
     return render(
         request, "console/escalation.html", principal, status_code=status_code,
-        escalation=escalation, flash=None if error else flash_message(request, SECTION),
-        error=error, error_form=form, kept_text=redact_cpr(text), **_context())
+        escalation=escalation,
+        flash=flash or (None if error else flash_message(request, SECTION)),
+        error=error, error_form=form, kept_text=redact_cpr(text), call_number=call_number,
+        **_context())
 
 
 @router.get("", response_class=HTMLResponse)
@@ -170,6 +174,21 @@ def note(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: Ledge
     return _act(request, principal, ledger, escalation_id, "noted",
                 lambda: ledger.casework.add_note(principal, escalation_id, text),
                 form="note", text=text)
+
+
+@router.post("/{escalation_id}/call-back")
+def call_back(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: LedgerDep,
+              escalation_id: RowId) -> Response:
+    """"Ring tilbage": the page again with the caller's number as a tel: link. Shown in the
+    answer to the POST, never in a URL, and only to whoever asked (the audit log says who)."""
+    try:
+        number = ledger.casework.call_back(principal, escalation_id)
+    except LedgerError as refused:
+        return _detail_page(request, principal, ledger, escalation_id,
+                            status_code=refusal_status(refused), error=refused.message,
+                            form="status")
+    return _detail_page(request, principal, ledger, escalation_id, call_number=number,
+                        flash=str(words(SECTION)["flash"]["call_back"]))
 
 
 @router.post("/{escalation_id}/hand-back")

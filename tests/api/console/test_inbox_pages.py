@@ -341,7 +341,7 @@ def test_a_message_with_markup_is_shown_as_text(town: Town) -> None:
 
 # Who may do what -------------------------------------------------------------------------
 
-ACTIONS = ("take", "reply", "note", "hand-back", "resolve")
+ACTIONS = ("take", "reply", "note", "call-back", "hand-back", "resolve")
 
 
 def test_anonymous_users_are_sent_to_login_or_refused(small_town: Town) -> None:
@@ -400,3 +400,37 @@ def test_every_action_needs_the_csrf_token(small_town: Town) -> None:
     assert small_town.env.ledger.conversations.escalation(eid).status == "waiting"
     assert small_town.outbox(JENS_PHONE) == before
     assert "Ringede" not in client.get(f"/console/inbox/{eid}").text
+
+
+# Calls (issue 18) --------------------------------------------------------------------------
+
+
+def test_a_callback_request_shows_the_call_and_ring_tilbage_gives_the_number(
+    town: Town,
+) -> None:
+    """A caller asks for a person at night: the inbox shows the request with a phone icon,
+    the transcript marks each spoken turn, and "Ring tilbage" takes the conversation and
+    shows the caller's number as a tel: link, audited."""
+    from bot.voice.line import CallEvent, PhoneLine
+
+    town.env.clock.advance(hours=10)  # 21:00 Danish time: closed
+    line = PhoneLine(town.dialogue)
+    line.answer(CallEvent("CA" + "7" * 32, JENS_PHONE, "start", 0,
+                          received_at=town.env.clock.now))
+    answer = line.answer(CallEvent("CA" + "7" * 32, JENS_PHONE, "gather", 1, digits="3",
+                                   received_at=town.env.clock.now))
+    assert answer.then == "hang_up"
+    eid = town.escalation_of(JENS_PHONE)
+    client = user(town, "caseworker_a")
+
+    rows = client.get("/console/inbox/rows", headers=FETCH).json()["html"]
+    assert "Ring tilbage" in rows and "&#9742;" in rows
+    page = client.get(f"/console/inbox/{eid}").text
+    assert "Opkald" in page and "[tastede 3]" in page
+    assert JENS_PHONE not in page  # the number only on request
+
+    shown = post_form(client, f"/console/inbox/{eid}/call-back")
+    assert shown.status_code == 200
+    assert f'href="tel:{JENS_PHONE}"' in shown.text
+    escalation = town.env.ledger.conversations.escalation(eid)
+    assert escalation.status == "taken" and escalation.owner
