@@ -163,7 +163,7 @@ def test_demo_seed_leaves_work_for_the_console(cli_env: dict[str, str]) -> None:
         ledger.close()
     assert [item.channel for item in inbox] == ["sms"]
     assert [(a.name, a.status) for a in applications] == [("Peter Nielsen", "received")]
-    assert "jeg forstår ikke brevet fra jer" in [f.text for f in overview.fallbacks]
+    assert "det gule papir forstår jeg ikke" in [f.text for f in overview.fallbacks]
 
 
 def test_demo_seed_holds_open_tasks_near_the_demo_holders(cli_env: dict[str, str]) -> None:

@@ -62,6 +62,9 @@ class Reading:
                     or any(p.amounts or p.hours for p in self.parts))
 
 
+_BARE_NEGATIVE = re.compile(r"^\s*(?:-|−|minus\b)\s*\d[\d.,]*\s*[.!]?\s*$", re.IGNORECASE)
+
+
 def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool]) -> Reading:
     """The figures in the message, split per card, resolved against `today`."""
     text = parse["text"]
@@ -71,6 +74,8 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool]) 
     reading = Reading(parts=parts)
     if _SCIENTIFIC.search(text):
         reading.problems.append("scientific")
+    if _BARE_NEGATIVE.match(text):
+        reading.problems.append("negative")  # "-500" or "minus 500" on its own, no unit
     for entity in entities:
         part = _part_at(parts, cards, entity["start"])
         if entity["entity"] == "amount":
