@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -74,7 +74,7 @@ class DemoCallIn(BaseModel):
     session: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     call: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     step: int = Field(ge=0, le=10_000)
-    kind: str = Field(pattern=r"^(start|gather|dial|hang_up)$")
+    kind: Literal["start", "gather", "dial", "hang_up"]
     speech: str = Field(default="", max_length=1600)
     digits: str = Field(default="", max_length=32, pattern=r"^[0-9*#]*$")
 
@@ -94,7 +94,7 @@ async def call(body: DemoCallIn, request: Request) -> dict[str, Any]:
     if body.kind == "hang_up":
         ended = await run_in_threadpool(services.phone_line.hang_up, sid, address, joins="web")
         return {"ended": ended}
-    event = CallEvent(call_sid=sid, caller=address, kind=body.kind,  # type: ignore[arg-type]
+    event = CallEvent(call_sid=sid, caller=address, kind=body.kind,
                       step=body.step, speech=body.speech, digits=body.digits,
                       confidence=0.9 if body.speech else None,
                       dial_status="no-answer" if body.kind == "dial" else "", joins="web")

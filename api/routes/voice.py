@@ -12,6 +12,8 @@ the first TwiML again and changes nothing.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -45,7 +47,7 @@ def _step(request: Request) -> int | None:
     return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_STEP else None
 
 
-async def _call(request: Request, kind: str) -> Response:
+async def _call(request: Request, kind: Literal["start", "gather", "dial"]) -> Response:
     services = _services(request)
     params = await signed_twilio_form(request)
     if isinstance(params, Response):
@@ -55,7 +57,7 @@ async def _call(request: Request, kind: str) -> Response:
     digits = params.get("Digits", "")
     if not sid or len(sid) > 64 or step is None or len(digits) > MAX_DIGITS:
         return problem(400, "invalid_input", danish_message("invalid_input"))
-    event = CallEvent(call_sid=sid, caller=caller[:64], kind=kind, step=step,  # type: ignore[arg-type]
+    event = CallEvent(call_sid=sid, caller=caller[:64], kind=kind, step=step,
                       speech=cut(params.get("SpeechResult", ""), SMS_MAX_CHARS),
                       confidence=confidence(params), digits=digits,
                       dial_status=params.get("DialCallStatus", "")[:20])
