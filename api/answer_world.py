@@ -20,6 +20,7 @@ from api.demo_seed import seed
 from bot import BotConfig, Dialogue, InboundMessage
 from bot.crisis import CrisisScorer
 from bot.evaluation import AnswerCase, Played
+from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.observe import DialogueObserver
 from ledger import Ledger, LedgerConfig, upgrade
 from nlu import Parser
@@ -37,6 +38,16 @@ class _Outcome(DialogueObserver):
         self.last = outcome
 
 
+def employer_versions(knowledge: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Answer id shown to an employer -> the ids of the questions it is the employer's version
+    of (a topic's `employer: <id>`)."""
+    found: dict[str, list[str]] = {}
+    for answer in knowledge.answers():
+        if answer.employer_answer is not None:
+            found.setdefault(answer.employer_answer, []).append(answer.key)
+    return {shown: tuple(keys) for shown, keys in found.items()}
+
+
 class AnswerWorld:
     """Plays answer cases through the real dialogue (NLU, flows, ledger) on demo data."""
 
@@ -50,6 +61,7 @@ class AnswerWorld:
         self._templates = {"demo": self._seeded("demo", with_cap=True),
                            "none": self._seeded("none", with_cap=False)}
         self._ids = itertools.count(1)
+        self._employer_versions = employer_versions(load_knowledge())
 
     def close(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
@@ -90,7 +102,10 @@ class AnswerWorld:
             if case.before:
                 self._send(dialogue, case.sender, case.before)
             replies = self._send(dialogue, case.sender, case.text)
-        return Played(case=case, outcome=watcher.last, reply="\n".join(replies))
+        stands_for = (self._employer_versions.get(watcher.last, ())
+                      if case.audience == "employer" else ())
+        return Played(case=case, outcome=watcher.last, reply="\n".join(replies),
+                      stands_for=stands_for)
 
     def converse(self, turns: list[tuple[str, str]], *, cap: str = "demo"
                  ) -> list[tuple[str, str, list[str]]]:
