@@ -25,6 +25,12 @@ LATER_WORDS = {"senere", "sagsbehandler", "min sagsbehandler", "ved ikke", "nej"
 
 
 def start(step: Step) -> None:
+    """An application, unless the sender already holds an active card: then that is said,
+    with what the card is for, instead of asking for a name and a CPR number again."""
+    number = step.identity.card_number
+    if number is not None and step.inbound.proven and step.turn.card(number).status == "active":
+        step.say("apply_already_holder", card=number)
+        return
     step.start_flow(FLOW)
     step.ask("name", "apply_start")
 

@@ -48,6 +48,8 @@ _APPLYING = re.compile(r"\b((hvordan|hvor) (soger|soge|ansoger) (jeg|hun|han|man
                        r"(soge|sog|ansoge) (om )?(et )?(socialt )?frikort)\b"
                        r"( (om )?(et |det |socialt )*(frikort|kort|her))?(?P<rest>.*)$")
 """Asking how to apply: the card (or nothing else) is what is applied for, not housing."""
+_FINDING_WORK = re.compile(r"\b(find\w*|fundet|skaff\w*|sog\w*) (\w+ ){0,3}"
+                           r"(job\w*|arbejde|noget|opgave\w*|beskaeftigelse)\b")
 _ONLY_SYMBOLS = re.compile(r"^[\W_]*$")
 RESCUE_CONFIDENT = 0.5
 """When the intent classifier is unsure but its best guess is a rule question and the response
@@ -85,6 +87,8 @@ def reread(step: Step) -> str:
         return "apply_card"
     if _PERSON.search(folded) and not sure_rule:
         return "human_handoff"
+    if intent == "apply_card" and identity.is_card_holder and _FINDING_WORK.search(folded):
+        return "find_job"  # a holder who "has not found anything": help to a job, not a card
     asking = "?" in step.inbound.text or starts_as_question(folded)
     if identity.is_employer and not identity.is_card_holder and not (sure_rule and asking):
         if _is_a_report(step, intent, folded):
