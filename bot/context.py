@@ -58,6 +58,12 @@ class Step:
         return "citizen"
 
     @property
+    def first_name(self) -> str | None:
+        """The linked holder's or employer contact's first name, for a greeting."""
+        name = self.identity.holder_name or self.identity.employer_name
+        return name.split()[0] if name else None
+
+    @property
     def live(self) -> bool:
         """The person is on the line: a call is never answered with silence."""
         return self.inbound.channel == "voice"

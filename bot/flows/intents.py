@@ -254,9 +254,8 @@ def misunderstood(step: Step) -> None:
 
 
 def greet(step: Step) -> None:
-    name = step.identity.holder_name or step.identity.employer_name
-    if name:
-        step.say("greet", name=name.split()[0])
+    if step.first_name:
+        step.say("greet", name=step.first_name)
     else:
         step.say("greet_anonymous")
     step.decide("greet")

@@ -284,9 +284,8 @@ class PhoneLine:
         """Fills `answer`; returns what the transcript records as the turn's intent."""
         asking = call.pop("asking", None)
         if event.kind == "start":
-            name = step.identity.holder_name or step.identity.employer_name
-            if name:
-                answer.line("welcome_named", name=name.split()[0])
+            if step.first_name:
+                answer.line("welcome_named", name=step.first_name)
             else:
                 answer.line("welcome")
             step.decide("greet")

@@ -69,12 +69,7 @@ def link_with_code(
     expected = stored.code_hash if stored is not None else None
     given = _hash(hash_key, card_number, code)
     if card is None or expected is None or not hmac.compare_digest(expected, given):
-        attempts.failures += 1
-        if attempts.failures >= MAX_FAILURES:
-            attempts.locked_until = now + LOCKOUT
-            attempts.failures = 0
-            return LinkOutcome.LOCKED
-        return LinkOutcome.WRONG_CODE
+        return _one_more_failure(attempts, MAX_FAILURES, now)
     attempts.failures = 0
     kind = "telegram" if channel == "telegram" else "phone"
     taken = session.scalar(select(CitizenContact).where(
@@ -105,12 +100,17 @@ def check_card_ending(
     if hmac.compare_digest(card_number[-2:], digits):
         attempts.failures = 0
         return LinkOutcome.LINKED
+    return _one_more_failure(attempts, ENDING_MAX_FAILURES, now)
+
+
+def _one_more_failure(attempts: LinkAttempts, most: int, now: dt.datetime) -> LinkOutcome:
+    """A wrong try counted; the `most`-th in a row locks the caller out for LOCKOUT."""
     attempts.failures += 1
-    if attempts.failures >= ENDING_MAX_FAILURES:
-        attempts.locked_until = now + LOCKOUT
-        attempts.failures = 0
-        return LinkOutcome.LOCKED
-    return LinkOutcome.WRONG_CODE
+    if attempts.failures < most:
+        return LinkOutcome.WRONG_CODE
+    attempts.locked_until = now + LOCKOUT
+    attempts.failures = 0
+    return LinkOutcome.LOCKED
 
 
 def tries_left(session: Session, channel: str, address: str) -> int:
