@@ -65,6 +65,16 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}"
 
 
+def _cpu_ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def _ratio(value: float, sms: float) -> str:
+    if math.isnan(value) or math.isnan(sms) or sms <= 0:
+        return "–"
+    return f"{value / sms:.2f}×"
+
+
 def _phase_label(phase: PhaseResult) -> str:
     if phase.offered is not None:
         return f"fixed {phase.offered:g}/s"
@@ -73,7 +83,10 @@ def _phase_label(phase: PhaseResult) -> str:
 
 HEADER = ("Server", "Phase", "Offered msg/s", "Achieved msg/s", "Sent", "p50 ms", "p95 ms",
           "p99 ms", "max ms", "Telegram reply p95 ms", "Errors", "Server CPU %",
-          "DB CPU %", "Generator CPU %", "Server RSS MB")
+          "Server CPU ms/msg", "DB CPU %", "Generator CPU %", "Server RSS MB")
+CHANNEL_HEADER = ("Server", "Phase", "Channel", "Answered", "p50 ms", "p95 ms", "p99 ms",
+                  "max ms", "p50 vs SMS", "p95 vs SMS")
+CHANNELS = ("sms", "telegram", "voice")
 
 
 def _row(run: ServerRun, phase: PhaseResult) -> tuple[str, ...]:
@@ -84,7 +97,8 @@ def _row(run: ServerRun, phase: PhaseResult) -> tuple[str, ...]:
             str(phase.sent), _ms(phase.latency(50)), _ms(phase.latency(95)),
             _ms(phase.latency(99)), _ms(phase.latency(100)),
             _ms(phase.delivery(95)) if phase.delivery_ms else "–", errors,
-            _pct(usage.get("server_cpu_pct")), _pct(usage.get("db_cpu_pct")),
+            _pct(usage.get("server_cpu_pct")), _cpu_ms(phase.server_cpu_ms_per_message),
+            _pct(usage.get("db_cpu_pct")),
             _pct(usage.get("generator_cpu_pct")),
             "n/a" if usage.get("server_rss_mb") is None else f"{usage['server_rss_mb']:.0f}")
 
@@ -95,6 +109,28 @@ def table(report: RunReport) -> list[str]:
     for run in report.runs:
         for phase in run.phases:
             lines.append("| " + " | ".join(_row(run, phase)) + " |")
+    return lines
+
+
+def channel_table(report: RunReport) -> list[str]:
+    """Latency per channel within each phase (one load, one server, so ratios compare):
+    does a phone-call turn cost more than an SMS turn?"""
+    lines = ["| " + " | ".join(CHANNEL_HEADER) + " |",
+             "|" + "|".join(["---"] * 3 + ["---:"] * (len(CHANNEL_HEADER) - 3)) + "|"]
+    for run in report.runs:
+        for phase in run.phases:
+            sms = phase.latencies_by_channel.get("sms", [])
+            for channel in CHANNELS:
+                values = phase.latencies_by_channel.get(channel)
+                if not values:
+                    continue
+                p50, p95 = phase.channel_latency(channel, 50), phase.channel_latency(channel, 95)
+                lines.append("| " + " | ".join((
+                    run.name, _phase_label(phase), channel, str(len(values)), _ms(p50),
+                    _ms(p95), _ms(phase.channel_latency(channel, 99)),
+                    _ms(phase.channel_latency(channel, 100)),
+                    _ratio(p50, phase.channel_latency("sms", 50)) if sms else "–",
+                    _ratio(p95, phase.channel_latency("sms", 95)) if sms else "–")) + " |")
     return lines
 
 
@@ -134,8 +170,14 @@ def render(report: RunReport) -> str:
     out += ["", "CPU columns are percent of one core (200 % = both cores of a 2-core machine), "
             "summed over the process tree (server: uvicorn's supervisor and workers; DB: the "
             "PostgreSQL backends of the bench database; generator: this process, with the fake "
-            "providers). Latency is from the scheduled send time to the webhook's answer; "
-            "Telegram reply: to the reply's arrival at the fake Bot API, through the outbox."]
+            "providers). Server CPU ms/msg: the server tree's CPU time during the phase "
+            "(including its drain) over the messages answered, all channels together. Latency "
+            "is from the scheduled send time to the webhook's answer; Telegram reply: to the "
+            "reply's arrival at the fake Bot API, through the outbox."]
+    if any(p.latencies_by_channel for run in report.runs for p in run.phases):
+        out += ["", "By channel (a call's turns are its start and each <Gather> answer; the "
+                "status callback after a call is not a turn):", ""]
+        out += channel_table(report)
     out += ["", "Machine and run:", ""] + [f"- {line}" for line in report.machine]
     out += [f"- {note}" for note in report.notes]
     for run in report.runs:

@@ -113,7 +113,7 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
         run.server_counted = counter_total(await asyncio.to_thread(server.metrics),
                                            "frikort_messages_in_total")
         run.sent_ok_http = target.answered
-        _conversation_notes(run, source, population, providers, options)
+        _conversation_notes(run, source, target, population, providers)
         if run.server_counted != target.answered:
             run.notes.append(f"**{name}: the server counted {run.server_counted:.0f} new "
                              f"inbound messages but answered {target.answered} with 200**")
@@ -126,17 +126,19 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
             await asyncio.to_thread(server.drop_database)
 
 
-def _conversation_notes(run: ServerRun, source: TrafficSource, population: Population,
-                        providers: FakeProviders, options: LoadOptions) -> None:
+def _conversation_notes(run: ServerRun, source: TrafficSource, target: AppTarget,
+                        population: Population, providers: FakeProviders) -> None:
     stats = source.stats
     run.mix, run.channels = stats.sent_by_category, stats.sent_by_channel
     run.notes.append(
         f"{run.name}: {len(stats.senders_used)} distinct senders of {population.size} wrote; "
         f"{stats.completed} conversations finished, {stats.abandoned} abandoned after an "
         f"error; the server answered {run.sent_ok_http} webhooks with 200 and counted "
-        f"{run.server_counted:.0f} new inbound messages (frikort_messages_in_total); the fake "
-        f"providers received {providers.counts.telegram_messages} Telegram and "
-        f"{providers.counts.sms_messages} outbox SMS")
+        f"{run.server_counted:.0f} new inbound messages (frikort_messages_in_total, a call's "
+        f"start and each of its answers counting one); {target.hung_up} calls hung up (status "
+        f"callback answered 204); the fake providers received "
+        f"{providers.counts.telegram_messages} Telegram and {providers.counts.sms_messages} "
+        "outbox SMS")
     if stats.applicants_exhausted:
         run.notes.append(f"{run.name}: {stats.applicants_exhausted} applications were not "
                          "started (every unknown number had applied): use more --senders")
@@ -197,11 +199,14 @@ async def _run(options: LoadOptions, workdir: Path) -> RunReport:
         f"{options.rate_limit_per_minute}, embedded NLU; generator and fake providers in one "
         "asyncio process on the same machine",
         f"{population.size} senders: {len(population.holders)} card holders "
-        f"({population.count('holder', 'telegram')} on Telegram), {len(population.employers)} "
+        f"({population.count('holder', 'telegram')} on Telegram, "
+        f"{population.count('holder', 'voice')} calling), {len(population.employers)} "
         f"verified employers ({population.count('employer', 'telegram')} on Telegram), "
         f"{len(population.unknowns)} unknown numbers "
-        f"({population.count('unknown', 'telegram')} on Telegram)",
-        f"message mix asked for (traffic.yml): {shares}",
+        f"({population.count('unknown', 'telegram')} on Telegram, "
+        f"{population.count('unknown', 'voice')} calling)",
+        f"message mix asked for (traffic.yml): {mix.voice:g} % of messages are turns of phone "
+        f"calls; the other {100 - mix.voice:g} %: {shares}",
         f"fixed rates for {options.duration_s:g} s each, latency from the scheduled send time; "
         f"saturation for {options.saturation_s:g} s; warm-up {options.warmup_s:g} s not shown",
         *options.extra_notes,
