@@ -60,6 +60,10 @@ class PhaseResult:
     usage: dict[str, float | None] = field(default_factory=dict)
     latencies_by_channel: dict[str, list[float]] = field(default_factory=dict)
     """The answered turns' latencies per channel (sms, telegram, voice), ascending."""
+    focus: str | None = None
+    """A cost phase: what it was narrowed to (one channel, some kinds of question)."""
+    conversations: int | None = None
+    """A cost phase: the conversations (calls) finished during it."""
 
     @property
     def achieved(self) -> float:

@@ -76,6 +76,8 @@ def _ratio(value: float, sms: float) -> str:
 
 
 def _phase_label(phase: PhaseResult) -> str:
+    if phase.focus is not None:
+        return f"cost: {phase.focus}, {phase.concurrency} in flight"
     if phase.offered is not None:
         return f"fixed {phase.offered:g}/s"
     return f"saturation, {phase.concurrency} in flight"
@@ -134,9 +136,41 @@ def channel_table(report: RunReport) -> list[str]:
     return lines
 
 
+def _per(value: float | None, count: int | None) -> float | None:
+    return None if value is None or not count else value / count
+
+
+def cost_lines(report: RunReport) -> list[str]:
+    """The cost phases side by side: a call turn against an SMS turn, in server CPU and in
+    latency; and per conversation, since a call needs more turns for the same answer."""
+    lines = []
+    for run in report.runs:
+        phases = {p.label: p for p in run.phases if p.focus is not None}
+        sms, voice = phases.get("cost sms"), phases.get("cost voice")
+        if sms is None or voice is None:
+            continue
+        cpu_sms, cpu_voice = sms.server_cpu_ms_per_message, voice.server_cpu_ms_per_message
+        per_sms = _per(sms.usage.get("server_cpu_s"), sms.conversations)
+        per_voice = _per(voice.usage.get("server_cpu_s"), voice.conversations)
+        cpu = ("server CPU n/a" if cpu_sms is None or cpu_voice is None else
+               f"server CPU {cpu_voice:.1f} vs {cpu_sms:.1f} ms per turn "
+               f"({_ratio(cpu_voice, cpu_sms)})")
+        whole = ("" if per_sms is None or per_voice is None else
+                 f"; per finished conversation {per_voice * 1000:.0f} vs "
+                 f"{per_sms * 1000:.0f} ms ({_ratio(per_voice, per_sms)}: "
+                 f"{voice.ok / (voice.conversations or 1):.1f} turns per call, "
+                 f"{sms.ok / (sms.conversations or 1):.1f} per SMS conversation)")
+        lines.append(
+            f"{run.name}, cost phases (voice vs SMS, {sms.concurrency} in flight): {cpu}; "
+            f"latency p50 {_ms(voice.latency(50))} vs {_ms(sms.latency(50))} ms "
+            f"({_ratio(voice.latency(50), sms.latency(50))}), p95 {_ms(voice.latency(95))} vs "
+            f"{_ms(sms.latency(95))} ms ({_ratio(voice.latency(95), sms.latency(95))}){whole}")
+    return lines
+
+
 def _targets(run: ServerRun) -> list[str]:
     found = []
-    saturation = [p.achieved for p in run.phases if p.offered is None]
+    saturation = [p.achieved for p in run.phases if p.offered is None and p.focus is None]
     if saturation and "PostgreSQL" in run.name:
         best = max(saturation)
         verdict = "met" if best >= TARGET_SATURATION else "NOT met"
@@ -178,11 +212,16 @@ def render(report: RunReport) -> str:
         out += ["", "By channel (a call's turns are its start and each <Gather> answer; the "
                 "status callback after a call is not a turn):", ""]
         out += channel_table(report)
+    costs = cost_lines(report)
+    if costs:
+        out += ["", "What a turn costs by channel (the cost phases: rule questions and balances "
+                "only, by SMS senders alone, then by callers alone; a call's status callback "
+                "counts in its CPU but is not a turn):", ""] + [f"- {line}" for line in costs]
     out += ["", "Machine and run:", ""] + [f"- {line}" for line in report.machine]
     out += [f"- {note}" for note in report.notes]
     for run in report.runs:
         if run.mix:
-            out.append(f"- Mix actually sent, {_mix(run)}")
+            out.append(f"- Mix actually sent (warm-up, fixed rates, saturation), {_mix(run)}")
         out += [f"- {note}" for note in run.notes]
         out += [f"- {line}" for line in _targets(run)]
         for p in run.phases:

@@ -10,6 +10,9 @@ A phone call is a conversation of the `voice` channel: its first turn rings (the
 the next ones say something or press keys at the <Gather action> the previous answer gave
 (`Conversation.call_sid`, `Conversation.next_path`; the target keeps them up to date).
 Callers have pools of their own, so nobody texts and calls at once.
+
+`TrafficSource.focus` narrows the mix to one channel and some categories for a while (the cost
+phases: SMS turns against call turns of the same kinds of question, like for like).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import yaml
 
 from benchmarks.load.seed import Population, Sender
 
-__all__ = ["Conversation", "Message", "Mix", "TrafficSource", "load_mix", "sample_texts"]
+__all__ = ["Conversation", "Focus", "Message", "Mix", "TrafficSource", "load_mix",
+           "sample_texts"]
 
 WHO = ("holder", "employer", "unknown", "applicant")
 CHANNELS = ("text", "voice")
@@ -180,6 +184,23 @@ def _conversation(kind: Kind, sender: Sender, rng: random.Random) -> Conversatio
     return Conversation(kind, sender, turns)
 
 
+@dataclass(frozen=True)
+class Focus:
+    """Only conversations of these categories, by senders of this channel (sms, telegram or
+    voice), start or go on while a focus is set."""
+
+    channel: str
+    categories: frozenset[str]
+
+    def keeps(self, kind: Kind) -> bool:
+        return (kind.channel == "voice") == (self.channel == "voice") \
+            and kind.category in self.categories
+
+    def describe(self) -> str:
+        kinds = " and ".join(sorted(c.replace("_", " ") + "s" for c in self.categories))
+        return f"{self.channel} only ({kinds})"
+
+
 @dataclass
 class SourceStats:
     started: Counter[str] = field(default_factory=Counter)
@@ -212,11 +233,21 @@ class TrafficSource:
             self._idle[who, "text"] = deque(s for s in senders if s.channel != "voice")
             self._idle[who, "voice"] = deque(s for s in senders if s.channel == "voice")
         self._ready: deque[Conversation] = deque()
+        self._focus: Focus | None = None
         self.stats = SourceStats()
+
+    def focus(self, focus: Focus | None) -> None:
+        """Narrows what is sent to ``focus`` (None: the whole mix again). Conversations of
+        other kinds wait, with their senders, until the focus is lifted."""
+        if focus is not None and not any(focus.keeps(k) for k in self._mix.kinds):
+            raise ValueError(f"no conversation in the mix for {focus.describe()}")
+        self._focus = focus
+        self._weights = [w if focus is None or focus.keeps(k) else 0.0
+                         for k, w in zip(self._mix.kinds, self._mix.start_weights(), strict=True)]
 
     def next_message(self) -> Message | None:
         """A ready follow-up turn first; else a new conversation; None if no sender is idle."""
-        conversation = self._ready.popleft() if self._ready else self._start()
+        conversation = self._next_ready() or self._start()
         if conversation is None:
             self.stats.starved += 1
             return None
@@ -226,6 +257,14 @@ class TrafficSource:
         self.stats.senders_used.add(conversation.sender.address)
         return message
 
+    def _next_ready(self) -> Conversation | None:
+        for _ in range(len(self._ready)):
+            conversation = self._ready.popleft()
+            if self._focus is None or self._focus.keeps(conversation.kind):
+                return conversation
+            self._ready.append(conversation)
+        return None
+
     def _start(self) -> Conversation | None:
         chosen = self._rng.choices(range(len(self._mix.kinds)), weights=self._weights, k=1)[0]
         if self._mix.kinds[chosen].who == "applicant" and not self._idle["applicant", "text"]:
@@ -233,10 +272,21 @@ class TrafficSource:
         # The chosen kind, else any other whose pool has an idle sender (tiny populations).
         for index in [chosen, *range(len(self._mix.kinds))]:
             kind = self._mix.kinds[index]
-            pool = self._idle[kind.who, kind.channel]
-            if pool:
+            if self._focus is not None and not self._focus.keeps(kind):
+                continue
+            sender = self._idle_sender(self._idle[kind.who, kind.channel])
+            if sender is not None:
                 self.stats.started[kind.name] += 1
-                return _conversation(kind, pool.popleft(), self._rng)
+                return _conversation(kind, sender, self._rng)
+        return None
+
+    def _idle_sender(self, pool: deque[Sender]) -> Sender | None:
+        """The longest idle sender of the pool (of the focused channel, if any)."""
+        for _ in range(len(pool)):
+            sender = pool.popleft()
+            if self._focus is None or sender.channel == self._focus.channel:
+                return sender
+            pool.append(sender)
         return None
 
     def advance(self, conversation: Conversation) -> None:

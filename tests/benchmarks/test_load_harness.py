@@ -41,7 +41,8 @@ def test_quick_run_processes_every_message(tmp_path: Path, nlu_cache_dir: Path) 
     assert report.errors == 0, text
     assert [r.name for r in report.runs] == ["ours, SQLite, 1 worker"], text
     ours = report.runs[0]
-    assert [p.label for p in ours.phases] == ["5/s", "10/s", "saturation 4"], text
+    assert [p.label for p in ours.phases] == ["5/s", "10/s", "saturation 4", "cost sms",
+                                              "cost voice"], text
     for phase in ours.phases:
         assert phase.sent > 0 and phase.ok == phase.sent, (phase.label, text)
         assert all(math.isfinite(phase.latency(p)) for p in (50, 95, 99)), text
@@ -62,6 +63,11 @@ def test_quick_run_processes_every_message(tmp_path: Path, nlu_cache_dir: Path) 
     assert "| ours, SQLite, 1 worker | fixed 5/s | 5 |" in text
     assert any(row.startswith("| ours, SQLite, 1 worker |") and "| voice |" in row
                for row in text.splitlines()), text
+    # The cost phases: one channel each, and what a call turn costs next to an SMS turn.
+    assert set(ours.phases[3].by_channel) == {"sms"}, text
+    assert set(ours.phases[4].by_channel) == {"voice"}, text
+    assert all(p.server_cpu_ms_per_message for p in ours.phases[3:]), text
+    assert "cost phases (voice vs SMS, 2 in flight): server CPU" in text
     hung_up = re.search(r"(\d+) calls hung up \(status callback answered 204\)", text)
     assert hung_up is not None and int(hung_up.group(1)) > 0, text
     assert "No errors" in text

@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from api.channels.twilio_voice import twiml_call as render_twiml
 from benchmarks.load.seed import plan_population
-from benchmarks.load.traffic import TrafficSource, load_mix
+from benchmarks.load.traffic import Focus, TrafficSource, load_mix
 from benchmarks.load.wire import VOICE_PATH, ProviderSecrets, Wire, twiml_call
 from bot.voice.line import CallReply
 from bot.voice.speech import Spoken
@@ -105,3 +105,36 @@ def test_a_call_must_ring_first_and_a_voice_share_needs_calls() -> None:
     with pytest.raises(ValueError, match="voice share"):
         load_mix("voice: 5\n" + base)
     assert load_mix(base).voice == 0
+
+
+def test_a_focus_sends_one_channel_and_the_same_kinds_until_it_is_lifted() -> None:
+    mix = load_mix()
+    source = TrafficSource(plan_population(400), mix)
+    while True:  # a written conversation with a turn ready to go, left waiting
+        first = source.next_message()
+        assert first is not None
+        source.advance(first.conversation)
+        if first.channel != "voice" and len(first.conversation.turns) > 1:
+            break
+    for channel in ("voice", "sms"):
+        source.focus(Focus(channel, frozenset({"rule_question", "balance"})))
+        seen: Counter[tuple[str, str]] = Counter()
+        for _ in range(300):
+            message = source.next_message()
+            assert message is not None
+            seen[message.channel, message.category] += 1
+            source.advance(message.conversation)
+        assert {c for c, _ in seen} == {channel}, seen
+        assert {k for _, k in seen} == {"rule_question", "balance"}, seen
+    source.focus(None)
+    waiting = source.next_message()
+    assert waiting is not None and waiting.conversation is first.conversation
+    channels: Counter[str] = Counter()
+    for _ in range(3000):
+        message = source.next_message()
+        assert message is not None
+        channels[message.channel] += 1
+        source.advance(message.conversation)
+    assert set(channels) == {"sms", "telegram", "voice"}
+    with pytest.raises(ValueError, match="no conversation"):
+        source.focus(Focus("voice", frozenset({"wage_report"})))
