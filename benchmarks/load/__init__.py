@@ -8,7 +8,8 @@ side with Rasa 3.6's /model/parse.
 
 Modules: `server` (start/stop `frikort serve`, the database), `seed` (the senders, through the
 Ledger facade), `traffic` + traffic.yml (the mix and the conversations), `wire` (signed Twilio
-SMS and voice forms, Telegram updates, voice TwiML read back), `httpclient` (a lean keep-alive client), `providers` (fake Telegram
-and Twilio APIs for the outbox), `drive` (open and closed loop), `targets` (our webhooks, Rasa),
-`resources` (CPU and memory), `rasa`, `report`, `run`. Method and results: docs/load-bench.md.
+SMS and voice forms, Telegram updates, voice TwiML read back), `httpclient` (a lean
+keep-alive client), `providers` (fake Telegram and Twilio APIs for the outbox), `drive` (open
+and closed loop), `targets` (our webhooks and calls, Rasa), `resources` (CPU and memory),
+`rasa`, `report`, `run`. Method and results: docs/load-bench.md.
 """
