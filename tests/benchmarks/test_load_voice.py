@@ -138,3 +138,10 @@ def test_a_focus_sends_one_channel_and_the_same_kinds_until_it_is_lifted() -> No
     assert set(channels) == {"sms", "telegram", "voice"}
     with pytest.raises(ValueError, match="no conversation"):
         source.focus(Focus("voice", frozenset({"wage_report"})))
+
+
+def test_every_button_press_in_the_mix_sends_a_button_the_server_offers() -> None:
+    """A press is refused unless its data is one of the question's own buttons, exactly (the
+    bot offers JA and NEJ); a lowercase "ja" would wait 60 s for a reply that never comes."""
+    presses = {v.say for k in load_mix().kinds for turn in k.turns for v in turn if v.button}
+    assert presses and presses <= {"JA", "NEJ"}, presses
