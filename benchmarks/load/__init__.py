@@ -1,5 +1,5 @@
-"""Load harness: the real server under realistic SMS and Telegram traffic, side by side with
-Rasa 3.6's /model/parse.
+"""Load harness: the real server under realistic SMS, Telegram and phone-call traffic, side by
+side with Rasa 3.6's /model/parse.
 
     python -m benchmarks.load                      # PostgreSQL, 2 workers, 10.000 senders
     python -m benchmarks.load --db both --workers 4
@@ -8,7 +8,8 @@ Rasa 3.6's /model/parse.
 
 Modules: `server` (start/stop `frikort serve`, the database), `seed` (the senders, through the
 Ledger facade), `traffic` + traffic.yml (the mix and the conversations), `wire` (signed Twilio
-forms, Telegram updates), `httpclient` (a lean keep-alive client), `providers` (fake Telegram
-and Twilio APIs for the outbox), `drive` (open and closed loop), `targets` (our webhooks, Rasa),
-`resources` (CPU and memory), `rasa`, `report`, `run`. Method and results: docs/load-bench.md.
+SMS and voice forms, Telegram updates, voice TwiML read back), `httpclient` (a lean
+keep-alive client), `providers` (fake Telegram and Twilio APIs for the outbox), `drive` (open
+and closed loop), `targets` (our webhooks and calls, Rasa), `resources` (CPU and memory),
+`rasa`, `report`, `run`. Method and results: docs/load-bench.md.
 """

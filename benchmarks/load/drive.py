@@ -58,6 +58,12 @@ class PhaseResult:
     stopped_after_s: float | None = None
     """Set when an open-loop phase stopped sending early because the backlog grew too long."""
     usage: dict[str, float | None] = field(default_factory=dict)
+    latencies_by_channel: dict[str, list[float]] = field(default_factory=dict)
+    """The answered turns' latencies per channel (sms, telegram, voice), ascending."""
+    focus: str | None = None
+    """A cost phase: what it was narrowed to (one channel, some kinds of question)."""
+    conversations: int | None = None
+    """A cost phase: the conversations (calls) finished during it."""
 
     @property
     def achieved(self) -> float:
@@ -72,6 +78,17 @@ class PhaseResult:
 
     def delivery(self, p: float) -> float:
         return percentile(self.delivery_ms, p)
+
+    def channel_latency(self, channel: str, p: float) -> float:
+        return percentile(self.latencies_by_channel.get(channel, []), p)
+
+    @property
+    def server_cpu_ms_per_message(self) -> float | None:
+        """The server's CPU time over the phase per answered message: what a message costs."""
+        cpu_s = self.usage.get("server_cpu_s")
+        if cpu_s is None or not self.ok:
+            return None
+        return cpu_s * 1000 / self.ok
 
 
 class PhaseRecorder:
@@ -88,6 +105,7 @@ class PhaseRecorder:
         self.sent = 0
         self.late = 0
         self._latencies: list[float] = []
+        self._by_channel: dict[str, list[float]] = {}
         self._delivery: list[float] = []
         self.errors: Counter[str] = Counter()
         self.samples: list[str] = []
@@ -97,7 +115,9 @@ class PhaseRecorder:
         self.stopped_after_s: float | None = None
 
     def ok(self, scheduled: float, done: float, category: str, channel: str) -> None:
-        self._latencies.append((done - scheduled) * 1000)
+        latency = (done - scheduled) * 1000
+        self._latencies.append(latency)
+        self._by_channel.setdefault(channel, []).append(latency)
         self.last_done = max(self.last_done, done)
         self.by_category[category] += 1
         self.by_channel[channel] += 1
@@ -129,7 +149,8 @@ class PhaseRecorder:
             sent=self.sent,
             ok=len(self._latencies), latencies_ms=sorted(self._latencies),
             delivery_ms=sorted(self._delivery), errors=self.errors, samples=self.samples,
-            by_category=self.by_category, by_channel=self.by_channel, late=self.late)
+            by_category=self.by_category, by_channel=self.by_channel, late=self.late,
+            latencies_by_channel={c: sorted(v) for c, v in self._by_channel.items()})
 
 
 async def open_loop(target: Target, rate: float, duration_s: float, *, label: str,

@@ -24,6 +24,9 @@ class LoadOptions:
     saturation_s: float = 30.0
     concurrency: tuple[int, ...] = (32,)
     warmup_s: float = 5.0
+    cost_s: float = 15.0
+    """Seconds of each cost phase (SMS alone, then calls alone); 0 skips them."""
+    cost_concurrency: int = 2
     rate_limit_per_minute: int = 20
     log_level: str = "INFO"
     seed_processes: int = 2
@@ -40,7 +43,8 @@ class LoadOptions:
 
 
 QUICK = {"senders": 200, "rates": (5.0, 10.0), "duration_s": 3.0, "saturation_s": 3.0,
-         "concurrency": (4,), "warmup_s": 1.0, "workers": 1, "seed_processes": 1}
+         "concurrency": (4,), "warmup_s": 1.0, "workers": 1, "seed_processes": 1,
+         "cost_s": 3.0}
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -65,6 +69,11 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
     parser.add_argument("--concurrency", type=_ints,
                         help="messages in flight at saturation; a list runs each (default 32)")
     parser.add_argument("--warmup", type=float, help="seconds of unreported warm-up (5)")
+    parser.add_argument("--cost-duration", type=float,
+                        help="seconds of each cost phase: rule questions and balances by SMS "
+                             "alone, then by phone alone (default 15; 0 skips them)")
+    parser.add_argument("--cost-concurrency", type=int,
+                        help="messages in flight in the cost phases (default 2)")
     parser.add_argument("--rate-limit", type=int, default=20,
                         help="SENDER_RATE_LIMIT_PER_MINUTE of the server (default 20, as shipped)")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING"))
@@ -74,7 +83,8 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL,
                         help="database to drop and create; its name must start frikort_load")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: 200 senders, 5 and 10 msg/s for 3 s, 1 worker")
+                        help="a smoke run: 200 senders, 5 and 10 msg/s for 3 s, 1 worker, "
+                             "cost phases of 3 s")
     parser.add_argument("--rasa", choices=("auto", "skip"), help="measure Rasa when .venv-rasa "
                         "exists (auto; skip with --quick unless --rasa-model is given)")
     parser.add_argument("--rasa-venv", type=Path, default=ROOT / ".venv-rasa")
@@ -93,6 +103,7 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
         "workers": args.workers, "senders": args.senders, "rates": args.rates,
         "duration_s": args.duration, "saturation_s": args.saturation_duration,
         "concurrency": args.concurrency, "warmup_s": args.warmup,
+        "cost_s": args.cost_duration, "cost_concurrency": args.cost_concurrency,
         "seed_processes": args.seed_processes, "workdir": args.workdir,
         "nlu_cache_dir": args.nlu_cache, "rasa": args.rasa, "rasa_model": args.rasa_model,
         "rasa_epochs": args.rasa_epochs, "markdown": args.markdown,

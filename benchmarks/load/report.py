@@ -65,7 +65,19 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}"
 
 
+def _cpu_ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def _ratio(value: float, sms: float) -> str:
+    if math.isnan(value) or math.isnan(sms) or sms <= 0:
+        return "–"
+    return f"{value / sms:.2f}×"
+
+
 def _phase_label(phase: PhaseResult) -> str:
+    if phase.focus is not None:
+        return f"cost: {phase.focus}, {phase.concurrency} in flight"
     if phase.offered is not None:
         return f"fixed {phase.offered:g}/s"
     return f"saturation, {phase.concurrency} in flight"
@@ -73,7 +85,10 @@ def _phase_label(phase: PhaseResult) -> str:
 
 HEADER = ("Server", "Phase", "Offered msg/s", "Achieved msg/s", "Sent", "p50 ms", "p95 ms",
           "p99 ms", "max ms", "Telegram reply p95 ms", "Errors", "Server CPU %",
-          "DB CPU %", "Generator CPU %", "Server RSS MB")
+          "Server CPU ms/msg", "DB CPU %", "Generator CPU %", "Server RSS MB")
+CHANNEL_HEADER = ("Server", "Phase", "Channel", "Answered", "p50 ms", "p95 ms", "p99 ms",
+                  "max ms", "p50 vs SMS", "p95 vs SMS")
+CHANNELS = ("sms", "telegram", "voice")
 
 
 def _row(run: ServerRun, phase: PhaseResult) -> tuple[str, ...]:
@@ -84,7 +99,8 @@ def _row(run: ServerRun, phase: PhaseResult) -> tuple[str, ...]:
             str(phase.sent), _ms(phase.latency(50)), _ms(phase.latency(95)),
             _ms(phase.latency(99)), _ms(phase.latency(100)),
             _ms(phase.delivery(95)) if phase.delivery_ms else "–", errors,
-            _pct(usage.get("server_cpu_pct")), _pct(usage.get("db_cpu_pct")),
+            _pct(usage.get("server_cpu_pct")), _cpu_ms(phase.server_cpu_ms_per_message),
+            _pct(usage.get("db_cpu_pct")),
             _pct(usage.get("generator_cpu_pct")),
             "n/a" if usage.get("server_rss_mb") is None else f"{usage['server_rss_mb']:.0f}")
 
@@ -98,9 +114,63 @@ def table(report: RunReport) -> list[str]:
     return lines
 
 
+def channel_table(report: RunReport) -> list[str]:
+    """Latency per channel within each phase (one load, one server, so ratios compare):
+    does a phone-call turn cost more than an SMS turn?"""
+    lines = ["| " + " | ".join(CHANNEL_HEADER) + " |",
+             "|" + "|".join(["---"] * 3 + ["---:"] * (len(CHANNEL_HEADER) - 3)) + "|"]
+    for run in report.runs:
+        for phase in run.phases:
+            sms = phase.latencies_by_channel.get("sms", [])
+            for channel in CHANNELS:
+                values = phase.latencies_by_channel.get(channel)
+                if not values:
+                    continue
+                p50, p95 = phase.channel_latency(channel, 50), phase.channel_latency(channel, 95)
+                lines.append("| " + " | ".join((
+                    run.name, _phase_label(phase), channel, str(len(values)), _ms(p50),
+                    _ms(p95), _ms(phase.channel_latency(channel, 99)),
+                    _ms(phase.channel_latency(channel, 100)),
+                    _ratio(p50, phase.channel_latency("sms", 50)) if sms else "–",
+                    _ratio(p95, phase.channel_latency("sms", 95)) if sms else "–")) + " |")
+    return lines
+
+
+def _per(value: float | None, count: int | None) -> float | None:
+    return None if value is None or not count else value / count
+
+
+def cost_lines(report: RunReport) -> list[str]:
+    """The cost phases side by side: a call turn against an SMS turn, in server CPU and in
+    latency; and per conversation, since a call needs more turns for the same answer."""
+    lines = []
+    for run in report.runs:
+        phases = {p.label: p for p in run.phases if p.focus is not None}
+        sms, voice = phases.get("cost sms"), phases.get("cost voice")
+        if sms is None or voice is None:
+            continue
+        cpu_sms, cpu_voice = sms.server_cpu_ms_per_message, voice.server_cpu_ms_per_message
+        per_sms = _per(sms.usage.get("server_cpu_s"), sms.conversations)
+        per_voice = _per(voice.usage.get("server_cpu_s"), voice.conversations)
+        cpu = ("server CPU n/a" if cpu_sms is None or cpu_voice is None else
+               f"server CPU {cpu_voice:.1f} vs {cpu_sms:.1f} ms per turn "
+               f"({_ratio(cpu_voice, cpu_sms)})")
+        whole = ("" if per_sms is None or per_voice is None else
+                 f"; per finished conversation {per_voice * 1000:.0f} vs "
+                 f"{per_sms * 1000:.0f} ms ({_ratio(per_voice, per_sms)}: "
+                 f"{voice.ok / (voice.conversations or 1):.1f} turns per call, "
+                 f"{sms.ok / (sms.conversations or 1):.1f} per SMS conversation)")
+        lines.append(
+            f"{run.name}, cost phases (voice vs SMS, {sms.concurrency} in flight): {cpu}; "
+            f"latency p50 {_ms(voice.latency(50))} vs {_ms(sms.latency(50))} ms "
+            f"({_ratio(voice.latency(50), sms.latency(50))}), p95 {_ms(voice.latency(95))} vs "
+            f"{_ms(sms.latency(95))} ms ({_ratio(voice.latency(95), sms.latency(95))}){whole}")
+    return lines
+
+
 def _targets(run: ServerRun) -> list[str]:
     found = []
-    saturation = [p.achieved for p in run.phases if p.offered is None]
+    saturation = [p.achieved for p in run.phases if p.offered is None and p.focus is None]
     if saturation and "PostgreSQL" in run.name:
         best = max(saturation)
         verdict = "met" if best >= TARGET_SATURATION else "NOT met"
@@ -134,13 +204,24 @@ def render(report: RunReport) -> str:
     out += ["", "CPU columns are percent of one core (200 % = both cores of a 2-core machine), "
             "summed over the process tree (server: uvicorn's supervisor and workers; DB: the "
             "PostgreSQL backends of the bench database; generator: this process, with the fake "
-            "providers). Latency is from the scheduled send time to the webhook's answer; "
-            "Telegram reply: to the reply's arrival at the fake Bot API, through the outbox."]
+            "providers). Server CPU ms/msg: the server tree's CPU time during the phase "
+            "(including its drain) over the messages answered, all channels together. Latency "
+            "is from the scheduled send time to the webhook's answer; Telegram reply: to the "
+            "reply's arrival at the fake Bot API, through the outbox."]
+    if any(p.latencies_by_channel for run in report.runs for p in run.phases):
+        out += ["", "By channel (a call's turns are its start and each <Gather> answer; the "
+                "status callback after a call is not a turn):", ""]
+        out += channel_table(report)
+    costs = cost_lines(report)
+    if costs:
+        out += ["", "What a turn costs by channel (the cost phases: rule questions and balances "
+                "only, by SMS senders alone, then by callers alone; a call's status callback "
+                "counts in its CPU but is not a turn):", ""] + [f"- {line}" for line in costs]
     out += ["", "Machine and run:", ""] + [f"- {line}" for line in report.machine]
     out += [f"- {note}" for note in report.notes]
     for run in report.runs:
         if run.mix:
-            out.append(f"- Mix actually sent, {_mix(run)}")
+            out.append(f"- Mix actually sent (warm-up, fixed rates, saturation), {_mix(run)}")
         out += [f"- {note}" for note in run.notes]
         out += [f"- {line}" for line in _targets(run)]
         for p in run.phases:

@@ -104,6 +104,7 @@ class ResourceMonitor:
         times = psutil.Process().cpu_times()
         usage: dict[str, float | None] = {
             "server_cpu_pct": _delta(self._server0, server) / wall * 100 if server else None,
+            "server_cpu_s": _delta(self._server0, server) if server else None,
             "server_rss_mb": max(self._max_rss, _rss_mb(self._server_pids())) or None,
             "generator_cpu_pct": (times.user + times.system - self._self0) / wall * 100,
             "db_cpu_pct": None,

@@ -1,5 +1,7 @@
-"""One load run: for each database, seed, start the server, warm it up, run every phase; then
-Rasa's /model/parse at the same rates. Returns the report (printing is the caller's job)."""
+"""One load run: for each database, seed, start the server, warm it up, run every phase, then
+the cost phases (SMS turns, then call turns, of the same kinds: what a turn costs on each
+channel); then Rasa's /model/parse at the same rates. Returns the report (printing is the
+caller's job)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import functools
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 
@@ -31,11 +34,15 @@ from benchmarks.load.server import (
     postgres_version,
 )
 from benchmarks.load.targets import AppTarget, RasaTarget
-from benchmarks.load.traffic import Mix, TrafficSource, load_mix, sample_texts
+from benchmarks.load.traffic import Focus, Mix, TrafficSource, load_mix, sample_texts
 from benchmarks.load.wire import ProviderSecrets, Wire
 from nlu import NluConfig, load_parser
 
 __all__ = ["run"]
+
+COST_CATEGORIES = frozenset({"rule_question", "balance"})
+"""What the cost phases compare: the kinds of question a caller asks, asked by SMS or by phone."""
+COST_CHANNELS = ("sms", "voice")
 
 def say(text: str) -> None:
     """Progress on stderr; the report itself goes to stdout."""
@@ -55,15 +62,41 @@ async def _phases(run: ServerRun, target: Target, options: LoadOptions,
             closed_loop, target, concurrency, options.saturation_s,
             label=f"saturation {concurrency}")))
     for title, make in plans:
-        say(f"{run.name}: {title} (load average {load_average()})")
-        watch = monitor()
-        watch.start()
-        phase = await make()
-        phase.usage = await watch.stop()
-        run.phases.append(phase)
-        say(f"  {phase.achieved:.1f} msg/s, p50 {phase.latency(50):.1f} ms, p99 "
-            f"{phase.latency(99):.1f} ms, errors {phase.error_count}")
-        await asyncio.sleep(1.0)
+        await _measured(run, title, make, monitor)
+
+
+async def _measured(run: ServerRun, title: str, make: Callable[[], Awaitable[PhaseResult]],
+                    monitor: Callable[[], ResourceMonitor]) -> PhaseResult:
+    say(f"{run.name}: {title} (load average {load_average()})")
+    watch = monitor()
+    watch.start()
+    phase = await make()
+    phase.usage = await watch.stop()
+    run.phases.append(phase)
+    say(f"  {phase.achieved:.1f} msg/s, p50 {phase.latency(50):.1f} ms, p99 "
+        f"{phase.latency(99):.1f} ms, errors {phase.error_count}")
+    await asyncio.sleep(1.0)
+    return phase
+
+
+async def _cost_phases(run: ServerRun, target: AppTarget, source: TrafficSource,
+                       options: LoadOptions, monitor: Callable[[], ResourceMonitor]) -> None:
+    """One channel at a time, the same kinds of question, a few in flight: the server's CPU
+    per message and the latency of each channel alone (a mixed phase cannot split CPU)."""
+    if options.cost_s <= 0:
+        return
+    try:
+        for channel in COST_CHANNELS:
+            focus = Focus(channel, COST_CATEGORIES)
+            source.focus(focus)
+            finished = source.stats.completed
+            phase = await _measured(run, f"cost phase, {focus.describe()}", functools.partial(
+                closed_loop, target, options.cost_concurrency, options.cost_s,
+                label=f"cost {channel}"), monitor)
+            phase.focus = focus.describe()
+            phase.conversations = source.stats.completed - finished
+    finally:
+        source.focus(None)
 
 
 async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population: Population,
@@ -109,11 +142,16 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
                          if db == "postgres" else None)
         await _phases(run, target, options,
                       lambda: ResourceMonitor(server.pid, database_pids))
+        # The mix as the mixed phases sent it (the cost phases send one channel each).
+        run.mix = Counter(source.stats.sent_by_category)
+        run.channels = Counter(source.stats.sent_by_channel)
+        await _cost_phases(run, target, source, options,
+                           lambda: ResourceMonitor(server.pid, database_pids))
         await asyncio.sleep(1.5)  # the outbox's last deliveries
         run.server_counted = counter_total(await asyncio.to_thread(server.metrics),
                                            "frikort_messages_in_total")
         run.sent_ok_http = target.answered
-        _conversation_notes(run, source, population, providers, options)
+        _conversation_notes(run, source, target, population, providers)
         if run.server_counted != target.answered:
             run.notes.append(f"**{name}: the server counted {run.server_counted:.0f} new "
                              f"inbound messages but answered {target.answered} with 200**")
@@ -126,17 +164,18 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
             await asyncio.to_thread(server.drop_database)
 
 
-def _conversation_notes(run: ServerRun, source: TrafficSource, population: Population,
-                        providers: FakeProviders, options: LoadOptions) -> None:
+def _conversation_notes(run: ServerRun, source: TrafficSource, target: AppTarget,
+                        population: Population, providers: FakeProviders) -> None:
     stats = source.stats
-    run.mix, run.channels = stats.sent_by_category, stats.sent_by_channel
     run.notes.append(
         f"{run.name}: {len(stats.senders_used)} distinct senders of {population.size} wrote; "
         f"{stats.completed} conversations finished, {stats.abandoned} abandoned after an "
         f"error; the server answered {run.sent_ok_http} webhooks with 200 and counted "
-        f"{run.server_counted:.0f} new inbound messages (frikort_messages_in_total); the fake "
-        f"providers received {providers.counts.telegram_messages} Telegram and "
-        f"{providers.counts.sms_messages} outbox SMS")
+        f"{run.server_counted:.0f} new inbound messages (frikort_messages_in_total, a call's "
+        f"start and each of its answers counting one); {target.hung_up} calls hung up (status "
+        f"callback answered 204); the fake providers received "
+        f"{providers.counts.telegram_messages} Telegram and {providers.counts.sms_messages} "
+        "outbox SMS")
     if stats.applicants_exhausted:
         run.notes.append(f"{run.name}: {stats.applicants_exhausted} applications were not "
                          "started (every unknown number had applied): use more --senders")
@@ -197,13 +236,19 @@ async def _run(options: LoadOptions, workdir: Path) -> RunReport:
         f"{options.rate_limit_per_minute}, embedded NLU; generator and fake providers in one "
         "asyncio process on the same machine",
         f"{population.size} senders: {len(population.holders)} card holders "
-        f"({population.count('holder', 'telegram')} on Telegram), {len(population.employers)} "
+        f"({population.count('holder', 'telegram')} on Telegram, "
+        f"{population.count('holder', 'voice')} calling), {len(population.employers)} "
         f"verified employers ({population.count('employer', 'telegram')} on Telegram), "
         f"{len(population.unknowns)} unknown numbers "
-        f"({population.count('unknown', 'telegram')} on Telegram)",
-        f"message mix asked for (traffic.yml): {shares}",
+        f"({population.count('unknown', 'telegram')} on Telegram, "
+        f"{population.count('unknown', 'voice')} calling)",
+        f"message mix asked for (traffic.yml): {mix.voice:g} % of messages are turns of phone "
+        f"calls; the other {100 - mix.voice:g} %: {shares}",
         f"fixed rates for {options.duration_s:g} s each, latency from the scheduled send time; "
-        f"saturation for {options.saturation_s:g} s; warm-up {options.warmup_s:g} s not shown",
+        f"saturation for {options.saturation_s:g} s; warm-up {options.warmup_s:g} s not shown; "
+        + (f"cost phases {options.cost_s:g} s each, {options.cost_concurrency} in flight, "
+           f"{' and '.join(c.replace('_', ' ') + 's' for c in sorted(COST_CATEGORIES))} only: "
+           "SMS senders, then callers" if options.cost_s > 0 else "no cost phases"),
         *options.extra_notes,
     ])
     return report

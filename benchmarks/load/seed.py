@@ -2,9 +2,11 @@
 
 Half the senders are card holders (linked by phone, or by Telegram id), a tenth are verified
 employers employing five of them each, and the rest are numbers the ledger does not know
-(they ask rule questions and apply for a card). Everything goes through the ledger's own
-commands, so the data obeys every rule the server relies on; on PostgreSQL the writes are
-spread over a few processes to keep seeding 10.000 senders near a minute.
+(they ask rule questions and apply for a card); some holders and unknown numbers call the
+phone line instead of texting (channel "voice": a phone number, seeded as an SMS sender's).
+Everything goes through the ledger's own commands, so the data obeys every rule the server
+relies on; on PostgreSQL the writes are spread over a few processes to keep seeding 10.000
+senders near a minute.
 """
 
 from __future__ import annotations
@@ -42,12 +44,13 @@ MUNICIPALITY = {"8000": "751", "2200": "101", "5000": "461", "9000": "851"}
 TASKS_PER_POSTCODE = 3
 
 Role = Literal["holder", "employer", "unknown"]
-Channel = Literal["sms", "telegram"]
+Channel = Literal["sms", "telegram", "voice"]
 
 
 @dataclass(frozen=True)
 class Sender:
-    """One sender: an E.164 phone (SMS) or a Telegram chat id, and what the ledger knows."""
+    """One sender: an E.164 phone (SMS, or a caller) or a Telegram chat id, and what the
+    ledger knows."""
 
     role: Role
     channel: Channel
@@ -78,7 +81,7 @@ class Population:
 def _address(role: Role, channel: Channel, i: int) -> str:
     """Phones in +4526/27/28 xxxxxx (every number there is a valid Danish mobile number)."""
     prefix = {"holder": 26, "employer": 27, "unknown": 28}[role]
-    if channel == "sms":
+    if channel != "telegram":
         return f"+45{prefix}{i:06d}"
     return str(700_000_000 + prefix * 1_000_000 + i)
 
@@ -93,20 +96,26 @@ def _cvrs(count: int) -> list[str]:
     return found
 
 
-def plan_population(senders: int, *, telegram_share: float = 0.3) -> Population:
-    """Who sends: deterministic, so the generator knows every identity without asking."""
+def plan_population(senders: int, *, telegram_share: float = 0.3,
+                    voice_share: float = 0.1) -> Population:
+    """Who sends: deterministic, so the generator knows every identity without asking.
+    ``voice_share`` of the holders and unknown numbers not on Telegram call instead (they
+    need not be many: about 5 % of the messages are calls, see traffic.yml)."""
     if senders < 20:
         raise ValueError("a load run needs at least 20 senders")
     n_employers = max(2, senders // 10)
     n_holders = min(senders // 2, n_employers * EMPLOYEES_PER_EMPLOYER)
     n_unknowns = senders - n_employers - n_holders
     every = max(2, round(1 / telegram_share)) if telegram_share > 0 else 0
+    every_call = max(2, round(1 / voice_share)) if voice_share > 0 else 0
 
-    def channel(i: int) -> Channel:
-        return "telegram" if every and i % every == every - 1 else "sms"
+    def channel(i: int, *, calls: bool = False) -> Channel:
+        if every and i % every == every - 1:
+            return "telegram"
+        return "voice" if calls and every_call and i % every_call == 0 else "sms"
 
     holders = tuple(
-        Sender("holder", channel(i), _address("holder", channel(i), i), i,
+        Sender("holder", channel(i, calls=True), _address("holder", channel(i), i), i,
                card=f"{10_000 + i}", postcode=POSTCODES[i % len(POSTCODES)])
         for i in range(n_holders))
     cvrs = _cvrs(n_employers)
@@ -115,8 +124,8 @@ def plan_population(senders: int, *, telegram_share: float = 0.3) -> Population:
                employees=tuple(h.card or "" for h in holders[
                    i * EMPLOYEES_PER_EMPLOYER:(i + 1) * EMPLOYEES_PER_EMPLOYER]))
         for i in range(n_employers))
-    unknowns = tuple(Sender("unknown", channel(i), _address("unknown", channel(i), i), i)
-                     for i in range(n_unknowns))
+    unknowns = tuple(Sender("unknown", channel(i, calls=True),
+                            _address("unknown", channel(i), i), i) for i in range(n_unknowns))
     return Population(holders, employers, unknowns)
 
 
@@ -133,7 +142,7 @@ def _issue_cards(config: LedgerConfig, holders: Sequence[Sender], valid_from: dt
             ledger.issue_card(IssueCard(
                 cpr=_cpr(h.index), name=f"Borger {h.index}",
                 municipality_code=MUNICIPALITY[h.postcode], valid_from=valid_from,
-                phone=h.address if h.channel == "sms" else None,
+                phone=h.address if h.channel != "telegram" else None,
                 telegram_id=h.address if h.channel == "telegram" else None,
                 number=h.card), actor=ACTOR)
     finally:
@@ -148,7 +157,7 @@ def _register_employers(config: LedgerConfig, employers: Sequence[Sender]) -> in
             assert e.cvr is not None
             ledger.register_employer(RegisterEmployer(
                 cvr=e.cvr, name=f"Loadfirma {e.index} ApS", contact_person=f"Kontakt {e.index}",
-                phone=e.address if e.channel == "sms" else None,
+                phone=e.address if e.channel != "telegram" else None,
                 telegram_id=e.address if e.channel == "telegram" else None), actor=ACTOR)
             ledger.verify_employer(VerifyEmployer(cvr=e.cvr), actor=ACTOR)
     finally:

@@ -3,7 +3,11 @@
 A webhook turn counts as answered when the server returned 200 and the reply is the one the
 script expects: for SMS the TwiML in the response, for Telegram the sendMessage that reaches
 the fake Bot API (its delay is reported on its own, as "Telegram reply"; one that has not
-arrived after 60 s is an error). A turn that fails ends its conversation.
+arrived after 60 s is an error), for a call the <Say> texts of the voice TwiML, whose <Gather
+action> the call's next turn goes to. A turn that fails ends its conversation. A call whose
+script is done hangs up: Twilio's status callback (CallStatus=completed) follows, as it does
+for a real call; it is no message (no turn, no latency), but it is server work, and anything
+but 204 is an error.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ import time
 from benchmarks.load.drive import PhaseRecorder
 from benchmarks.load.httpclient import HttpClient, TransportError
 from benchmarks.load.providers import Delivered, FakeProviders
-from benchmarks.load.traffic import Message, TrafficSource
-from benchmarks.load.wire import Wire, twiml_texts
+from benchmarks.load.traffic import Conversation, Message, TrafficSource
+from benchmarks.load.wire import VOICE_PATH, VOICE_STATUS_PATH, Wire, twiml_call, twiml_texts
 
 __all__ = ["AppTarget", "RasaTarget"]
+
+SPEECH_CONFIDENCE = "0.91"
+"""Twilio's Confidence for what the callers say: clearly heard (the line's bar is 0.3)."""
 
 
 def _short(text: str, limit: int = 140) -> str:
@@ -39,6 +46,8 @@ class AppTarget:
         self._delivery_timeout_s = delivery_timeout_s
         self.answered = 0
         """Webhook requests the server answered with 200 (each one a new inbound message)."""
+        self.hung_up = 0
+        """Calls ended by a status callback the server accepted (not messages)."""
 
     def next(self) -> Message | None:
         return self.source.next_message()
@@ -49,7 +58,9 @@ class AppTarget:
         sender = conversation.sender
         where = f"{conversation.kind.name} turn {conversation.position + 1} ({sender.channel})"
         waiting = None
-        if sender.channel == "sms":
+        if sender.channel == "voice":
+            path, body, headers = self._call_request(conversation)
+        elif sender.channel == "sms":
             path, body, headers = self._wire.sms(sender.address, turn.text)
         else:
             path, body, headers = self._wire.telegram(
@@ -74,6 +85,9 @@ class AppTarget:
             phase.track(asyncio.create_task(self._delivery(item, waiting, scheduled, phase,
                                                            where)))
             return
+        if sender.channel == "voice":
+            await self._call_answered(item, response.body, scheduled, done, phase, where)
+            return
         texts = twiml_texts(response.body)
         if texts is None:
             self._give_up(item, None)
@@ -88,6 +102,66 @@ class AppTarget:
         else:
             phase.ok(scheduled, done, item.category, item.channel)
             self.source.advance(conversation)
+
+    def _call_request(self, conversation: Conversation) -> tuple[str, bytes, dict[str, str]]:
+        """The call's start (a new CallSid), or what the caller says or keys at the action
+        URL the previous answer gave."""
+        turn, caller = conversation.current, conversation.sender.address
+        if turn.ring:
+            conversation.call_sid = self._wire.call_sid()
+            return self._wire.voice(caller, conversation.call_sid, VOICE_PATH)
+        fields = ({"Digits": turn.text} if turn.keys else
+                  {"SpeechResult": turn.text, "Confidence": SPEECH_CONFIDENCE})
+        return self._wire.voice(caller, conversation.call_sid, conversation.next_path, fields)
+
+    async def _call_answered(self, item: Message, body: bytes, scheduled: float, done: float,
+                             phase: PhaseRecorder, where: str) -> None:
+        """Checks what the line said; follows its <Gather action>; hangs up after the script."""
+        conversation, turn = item.conversation, item.turn
+        answer = twiml_call(body)
+        last = conversation.position + 1 == len(conversation.turns)
+        heard = "[rings]" if turn.ring else repr(turn.text)
+        if answer is None:
+            self._give_up(item, None)
+            phase.error("not_twiml", f"{where}: {_short(body.decode())}")
+            return
+        if not answer.text.strip():
+            self._give_up(item, None)
+            phase.error("empty_reply", f"{where}: {heard} got nothing said")
+            return
+        if not all(fragment in answer.text for fragment in turn.expect):
+            self._give_up(item, None)
+            phase.error("unexpected_reply", f"{where}: {heard} -> {_short(answer.text)}")
+            return
+        following = self._wire.local_path(answer.action) if answer.action else None
+        if following is None and not last:
+            self._give_up(item, None)
+            phase.error("call_not_listening", f"{where}: {heard} -> {_short(answer.text)} "
+                        f"(no <Gather action>; hangup={answer.hangup}, dial={answer.dial})")
+            return
+        phase.ok(scheduled, done, item.category, item.channel)
+        conversation.next_path = following or ""
+        if last and not await self._hang_up(conversation, phase, where):
+            self.source.abandon(conversation)
+            return
+        self.source.advance(conversation)
+
+    async def _hang_up(self, conversation: Conversation, phase: PhaseRecorder,
+                       where: str) -> bool:
+        path, body, headers = self._wire.voice(conversation.sender.address,
+                                               conversation.call_sid, VOICE_STATUS_PATH,
+                                               {"CallStatus": "completed", "CallDuration": "42"})
+        try:
+            response = await self._client.request("POST", path, body, headers)
+        except TransportError as exc:
+            phase.error(exc.kind, f"{where}, hang-up: {exc}")
+            return False
+        if response.status != 204:
+            phase.error(f"status_callback_http_{response.status}",
+                        f"{where}, hang-up: {_short(response.body.decode())}")
+            return False
+        self.hung_up += 1
+        return True
 
     async def _delivery(self, item: Message, waiting: asyncio.Future[Delivered], scheduled: float,
                         phase: PhaseRecorder, where: str) -> None:

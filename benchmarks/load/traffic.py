@@ -5,6 +5,14 @@ conversation whose previous reply has arrived, else the first turn of a new conv
 an idle sender. So every sender's turns go in order, the next only after the reply, and a
 fixed arrival rate stays fixed however many conversations are open. Senders are taken in
 turn from each pool, so a long run uses all of them.
+
+A phone call is a conversation of the `voice` channel: its first turn rings (the voice URL),
+the next ones say something or press keys at the <Gather action> the previous answer gave
+(`Conversation.call_sid`, `Conversation.next_path`; the target keeps them up to date).
+Callers have pools of their own, so nobody texts and calls at once.
+
+`TrafficSource.focus` narrows the mix to one channel and some categories for a while (the cost
+phases: SMS turns against call turns of the same kinds of question, like for like).
 """
 
 from __future__ import annotations
@@ -19,9 +27,12 @@ import yaml
 
 from benchmarks.load.seed import Population, Sender
 
-__all__ = ["Conversation", "Message", "Mix", "TrafficSource", "load_mix", "sample_texts"]
+__all__ = ["Conversation", "Focus", "Message", "Mix", "TrafficSource", "load_mix",
+           "sample_texts"]
 
 WHO = ("holder", "employer", "unknown", "applicant")
+CHANNELS = ("text", "voice")
+"""A conversation kind is played by text (SMS or Telegram, as the sender uses) or by phone."""
 APPLY_POSTCODES = ("8000", "5000", "9000", "6000")
 """Postcodes in one municipality each (2200 or 7100 span two, and the bot would ask which)."""
 NAMES = ("Peter Nielsen", "Anne Sørensen", "Lars Kristensen", "Maria Holm", "Ole Madsen",
@@ -33,6 +44,10 @@ class Variant:
     say: str
     expect: tuple[str, ...]
     button: bool = False
+    keys: bool = False
+    """On a call: ``say`` is pressed on the keypad (Digits), not spoken (SpeechResult)."""
+    ring: bool = False
+    """On a call: its first turn, the call itself (the greeting is expected)."""
 
 
 @dataclass(frozen=True)
@@ -42,20 +57,28 @@ class Kind:
     who: str
     weight: float
     turns: tuple[tuple[Variant, ...], ...]
+    channel: str = "text"
 
 
 @dataclass(frozen=True)
 class Mix:
     categories: dict[str, float]
     kinds: tuple[Kind, ...]
+    voice: float = 0.0
+    """Percent of all messages that are turns of phone calls; the categories share the rest."""
 
     def start_weights(self) -> list[float]:
-        """How often each kind starts, so that messages (not conversations) match the shares."""
+        """How often each kind starts, so that messages (not conversations) match the shares:
+        voice kinds share ``voice`` % by weight, text kinds the rest by category and weight."""
         totals: dict[str, float] = {}
+        voice_total = sum(k.weight for k in self.kinds if k.channel == "voice")
         for kind in self.kinds:
-            totals[kind.category] = totals.get(kind.category, 0.0) + kind.weight
-        return [self.categories[k.category] * k.weight / totals[k.category] / len(k.turns)
-                for k in self.kinds]
+            if kind.channel == "text":
+                totals[kind.category] = totals.get(kind.category, 0.0) + kind.weight
+        text_share = (100 - self.voice) / 100
+        return [(self.voice * k.weight / voice_total if k.channel == "voice" else
+                 text_share * self.categories[k.category] * k.weight / totals[k.category])
+                / len(k.turns) for k in self.kinds]
 
 
 def load_mix(text: str | None = None) -> Mix:
@@ -66,23 +89,36 @@ def load_mix(text: str | None = None) -> Mix:
     categories = {str(k): float(v) for k, v in data["categories"].items()}
     if abs(sum(categories.values()) - 100) > 1e-6:
         raise ValueError(f"category shares add up to {sum(categories.values())}, not 100")
+    voice = float(data.get("voice", 0))
+    if not 0 <= voice < 100:
+        raise ValueError(f"voice share {voice} is not a percentage below 100")
     kinds = []
     for raw in data["conversations"]:
-        if raw["category"] not in categories or raw["who"] not in WHO:
-            raise ValueError(f"conversation {raw['name']}: unknown category or who")
+        channel = str(raw.get("channel", "text"))
+        if raw["category"] not in categories or raw["who"] not in WHO or channel not in CHANNELS:
+            raise ValueError(f"conversation {raw['name']}: unknown category, who or channel")
         turns = tuple(tuple(_variant(v) for v in (turn["pick"] if "pick" in turn else [turn]))
                       for turn in raw["turns"])
+        if channel == "voice" and (raw["who"] == "applicant"
+                                   or not all(v.ring for v in turns[0])
+                                   or any(v.ring for t in turns[1:] for v in t)):
+            raise ValueError(f"conversation {raw['name']}: a call rings first, and only then "
+                             "(and applicants do not call)")
         kinds.append(Kind(raw["name"], raw["category"], raw["who"], float(raw["weight"]),
-                          turns))
-    unused = set(categories) - {k.category for k in kinds}
+                          turns, channel))
+    text_categories = {k.category for k in kinds if k.channel == "text"}
+    unused = set(categories) - text_categories
     if unused:
         raise ValueError(f"categories without a conversation: {sorted(unused)}")
-    return Mix(categories, tuple(kinds))
+    if (voice > 0) != any(k.channel == "voice" for k in kinds):
+        raise ValueError("a voice share needs voice conversations, and they need a share")
+    return Mix(categories, tuple(kinds), voice)
 
 
 def _variant(raw: dict[str, Any]) -> Variant:
-    return Variant(str(raw["say"]), tuple(str(e) for e in raw.get("expect", ())),
-                   bool(raw.get("button", False)))
+    return Variant(str(raw.get("say", "")), tuple(str(e) for e in raw.get("expect", ())),
+                   bool(raw.get("button", False)), bool(raw.get("keys", False)),
+                   bool(raw.get("ring", False)))
 
 
 @dataclass(frozen=True)
@@ -90,6 +126,8 @@ class Turn:
     text: str
     expect: tuple[str, ...]
     button: bool
+    keys: bool = False
+    ring: bool = False
 
 
 @dataclass
@@ -98,6 +136,10 @@ class Conversation:
     sender: Sender
     turns: list[Turn]
     position: int = 0
+    call_sid: str = ""
+    """A call's CallSid, from its first turn on."""
+    next_path: str = ""
+    """Where a call's next turn goes: the <Gather action> of the last answer."""
 
     @property
     def current(self) -> Turn:
@@ -127,6 +169,7 @@ def _render(template: str, values: dict[str, str]) -> str:
 def _conversation(kind: Kind, sender: Sender, rng: random.Random) -> Conversation:
     values = {
         "card": sender.card or "",
+        "card_end": (sender.card or "")[-2:],
         "employee": rng.choice(sender.employees) if sender.employees else "",
         "amount": str(rng.randrange(300, 951, 50)),
         "hours": str(rng.randint(2, 6)),
@@ -137,8 +180,25 @@ def _conversation(kind: Kind, sender: Sender, rng: random.Random) -> Conversatio
     for variants in kind.turns:
         v = rng.choice(variants)
         turns.append(Turn(_render(v.say, values), tuple(_render(e, values) for e in v.expect),
-                          v.button))
+                          v.button, v.keys, v.ring))
     return Conversation(kind, sender, turns)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Only conversations of these categories, by senders of this channel (sms, telegram or
+    voice), start or go on while a focus is set."""
+
+    channel: str
+    categories: frozenset[str]
+
+    def keeps(self, kind: Kind) -> bool:
+        return (kind.channel == "voice") == (self.channel == "voice") \
+            and kind.category in self.categories
+
+    def describe(self) -> str:
+        kinds = " and ".join(sorted(c.replace("_", " ") + "s" for c in self.categories))
+        return f"{self.channel} only ({kinds})"
 
 
 @dataclass
@@ -160,19 +220,34 @@ class TrafficSource:
         self._rng = random.Random(seed)
         self._mix = mix
         self._weights = mix.start_weights()
-        self._idle: dict[str, deque[Sender]] = {
-            "holder": deque(population.holders),
-            "employer": deque(population.employers),
+        half = len(population.unknowns) // 2
+        groups = {
+            "holder": population.holders,
+            "employer": population.employers,
             # Half the unknown numbers apply for a card (each once); the rest ask and greet.
-            "unknown": deque(population.unknowns[len(population.unknowns) // 2:]),
-            "applicant": deque(population.unknowns[:len(population.unknowns) // 2]),
+            "unknown": population.unknowns[half:],
+            "applicant": population.unknowns[:half],
         }
+        self._idle: dict[tuple[str, str], deque[Sender]] = {}
+        for who, senders in groups.items():
+            self._idle[who, "text"] = deque(s for s in senders if s.channel != "voice")
+            self._idle[who, "voice"] = deque(s for s in senders if s.channel == "voice")
         self._ready: deque[Conversation] = deque()
+        self._focus: Focus | None = None
         self.stats = SourceStats()
+
+    def focus(self, focus: Focus | None) -> None:
+        """Narrows what is sent to ``focus`` (None: the whole mix again). Conversations of
+        other kinds wait, with their senders, until the focus is lifted."""
+        if focus is not None and not any(focus.keeps(k) for k in self._mix.kinds):
+            raise ValueError(f"no conversation in the mix for {focus.describe()}")
+        self._focus = focus
+        self._weights = [w if focus is None or focus.keeps(k) else 0.0
+                         for k, w in zip(self._mix.kinds, self._mix.start_weights(), strict=True)]
 
     def next_message(self) -> Message | None:
         """A ready follow-up turn first; else a new conversation; None if no sender is idle."""
-        conversation = self._ready.popleft() if self._ready else self._start()
+        conversation = self._next_ready() or self._start()
         if conversation is None:
             self.stats.starved += 1
             return None
@@ -182,17 +257,36 @@ class TrafficSource:
         self.stats.senders_used.add(conversation.sender.address)
         return message
 
+    def _next_ready(self) -> Conversation | None:
+        for _ in range(len(self._ready)):
+            conversation = self._ready.popleft()
+            if self._focus is None or self._focus.keeps(conversation.kind):
+                return conversation
+            self._ready.append(conversation)
+        return None
+
     def _start(self) -> Conversation | None:
         chosen = self._rng.choices(range(len(self._mix.kinds)), weights=self._weights, k=1)[0]
-        if self._mix.kinds[chosen].who == "applicant" and not self._idle["applicant"]:
+        if self._mix.kinds[chosen].who == "applicant" and not self._idle["applicant", "text"]:
             self.stats.applicants_exhausted += 1
         # The chosen kind, else any other whose pool has an idle sender (tiny populations).
         for index in [chosen, *range(len(self._mix.kinds))]:
             kind = self._mix.kinds[index]
-            pool = self._idle[kind.who]
-            if pool:
+            if self._focus is not None and not self._focus.keeps(kind):
+                continue
+            sender = self._idle_sender(self._idle[kind.who, kind.channel])
+            if sender is not None:
                 self.stats.started[kind.name] += 1
-                return _conversation(kind, pool.popleft(), self._rng)
+                return _conversation(kind, sender, self._rng)
+        return None
+
+    def _idle_sender(self, pool: deque[Sender]) -> Sender | None:
+        """The longest idle sender of the pool (of the focused channel, if any)."""
+        for _ in range(len(pool)):
+            sender = pool.popleft()
+            if self._focus is None or sender.channel == self._focus.channel:
+                return sender
+            pool.append(sender)
         return None
 
     def advance(self, conversation: Conversation) -> None:
@@ -211,11 +305,13 @@ class TrafficSource:
 
     def _release(self, conversation: Conversation) -> None:
         if conversation.kind.who != "applicant":  # an applicant applies only once
-            self._idle[conversation.kind.who].append(conversation.sender)
+            self._idle[conversation.kind.who, conversation.kind.channel].append(
+                conversation.sender)
 
 
 def sample_texts(population: Population, mix: Mix, count: int, *, seed: int = 11) -> list[str]:
-    """``count`` message texts in the same mix, for servers without conversations (Rasa)."""
+    """``count`` message texts in the same mix, for servers without conversations (Rasa);
+    a call's ring and key presses are no texts, what the caller says is."""
     rng = random.Random(seed)
     weights = mix.start_weights()
     pools = {"holder": population.holders, "employer": population.employers,
@@ -224,5 +320,6 @@ def sample_texts(population: Population, mix: Mix, count: int, *, seed: int = 11
     while len(texts) < count:
         kind = rng.choices(mix.kinds, weights=weights, k=1)[0]
         conversation = _conversation(kind, rng.choice(pools[kind.who]), rng)
-        texts.extend(turn.text for turn in conversation.turns)
+        texts.extend(turn.text for turn in conversation.turns
+                     if not (turn.ring or turn.keys))
     return texts[:count]

@@ -1,4 +1,5 @@
-"""What the providers post to the webhooks: a signed Twilio SMS form, Telegram JSON updates.
+"""What the providers post to the webhooks: a signed Twilio SMS form, Telegram JSON updates,
+and the signed forms of a Twilio voice call (its start, each <Gather> action, its end).
 
 Signed and shaped exactly as the real providers do (the same fields as tests/api/
 channel_fixtures.py), so the server does all the work it does in production: the signature
@@ -17,10 +18,14 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-__all__ = ["TWILIO_PATH", "TELEGRAM_PATH", "ProviderSecrets", "Wire", "twiml_texts"]
+__all__ = ["TWILIO_PATH", "TELEGRAM_PATH", "VOICE_PATH", "VOICE_STATUS_PATH", "CallTwiml",
+           "ProviderSecrets", "Wire", "twiml_call", "twiml_texts"]
 
 TWILIO_PATH = "/webhooks/twilio/sms"
 TELEGRAM_PATH = "/webhooks/telegram"
+VOICE_PATH = "/webhooks/twilio/voice"
+"""The number's voice URL; each answer's <Gather action> is VOICE_PATH/gather?step=N."""
+VOICE_STATUS_PATH = VOICE_PATH + "/status"
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,13 @@ class Wire:
     """Builds (path, body, headers) for one inbound message; ids are unique within a run."""
 
     def __init__(self, public_base_url: str, provider: ProviderSecrets) -> None:
-        self._url = public_base_url.rstrip("/") + TWILIO_PATH
+        self._base = public_base_url.rstrip("/")
+        self._url = self._base + TWILIO_PATH
         self._validator = RequestValidator(provider.twilio_token)
         self._provider = provider
         self._bot_id = int(provider.bot_token.split(":", 1)[0])
         self._sids = itertools.count(1)
+        self._call_sids = itertools.count(1)
         self._run = secrets.token_hex(4)
         self._update_ids = itertools.count(100_000_001)
         self._message_ids = itertools.count(1)
@@ -64,6 +71,33 @@ class Wire:
         headers = {"Content-Type": "application/x-www-form-urlencoded",
                    "X-Twilio-Signature": signature}
         return TWILIO_PATH, urlencode(params).encode(), headers
+
+    def call_sid(self) -> str:
+        """A new CallSid: one per call, as Twilio gives every call its own."""
+        return f"CA{self._run}{next(self._call_sids):024x}"
+
+    def voice(self, caller: str, call_sid: str, path: str,
+              fields: dict[str, str] | None = None) -> tuple[str, bytes, dict[str, str]]:
+        """A request about a call to ``path`` (the voice URL, a <Gather action> with its
+        ``?step=N``, or the status callback), signed over the full public URL with the query
+        string, as Twilio signs it. ``fields``: SpeechResult and Confidence, or Digits, or
+        CallStatus; without them the call is ringing (its start) or in progress."""
+        extra = dict(fields or {})
+        status = extra.pop("CallStatus", "ringing" if path == VOICE_PATH else "in-progress")
+        params = {
+            "AccountSid": self._provider.twilio_sid, "ApiVersion": "2010-04-01",
+            "CallSid": call_sid, "CallStatus": status, "Called": self._provider.twilio_number,
+            "Caller": caller, "Direction": "inbound", "From": caller, "FromCountry": "DK",
+            "To": self._provider.twilio_number, "ToCountry": "DK", **extra,
+        }
+        signature = self._validator.compute_signature(self._base + path, params)
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Twilio-Signature": signature}
+        return path, urlencode(params).encode(), headers
+
+    def local_path(self, url: str) -> str | None:
+        """The path and query of an action URL the server gave (under PUBLIC_BASE_URL)."""
+        return url[len(self._base):] if url.startswith(self._base + "/") else None
 
     def telegram(self, chat_id: str, text: str, *, button: bool = False,
                  message_id: int | None = None) -> tuple[str, bytes, dict[str, str]]:
@@ -102,3 +136,39 @@ def twiml_texts(body: bytes) -> list[str] | None:
     if root.tag != "Response":
         return None
     return [m.text or "" for m in root.findall("Message")]
+
+
+@dataclass(frozen=True)
+class CallTwiml:
+    """A voice answer, parsed: the sentences said, and where the call goes next."""
+
+    said: tuple[str, ...]
+    action: str | None
+    """The <Gather action> (or <Dial action>) URL the next request of the call goes to."""
+    hangup: bool
+    dial: str | None
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.said)
+
+
+def twiml_call(body: bytes) -> CallTwiml | None:
+    """A voice TwiML <Response> (<Say> texts, also inside <Gather> and <prosody>); None when
+    the body is not TwiML."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    if root.tag != "Response":
+        return None
+    gather, dial = root.find("Gather"), root.find("Dial")
+    said = []
+    for say in (gather if gather is not None else root).findall("Say"):
+        prosody = say.find("prosody")
+        said.append(((prosody.text if prosody is not None else say.text) or "").strip())
+    action = gather.get("action") if gather is not None else None
+    if action is None and dial is not None:
+        action = dial.get("action")
+    return CallTwiml(tuple(said), action, root.find("Hangup") is not None,
+                     (dial.text or "").strip() if dial is not None else None)

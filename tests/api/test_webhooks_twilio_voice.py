@@ -100,7 +100,10 @@ def test_forged_or_tampered_voice_requests_are_403_and_store_nothing(channels: C
     assert channels.transcript_rows() == [] and channels.conversations() == []
 
 
-def test_a_replayed_step_gets_the_first_twiml_and_sends_no_second_sms(channels: Channels) -> None:
+def test_a_replayed_step_gets_the_first_twiml_and_sends_no_second_sms(
+    channels_any_db: Channels,
+) -> None:
+    channels = channels_any_db  # de-duplication by CallSid and step, on both databases
     call = Call(channels, JENS_PHONE)
     call.start()
     call.say("saldo")
@@ -195,8 +198,9 @@ def test_malformed_voice_requests_are_4xx(channels: Channels) -> None:
 
 
 def test_a_hang_up_mid_wage_report_voids_the_reservation_and_nothing_is_posted(
-    channels: Channels,
+    channels_any_db: Channels,
 ) -> None:
+    channels = channels_any_db  # the status callback's turn, on both databases
     before = channels.posted_ore(JENS_CARD)
     call = Call(channels, CAFE_PHONE)
     call.start()

@@ -1,9 +1,11 @@
 """The load harness in --quick mode against SQLite: the real server in a subprocess, real
-signed webhooks, and proof that every message was processed (not only answered quickly)."""
+signed webhooks (SMS, Telegram, and phone calls followed through their <Gather> actions), and
+proof that every message was processed (not only answered quickly)."""
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -39,14 +41,15 @@ def test_quick_run_processes_every_message(tmp_path: Path, nlu_cache_dir: Path) 
     assert report.errors == 0, text
     assert [r.name for r in report.runs] == ["ours, SQLite, 1 worker"], text
     ours = report.runs[0]
-    assert [p.label for p in ours.phases] == ["5/s", "10/s", "saturation 4"], text
+    assert [p.label for p in ours.phases] == ["5/s", "10/s", "saturation 4", "cost sms",
+                                              "cost voice"], text
     for phase in ours.phases:
         assert phase.sent > 0 and phase.ok == phase.sent, (phase.label, text)
         assert all(math.isfinite(phase.latency(p)) for p in (50, 95, 99)), text
         assert phase.usage.get("server_cpu_pct") is not None, text
     fixed = ours.phases[:2]
     assert all(abs(p.achieved - p.offered) / p.offered < 0.25 for p in fixed if p.offered), text
-    assert set(ours.channels) == {"sms", "telegram"}, text
+    assert set(ours.channels) == {"sms", "telegram", "voice"}, text
     assert {"rule_question", "balance", "wage_report"} <= set(ours.mix), text
 
     # The server's own database holds every message the generator saw answered, and the
@@ -54,5 +57,17 @@ def test_quick_run_processes_every_message(tmp_path: Path, nlu_cache_dir: Path) 
     stored = _inbound_rows(tmp_path / "frikort-load.db")
     assert sum(stored.values()) == ours.sent_ok_http == ours.server_counted, (stored, text)
     assert stored.get("sms", 0) > 0 and stored.get("telegram", 0) > 0, stored
+    # Every call turn the generator saw answered is stored as a voice turn.
+    voice_ok = sum(p.by_channel["voice"] for p in ours.phases)
+    assert 0 < voice_ok <= stored.get("voice", 0), (stored, text)
     assert "| ours, SQLite, 1 worker | fixed 5/s | 5 |" in text
+    assert any(row.startswith("| ours, SQLite, 1 worker |") and "| voice |" in row
+               for row in text.splitlines()), text
+    # The cost phases: one channel each, and what a call turn costs next to an SMS turn.
+    assert set(ours.phases[3].by_channel) == {"sms"}, text
+    assert set(ours.phases[4].by_channel) == {"voice"}, text
+    assert all(p.server_cpu_ms_per_message for p in ours.phases[3:]), text
+    assert "cost phases (voice vs SMS, 2 in flight): server CPU" in text
+    hung_up = re.search(r"(\d+) calls hung up \(status callback answered 204\)", text)
+    assert hung_up is not None and int(hung_up.group(1)) > 0, text
     assert "No errors" in text
