@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from ledger.commands import Actor
 from ledger.conversations import outbox
 from ledger.conversations.store import channels_of_kind
 from ledger.db.conversation_tables import Conversation
+from ledger.db.base import table_of
 from ledger.db.outreach_tables import OutreachMessage, OutreachPause
 from ledger.db.tables import Card, CitizenContact
 from ledger.outreach.records import Candidate, ConsentFacts, Outcome, Recipient, Refusal
@@ -101,12 +102,16 @@ def consent_facts(session: Session, candidate: Candidate, now: dt.datetime) -> C
                         _paused(session, [c.id for c in conversations]), card.status, sent, now)
 
 
-def _claim(session: Session, values: dict[str, object]) -> bool:
-    """Inserts the key row; False when it was already there (another worker, or before)."""
+def _claim(session: Session, values: dict[str, object]) -> int | None:
+    """Inserts the key row and returns its id; None when it was already there (another
+    worker, or an earlier sweep). On the Core table with RETURNING: an ORM-enabled insert
+    reports a row count of 1 even when the conflict inserted nothing."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(insert(OutreachMessage).values(**values).on_conflict_do_nothing(
-        index_elements=["rule", "person_key", "occasion"]))
-    return bool(getattr(result, "rowcount", 0))
+    table = table_of(OutreachMessage)
+    stmt = insert(table).values(**values).on_conflict_do_nothing(
+        index_elements=["rule", "person_key", "occasion"]).returning(table.c.id)
+    found = session.execute(stmt).scalar_one_or_none()
+    return None if found is None else int(found)
 
 
 def deliver_one(uow: UnitOfWork, candidate: Candidate, *, decide: Decide, render: Render,
@@ -132,7 +137,8 @@ def deliver_one(uow: UnitOfWork, candidate: Candidate, *, decide: Decide, render
         "conversation_id": recipient.conversation_id if recipient else None,
         "card_id": candidate.target_id if candidate.target == "card" else None,
         "created_at": now}
-    if not _claim(session, row):
+    key_id = _claim(session, row)
+    if key_id is None:
         return Outcome(candidate.rule, candidate.occasion, person, "taken", "already handled",
                        None, None, "", 0)
     for covered in candidate.covers:
@@ -144,11 +150,9 @@ def deliver_one(uow: UnitOfWork, candidate: Candidate, *, decide: Decide, render
                        recipient.address if recipient else None, "", 0)
     outbox_id = outbox.enqueue(session, channel=recipient.channel, recipient=recipient.address,
                                text=message, buttons=(), now=now, conversation_id=None)
-    key_row = session.scalars(select(OutreachMessage).where(
-        OutreachMessage.rule == candidate.rule, OutreachMessage.person_key == person,
-        OutreachMessage.occasion == candidate.occasion)).one()
-    key_row.outbox_id = outbox_id
-    uow.audit(SYSTEM, "outreach.sent", "outreach", key_row.id, rule=candidate.rule,
+    session.execute(update(table_of(OutreachMessage))
+                    .where(table_of(OutreachMessage).c.id == key_id).values(outbox_id=outbox_id))
+    uow.audit(SYSTEM, "outreach.sent", "outreach", key_id, rule=candidate.rule,
               occasion=candidate.occasion, person=person, channel=recipient.channel,
               outbox_id=outbox_id, segments=segments)
     return Outcome(candidate.rule, candidate.occasion, person, "queued", "",
