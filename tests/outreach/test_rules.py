@@ -180,6 +180,6 @@ def test_application_status_when_a_caseworker_opens_it(world: World) -> None:
     assert world.ledger.casework.open_application(SARA, application) is True
     told = sent(world)
     assert [o.recipient for o in told] == [STRANGER]
-    assert "sagsbehandler kigger" in told[0].text
+    assert "ser en medarbejder i kommunen" in told[0].text
     assert world.ledger.casework.open_application(SARA, application) is False
     assert sent(world) == []
