@@ -19,7 +19,7 @@ from ledger.db.conversation_tables import (
 )
 from ledger.db.outreach_tables import Announcement, OutreachMessage
 from ledger.db.tables import Card, LedgerEntry
-from ledger.outreach.candidates import announcement_recipients, recorded_keys
+from ledger.outreach.candidates import announcement_handled, announcement_recipients
 
 FOLLOW_UP = dt.timedelta(days=7)
 
@@ -72,9 +72,7 @@ def finish(session: Session, now: dt.datetime) -> int:
     done = 0
     for item in session.scalars(select(Announcement).where(Announcement.status == "scheduled")
                                 .with_for_update()):
-        handled = {person for person, occasion
-                   in recorded_keys(session, "announcement", item.created_at)
-                   if occasion == f"a{item.id}"}
+        handled = announcement_handled(session, item.id)
         if all(f"card:{card}" in handled for card in announcement_recipients(session, item)):
             item.status, item.done_at = "done", now
             done += 1

@@ -243,6 +243,13 @@ def cap_thresholds(session: Session, rule: RuleParams, now: dt.datetime,
     return found
 
 
+def announcement_handled(session: Session, announcement_id: int) -> set[str]:
+    """People an announcement has been handled for (sent or skipped), whenever that was."""
+    return set(session.scalars(select(OutreachMessage.person_key).where(
+        OutreachMessage.rule == "announcement",
+        OutreachMessage.occasion == f"a{announcement_id}")))
+
+
 def announcement_recipients(session: Session, announcement: Announcement) -> list[int]:
     """Card ids an announcement goes to: the municipality's cards in its audience."""
     used = exists().where(WageReport.card_id == Card.id)
@@ -266,8 +273,7 @@ def announcements(session: Session, rule: RuleParams, now: dt.datetime,
     for item in session.scalars(select(Announcement).where(Announcement.status == "scheduled")
                                 .order_by(Announcement.id)):
         occasion = f"a{item.id}"
-        done = {person for person, occ in recorded_keys(session, rule.name, item.created_at)
-                if occ == occasion}
+        done = announcement_handled(session, item.id)
         found += [Candidate(rule.name, "card", card_id, occasion, {"text": item.text})
                   for card_id in announcement_recipients(session, item)
                   if f"card:{card_id}" not in done]
