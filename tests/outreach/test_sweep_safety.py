@@ -120,3 +120,14 @@ def test_one_failing_person_is_skipped_and_tried_again_later(world: World) -> No
     assert [o.person_key for o in outcomes if o.status == "queued"] != []
     assert mette not in {o.person_key for o in outcomes}
     assert [o.recipient for o in sweep(world).sent] == [METTE_PHONE]  # the next sweep
+
+
+def test_the_servers_background_job_runs_the_same_sweep(world: World) -> None:
+    from api.outreach_job import outreach_job
+
+    only(world, "new_year")
+    set_cap(world, 2026, 43_000)
+    job = outreach_job(world.ledger, every_s=300.0)
+    assert job.name == "outreach" and job.every_s == 300.0
+    assert job.run() == 2
+    assert job.run() == 0
