@@ -5,7 +5,7 @@ only within the municipality asked about."""
 from __future__ import annotations
 
 from ledger import PostReport
-from tests.ledger.casework_support import METTE_PHONE, World
+from tests.ledger.casework_support import JENS_PHONE, METTE_PHONE, World
 from tests.ledger.support import ADMIN
 from tests.outreach.support import (
     COFFEE_PHONE,
@@ -45,3 +45,20 @@ def test_what_followed_each_rule(world: World) -> None:
     world.say("sms", METTE_PHONE, "JOB 2200")
     assert _effects(world)["never_used"][4] == 1
     assert "never_used" in _effects(world, "101") and "never_used" not in _effects(world, "751")
+
+
+def test_the_persons_access_export_names_outreach(world: World) -> None:
+    from ledger.privacy import Privacy
+    from tests.outreach.support import set_cap as cap
+
+    only(world, "new_year")
+    cap(world, 2026, 43_000)
+    world.say("sms", JENS_PHONE, "INGEN PÅMINDELSER")
+    world.ledger.conversations.turn("sms", JENS_PHONE, lambda turn: turn.set_reminders(False))
+    sent(world)
+    export = Privacy(world.ledger).export(cpr=world.jens_cpr)
+    assert export is not None
+    rows = export["outreach"]["messages"]
+    assert [(r["rule"], r["status"], r["reason"]) for r in rows] == [
+        ("new_year", "skipped", "no_reminders")]
+    assert len(export["outreach"]["reminders_off_in_conversations"]) == 1
