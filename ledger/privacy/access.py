@@ -166,10 +166,10 @@ def outreach_rows(session: Session, card_ids: list[int], conversation_ids: list[
                   ) -> dict[str, Any]:
     """The messages we wrote first (or chose not to, and why), and INGEN PÅMINDELSER."""
     keys = [f"card:{i}" for i in card_ids] + [f"conv:{i}" for i in conversation_ids]
-    messages = session.scalars(select(OutreachMessage).where(
-        OutreachMessage.person_key.in_(keys)).order_by(OutreachMessage.id)) if keys else []
-    paused = session.scalars(select(OutreachPause.conversation_id).where(
-        OutreachPause.conversation_id.in_(conversation_ids))) if conversation_ids else []
+    messages: list[OutreachMessage] = list(session.scalars(select(OutreachMessage).where(
+        OutreachMessage.person_key.in_(keys)).order_by(OutreachMessage.id))) if keys else []
+    paused: list[int] = list(session.scalars(select(OutreachPause.conversation_id).where(
+        OutreachPause.conversation_id.in_(conversation_ids)))) if conversation_ids else []
     return {"messages": [_row(m, "id", "rule", "occasion", "status", "reason", "channel",
                               "outbox_id", "created_at") for m in messages],
             "reminders_off_in_conversations": sorted(paused)}
