@@ -102,6 +102,13 @@ def consent_facts(session: Session, candidate: Candidate, now: dt.datetime) -> C
                         _paused(session, [c.id for c in conversations]), card.status, sent, now)
 
 
+def _taken(session: Session, candidate: Candidate) -> bool:
+    return session.scalar(select(OutreachMessage.id).where(
+        OutreachMessage.rule == candidate.rule,
+        OutreachMessage.person_key == candidate.person_key,
+        OutreachMessage.occasion == candidate.occasion)) is not None
+
+
 def _claim(session: Session, values: dict[str, object]) -> int | None:
     """Inserts the key row and returns its id; None when it was already there (another
     worker, or an earlier sweep). On the Core table with RETURNING: an ORM-enabled insert
@@ -120,6 +127,9 @@ def deliver_one(uow: UnitOfWork, candidate: Candidate, *, decide: Decide, render
     person = candidate.person_key
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_LOCK, {"key": _lock_key(person)})
+    if _taken(session, candidate):  # another worker's sweep got here first: no more reads
+        return Outcome(candidate.rule, candidate.occasion, person, "taken", "already handled",
+                       None, None, "", 0)
     facts = consent_facts(session, candidate, now)
     refused = decide(candidate, facts)
     recipient = facts.recipient
