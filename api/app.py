@@ -35,6 +35,7 @@ from api.routes import (
     webhooks,
 )
 from api.settings import Settings
+from api.outreach_job import outreach_job
 from api.task_jobs import task_jobs
 from ledger import Ledger
 from nlu import Parser
@@ -59,6 +60,8 @@ def create_app(
         worker.add_job(retention_job(services.ledger, settings, metrics))
     for job in task_jobs(services.ledger):  # small jobs: hour prompts, digests, expiry
         worker.add_job(job)
+    if settings.OUTREACH_IN_SERVER:  # reminders, status messages, announcements
+        worker.add_job(outreach_job(services.ledger, every_s=settings.OUTREACH_EVERY_SECONDS))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     and on demand by `frikort retention run` (see README: "Metrics, logs and data protection")."""
     RETENTION_IN_SERVER: bool = True
     """Run the retention job once a day in the background loop (needs RUN_BACKGROUND_WORKER)."""
+    OUTREACH_IN_SERVER: bool = True
+    """Run the outreach sweep (reminders, status, announcements) in the background loop."""
+    OUTREACH_EVERY_SECONDS: float = Field(default=300.0, ge=10.0)
+    SMS_SEGMENT_PRICE_ORE: int = Field(default=45, ge=0)
+    """What one SMS segment costs, in øre: the console's cost estimate for an announcement."""
     LOG_FORMAT: Literal["json", "text"] | None = None
     """One JSON object per line (the default in production) or plain text (in development)."""
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

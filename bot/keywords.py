@@ -31,6 +31,11 @@ _SINGLE = {
     "slet det": "CANCEL", "det var en fejl": "CANCEL", "jeg fandt ud af det": "CANCEL",
     "jeg fandt ud af det selv": "CANCEL", "glem det jeg fandt ud af det selv": "CANCEL",
     "/start": "GREET",
+    # Reminders (outreach) off or on again; the bot keeps answering either way.
+    "ingen pamindelser": "REMINDERS_OFF", "ingen paamindelser": "REMINDERS_OFF",
+    "stop pamindelser": "REMINDERS_OFF", "ingen pamindelser tak": "REMINDERS_OFF",
+    "pamindelser": "REMINDERS_ON", "pamindelser til": "REMINDERS_ON",
+    "start pamindelser": "REMINDERS_ON", "paamindelser": "REMINDERS_ON",
     # Where the last answer comes from (its law paragraph or page).
     "hvor star det": "SOURCE", "hvor star det henne": "SOURCE", "hvor star det skrevet": "SOURCE",
     "kilde": "SOURCE", "kilder": "SOURCE", "kilden": "SOURCE", "hvad er kilden": "SOURCE",

@@ -35,6 +35,7 @@ from ledger.conversation_service import Conversations
 from ledger.db.engine import make_engines, ping, session_factory
 from ledger.errors import Conflict, LedgerError
 from ledger.observe import LedgerObserver, notify, notify_expired
+from ledger.outreach import OutreachStore
 from ledger.pii import CprVault
 from ledger.results import (
     Balance,
@@ -91,6 +92,7 @@ class Ledger:
         self.casework = Casework(self)
         self.staff = StaffService(self)
         self.tasks = TaskService(self)
+        self.outreach = OutreachStore(self)
         self.observer = LedgerObserver()
         """Told about committed commands and refusals (the api counts them for /metrics)."""
 

@@ -23,6 +23,7 @@ from ledger.db.conversation_tables import Conversation, TranscriptMessage
 from ledger.db.tables import Card, Citizen, CitizenContact, Employer, EmployerContact, Employment
 from ledger.errors import LedgerError
 from ledger.observe import Outcome
+from ledger.outreach import pauses
 from ledger.results import Balance, CapResult, CardResult, WageReportResult
 from ledger.service.cards import card_result
 from ledger.service.lookups import cap_in_force, card_by_number
@@ -94,6 +95,11 @@ class Turn:
 
     def set_opted_out(self, value: bool) -> None:
         self._conversation.opted_out = value
+
+    def set_reminders(self, on: bool) -> bool:
+        """INGEN PÅMINDELSER (off) or PÅMINDELSER (on again): only the messages we start
+        (outreach); the bot answers as before. True when it changed anything."""
+        return pauses.set_reminders(self._uow.session, self._conversation.id, on, self.now)
 
     def identity(self) -> Identity:
         return store.identity_for(self._uow.session, self.channel, self.address)

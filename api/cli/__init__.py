@@ -11,6 +11,7 @@ from api.cli import (
     demo,
     ledger_cmds,
     nlu_cmds,
+    outreach_cmds,
     privacy_cmds,
     secrets_cmds,
     serve,
@@ -27,6 +28,7 @@ app.add_typer(ledger_cmds.caps_app, name="caps")
 ledger_cmds.app.command("generate")(synthetic_cmds.generate_command)
 app.add_typer(ledger_cmds.app, name="ledger")
 app.add_typer(nlu_cmds.app, name="nlu")
+app.add_typer(outreach_cmds.app, name="outreach")
 app.add_typer(bot_cmds.app, name="bot")
 app.add_typer(telegram_cmds.app, name="telegram")
 app.add_typer(users_cmds.app, name="users")

@@ -24,6 +24,7 @@ from api.console.pages import (
     employers,
     helpers,
     inbox,
+    messages,
     overview,
     tasks,
     users,
@@ -38,7 +39,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     overview.router, caps.router, users.router,
     cards.router, card_actions.router, employers.router,
     inbox.router, applications.router,
-    tasks.router, helpers.router,
+    tasks.router, helpers.router, messages.router,
 ]
 
 console_router = APIRouter()

@@ -5,7 +5,8 @@ that applies:
 2. After STOP: silence. With a person on the conversation: a short acknowledgement at most
    once an hour, or the conversation back to the bot when the person says they are done.
 3. Keywords that work anywhere: LINK, HJÆLP, MENNESKE, MERE, "hvor står det", JOB, task
-   replies, and the ways out of a flow (annuller, glem det, fortryd).
+   replies, INGEN PÅMINDELSER / PÅMINDELSER, and the ways out of a flow (annuller, glem det,
+   fortryd).
 4. A flow in progress takes the message as the answer to its question, unless it clearly is
    something else (bot/flows/interrupts.py).
 5. Otherwise the intent, read in the asker's role (bot/flows/intents.py).
@@ -158,6 +159,10 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
         step.decide("ack")
     elif name.startswith("JOB"):
         _job_keyword(step, keyword)
+    elif name in ("REMINDERS_OFF", "REMINDERS_ON"):
+        step.turn.set_reminders(name == "REMINDERS_ON")
+        step.say("reminders_on" if name == "REMINDERS_ON" else "reminders_off")
+        step.decide("reminders")
     elif name.startswith("TASK_"):
         step.decide("jobs")
         return task_replies.handle(step, keyword)

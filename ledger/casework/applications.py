@@ -113,6 +113,19 @@ def application(
         card_number=card_number)
 
 
+def mark_opened(uow: UnitOfWork, principal: StaffPrincipal, application_id: int) -> bool:
+    """The first opening of an undecided application, kept for the outreach rule
+    `application_in_review` ("en sagsbehandler kigger på den nu")."""
+    require_role(principal)
+    found = get_in_scope(uow.session, principal, application_id, lock=True)
+    if found.status != "received" or found.opened_at is not None:
+        return False
+    found.opened_at = uow.now
+    uow.audit(principal.actor, "application.open", "application", found.id)
+    uow.commit()
+    return True
+
+
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
 

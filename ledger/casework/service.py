@@ -82,6 +82,11 @@ class Casework(LedgerPart):
     def application(self, principal: StaffPrincipal, application_id: int) -> ApplicationDetail:
         return self._read(lambda uow: apps.application(uow, principal, application_id))
 
+    def open_application(self, principal: StaffPrincipal, application_id: int) -> bool:
+        """Notes the first time staff open an undecided application (outreach tells the
+        applicant someone is looking at it); True that first time."""
+        return self._write(lambda uow: apps.mark_opened(uow, principal, application_id))
+
     def approve(self, principal: StaffPrincipal, application_id: int,
                 valid_from: dt.date | None = None, *, cpr: str | None = None,
                 municipality_code: str | None = None) -> ApplicationDecision:

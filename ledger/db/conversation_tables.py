@@ -140,6 +140,8 @@ class CardApplication(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(120))
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    """When a caseworker first opened it: the applicant is told someone is looking at it."""
     card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
     """The card issued on approval."""
 

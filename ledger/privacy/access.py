@@ -25,6 +25,7 @@ from ledger.db.conversation_tables import (
     OutboxMessage,
     TranscriptMessage,
 )
+from ledger.db.outreach_tables import OutreachMessage, OutreachPause
 from ledger.db.tables import (
     AuditRecord,
     Card,
@@ -87,6 +88,7 @@ def export_person(session: Session, scope: PersonScope, now: dt.datetime) -> dic
         "applications": [_application(a, scope, cards) for a in scope.applications],
         "conversations": conversations,
         "outbox": _outbox(session, scope),
+        "outreach": outreach_rows(session, scope.card_ids, [c.id for c in scope.conversations]),
         "link_attempts": [
             _row(a, "channel", "address", "failures", "locked_until")
             for a in session.scalars(select(LinkAttempts).where(
@@ -160,6 +162,19 @@ def _application(application: Any, scope: PersonScope, cards: list[Card]) -> dic
     }
 
 
+def outreach_rows(session: Session, card_ids: list[int], conversation_ids: list[int]
+                  ) -> dict[str, Any]:
+    """The messages we wrote first (or chose not to, and why), and INGEN PÅMINDELSER."""
+    keys = [f"card:{i}" for i in card_ids] + [f"conv:{i}" for i in conversation_ids]
+    messages: list[OutreachMessage] = list(session.scalars(select(OutreachMessage).where(
+        OutreachMessage.person_key.in_(keys)).order_by(OutreachMessage.id))) if keys else []
+    paused: list[int] = list(session.scalars(select(OutreachPause.conversation_id).where(
+        OutreachPause.conversation_id.in_(conversation_ids)))) if conversation_ids else []
+    return {"messages": [_row(m, "id", "rule", "occasion", "status", "reason", "channel",
+                              "outbox_id", "created_at") for m in messages],
+            "reminders_off_in_conversations": sorted(paused)}
+
+
 def _pairs(channel_col: ColumnElement[Any] | InstrumentedAttribute[Any],
            address_col: ColumnElement[Any] | InstrumentedAttribute[Any],
            pairs: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
@@ -216,6 +231,8 @@ def _audit(session: Session, scope: PersonScope, report_ids: list[int],
         "application": [str(a.id) for a in scope.applications],
         "escalation": [str(i) for i in escalation_ids],
         "citizen": [str(scope.citizen.id)] if scope.citizen else [],
+        "outreach": [str(m["id"]) for m in outreach_rows(
+            session, scope.card_ids, [c.id for c in scope.conversations])["messages"]],
     }
     conditions = [and_(AuditRecord.entity_type == kind, AuditRecord.entity_id.in_(ids))
                   for kind, ids in subjects.items() if ids]

@@ -33,7 +33,7 @@ def test_the_administrator_sees_every_main_page(
     shot("console-page-home")
     menu = page.get_by_role("navigation", name="Hovedmenu")
     expect(menu.get_by_role("link")).to_have_text(
-        ["Indbakke", "Ansøgninger", "Kort", "Arbejdsgivere", "Opgaver", "Telefonliste",
+        ["Indbakke", "Ansøgninger", "Kort", "Arbejdsgivere", "Beskeder", "Opgaver", "Telefonliste",
          "Overblik", "Loftbeløb", "Brugere"])
 
     def visit(item: str, heading: str | re.Pattern[str]) -> None:

@@ -114,6 +114,7 @@ def applications_page(request: Request, principal: CaseStaff, ledger: LedgerDep,
 @router.get("/{application_id}", response_class=HTMLResponse)
 def application_page(request: Request, principal: CaseStaff, ledger: LedgerDep,
                      application_id: RowId) -> Response:
+    ledger.casework.open_application(principal, application_id)  # the applicant hears of it
     return _detail_page(request, principal, ledger, application_id)
 
 

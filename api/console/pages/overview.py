@@ -35,6 +35,8 @@ FIRST_YEAR = 2019
 """The socialt frikort began as a trial in 2019: no figures can exist before it."""
 WIDE = charts.Layout(width=960, height=240)
 """Thirty columns need the panel's whole width to stay readable."""
+OUTREACH_DAYS = 90
+"""The outreach table covers the messages of the last 90 days (issue 16, item 7)."""
 SECTION = "admin_pages"
 """The words of Overblik, Loftbeløb and Brugere in api/data/console.yml."""
 
@@ -138,7 +140,11 @@ def overview_page(request: Request, principal: OfficeStaff, ledger: LedgerDep,
     assert chosen_year is not None
     figures = ledger.casework.overview(principal, chosen_year, code)
     rows = usage_rows(figures)
+    scope = code if principal.is_admin else principal.municipality_code
     return render(request, "console/overview.html", principal, figures=figures, usage=rows,
                   usage_svg=usage_chart(rows), days_svg=days_chart(figures),
+                  outreach=ledger.outreach.effects(scope, days=OUTREACH_DAYS),
+                  outreach_words=casework_helpers.words("outreach_pages"),
+                  outreach_days=OUTREACH_DAYS,
                   conversations_total=sum(d.count for d in figures.conversations_per_day),
                   **context)

@@ -81,6 +81,8 @@ AREAS: dict[str, frozenset[str]] = {
     "/console/tasks/{task_id}/cancel": EVERYONE,
     "/console/tasks/{task_id}/sign-up": HELPERS,
     "/console/phone-list": HELPERS,
+    # announcements (issue 16)
+    "/console/messages": CASE,
 }
 """Who may use each part of the console (issues 5 and 6): the longest matching prefix decides,
 unless ROUTE_AREAS names the route itself."""
@@ -122,6 +124,8 @@ FORM_VALUES: dict[str, Value] = {
     "postcode": "8000", "window_start": "20.06.2025", "window_end": "27.06.2025",
     "pay_per_hour": "150", "places": "1", "audience": "open", "fornavn": "Holder",
     "samtykke": "ja",
+    # announcements (issue 16)
+    "modtagere": "active",
 }
 """One value per form field name, valid for every form that has the field."""
 ROUTE_FORM_VALUES: dict[tuple[str, str], dict[str, Value]] = {

@@ -48,7 +48,7 @@ def test_filters_are_registered_and_autoescape_is_on() -> None:
 def test_the_menu_follows_the_role_and_marks_the_current_page() -> None:
     caseworker = nav_for(CASEWORKER, "/console/cards/48213")
     assert [item.label for item in caseworker] == [
-        "Indbakke", "Ansøgninger", "Kort", "Arbejdsgivere", "Opgaver", "Overblik"]
+        "Indbakke", "Ansøgninger", "Kort", "Arbejdsgivere", "Beskeder", "Opgaver", "Overblik"]
     assert [item.label for item in caseworker if item.active] == ["Kort"]
     admin = [item.label for item in nav_for(ADMIN, "/console")]
     assert set(caseworker_labels := [i.label for i in caseworker]) < set(admin)
