@@ -115,7 +115,8 @@ def _interrupted(step: Step, spec: FlowSpec, answer: str | None,
 def resume(step: Step, spec: FlowSpec) -> None:
     question = spec.question(step)
     if question:
-        step.say_text(f"{text(spec.resume_prefix)} {question}")
+        buttons = ("JA", "NEJ") if spec.yes_no(step) else ()
+        step.say_text(f"{text(spec.resume_prefix)} {question}", buttons=buttons)
 
 
 def _is_rule_question(step: Step) -> bool:

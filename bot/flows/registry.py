@@ -35,6 +35,9 @@ class FlowSpec:
     left: str
     """The reply when the person leaves the flow (NEJ, "glem det", "annuller")."""
     resume_prefix: str = "resume_prefix"
+    yes_no: Callable[[Step], bool] = lambda step: False
+    """Whether the question waiting is a JA/NEJ question: asked again after an interruption,
+    it comes with its JA and NEJ buttons again (Telegram), as it did the first time."""
 
 
 def _asking(*slots: str) -> Callable[[Step], bool]:
@@ -44,10 +47,12 @@ def _asking(*slots: str) -> Callable[[Step], bool]:
 FLOWS: dict[str, FlowSpec] = {
     report_wage.FLOW: FlowSpec(report_wage.proceed, report_wage.resume_question,
                                _asking("confirm", "create_employment", "check_rate"),
-                               "report_left"),
+                               "report_left",
+                               yes_no=_asking("confirm", "create_employment", "check_rate")),
     apply_card.FLOW: FlowSpec(apply_card.proceed, apply_card.resume_question,
                               _asking("consent", "cpr", "helper", "municipality"),
-                              "apply_cancelled", "resume_apply_prefix"),
+                              "apply_cancelled", "resume_apply_prefix",
+                              yes_no=_asking("consent")),
     register_employer.FLOW: FlowSpec(register_employer.proceed,
                                      register_employer.resume_question,
                                      lambda step: False, "register_left"),
@@ -55,11 +60,13 @@ FLOWS: dict[str, FlowSpec] = {
                            lambda step: text("ask_card_number"), lambda step: False,
                            "check_left"),
     handoff.FLOW: FlowSpec(handoff.proceed, lambda step: text("offer_human"),
-                           lambda step: True, "offer_declined"),
+                           lambda step: True, "offer_declined", yes_no=lambda step: True),
     post_job.FLOW: FlowSpec(post_job.proceed, post_job.resume_question, _asking("confirm"),
-                            "jobs.post_dropped", "jobs.resume_post_prefix"),
+                            "jobs.post_dropped", "jobs.resume_post_prefix",
+                            yes_no=_asking("confirm")),
     task_hours.FLOW: FlowSpec(task_hours.proceed, task_hours.resume_question,
-                              _asking("confirm"), "jobs.hours_dropped"),
+                              _asking("confirm"), "jobs.hours_dropped",
+                              yes_no=_asking("confirm")),
     jobs.DIGEST_FLOW: FlowSpec(jobs.digest_answer, jobs.digest_question, lambda step: False,
                                "digest_left", "jobs.resume_digest_prefix"),
 }

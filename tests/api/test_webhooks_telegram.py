@@ -97,6 +97,23 @@ def test_pressing_ja_works_like_typing_ja_and_the_button_is_answered(
     assert sms["To"] == JENS_PHONE and "Bageriet Kringlen ApS" in sms["Body"]
 
 
+def test_a_read_back_asked_again_after_a_question_has_its_buttons_and_they_work(
+    channels: Channels, fake_telegram: FakeTelegram,
+) -> None:
+    telegram_employer(channels)
+    before = channels.posted_ore(JENS_CARD)
+    channels.tg(tg_text_update(EMPLOYER_CHAT, "indberet 4 timer 600 kr frikort 48213"))
+    channels.deliver_all()
+    channels.tg(tg_text_update(EMPLOYER_CHAT, "skal vi betale feriepenge oveni?"))
+    channels.deliver_all()
+    asked_again = sent_to(fake_telegram, EMPLOYER_CHAT)[-1]
+    assert "Tilbage til indberetningen" in asked_again["text"]
+    assert asked_again["reply_markup"] == JA_NEJ
+    channels.tg(tg_callback_update(EMPLOYER_CHAT, "JA", bot_id=fake_telegram.bot_id,
+                                   message_id=channels.buttons_message_id(EMPLOYER_CHAT)))
+    assert channels.posted_ore(JENS_CARD) == before + 600_00
+
+
 def test_pressing_nej_voids_the_report(channels: Channels, fake_telegram: FakeTelegram) -> None:
     telegram_employer(channels)
     before = channels.posted_ore(JENS_CARD)
