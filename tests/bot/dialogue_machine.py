@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from bot.flows.report_reading import period_of
 from bot.observe import DialogueObserver
 from ledger import Actor
 from nlu import extract_entities
@@ -142,8 +143,10 @@ class DialogueMachine(RuleBasedStateMachine):
                     or "Tilbage til indberetningen" in self.last_reply.get(sender, ""), \
                     (sender, text, "posted without a read-back just before")
             if status == "voided" and was == "pending":
-                changed = bool(extract_entities(text, self.chat.clock.now.date())) \
-                    or any(ch.isdigit() for ch in text)  # a correction: new figures
+                today = self.chat.clock.now.date()
+                changed = bool(extract_entities(text, today)) or any(
+                    ch.isdigit() for ch in text) or period_of(text, today) is not None
+                # a correction: new figures, or a new period ("for november")
                 assert text in EMPLOYER_WORDS or changed or self.watch.outcome == "crisis", \
                     (sender, text, "voided without the employer's word")
         self.last_reply[sender] = joined
