@@ -10,6 +10,7 @@ from api.cli import (
     db,
     demo,
     import_cmd,
+    keys_cmds,
     ledger_cmds,
     nlu_cmds,
     privacy_cmds,
@@ -28,6 +29,7 @@ app.add_typer(ledger_cmds.caps_app, name="caps")
 ledger_cmds.app.command("generate")(synthetic_cmds.generate_command)
 ledger_cmds.app.command("import")(import_cmd.import_command)
 app.add_typer(ledger_cmds.app, name="ledger")
+app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(nlu_cmds.app, name="nlu")
 app.add_typer(bot_cmds.app, name="bot")
 app.add_typer(telegram_cmds.app, name="telegram")
