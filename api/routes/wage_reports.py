@@ -43,7 +43,7 @@ def report_wage(
     return _out(caller, result)
 
 
-@router.get("/{report_id}")
+@router.get("/{report_id:int}")  # digits only, so GET /wage-reports/batch is 405, not 422
 def get_report(report_id: RowId, ledger: LedgerDep, caller: Caller) -> WageReportOut:
     """A report as it stands now."""
     report_in_scope(ledger, caller, report_id)
