@@ -9,10 +9,11 @@ a batch sent again answers with the first results and changes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, Strict, ValidationError
 
 from api.access import Caller, employer_in_scope, require_kind
 from api.deps import LedgerDep
@@ -25,7 +26,16 @@ from ledger.service.report_batch import MAX_BATCH
 router = APIRouter(prefix="/wage-reports", tags=["wage reports"])
 
 
+StrictDate = Annotated[dt.date, Strict()]
+"""An ISO date string only: lax parsing would take a number as a timestamp, and in a batch a
+value the schema calls invalid must refuse the whole body (422), not become one report's
+problem (a single report's bad date reaches the ledger's own 4xx instead)."""
+
+
 class WageReportBatchItemIn(WageReportIn):
+    paid_on: StrictDate
+    work_from: StrictDate | None = None
+    work_to: StrictDate | None = None
     idempotency_key: str = Field(min_length=1, max_length=200, description=(
         "This report's own key: sent again with the same fields, it answers as before."))
 

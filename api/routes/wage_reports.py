@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.access import Caller, card_in_scope, employer_in_scope, report_in_scope, require_kind
 from api.deps import LedgerDep
@@ -43,7 +44,24 @@ def report_wage(
     return _out(caller, result)
 
 
-@router.get("/{report_id:int}")  # digits only, so GET /wage-reports/batch is 405, not 422
+class _NotBatch(Convertor[str]):
+    """A report id in a path, anything but `batch`: GET /wage-reports/batch is then 405 (the
+    batch is POST only) instead of a 422 for an id that is not a number; other text still
+    reaches the id's validation (422)."""
+
+    regex = "(?!batch$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("not_batch", _NotBatch())
+
+
+@router.get("/{report_id:not_batch}")
 def get_report(report_id: RowId, ledger: LedgerDep, caller: Caller) -> WageReportOut:
     """A report as it stands now."""
     report_in_scope(ledger, caller, report_id)

@@ -188,7 +188,7 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[str], Side], str, str]] = {
     ("POST", "/api/v1/employments"): (_employment, SCOPED, SCOPED),
     ("POST", "/api/v1/wage-reports"): (_wage_report, SCOPED, SCOPED),
     ("POST", "/api/v1/wage-reports/batch"): (_batch, "batch", "batch"),
-    ("GET", "/api/v1/wage-reports/{report_id:int}"): (_report_path(""), SCOPED, SCOPED),
+    ("GET", "/api/v1/wage-reports/{report_id:not_batch}"): (_report_path(""), SCOPED, SCOPED),
     ("POST", "/api/v1/wage-reports/{report_id}/post"): (_report_path("/post"), SCOPED, SCOPED),
     ("POST", "/api/v1/wage-reports/{report_id}/void"): (_report_path("/void"), SCOPED, SCOPED),
     ("POST", "/api/v1/wage-reports/{report_id}/reverse"): (
