@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, Strict, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from api.access import Caller, employer_in_scope, require_kind
 from api.deps import LedgerDep
@@ -26,7 +26,13 @@ from ledger.service.report_batch import MAX_BATCH
 router = APIRouter(prefix="/wage-reports", tags=["wage reports"])
 
 
-StrictDate = Annotated[dt.date, Strict()]
+def _iso_text(value: object) -> object:
+    if isinstance(value, dt.date | str):
+        return value
+    raise ValueError("a date must be a string, YYYY-MM-DD")
+
+
+StrictDate = Annotated[dt.date, BeforeValidator(_iso_text)]
 """An ISO date string only: lax parsing would take a number as a timestamp, and in a batch a
 value the schema calls invalid must refuse the whole body (422), not become one report's
 problem (a single report's bad date reaches the ledger's own 4xx instead)."""
