@@ -285,3 +285,17 @@ def test_changes_name_the_key_in_the_audit_log(api: Api, world: World) -> None:
     assert rows[-1]["action"] == "wage_report.post"
     assert rows[-1]["actor"] == f"api-key:{emp_row.id}"
     assert emp_row.last_used_at is not None
+
+
+def test_every_request_names_its_key_in_the_access_log(sqlite_api: Api,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    made = sqlite_api.ledger.api_keys.create("municipality", "Aarhus", municipality_code="751",
+                                             actor=ADMIN)
+    with caplog.at_level("INFO", logger="api.access"):
+        assert _call(sqlite_api, made.secret, "GET", f"{V1}/caps").status_code == 200
+        assert _call(sqlite_api, made.secret, "GET", f"{V1}/outbox").status_code == 403
+        assert sqlite_api.get(f"{V1}/caps").status_code == 200
+    lines = [r for r in caplog.records if r.name == "api.access"]
+    assert [getattr(r, "api_key_id", None) for r in lines] == [made.view.id, made.view.id,
+                                                               "admin"]
+    assert not any(made.secret in repr(vars(r)) for r in caplog.records)
