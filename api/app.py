@@ -30,6 +30,7 @@ from api.routes import (
     escalations,
     outbox,
     reporting,
+    wage_report_batch,
     wage_reports,
     voice,
     webhooks,
@@ -103,8 +104,8 @@ def create_app(
     install_outage_handling(app, services.ledger)
 
     v1 = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-    for module in (caps, employers, cards, employments, wage_reports, reporting, escalations,
-                   outbox):
+    for module in (caps, employers, cards, employments, wage_report_batch, wage_reports,
+                   reporting, escalations, outbox):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(webhooks.router)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.problems import AuthError
+from api.access import Caller, require_kind
 from ledger import Actor, Ledger
-
-_bearer = HTTPBearer(auto_error=False, description="The admin API key (ADMIN_API_KEY).")
 
 
 def get_ledger(request: Request) -> Ledger:
@@ -19,17 +15,10 @@ def get_ledger(request: Request) -> Ledger:
     return ledger
 
 
-def require_admin(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    """Only the admin key for now; scoped municipality and employer keys come later."""
-    expected: str = request.app.state.settings.ADMIN_API_KEY.get_secret_value()
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthError("unauthorized")
-    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
-        raise AuthError("unauthorized")
-    return Actor(name="api:admin", channel="api")
+def require_admin(caller: Caller) -> Actor:
+    """The admin key: 401 without a valid key, 403 for a scoped key."""
+    require_kind(caller)
+    return caller.actor
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]

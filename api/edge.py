@@ -30,6 +30,8 @@ from api.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
 """Nothing we accept comes close: an SMS webhook is under 2 kB, a Telegram update under 10 kB."""
+LARGER_BODIES = {"/api/v1/wage-reports/batch": 1024 * 1024}
+"""The exceptions, by exact path: a batch of 1.000 wage reports is about 250 kB."""
 
 
 class BodyTooLarge(HTTPException):
@@ -48,8 +50,9 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = LARGER_BODIES.get(str(scope.get("path", "")), self.limit)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await http_problem(413, "payload_too_large")(scope, receive, send)
             return
         received = 0
@@ -59,7 +62,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     # An HTTPException: the framework answers it (as 413) wherever the body
                     # is being read, instead of turning it into a parse error.
                     raise BodyTooLarge()

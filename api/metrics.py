@@ -345,11 +345,15 @@ class RequestMiddleware:
             method = str(scope.get("method", ""))
             self.metrics.observe_request(method, route, status, elapsed)
             path = str(scope.get("path", ""))
+            extra = {"method": method, "route": route, "status": status,
+                     "duration_ms": round(elapsed * 1000, 2)}
+            key = (scope.get("state") or {}).get("api_key")
+            if key is not None:  # which API key: its id (or "admin"), never the key itself
+                extra["api_key_id"] = key
             access_log.log(
                 logging.DEBUG if path in QUIET_PATHS else logging.INFO,
                 "%s %s %d %.1f ms", method, path, status, elapsed * 1000,
-                extra={"method": method, "route": route, "status": status,
-                       "duration_ms": round(elapsed * 1000, 2)})
+                extra=extra)
             logging_setup.reset(token)
 
 

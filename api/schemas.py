@@ -177,18 +177,34 @@ class WageReportOut(BaseModel):
     expires_at: dt.datetime | None
     pending_reason: str | None
     warnings: list[int]
-    balance: BalanceOut
+    remaining: KronerOut | None = Field(description=(
+        "Left under the year's cap after this report (null while no cap is loaded): "
+        "the figure the employer card check shows."))
+    balance: BalanceOut | None = Field(description=(
+        "The card's whole balance; null for an employer key, which sees `remaining` only."))
 
     @classmethod
-    def of(cls, result: WageReportResult) -> WageReportOut:
+    def of(cls, result: WageReportResult, *, with_balance: bool = True) -> WageReportOut:
         return cls(
             id=result.id, status=result.status, employer_cvr=result.employer_cvr,
             card_number=result.card_number, paid_on=result.paid_on,
             hours=str(result.hours.normalize()), amount=result.amount_ore,
             counted_amount=result.counted_ore, over_cap_amount=result.over_cap_ore,
             expires_at=result.expires_at, pending_reason=result.pending_reason,
-            warnings=list(result.warnings), balance=BalanceOut.of(result.balance),
+            warnings=list(result.warnings), remaining=result.balance.remaining_ore,
+            balance=BalanceOut.of(result.balance) if with_balance else None,
         )
+
+
+class CardCheckOut(BaseModel):
+    """What an employer may know about a card: the card check of the SMS dialogue."""
+
+    card_number: str
+    active: bool
+    year: int
+    remaining: KronerOut | None
+    """Room left under the year's cap; null while the card is inactive or no cap is loaded."""
+    cap_is_demo: bool
 
 
 class UsageRowOut(BaseModel):

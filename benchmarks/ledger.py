@@ -4,7 +4,8 @@
     python -m benchmarks.ledger --quick    # a smoke run (about a minute)
     python -m benchmarks.ledger --threads  # also the same cells with threads in one process
 
-Prints, for each backend, reports posted per second through the service layer
+`benchmarks/ledger_batch.py` adds the batch path next to the single one. Prints, for each
+backend, reports posted per second through the service layer
 (`Ledger.report_wage(post=True)`) with 1, 8 and 32 concurrent writers, for one hot card,
 100 cards and 10.000 cards. Writers are separate OS processes, each with its own `Ledger`
 (as the server runs: several worker processes); `--threads` adds a column for the same load
@@ -537,7 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", action="store_true",
                         help="also measure each cell with threads sharing one Ledger")
     parser.add_argument("--skip-costs", action="store_true")
+    parser.add_argument("--skip-batches", action="store_true")
+    parser.add_argument("--only-batches", action="store_true", help="only the batch table")
     args = parser.parse_args(argv)
+    if args.only_batches:
+        args.skip_writes = args.skip_costs = args.skip_reads = True
     args.seconds = args.seconds or (1.5 if args.quick else 6.0)
     args.entries = args.entries or (50_000 if args.quick else 1_000_000)
     args.cards = [1, 100] if args.quick else [1, 100, 10_000]
@@ -572,6 +577,11 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             measure_costs(backend, 100 if args.quick else 500)
         say(f"load average after: {load_average()}")
+    if not args.skip_batches:
+        from benchmarks import ledger_batch  # it imports this module's helpers
+
+        ledger_batch.main(args, backends)
+        say(f"load average after: {load_average()}")
     if not args.skip_reads:
         say(f"\nBalance reads (Ledger.balance, random card) with {args.entries:,} entries")
         say("| backend    |   entries |  cards |  reads | p50 ms | p99 ms |   load   |")
@@ -583,9 +593,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load_average() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "n/a"
-    one, five, fifteen = os.getloadavg()
+    one, five, fifteen = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min) on {os.cpu_count()} cores"
 
 if __name__ == "__main__":

@@ -44,6 +44,11 @@ Console accounts (`ledger.staff`):
     NotFound:      StaffUserNotFound staff_user_not_found
     Conflict:      UsernameTaken username_taken
 
+API keys (`ledger.api_keys`):
+
+    InvalidInput:  InvalidApiKeyName invalid_api_key_name
+    NotFound:      ApiKeyNotFound api_key_not_found
+
 Caseworker console (`ledger.casework`):
 
     InvalidInput:  ApplicationNeedsCpr application_needs_cpr,
@@ -258,6 +263,17 @@ class InvalidPassword(InvalidInput):
 
 class StaffUserNotFound(NotFound):
     code = "staff_user_not_found"
+
+
+# API keys ---------------------------------------------------------------------------
+
+
+class InvalidApiKeyName(InvalidInput):
+    code = "invalid_api_key_name"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
 
 
 class UsernameTaken(Conflict):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ledger import audit_chain, queries
+from ledger.api_keys import ApiKeyService
 from ledger.audit_chain import ChainReport
 from ledger.casework import Casework
 from ledger.commands import (
@@ -45,7 +46,7 @@ from ledger.results import (
     EmploymentResult,
     WageReportResult,
 )
-from ledger.service import caps, cards, employers, employments, reports
+from ledger.service import caps, cards, employers, employments, report_batch, reports
 from ledger.service.balances import lock_balance
 from ledger.service.lookups import card_by_number
 from ledger.staff import StaffService
@@ -91,6 +92,7 @@ class Ledger:
         self.conversations = Conversations(self)
         self.casework = Casework(self)
         self.staff = StaffService(self)
+        self.api_keys = ApiKeyService(self)
         self.tasks = TaskService(self)
         self.outreach = OutreachStore(self)
         self.observer = LedgerObserver()
@@ -165,6 +167,20 @@ class Ledger:
 
     def report_wage(self, cmd: ReportWage, *, actor: Actor) -> WageReportResult:
         return self._run(reports.report_wage, cmd, actor)
+
+    def report_wages(self, cmds: Sequence[ReportWage], *,
+                     actor: Actor) -> list[report_batch.Outcome]:
+        """Many reports, each on the single path (ledger/service/report_batch.py): one
+        outcome per command in the same order, a result or the refusal that left it out."""
+        outcomes: list[report_batch.Outcome | None] = [None] * len(cmds)
+        for chunk in report_batch.chunks(report_batch.lock_order(cmds)):
+            batch = [cmds[i] for i in chunk]
+            done = self.run_write(  # run at once, within this iteration
+                lambda uow: report_batch.report_chunk(batch, uow=uow, actor=actor))  # noqa: B023
+            notify(self.observer, [("ReportWage", outcome) for outcome in done])
+            for index, outcome in zip(chunk, done, strict=True):
+                outcomes[index] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def post_report(self, cmd: PostReport, *, actor: Actor) -> WageReportResult:
         return self._run(reports.post_report, cmd, actor)

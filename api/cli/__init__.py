@@ -9,6 +9,8 @@ from api.cli import (
     bot_cmds,
     db,
     demo,
+    import_cmd,
+    keys_cmds,
     ledger_cmds,
     nlu_cmds,
     outreach_cmds,
@@ -26,7 +28,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
 app.add_typer(ledger_cmds.caps_app, name="caps")
 ledger_cmds.app.command("generate")(synthetic_cmds.generate_command)
+ledger_cmds.app.command("import")(import_cmd.import_command)
 app.add_typer(ledger_cmds.app, name="ledger")
+app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(nlu_cmds.app, name="nlu")
 app.add_typer(outreach_cmds.app, name="outreach")
 app.add_typer(bot_cmds.app, name="bot")

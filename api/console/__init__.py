@@ -17,6 +17,7 @@ from api.console import auth_routes
 from api.console.errors import install_error_pages
 from api.console.headers import ConsoleSecurityHeaders
 from api.console.pages import (
+    api_keys,
     applications,
     caps,
     card_actions,
@@ -36,7 +37,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "console"
 
 # Page routers, one per module under api/console/pages/: append yours here.
 PAGE_ROUTERS: list[APIRouter] = [
-    overview.router, caps.router, users.router,
+    overview.router, caps.router, users.router, api_keys.router,
     cards.router, card_actions.router, employers.router,
     inbox.router, applications.router,
     tasks.router, helpers.router, messages.router,

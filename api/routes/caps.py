@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api.access import Caller
 from api.deps import AdminActor, LedgerDep
 from api.schemas import CapIn, CapOut, ore
 from ledger import SetCap
@@ -15,8 +16,8 @@ Year = Annotated[int, Path(ge=2019, le=2100)]
 
 
 @router.get("")
-def list_caps(ledger: LedgerDep, _: AdminActor) -> list[CapOut]:
-    """The cap in force for every year that has one, with its source."""
+def list_caps(ledger: LedgerDep, _: Caller) -> list[CapOut]:
+    """The cap in force for every year that has one, with its source (any key may read it)."""
     return [CapOut.of(cap) for cap in ledger.caps()]
 
 

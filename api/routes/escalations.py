@@ -8,7 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import AdminActor, LedgerDep
+from api.access import Caller, municipality_in_scope, require_kind
+from api.deps import LedgerDep
+from ledger import Ledger
+from ledger.api_keys import ApiPrincipal
+from ledger.conversations.escalations import EscalationNotFound
 from api.schemas import RowId
 from ledger.conversations.records import EscalationView
 
@@ -48,39 +52,57 @@ class ReplyIn(BaseModel):
     author: str = Field(min_length=1, max_length=120)
 
 
+def _in_scope(ledger: Ledger, caller: ApiPrincipal, escalation_id: int) -> EscalationView:
+    """Not for employer keys; a municipality key's own conversations only (else 404)."""
+    require_kind(caller, "municipality")
+    view = ledger.conversations.escalation(escalation_id)
+    if caller.kind == "municipality" and view.municipality_code != caller.municipality_code:
+        raise EscalationNotFound(id=escalation_id)
+    return view
+
+
 @router.get("")
 def list_escalations(
-    ledger: LedgerDep, _: AdminActor,
+    ledger: LedgerDep, caller: Caller,
     municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
 ) -> list[EscalationOut]:
-    """Open escalations: urgent (crisis) first, then the oldest waiting."""
+    """Open escalations: urgent (crisis) first, then the oldest waiting (a municipality
+    key: its own)."""
+    require_kind(caller, "municipality")
+    if caller.kind == "municipality":
+        municipality_in_scope(caller, municipality or caller.municipality_code)
+        municipality = caller.municipality_code
     return [EscalationOut.of(v) for v in ledger.conversations.open_escalations(municipality)]
 
 
 @router.get("/{escalation_id}/transcript")
-def transcript(escalation_id: RowId, ledger: LedgerDep, _: AdminActor) -> list[TranscriptLineOut]:
+def transcript(escalation_id: RowId, ledger: LedgerDep,
+               caller: Caller) -> list[TranscriptLineOut]:
     """The conversation's messages in both directions, CPR numbers redacted."""
-    view = ledger.conversations.escalation(escalation_id)
+    view = _in_scope(ledger, caller, escalation_id)
     lines = ledger.conversations.transcript(view.conversation_id)
     return [TranscriptLineOut(**vars(line)) for line in lines]
 
 
 @router.post("/{escalation_id}/take")
-def take(escalation_id: RowId, body: TakeIn, ledger: LedgerDep, _: AdminActor) -> EscalationOut:
+def take(escalation_id: RowId, body: TakeIn, ledger: LedgerDep, caller: Caller) -> EscalationOut:
     """A person takes the conversation; the bot stays quiet until it is resolved."""
+    _in_scope(ledger, caller, escalation_id)
     return EscalationOut.of(ledger.conversations.take(escalation_id, body.owner))
 
 
 @router.post("/{escalation_id}/reply", status_code=202)
 def reply(escalation_id: RowId, body: ReplyIn, request: Request, ledger: LedgerDep,
-          _: AdminActor) -> dict[str, int]:
+          caller: Caller) -> dict[str, int]:
     """Queues a reply to the person on their own channel; delivery status shows in the transcript."""
+    _in_scope(ledger, caller, escalation_id)
     outbox_id = ledger.conversations.reply(escalation_id, body.text, body.author)
     request.app.state.kick_outbox()
     return {"outbox_id": outbox_id}
 
 
 @router.post("/{escalation_id}/resolve")
-def resolve(escalation_id: RowId, ledger: LedgerDep, _: AdminActor) -> EscalationOut:
+def resolve(escalation_id: RowId, ledger: LedgerDep, caller: Caller) -> EscalationOut:
     """Closes the escalation and hands the conversation back to the bot."""
+    _in_scope(ledger, caller, escalation_id)
     return EscalationOut.of(ledger.conversations.resolve(escalation_id))

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from api.access import Caller, municipality_in_scope, require_kind
 from api.deps import AdminActor, LedgerDep
 from api.schemas import ExportFormat, UsageOut, UsageRowOut
 from ledger.money import format_kroner
@@ -75,12 +76,15 @@ _EXPORT_RESPONSES: dict[int | str, dict[str, object]] = {200: {
             responses=_EXPORT_RESPONSES)
 def export_wage_reports(
     ledger: LedgerDep,
-    _: AdminActor,
+    caller: Caller,
     municipality: Annotated[str, Query(pattern=r"^\d{3}$")],
     year: Year,
     format: ExportFormat = "csv",
 ) -> StreamingResponse:
-    """Every wage report paid in the year for the municipality's cards, streamed."""
+    """Every wage report paid in the year for the municipality's cards, streamed (a
+    municipality key: its own only)."""
+    require_kind(caller, "municipality")
+    municipality_in_scope(caller, municipality)
     rows = ledger.export_wage_reports(municipality, year)
     if format == "json":
         return StreamingResponse(_json_chunks(rows), media_type="application/json")

@@ -5,7 +5,14 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-from ledger.db import console_tables, conversation_tables, outreach_tables, tables, task_tables  # noqa: F401  (registers the mappings)
+from ledger.db import (  # noqa: F401  (registers the mappings)
+    api_key_tables,
+    console_tables,
+    conversation_tables,
+    outreach_tables,
+    tables,
+    task_tables,
+)
 from ledger.db.base import Base
 
 config = context.config

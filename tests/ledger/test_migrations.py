@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ledger.db import console_tables, conversation_tables, tables, task_tables  # noqa: F401  (the mappings)
+from ledger.db import api_key_tables, console_tables, conversation_tables, tables, task_tables  # noqa: F401  (the mappings)
 from ledger.db.base import Base
 from ledger.migrate import upgrade
 

@@ -76,6 +76,7 @@ AREAS: dict[str, frozenset[str]] = {
     "/console/overview": EVERYONE,
     "/console/caps": ADMIN_ONLY,
     "/console/users": ADMIN_ONLY,
+    "/console/api-keys": ADMIN_ONLY,
     # small jobs (issue 6)
     "/console/tasks": WITH_HELPERS,
     "/console/tasks/{task_id}/cancel": EVERYONE,
@@ -97,7 +98,7 @@ so it answers 303 to the login page. Without the token it is refused like every 
 PARAM_KINDS = {"number": "card", "contact_id": "contact", "report_id": "report",
                "application_id": "application", "escalation_id": "escalation",
                "cvr": "employer", "user_id": "user", "task_id": "task",
-               "entry_id": "phone_entry"}
+               "entry_id": "phone_entry", "key_id": "api_key"}
 SCOPED = {"card", "contact", "report", "application", "escalation", "task", "phone_entry"}
 """Records of one municipality: another municipality's user gets 404. Employers belong to no
 municipality (every role sees all of them; what they show of card holders is scoped, which
@@ -126,6 +127,8 @@ FORM_VALUES: dict[str, Value] = {
     "samtykke": "ja",
     # announcements (issue 16)
     "modtagere": "active",
+    # API keys
+    "name": "Matrix-nøgle", "kind": "employer",
 }
 """One value per form field name, valid for every form that has the field."""
 ROUTE_FORM_VALUES: dict[tuple[str, str], dict[str, Value]] = {
@@ -163,6 +166,8 @@ class Records:
     """The card on a phone list: the acting user's own if they keep one, else admin's."""
     spare_card: str = ""
     """A card on nobody's phone list, holder's first name "Holder"."""
+    api_key: str = ""
+    """The id of an API key of the side's employer (keys are an administrator's alone)."""
 
     def value(self, kind: str) -> str:
         return str(getattr(self, kind))
@@ -320,10 +325,13 @@ def build(env: ConsoleEnv) -> Matrix:
         user = ledger.staff.add_user(f"spare{index}", PASSWORD, "caseworker", code,
                                      f"Reserve {side}{index}").id
         task, entry, spare, spare_holder = _task_records(env, side, who, index, number, cvr)
+        api_key = ledger.api_keys.create("employer", f"Matrix {index}", employer_cvr=cvr,
+                                         actor=ADMIN).view.id
         records[(side, who)] = Records(index, side, number, str(contact), str(report),
                                        str(application), str(escalation), cvr, str(user),
                                        (holder, applicant, spare_holder), task=task,
-                                       phone_entry=entry, spare_card=spare)
+                                       phone_entry=entry, spare_card=spare,
+                                       api_key=str(api_key))
     return Matrix(env, records)
 
 
