@@ -34,7 +34,7 @@ def test_the_administrator_sees_every_main_page(
     menu = page.get_by_role("navigation", name="Hovedmenu")
     expect(menu.get_by_role("link")).to_have_text(
         ["Indbakke", "Ansøgninger", "Kort", "Arbejdsgivere", "Beskeder", "Opgaver", "Telefonliste",
-         "Overblik", "Loftbeløb", "Brugere"])
+         "Overblik", "Loftbeløb", "Brugere", "API-nøgler"])
 
     def visit(item: str, heading: str | re.Pattern[str]) -> None:
         menu.get_by_role("link", name=item, exact=True).click()
