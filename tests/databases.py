@@ -95,9 +95,10 @@ def _sqlite_template(template: Template) -> Path:
         if not _folder:
             _folder.append(Path(tempfile.mkdtemp(prefix="frikort-templates-")))
             atexit.register(shutil.rmtree, _folder[0], ignore_errors=True)
-        path = _folder[0] / f"template-{len(_sqlite_files)}.db"
-        if template.parent is not None:
-            shutil.copyfile(_sqlite_template(template.parent), path)
+        parent = None if template.parent is None else _sqlite_template(template.parent)
+        path = _folder[0] / f"template-{len(_sqlite_files)}.db"  # after the parent's
+        if parent is not None:
+            shutil.copyfile(parent, path)
         template.build(f"{SQLITE_PREFIX}{path}")
         _sqlite_files[template] = path
     return _sqlite_files[template]
