@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli_app
 from api.settings import Settings
 from ledger import Ledger
-from tests import databases
+from tests import databases, nlu_models
 from tests.cli_runner import run_frikort
 from tests.conftest import IN_CI
 
@@ -68,7 +68,10 @@ def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DATABASE_", "ADMIN_", "CPR_", "TELEGRAM_", "TWILIO_"))}
     env.update(HOME=str(home), DATABASE_URL=f"sqlite:///{home / 'frikort.db'}",
-               ENVIRONMENT="development", PYTHONUNBUFFERED="1")
+               ENVIRONMENT="development", PYTHONUNBUFFERED="1",
+               # The NLU model the suite trained (tests/nlu_models.py): `demo seed` and the
+               # server's warm-up only load it.
+               NLU_CACHE_DIR=str(nlu_models.trained_cache_dir()))
     return env
 
 
