@@ -241,7 +241,7 @@ class LogScan:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        worker_output = getattr(session.config, "workeroutput", None)
+        worker_output = getattr(getattr(session, "config", None), "workeroutput", None)
         if worker_output is not None:  # a pytest-xdist worker: hand the scan to the controller
             worker_output[WORKER_OUTPUT] = {
                 "records": self.records, "findings": [astuple(f) for f in self.findings]}
