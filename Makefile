@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
-.PHONY: run test chromium bench-ledger bench-national bench-load bench-dialogue lint clean
+# pytest-xdist workers for `make test` and `make test-fast`. The tests wait on sockets, servers,
+# PostgreSQL and the browser as much as they compute, so a few more workers than cores pay.
+TEST_WORKERS ?= 4
+PYTEST_XDIST := -n $(TEST_WORKERS) --dist worksteal
+
+.PHONY: run test test-fast chromium bench-ledger bench-national bench-load bench-dialogue lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +27,13 @@ run: $(STAMP)
 
 test: $(STAMP) chromium
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
+
+# The quick loop: every test but the fault and browser tests (markers slow and e2e), Hypothesis
+# on its light profile (tests/profiles.py); no mypy. `make test` before pushing.
+test-fast: $(STAMP)
+	HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest $(PYTEST_XDIST) -m "not slow and not e2e" \
+	  $(PYTEST_ARGS)
 
 # Installs the Debian package when missing and we are root; otherwise says what to install
 # (the browser tests then skip, or fail when CI is set).

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh SQLite file or a fresh PostgreSQL schema per test, never the developer's data."""
+"""Shared fixtures: a fresh SQLite file or a fresh PostgreSQL database per test (copies of one
+template, tests/databases.py), never the developer's data."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from tests import databases, profiles
+from tests.databases import POSTGRES_ADMIN_URL
+
+profiles.load()
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_CLIENT_HOST = "testserver"
 """The Host Starlette's TestClient sends: tests that use one allow it (ALLOWED_HOSTS), as a
@@ -45,7 +48,30 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def postgres_url(postgres_available: bool) -> Iterator[str]:
-    """A schema of its own on the shared server, dropped afterwards."""
+    """A database of its own on the shared server, already migrated: a copy of this process's
+    template (tests/databases.py), dropped afterwards."""
+    if not postgres_available:
+        pytest.skip("PostgreSQL not reachable (this is a failure when CI is set)")
+    url = databases.postgres_copy()
+    yield url
+    databases.release(url)
+
+
+@pytest.fixture
+def postgres_demo_url(postgres_available: bool) -> Iterator[str]:
+    """`postgres_url` holding the demo data too, seeded at DEMO_NOW (a copy of the seeded
+    template): for `make_chat` and `running_channels` at their default clock."""
+    if not postgres_available:
+        pytest.skip("PostgreSQL not reachable (this is a failure when CI is set)")
+    url = databases.postgres_copy(databases.seeded(databases.DEMO_NOW))
+    yield url
+    databases.release(url)
+
+
+@pytest.fixture
+def postgres_empty_url(postgres_available: bool) -> Iterator[str]:
+    """An empty schema of its own on the shared server (for tests of the migrations
+    themselves), dropped afterwards."""
     if not postgres_available:
         pytest.skip("PostgreSQL not reachable (this is a failure when CI is set)")
     schema = f"t_{uuid.uuid4().hex[:16]}"
@@ -61,8 +87,24 @@ def postgres_url(postgres_available: bool) -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:
-    """Runs the test once on SQLite and once on PostgreSQL."""
+    """Runs the test once on SQLite and once on PostgreSQL. The SQLite file does not exist yet
+    (`prepare_database` copies the migrated template there); the PostgreSQL database is
+    migrated already."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def demo_db_url(request: pytest.FixtureRequest) -> str:
+    """`db_url` for a demo-seeded ledger at DEMO_NOW (`make_chat`, `running_channels`)."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_demo_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_db_url(request: pytest.FixtureRequest) -> str:
+    """`db_url` for tests of the migrations: nothing migrated on either database."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_empty_url"
     return str(request.getfixturevalue(name))
 
 
@@ -72,3 +114,18 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests.log_scan import install
 
     install(config)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drops this process's PostgreSQL test databases and templates."""
+    databases.finish()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests (the fault tests: a minute or more of real waiting each) go first, so
+    that under pytest-xdist they run alongside the rest instead of ending the run alone. The
+    rest keep their order (the log scan's last test stays last)."""
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        items[:] = slow + [item for item in items if item.get_closest_marker("slow") is None]

@@ -28,8 +28,10 @@ How it works
   (moved to the end of the collection) and fails with the findings so far; at session end
   ``pytest_sessionfinish`` sets the exit status to "tests failed" if there are any at all
   (records logged after that test, or a run that did not collect it), and the terminal
-  summary lists them. The report shows where (test, logger, level) and the line with the
-  personal data masked, so the CI log does not repeat it.
+  summary lists them. Under pytest-xdist every worker scans its own records and sends its
+  count and findings to the controller, which fails the run and prints the summary. The
+  report shows where (test, logger, level) and the line with the personal data masked, so
+  the CI log does not repeat it.
 * A test that must log personal data on purpose (a redaction test) logs through a logger named
   ``tests.*``, or is marked ``@pytest.mark.log_scan_exempt``.
 """
@@ -42,7 +44,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 import pytest
@@ -54,6 +56,8 @@ PUBLIC_NUMBERS = frozenset({"70201201"})
 """Eight-digit numbers that are nobody's personal number (Livslinien); the service's own
 TWILIO_FROM_NUMBER of every Settings object is added as it is built."""
 FINAL_TEST = "test_no_log_line_of_the_session_leaks"
+WORKER_OUTPUT = "frikort_log_scan"
+"""Key of a pytest-xdist worker's scan in the output it sends its controller."""
 
 # --- detectors -------------------------------------------------------------------------------
 
@@ -237,8 +241,22 @@ class LogScan:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        worker_output = getattr(getattr(session, "config", None), "workeroutput", None)
+        if worker_output is not None:  # a pytest-xdist worker: hand the scan to the controller
+            worker_output[WORKER_OUTPUT] = {
+                "records": self.records, "findings": [astuple(f) for f in self.findings]}
         if self.findings and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """pytest-xdist's controller: a worker finished; its records and findings count here,
+        so the run fails (and the summary lists them) whichever worker saw them."""
+        scanned = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if scanned:
+            with self._lock:
+                self.records += int(scanned["records"])
+                self.findings.extend(Finding(*fields) for fields in scanned["findings"])
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.findings:

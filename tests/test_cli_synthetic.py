@@ -1,29 +1,21 @@
-"""`frikort ledger generate`, the real command on a temporary SQLite database."""
+"""`frikort ledger generate`, the real command (in-process, tests/cli_runner.py) on a temporary
+SQLite database."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import IN_CI
+from tests.cli_runner import run_frikort
 from tests.production_env import PRODUCTION_SECRETS
-
-FRIKORT = Path(sys.executable).parent / "frikort"
-pytestmark = pytest.mark.skipif(not FRIKORT.exists() and not IN_CI,
-                                reason="the frikort entry point is not installed (with CI set "
-                                       "these tests run, and fail without it)")
 
 
 def _run(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items()
                    if not k.startswith(("DATABASE_", "ADMIN_", "CPR_", "ENVIRONMENT"))}
     environment.update(HOME=str(home), DATABASE_URL=f"sqlite:///{home / 'frikort.db'}", **env)
-    return subprocess.run([str(FRIKORT), *args], env=environment, cwd=home,
-                          capture_output=True, text=True, timeout=300)
+    return run_frikort(args, env=environment, cwd=home)
 
 
 def test_generates_once_and_then_refuses(tmp_path: Path) -> None:

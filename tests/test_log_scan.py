@@ -93,6 +93,33 @@ def test_a_finding_fails_the_session() -> None:
     assert leaked.exitstatus == pytest.ExitCode.TESTS_FAILED
 
 
+def test_an_xdist_worker_hands_its_scan_to_the_controller() -> None:
+    """Under pytest-xdist a worker's records and findings fail the run in the controller."""
+    output: dict[str, object] = {}
+
+    class Config:
+        workeroutput = output
+
+    class Session:
+        exitstatus = pytest.ExitCode.OK
+        config = Config()
+
+    class Node:
+        workeroutput = output
+
+    worker = LogScan()
+    worker.records = 3
+    worker.findings.append(Finding("cpr", "a test", "api", "INFO", "01********"))
+    worker.pytest_sessionfinish(Session(), 0)  # type: ignore[arg-type]  # a stand-in with the attributes used
+    controller = LogScan()
+    controller.pytest_testnodedown(Node(), None)
+    assert controller.records == 3
+    assert controller.findings == worker.findings
+    finished = Session()
+    controller.pytest_sessionfinish(finished, 0)  # type: ignore[arg-type]  # a stand-in with the attributes used
+    assert finished.exitstatus == pytest.ExitCode.TESTS_FAILED
+
+
 def test_no_log_line_of_the_session_leaks(request: pytest.FixtureRequest) -> None:
     """Runs last (tests/log_scan.py moves it to the end of the session)."""
     assert request.node.name == FINAL_TEST

@@ -7,9 +7,10 @@ RUN_BACKGROUND_WORKER=False; a test delivers the outbox by awaiting the app's ow
 PTB bot and its HTTP client stay on the loop they were opened on. The ledger has a FakeClock,
 so outbox backoff can be stepped by hand.
 
-The NLU model is trained once per machine into pytest's cache directory (it is cached by a hash
-of the training data, the model version and sklearn's version, so a stale model is never
-loaded); every app in the session shares one parser, and ``NLU_CACHE_DIR`` points there too.
+The NLU model is trained once per machine into pytest's cache directory (tests/nlu_models.py: it
+is cached by a hash of the training data, the model version and sklearn's version, so a stale
+model is never loaded); every app in the session shares one parser, and ``NLU_CACHE_DIR`` points
+there too.
 
 Test modules import the fixtures they use from here (``from tests.api.channel_fixtures import
 ...``) so tests/api/conftest.py stays as it is.
@@ -17,7 +18,6 @@ Test modules import the fixtures they use from here (``from tests.api.channel_fi
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -39,15 +39,17 @@ from api.outbox_worker import OutboxWorker
 from api.settings import Settings
 from ledger import Ledger
 from ledger.db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
-from nlu import NluConfig, Parser, load_parser
-from tests.fakes.http_server import RunningServer, serve_asgi
+from nlu import Parser
+from tests import databases, nlu_models
 from tests.conftest import TEST_CLIENT_HOST
+from tests.databases import DEMO_NOW
+from tests.fakes.http_server import RunningServer, serve_asgi
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests.ledger.support import FakeClock, fast_ledger, raw_engine
+from tests.ledger.support import FakeClock, fast_ledger, make_config, raw_engine
 
 REPO = Path(__file__).resolve().parents[2]
-NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+NOW = DEMO_NOW
 """The ledger's clock starts here (a Monday); the demo data is seeded relative to it."""
 
 PUBLIC_BASE_URL = "https://frikort.example.dk"
@@ -71,26 +73,19 @@ JENS_EARNED = "2.062,50 kr."
 """600,00 + 1.012,50 + 450,00 kr. seeded for Jens this year."""
 
 
-# --- the NLU parser: trained once ----------------------------------------------------------
-
-_parsers: dict[Path, Parser] = {}
+# --- the NLU parser: trained once per machine (tests/nlu_models.py) -----------------------
 
 
-def shared_parser(cache_dir: Path) -> Parser:
-    """One parser per process, whichever test module asks first."""
-    if cache_dir not in _parsers:
-        _parsers[cache_dir] = load_parser(NluConfig(data_dir=REPO / "nlu" / "data",
-                                                    cache_dir=cache_dir))
-    return _parsers[cache_dir]
+def shared_parser(cache_dir: Path | None = None) -> Parser:
+    """One parser per process, whichever test module asks first (the models of
+    tests/nlu_models.py; `cache_dir` is that folder, as `nlu_cache_dir` gives it)."""
+    return nlu_models.parser()
 
 
 @pytest.fixture(scope="session")
-def nlu_cache_dir(request: pytest.FixtureRequest,
-                  tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache = getattr(request.config, "cache", None)
-    if cache is not None:
-        return Path(cache.mkdir("frikort-nlu-model"))
-    return tmp_path_factory.mktemp("nlu-cache")
+def nlu_cache_dir() -> Path:
+    """The folder holding the trained models, for apps that load their own (NLU_CACHE_DIR)."""
+    return nlu_models.trained_cache_dir()
 
 
 @pytest.fixture(scope="session")
@@ -379,11 +374,16 @@ def running_channels(
     seeded: bool = True,
     **overrides: Any,
 ) -> Iterator[Channels]:
-    """The app on a fresh demo-seeded ledger; `parser=None` lets the app load its own."""
+    """The app on a fresh demo-seeded ledger; `parser=None` lets the app load its own. A new
+    SQLite file, or a PostgreSQL copy of the seeded template (`demo_db_url`), starts as a copy
+    of the seeded template (tests/databases.py); anything else is migrated and seeded here."""
     clock = FakeClock(NOW)
-    ledger = fast_ledger(url, clock)
-    if seeded:
-        seed(ledger, clock.now.date())
+    if seeded and databases.materialise(url, databases.seeded(NOW)):
+        ledger = Ledger(make_config(url), clock=clock)
+    else:
+        ledger = fast_ledger(url, clock)
+        if seeded:
+            seed(ledger, clock.now.date())
     settings = channel_settings(url, twilio=twilio[1] if twilio else None,
                                 telegram=telegram[1] if telegram else None,
                                 nlu_cache_dir=nlu_cache_dir, **overrides)
@@ -429,7 +429,7 @@ def channels_any_db(request: pytest.FixtureRequest, tmp_path: Path, channel_pars
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'channels.db'}"
     else:
-        url = str(request.getfixturevalue("postgres_url"))
+        url = str(request.getfixturevalue("postgres_demo_url"))
     with running_channels(url, channel_parser, twilio=twilio_server, telegram=telegram_server,
                           nlu_cache_dir=nlu_cache_dir) as made:
         yield made

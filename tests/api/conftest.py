@@ -1,13 +1,12 @@
 """An API client on a fresh database per test, recording every response for the CPR-leak check.
 
-SQLite databases are copied from one migrated template per session (a migration costs about
-a second on this machine); PostgreSQL gets a fresh schema, migrated with `ledger.upgrade`.
+Each database is a copy of the migrated template (tests/databases.py): a SQLite file copy, or a
+PostgreSQL database made from the template database (a migration costs about a second here).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from ledger import Ledger, upgrade
-from tests.ledger.support import FakeClock, fresh_cpr, make_config, valid_cvr
+from ledger import Ledger
+from tests import databases
 from tests.conftest import TEST_CLIENT_HOST
+from tests.ledger.support import FakeClock, fresh_cpr, make_config, valid_cvr
 
 ADMIN_KEY = "test-admin-key-5f0c2a"
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -125,13 +125,6 @@ class Api:
         return dict(body)
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "frikort.db"
-    upgrade(f"sqlite:///{path}")
-    return path
-
-
 def _build(url: str) -> Iterator[Api]:
     clock = FakeClock()
     ledger = Ledger(make_config(url), clock=clock)
@@ -155,26 +148,19 @@ def ledger_invariants_ok(url: str) -> bool:
         check.close()
 
 
-def _sqlite_copy(template: Path, tmp_path: Path) -> str:
-    target = tmp_path / "api.db"
-    shutil.copyfile(template, target)
-    return f"sqlite:///{target}"
-
-
 @pytest.fixture
-def sqlite_api(sqlite_template: Path, tmp_path: Path) -> Iterator[Api]:
+def sqlite_api(tmp_path: Path) -> Iterator[Api]:
     """An API on SQLite only: for read paths, validation and auth."""
-    yield from _build(_sqlite_copy(sqlite_template, tmp_path))
+    yield from _build(databases.sqlite_copy(tmp_path / "api.db"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def api(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[Api]:
-    """An API once on SQLite and once on PostgreSQL (a fresh schema, migrated)."""
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """An API once on SQLite and once on PostgreSQL (each a copy of the migrated template)."""
     if request.param == "sqlite":
-        url = _sqlite_copy(sqlite_template, tmp_path)
+        url = databases.sqlite_copy(tmp_path / "api.db")
     else:
         url = str(request.getfixturevalue("postgres_url"))
-        upgrade(url)
     yield from _build(url)
 
 

@@ -25,30 +25,28 @@ import importlib
 import os
 import pkgutil
 import tempfile
-import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import hypothesis
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 import api.routes
 from api.app import create_app
-from api.demo_seed import seed
 from api.settings import Settings
 from ledger import Ledger
-from tests.conftest import TEST_CLIENT_HOST
+from tests import databases
 from tests.api.channel_fixtures import ledger_invariants_hold
-from tests.conftest import POSTGRES_ADMIN_URL
-from tests.ledger.support import FakeClock, fast_ledger
+from tests.conftest import TEST_CLIENT_HOST
+from tests.ledger.support import FakeClock, make_config
+from tests.profiles import examples
 
 ADMIN_KEY = "fuzz-admin-key-3c9e1b"
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "10"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", examples(10)))
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 
@@ -87,29 +85,15 @@ def fuzz_app(request: pytest.FixtureRequest,
         else:
             if not request.getfixturevalue("postgres_available"):
                 pytest.skip("PostgreSQL not reachable (this is a failure when CI is set)")
-            url = stack.enter_context(_postgres_schema())
+            url = databases.postgres_copy(databases.seeded(NOW))
+            stack.callback(databases.release, url)
+        if not databases.materialise(url, databases.seeded(NOW)):
+            raise AssertionError(f"not a fresh database: {url}")
         clock = FakeClock(NOW)
-        ledger: Ledger = fast_ledger(url, clock)
+        ledger = Ledger(make_config(url), clock=clock)
         stack.callback(ledger.close)
-        seed(ledger, clock.now.date())
         yield create_app(_settings(url), ledger=ledger)
         assert ledger_invariants_hold(url), "materialised balances disagree with the entries"
-
-
-@contextmanager
-def _postgres_schema() -> Iterator[str]:
-    """A schema of its own for the module (tests/conftest.py's `postgres_url` is per test)."""
-    schema_name = f"t_fuzz_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema_name}"'))
-    separator = "&" if "?" in POSTGRES_ADMIN_URL else "?"
-    try:
-        yield f"{POSTGRES_ADMIN_URL}{separator}options=-csearch_path%3D{schema_name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-        admin.dispose()
 
 
 @schema.parametrize()

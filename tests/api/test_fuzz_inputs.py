@@ -59,6 +59,7 @@ from tests.api.conftest import Api
 from tests.api.fuzz_support import dispose_engines, engine_for, inbound_count, inbound_rows
 from tests.bot.conftest import Chat, make_chat
 from tests.ledger.support import valid_cvr
+from tests.profiles import examples
 
 TODAY_NLU = dt.date(2026, 11, 23)
 
@@ -201,7 +202,8 @@ def test_the_parser_survives_the_whole_corpus(channel_parser: Parser) -> None:
 
 
 @given(text=ANY_TEXT)
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 def test_the_parser_survives_any_text(channel_parser: Parser, text: str) -> None:
     assert check_parse(channel_parser, text) == []
 
@@ -331,7 +333,7 @@ def test_every_flow_question_survives_hostile_answers(chat: Chat) -> None:
 
 
 @given(text=ANY_TEXT)
-@settings(max_examples=50, deadline=None,
+@settings(max_examples=examples(50), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_the_engine_survives_any_text(chat: Chat, text: str) -> None:
     chat.clock.advance(seconds=4)
@@ -417,7 +419,7 @@ def test_both_webhooks_survive_the_random_corpus(channels: Channels) -> None:
 
 
 @given(text=ANY_TEXT)
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=examples(60), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_both_webhooks_survive_any_text(channels: Channels, text: str) -> None:
     assert _feed_webhooks(channels, [text]) == {}

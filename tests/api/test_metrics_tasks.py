@@ -27,8 +27,8 @@ ACTIONS = "frikort_task_actions_total"
 
 
 @pytest.fixture
-def demo(db_url: str, channel_parser: Parser) -> Iterator[Channels]:
-    with running_channels(db_url, channel_parser, twilio=None, telegram=None) as made:
+def demo(demo_db_url: str, channel_parser: Parser) -> Iterator[Channels]:
+    with running_channels(demo_db_url, channel_parser, twilio=None, telegram=None) as made:
         yield made
 
 

@@ -1,24 +1,22 @@
-"""`frikort telegram set-webhook` registers our URL and secret with the (fake) Bot API."""
+"""`frikort telegram set-webhook` (in-process, tests/cli_runner.py) registers our URL and secret
+with the (fake) Bot API."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.api.channel_fixtures import BOT_TOKEN, TELEGRAM_SECRET
+from tests.cli_runner import run_frikort
 from tests.fakes.http_server import RunningServer
 from tests.fakes.telegram_api import FakeTelegram
-
-FRIKORT = Path(sys.executable).with_name("frikort")
 
 
 def _run(env_overrides: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PUBLIC_"))}
     env.update(env_overrides)
-    return subprocess.run([str(FRIKORT), "telegram", "set-webhook"], env=env, text=True,
-                          capture_output=True, timeout=120, check=False)
+    return run_frikort(["telegram", "set-webhook"], env=env, cwd=Path.cwd())
 
 
 def test_set_webhook_sends_our_url_and_secret(

@@ -1,18 +1,15 @@
 """Bot test fixtures: one trained NLU parser per session, and a demo-seeded ledger per test.
 
-The parser is trained from nlu/data once, into a session cache dir (the model is cached by a
-hash of the data, so a second session on the same machine would only load it). Each test gets
-a fresh SQLite file copied from one migrated template, with the demo data seeded relative to
-its FakeClock, and a `Chat` helper that sends messages through `Dialogue.handle`.
+The parser is trained from nlu/data once per machine (tests/nlu_models.py: the model is cached
+by a hash of the data, so a second session, or another xdist worker, only loads it). Each test
+gets a fresh SQLite file copied from a template seeded with the demo data relative to its FakeClock
+(tests/databases.py), and a `Chat` helper that sends messages through `Dialogue.handle`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +21,13 @@ from bot.crisis import CrisisScorer
 from bot.engine import Dialogue
 from bot.messages import Channel, InboundMessage, Reply
 from ledger import Ledger
-from nlu import NluConfig, Parser, load_crisis_classifier, load_parser
-from tests.ledger.support import FakeClock, fast_ledger
+from nlu import Parser
+from tests import databases, nlu_models
+from tests.databases import DEMO_NOW
+from tests.ledger.support import FakeClock, fast_ledger, make_config
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+DEFAULT_NOW = DEMO_NOW
 
 # The demo identities (api/data/demo.yml) by a short name.
 IDENTITIES: dict[str, tuple[Channel, str]] = {
@@ -45,28 +44,15 @@ GROEN_CVR = "29183740"
 
 
 @pytest.fixture(scope="session")
-def parser(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Parser:
-    """The real embedded parser, trained once for the whole bot suite.
-
-    The model is cached by a hash of nlu/data, so keeping it in .pytest_cache lets the next
-    run skip training until the data changes; without the cache plugin, a session temp dir.
-    """
-    cache_plugin = getattr(request.config, "cache", None)
-    cache = (cache_plugin.mkdir("bot-nlu-model") if cache_plugin is not None
-             else tmp_path_factory.mktemp("bot-nlu-cache"))
-    return shared_parser(cache)
-
-
-_parsers: list[Parser] = []
+def parser() -> Parser:
+    """The real embedded parser, trained once per machine (tests/nlu_models.py)."""
+    return shared_parser()
 
 
 def shared_parser(cache: Path | None = None) -> Parser:
     """One trained parser per process, for fixtures and for code that runs outside them
     (Hypothesis state machines, benchmarks)."""
-    if not _parsers:
-        folder = cache or Path(tempfile.mkdtemp(prefix="bot-nlu-"))
-        _parsers.append(load_parser(NluConfig(data_dir=REPO / "nlu" / "data", cache_dir=folder)))
-    return _parsers[0]
+    return nlu_models.parser()
 
 
 _ids = itertools.count(1)
@@ -107,39 +93,21 @@ class Chat:
         return [r.text for _, replies in self.sent for r in replies]
 
 
-_seeded_templates: dict[tuple[dt.date, bool], Path] = {}
-
-
-def _seeded_template(today: dt.date, now: dt.datetime, demo_cap: bool = True) -> Path:
-    """A migrated, demo-seeded SQLite file per day, made once and copied for each test
-    (seeding costs about a second: dozens of small transactions)."""
-    key = (today, demo_cap)
-    if key not in _seeded_templates:
-        path = Path(tempfile.mkdtemp(prefix="bot-demo-")) / "seeded.db"
-        ledger = fast_ledger(f"sqlite:///{path}", FakeClock(now))
-        seed(ledger, today, demo_cap=demo_cap)
-        ledger.close()
-        _seeded_templates[key] = path
-    return _seeded_templates[key]
-
-
-@functools.cache
 def crisis_classifier() -> CrisisScorer | None:
-    """The dedicated crisis classifier, trained once per test session (as the server does),
-    so conversations in the tests see crises the way production does."""
-    return load_crisis_classifier(NluConfig(data_dir=REPO / "nlu" / "data",
-                                            cache_dir=Path(tempfile.mkdtemp(prefix="crisis-"))))
+    """The dedicated crisis classifier (tests/nlu_models.py), as the server loads it, so
+    conversations in the tests see crises the way production does."""
+    return nlu_models.crisis_classifier()
 
 
 def make_chat(url: str, parser: Parser, now: dt.datetime = DEFAULT_NOW, *,
               demo_cap: bool = True) -> Chat:
-    """A Dialogue on a demo-seeded ledger at `url`; SQLite files start as a seeded copy.
+    """A Dialogue on a demo-seeded ledger at `url`: a new SQLite file, or a PostgreSQL database
+    from `databases.postgres_copy(seeded(now, demo_cap))`, starts as a copy of the seeded
+    template (tests/databases.py); any other database is migrated and seeded here.
     Without `demo_cap` the year has no cap loaded (Jens's reports then wait for it)."""
     clock = FakeClock(now)
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not Path(url[len(prefix):]).exists():
-        shutil.copyfile(_seeded_template(now.date(), now, demo_cap), url[len(prefix):])
-        ledger = fast_ledger(url, clock)
+    if databases.materialise(url, databases.seeded(now, demo_cap)):
+        ledger = Ledger(make_config(url), clock=clock)
     else:
         ledger = fast_ledger(url, clock)
         seed(ledger, clock.now.date(), demo_cap=demo_cap)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from bot.flows.report_reading import period_of
 from bot.observe import DialogueObserver
 from ledger import Actor
 from nlu import extract_entities
+from tests import databases
 from tests.bot.conftest import Chat, make_chat
 
 SYSTEM = Actor(name="sweep", channel="system")
@@ -73,7 +73,7 @@ class _Watch(DialogueObserver):
 
 class DialogueMachine(RuleBasedStateMachine):
     database: str = "sqlite"
-    """"sqlite", or a PostgreSQL server URL: each run then gets a schema of its own."""
+    """"sqlite", or a PostgreSQL server URL: each run then gets a database of its own there."""
     sent_total = 0
     """Messages sent by every run of this class, for the benchmark's progress."""
 
@@ -85,18 +85,14 @@ class DialogueMachine(RuleBasedStateMachine):
     def setup(self) -> None:
         from tests.bot.conftest import shared_parser
 
+        now = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
         self.folder = Path(tempfile.mkdtemp(prefix="dialogue-machine-"))
-        self.schema: str | None = None
         if self.database == "sqlite":
             url = f"sqlite:///{self.folder / 'bot.db'}"
-        else:
-            self.schema = f"dm_{uuid.uuid4().hex[:12]}"
-            with sa.create_engine(self.database, isolation_level="AUTOCOMMIT").connect() as c:
-                c.execute(sa.text(f'CREATE SCHEMA "{self.schema}"'))
-            separator = "&" if "?" in self.database else "?"
-            url = f"{self.database}{separator}options=-csearch_path%3D{self.schema}"
-        self.chat = make_chat(url, shared_parser(),
-                              dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC))
+        else:  # a copy of the seeded template database (tests/databases.py)
+            url = databases.postgres_copy(databases.seeded(now), server=self.database)
+        self.url = url
+        self.chat = make_chat(url, shared_parser(), now)
         self.watch = _Watch()
         self.chat.dialogue.observer = self.watch
         self.raw = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -108,11 +104,8 @@ class DialogueMachine(RuleBasedStateMachine):
         if self.chat is not None:
             self.chat.ledger.close()
             self.raw.dispose()
-        if getattr(self, "schema", None):
-            engine = sa.create_engine(self.database, isolation_level="AUTOCOMMIT")
-            with engine.connect() as c:
-                c.execute(sa.text(f'DROP SCHEMA "{self.schema}" CASCADE'))
-            engine.dispose()
+        if getattr(self, "url", None):
+            databases.release(self.url)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _statuses(self) -> dict[int, str]:

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, Phase, settings
 
 from tests.bot.dialogue_machine import DialogueMachine
 from tests.conftest import POSTGRES_ADMIN_URL
+from tests.profiles import examples
 
 STEPS = int(os.environ.get("DIALOGUE_MACHINE_STEPS", "40"))
-EXAMPLES = int(os.environ.get("DIALOGUE_MACHINE_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("DIALOGUE_MACHINE_EXAMPLES", examples(12)))
 
 
 def _run(database: str, examples: int) -> None:

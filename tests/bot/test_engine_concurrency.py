@@ -1,7 +1,7 @@
 """Messages handled at the same time: per-conversation locking and the ledger's rules hold.
 
 Threads share one Ledger (one engine pool), as webhook workers in one process do; each test
-runs on SQLite and on PostgreSQL (the `db_url` fixture in tests/conftest.py).
+runs on SQLite and on PostgreSQL (the `demo_db_url` fixture in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ BAKERY_TELEGRAM = "555001"
 
 
 @pytest.fixture
-def shared(db_url: str, parser: Parser) -> Iterator[Chat]:
-    chat = make_chat(db_url, parser)
+def shared(demo_db_url: str, parser: Parser) -> Iterator[Chat]:
+    chat = make_chat(demo_db_url, parser)
     yield chat
     chat.ledger.close()
 

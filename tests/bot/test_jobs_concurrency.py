@@ -26,8 +26,8 @@ CAFE = IDENTITIES["cafe"][1]
 
 
 @pytest.fixture
-def shared(db_url: str, parser: Parser) -> Iterator[Chat]:
-    chat = make_chat(db_url, parser)
+def shared(demo_db_url: str, parser: Parser) -> Iterator[Chat]:
+    chat = make_chat(demo_db_url, parser)
     today = chat.clock.now.date()
     chat.ledger.issue_card(IssueCard(
         cpr="0101901234", name="Sofie Berg", number="70001", municipality_code="751",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +43,10 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "shot"
 
 
+_PROCESS_STARTED = time.time()
+"""This test process's start (the module is imported at collection)."""
+
+
 class Screenshots:
     """Full-page PNGs in one folder; a name may be used once per run, so none is overwritten."""
 
@@ -50,10 +55,13 @@ class Screenshots:
         self._taken: set[str] = set()
 
     def clear(self) -> None:
-        """Old PNGs would pass for this run's, so a run starts from an empty folder."""
+        """Old PNGs would pass for this run's, so a run starts from an empty folder. Only files
+        from before this process started go: under pytest-xdist another worker's shots of this
+        run stay."""
         self.directory.mkdir(parents=True, exist_ok=True)
         for old in self.directory.glob("*.png"):
-            old.unlink()
+            if old.stat().st_mtime < _PROCESS_STARTED:
+                old.unlink(missing_ok=True)
 
     def take(self, page: Page, name: str) -> Path:
         file_name = safe_name(name)

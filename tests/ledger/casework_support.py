@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -135,16 +135,6 @@ def _add_staff(ledger: Ledger) -> None:
                 active=True, session_version=1, created_at=uow.now))
         uow.commit()
     ledger.run_write(add)
-
-
-def open_world(url: str) -> Iterator[World]:
-    """For each test module's `world` fixture: the world, then the ledger's invariants."""
-    made = make_world(url)
-    yield made
-    try:
-        assert made.ledger.check_invariants() == []
-    finally:
-        made.ledger.close()
 
 
 def unchanged(world: World, code: str, call: Callable[[], Any]) -> LedgerError:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import itertools
 import random
-import shutil
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +28,7 @@ from ledger import (
 )
 from ledger.db.base import Base
 from ledger.errors import LedgerError
+from tests import databases
 
 ADMIN = Actor(name="test-admin", channel="api")
 TODAY = dt.date(2025, 6, 16)
@@ -181,25 +178,12 @@ class Env:
                                        actor=actor)  # type: ignore[arg-type]  # an Actor unless a test passes another
 
 
-_sqlite_template: list[Path] = []
-
-
 def prepare_database(url: str) -> None:
-    """Migrates the database at `url`; a fresh SQLite file is copied from a template migrated
-    once per test run (the migrations take a second or more; a copy takes milliseconds)."""
-    prefix = "sqlite:///"
-    target = Path(url[len(prefix):]) if url.startswith(prefix) else None
-    if target is None or target.exists() or url == "sqlite:///:memory:":
+    """Migrates the database at `url`. A fresh SQLite file is copied from the migrated template
+    and a PostgreSQL copy from tests/databases.py is migrated already (the migrations take a
+    second or more; a copy takes milliseconds); any other database is upgraded."""
+    if not databases.materialise(url, databases.MIGRATED):
         upgrade(url)
-        return
-    if not _sqlite_template:
-        folder = tempfile.mkdtemp(prefix="ledger-template-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        template = Path(folder) / "template.db"
-        upgrade(f"{prefix}{template}")
-        _sqlite_template.append(template)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_sqlite_template[0], target)
 
 
 def fast_ledger(url: str, clock: FakeClock | None = None, **overrides: object) -> Ledger:
@@ -237,3 +221,28 @@ def unchanged(env: Env, call: Callable[[], Any], code: str) -> LedgerError:
 def to_2026(env: Env) -> None:
     """Moves the clock into 2026, a year whose cap is not in the shipped table."""
     env.clock.now = dt.datetime(2026, 2, 2, 12, tzinfo=dt.UTC)
+
+
+def world_fixture(build: Callable[[str], Any], *,
+                  ledger: Callable[[Any], Ledger] = lambda made: made.ledger,
+                  check: Callable[[Any], None] | None = None) -> Any:
+    """The `world` fixture of a test module, on SQLite and on PostgreSQL (`db_url`):
+
+        world = world_fixture(make_task_world)
+
+    builds the world with `build(db_url)`, hands it to the test, then runs `check` (if any),
+    asserts the ledger's invariants and closes the ledger, whether the test passed or not."""
+
+    @pytest.fixture
+    def world(db_url: str) -> Iterator[Any]:
+        made = build(db_url)
+        its_ledger = ledger(made)
+        try:
+            yield made
+            if check is not None:
+                check(made)
+            assert its_ledger.check_invariants() == []
+        finally:
+            its_ledger.close()
+
+    return world

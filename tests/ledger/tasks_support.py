@@ -6,7 +6,6 @@ has never worked (Lise), an unverified employer, and a helper at a værested in 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -83,15 +82,6 @@ def make_task_world(url: str) -> TaskWorld:
         uow.commit()
     ledger.run_write(add_helpers)
     return TaskWorld(base=base, garden=garden, unverified=unverified, lise=lise)
-
-
-def open_task_world(url: str) -> Iterator[TaskWorld]:
-    made = make_task_world(url)
-    yield made
-    try:
-        assert made.base.ledger.check_invariants() == []
-    finally:
-        made.base.ledger.close()
 
 
 def stop(world: TaskWorld, channel: str, address: str) -> None:

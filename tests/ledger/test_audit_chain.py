@@ -103,11 +103,11 @@ def test_concurrent_writers_keep_one_chain(env: Env) -> None:
     assert sum(1 for r in audit_rows(env.url) if r["action"] == "employer.register") == 25
 
 
-def test_the_migration_chains_an_existing_database(db_url: str) -> None:
+def test_the_migration_chains_an_existing_database(empty_db_url: str) -> None:
     """A database at the revision before the chain, with audit rows, is upgraded and its
     rows chained in id order; the application's next rows continue the same chain."""
-    upgrade(db_url, "9c2e41d7a0b3")
-    engine = raw_engine(db_url)
+    upgrade(empty_db_url, "9c2e41d7a0b3")
+    engine = raw_engine(empty_db_url)
     with engine.begin() as conn:
         for n in range(3):
             conn.execute(sa.text(
@@ -115,10 +115,10 @@ def test_the_migration_chains_an_existing_database(db_url: str) -> None:
                 "details_json) VALUES (:at, 'cli', 'cli', 'cap.set', 'cap', :e, '{}')"),
                 {"at": f"2026-01-0{n + 1} 10:00:00.12345{n}", "e": str(2020 + n)})
     engine.dispose()
-    upgrade(db_url)
-    rows = audit_rows(db_url)
+    upgrade(empty_db_url)
+    rows = audit_rows(empty_db_url)
     assert [r["prev_hash"] for r in rows][:1] == [GENESIS] and all(r["row_hash"] for r in rows)
-    ledger = make_ledger(db_url)
+    ledger = make_ledger(empty_db_url)
     try:
         assert ledger.verify_audit_chain().intact
         ledger.register_employer(RegisterEmployer(cvr=valid_cvr(77), name="Efter ApS"),
@@ -128,7 +128,7 @@ def test_the_migration_chains_an_existing_database(db_url: str) -> None:
     finally:
         ledger.close()
     with pytest.raises(sa.exc.DBAPIError):  # still append-only after the migration
-        engine = raw_engine(db_url)
+        engine = raw_engine(empty_db_url)
         try:
             with engine.begin() as conn:
                 conn.execute(sa.text("UPDATE audit_log SET actor = 'x'"))

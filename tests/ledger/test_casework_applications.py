@@ -4,7 +4,6 @@ application, approve end to end, reject, double decisions (also concurrent), rol
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,17 +17,13 @@ from tests.ledger.casework_support import (
     OLE,
     SARA,
     World,
-    open_world,
+    make_world,
     refused,
     unchanged,
 )
-from tests.ledger.support import fresh_cpr
+from tests.ledger.support import fresh_cpr, world_fixture
 
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    yield from open_world(db_url)
-
+world = world_fixture(make_world)
 
 
 LONE_PHONE = "+4522334455"

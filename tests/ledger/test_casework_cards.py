@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -21,17 +20,13 @@ from tests.ledger.casework_support import (
     OLE,
     SARA,
     World,
-    open_world,
+    make_world,
     refused,
     unchanged,
 )
-from tests.ledger.support import ADMIN, fresh_cpr, raw_engine
+from tests.ledger.support import ADMIN, fresh_cpr, raw_engine, world_fixture
 
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    yield from open_world(db_url)
-
+world = world_fixture(make_world)
 
 
 TODAY = dt.date(2025, 6, 16)

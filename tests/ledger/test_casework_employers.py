@@ -4,9 +4,6 @@ employer with only the user's own card holders, verification with the checker in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from ledger import RegisterEmployer
 from tests.ledger.casework_support import (
@@ -15,16 +12,13 @@ from tests.ledger.casework_support import (
     OLE,
     SARA,
     World,
-    open_world,
+    make_world,
     refused,
     unchanged,
 )
-from tests.ledger.support import ADMIN, valid_cvr, wage
+from tests.ledger.support import ADMIN, valid_cvr, wage, world_fixture
 
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    yield from open_world(db_url)
+world = world_fixture(make_world)
 
 
 def _green_hand(world: World) -> str:

@@ -4,7 +4,6 @@ merged and redacted transcript, take, reply through the outbox, notes, hand back
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,15 +17,13 @@ from tests.ledger.casework_support import (
     OLE,
     SARA,
     World,
-    open_world,
+    make_world,
     refused,
     unchanged,
 )
+from tests.ledger.support import world_fixture
 
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    yield from open_world(db_url)
+world = world_fixture(make_world)
 
 
 STRANGER = "+4560606060"

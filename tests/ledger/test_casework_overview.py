@@ -4,10 +4,8 @@ below is worked out by hand from the story in `story`, not read back from the co
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
 from ledger import CreateEmployment, IssueCard
@@ -22,15 +20,12 @@ from tests.ledger.casework_support import (
     OLE,
     SARA,
     World,
-    open_world,
+    make_world,
     refused,
 )
-from tests.ledger.support import ADMIN, fresh_cpr, raw_engine, wage
+from tests.ledger.support import ADMIN, fresh_cpr, raw_engine, wage, world_fixture
 
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    yield from open_world(db_url)
+world = world_fixture(make_world)
 
 
 STRANGER = "+4560606060"

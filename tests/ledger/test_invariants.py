@@ -5,13 +5,12 @@ report's status and split; balances equal the sum of their entries; posted + pen
 exceed the cap; Σ counted + Σ over-cap equals Σ amounts of the live reports; replays and
 conflicting replays change nothing.
 
-Budget: LEDGER_STATEFUL_EXAMPLES (default 60) examples of LEDGER_STATEFUL_STEPS (default 30)
-steps; raise both for a nightly run.
+Budget: LEDGER_STATEFUL_EXAMPLES (default 60, 12 under the dev Hypothesis profile) examples of
+LEDGER_STATEFUL_STEPS (default 30) steps; raise both for a nightly run.
 """
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import os
 import shutil
@@ -38,33 +37,20 @@ from ledger import (
     SetCap,
     VerifyEmployer,
     VoidReport,
-    upgrade,
 )
 from ledger import errors as E
 from ledger.rules import split_against_cap
+from tests import databases
 from tests.ledger.support import ADMIN, FakeClock, fresh_cpr, make_config, valid_cvr, wage
+from tests.profiles import examples
 
-EXAMPLES = int(os.environ.get("LEDGER_STATEFUL_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("LEDGER_STATEFUL_EXAMPLES", examples(60)))
 STEPS = int(os.environ.get("LEDGER_STATEFUL_STEPS", "30"))
 TTL = 3 * 24 * 3600
 START = dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC)
 VALID_FROM = dt.date(2025, 1, 1)
 MUNICIPALITY = "751"
 SHIPPED_CAPS = {2025: 42_766_00}
-
-_template: Path | None = None
-
-
-def template_db() -> Path:
-    """One migrated database, copied for every example: migrations run once, not 60 times."""
-    global _template
-    if _template is None:
-        folder = Path(tempfile.mkdtemp(prefix="ledger-sm-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        _template = folder / "template.db"
-        upgrade(f"sqlite:///{_template}")
-    return _template
-
 
 amounts = st.one_of(
     st.integers(min_value=1, max_value=500_00),
@@ -129,9 +115,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @initialize()
     def setup(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="ledger-ex-"))
-        db = self.folder / "ledger.db"
-        shutil.copy(template_db(), db)
-        self.url = f"sqlite:///{db}"
+        # A copy of the migrated template (tests/databases.py): migrations run once, not 60 times.
+        self.url = databases.sqlite_copy(self.folder / "ledger.db")
         self.clock = FakeClock(now=START)
         self.ledger = Ledger(make_config(self.url, pending_ttl_seconds=TTL), clock=self.clock)
         self.raw = sa.create_engine(self.url, poolclass=sa.pool.NullPool)

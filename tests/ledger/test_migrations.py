@@ -29,19 +29,19 @@ def _differences(url: str, metadata: sa.MetaData) -> list[Any]:
         engine.dispose()
 
 
-def test_migrations_match_the_mappings(db_url: str) -> None:
-    upgrade(db_url)
-    assert _differences(db_url, Base.metadata) == []
+def test_migrations_match_the_mappings(empty_db_url: str) -> None:
+    upgrade(empty_db_url)
+    assert _differences(empty_db_url, Base.metadata) == []
 
 
-def test_the_comparison_sees_a_difference(db_url: str) -> None:
+def test_the_comparison_sees_a_difference(empty_db_url: str) -> None:
     """Negative control: a column the migrations never made is reported."""
-    upgrade(db_url)
+    upgrade(empty_db_url)
     changed = sa.MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
         copy = table.to_metadata(changed)
         if table.name == "escalation_notes":
             copy.append_column(sa.Column("pinned", sa.Boolean(), nullable=True))
-    found = _differences(db_url, changed)
+    found = _differences(empty_db_url, changed)
     assert [(d[0], d[2], d[3].name) for d in found] == [
         ("add_column", "escalation_notes", "pinned")]

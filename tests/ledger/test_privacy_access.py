@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,19 +17,12 @@ from tests.ledger.privacy_support import (
     World,
     build_world,
 )
-from tests.ledger.support import ADMIN, dump_tables, fresh_cpr
+from tests.ledger.support import ADMIN, dump_tables, fresh_cpr, world_fixture
 
 ACTOR = Actor(name="test-dpo", channel="cli")
 
 
-@pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    made = build_world(db_url)
-    yield made
-    try:
-        assert made.ledger.check_invariants() == []
-    finally:
-        made.ledger.close()
+world = world_fixture(build_world)
 
 
 def test_the_export_holds_everything_about_the_person_and_nothing_else(world: World) -> None:

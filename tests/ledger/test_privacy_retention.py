@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from ledger import Actor
 from ledger.privacy import ERASED, Privacy
 from tests.ledger.privacy_support import STRANGER_PHONE, World, build_world
-from tests.ledger.support import dump_tables
+from tests.ledger.support import dump_tables, world_fixture
 
 ACTOR = Actor(name="test-retention", channel="system")
 DAYS = 365
 
 
-@pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    made = build_world(db_url)
-    yield made
-    try:
-        assert made.ledger.check_invariants() == []
-    finally:
-        made.ledger.close()
+world = world_fixture(build_world)
 
 
 def _age_and_add_recent(world: World) -> None:

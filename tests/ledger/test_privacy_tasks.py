@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from ledger import Actor
 from ledger.privacy import ERASED, Privacy
@@ -21,23 +18,24 @@ from tests.ledger.privacy_support import (
     build_world,
     places_add_up,
 )
-from tests.ledger.support import dump_tables
+from tests.ledger.support import dump_tables, world_fixture
 
 ACTOR = Actor(name="test-dpo", channel="cli")
 DAYS = 365
 TASK_TABLES = ("task_assignments", "employer_known_people", "job_digests", "helper_phone_list")
 
 
-@pytest.fixture
-def world(db_url: str) -> Iterator[tuple[World, TaskHistory]]:
-    made = build_world(db_url)
+def _with_task_history(url: str) -> tuple[World, TaskHistory]:
+    made = build_world(url)
     try:
-        history = add_task_history(made)
-        yield made, history
-        places_add_up(made)
-        assert made.ledger.check_invariants() == []
-    finally:
+        return made, add_task_history(made)
+    except BaseException:
         made.ledger.close()
+        raise
+
+
+world = world_fixture(_with_task_history, ledger=lambda made: made[0].ledger,
+                      check=lambda made: places_add_up(made[0]))
 
 
 def _places(world: World) -> dict[int, dict[str, object]]:

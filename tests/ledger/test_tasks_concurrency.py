@@ -5,7 +5,7 @@ and one card holder's 8 simultaneous requests (one reservation, 7 "already taken
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -13,15 +13,13 @@ from ledger import IssueCard
 from ledger.errors import LedgerError
 from ledger.tasks.records import AssignmentView
 from tests.ledger.casework_support import AARHUS
-from tests.ledger.support import ADMIN, TODAY, fresh_cpr
-from tests.ledger.tasks_support import GARDEN_PHONE, HOLDER, TaskWorld, open_task_world
+from tests.ledger.support import ADMIN, TODAY, fresh_cpr, world_fixture
+from tests.ledger.tasks_support import GARDEN_PHONE, HOLDER, TaskWorld, make_task_world
 
 RACERS = 16
 
 
-@pytest.fixture
-def world(db_url: str) -> Iterator[TaskWorld]:
-    yield from open_task_world(db_url)
+world = world_fixture(make_task_world)
 
 
 def _race(calls: list[Callable[[], AssignmentView]]) -> list[object]:

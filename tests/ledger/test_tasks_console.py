@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
 from tests.ledger.casework_support import AARHUS, ADA, KBH, KIM, OLE, SARA, unchanged
-from tests.ledger.support import TODAY
-from tests.ledger.tasks_support import HELLE, HOLDER, TaskWorld, open_task_world
+from tests.ledger.support import TODAY, world_fixture
+from tests.ledger.tasks_support import HELLE, HOLDER, TaskWorld, make_task_world
 
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[TaskWorld]:
-    yield from open_task_world(db_url)
+world = world_fixture(make_task_world)
 
 
 def test_the_list_is_per_municipality_and_by_status(world: TaskWorld) -> None:

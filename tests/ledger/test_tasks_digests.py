@@ -5,24 +5,23 @@ daytime, to linked contacts of active cards, never to a conversation that said S
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-
-import pytest
 
 from ledger import DeactivateCard
 from tests.ledger.casework_support import JENS_PHONE, JENS_TELEGRAM, unchanged
-from tests.ledger.support import ADMIN
-from tests.ledger.tasks_support import LISE_PHONE, TaskWorld, open_task_world, stop
+from tests.ledger.support import ADMIN, world_fixture
+from tests.ledger.tasks_support import LISE_PHONE, TaskWorld, make_task_world, stop
 
 NOON = dt.datetime(2025, 6, 16, 10, tzinfo=dt.UTC)
 """12:00 in Denmark."""
 
 
-@pytest.fixture
-def world(db_url: str) -> Iterator[TaskWorld]:
-    for made in open_task_world(db_url):
-        made.clock.now = NOON
-        yield made
+def _at_noon(url: str) -> TaskWorld:
+    made = make_task_world(url)
+    made.clock.now = NOON
+    return made
+
+
+world = world_fixture(_at_noon)
 
 
 def _sent(world: TaskWorld, before: int) -> list[tuple[str, str]]:

@@ -5,14 +5,11 @@ employment created when there is none, the cap split, idempotency; the holder is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-
-import pytest
 
 from ledger import WageReportResult
 from tests.ledger.casework_support import unchanged
-from tests.ledger.support import set_cap
+from tests.ledger.support import set_cap, world_fixture
 from tests.ledger.tasks_support import (
     EMPLOYER,
     FRIDAY,
@@ -20,15 +17,13 @@ from tests.ledger.tasks_support import (
     HOLDER,
     LISE_PHONE,
     TaskWorld,
-    open_task_world,
+    make_task_world,
 )
 
 SATURDAY_MORNING = dt.datetime(2025, 6, 21, 8, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def world(db_url: str) -> Iterator[TaskWorld]:
-    yield from open_task_world(db_url)
+world = world_fixture(make_task_world)
 
 
 def _confirmed(world: TaskWorld, card: str | None = None, **task: object) -> int:

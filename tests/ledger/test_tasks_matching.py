@@ -5,20 +5,14 @@ people on the list; never a task that is full, over, theirs already, or not open
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-
-import pytest
 
 from ledger import DeactivateCard
 from tests.ledger.casework_support import unchanged
-from tests.ledger.support import ADMIN, TODAY
-from tests.ledger.tasks_support import EMPLOYER, FRIDAY, HOLDER, TaskWorld, open_task_world
+from tests.ledger.support import ADMIN, TODAY, world_fixture
+from tests.ledger.tasks_support import EMPLOYER, FRIDAY, HOLDER, TaskWorld, make_task_world
 
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[TaskWorld]:
-    yield from open_task_world(db_url)
+world = world_fixture(make_task_world)
 
 
 def _titles(world: TaskWorld, card: str, **kwargs: object) -> list[str]:

@@ -4,12 +4,9 @@ consent required and recorded, and a helper signing someone up for a task."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from ledger.commands import Actor
 from tests.ledger.casework_support import ADA, KIM, OLE, SARA, unchanged
+from tests.ledger.support import world_fixture
 from tests.ledger.tasks_support import (
     BENT,
     EMPLOYER,
@@ -18,15 +15,13 @@ from tests.ledger.tasks_support import (
     HOLDER,
     LISE_PHONE,
     TaskWorld,
-    open_task_world,
+    make_task_world,
 )
 
 CONSENT = "Lise sagde ja på værestedet 16/6"
 
 
-@pytest.fixture
-def world(db_url: str) -> Iterator[TaskWorld]:
-    yield from open_task_world(db_url)
+world = world_fixture(make_task_world)
 
 
 def test_the_employer_s_own_list_shows_a_first_name_only_after_working_together(

@@ -4,14 +4,13 @@ stored, every refusal (nothing changes), cancelling (the holders are told), and 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 
 from ledger.commands import Actor
 from tests.ledger.casework_support import AARHUS, unchanged
-from tests.ledger.support import TODAY
+from tests.ledger.support import TODAY, world_fixture
 from tests.ledger.tasks_support import (
     EMPLOYER,
     FRIDAY,
@@ -19,13 +18,10 @@ from tests.ledger.tasks_support import (
     HOLDER,
     LISE_PHONE,
     TaskWorld,
-    open_task_world,
+    make_task_world,
 )
 
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[TaskWorld]:
-    yield from open_task_world(db_url)
+world = world_fixture(make_task_world)
 
 
 def test_a_verified_employer_posts_a_task(world: TaskWorld) -> None:

@@ -52,11 +52,11 @@ def test_the_database_refuses_what_the_service_never_writes(db_url: str) -> None
         world.ledger.close()
 
 
-def test_the_migration_goes_down_and_up_again(db_url: str) -> None:
-    upgrade(db_url)
-    config = alembic_config(db_url)
+def test_the_migration_goes_down_and_up_again(empty_db_url: str) -> None:
+    upgrade(empty_db_url)
+    config = alembic_config(empty_db_url)
     command.downgrade(config, BEFORE_TASKS)
-    engine = raw_engine(db_url)
+    engine = raw_engine(empty_db_url)
     try:
         names = set(sa.inspect(engine).get_table_names())
         assert not names & {"tasks", "task_assignments", "job_digests", "helper_phone_list",
@@ -67,8 +67,8 @@ def test_the_migration_goes_down_and_up_again(db_url: str) -> None:
             conn.execute(staff.insert().values(**_staff_row("helper", 100)))
     finally:
         engine.dispose()
-    upgrade(db_url)
-    engine = raw_engine(db_url)
+    upgrade(empty_db_url)
+    engine = raw_engine(empty_db_url)
     try:
         assert {"tasks", "task_assignments"} <= set(sa.inspect(engine).get_table_names())
     finally:

@@ -6,13 +6,10 @@ cancelling by either side without blame, no-shows, and STOP."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-
-import pytest
 
 from ledger import DeactivateCard
 from tests.ledger.casework_support import JENS_PHONE, JENS_TELEGRAM, unchanged
-from tests.ledger.support import ADMIN
+from tests.ledger.support import ADMIN, world_fixture
 from tests.ledger.tasks_support import (
     EMPLOYER,
     FRIDAY,
@@ -20,14 +17,11 @@ from tests.ledger.tasks_support import (
     HOLDER,
     LISE_PHONE,
     TaskWorld,
-    open_task_world,
+    make_task_world,
     stop,
 )
 
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[TaskWorld]:
-    yield from open_task_world(db_url)
+world = world_fixture(make_task_world)
 
 
 def test_taking_reserves_a_place_and_tells_both_sides(world: TaskWorld) -> None:

@@ -1,4 +1,4 @@
-"""NLU test fixtures: a tiny synthetic dataset, and the real model trained once per session."""
+"""NLU test fixtures: a tiny synthetic dataset, and the real model (trained once per machine)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nlu import NluConfig, load_embedded_parser
 from nlu.parser import ClassifierParser
+from tests import nlu_models
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
@@ -27,11 +27,12 @@ def tiny_data(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("nlu-cache")
+def real_cache_dir() -> Path:
+    """The folder holding the trained models (tests/nlu_models.py)."""
+    return nlu_models.trained_cache_dir()
 
 
 @pytest.fixture(scope="session")
-def real_parser(real_cache_dir: Path) -> ClassifierParser:
-    """The embedded parser trained on nlu/data (once per test session)."""
-    return load_embedded_parser(NluConfig(data_dir=REAL_DATA, cache_dir=real_cache_dir))
+def real_parser() -> ClassifierParser:
+    """The embedded parser trained on nlu/data (once per machine: tests/nlu_models.py)."""
+    return nlu_models.embedded_parser()

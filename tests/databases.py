@@ -1,0 +1,252 @@
+"""The suite's one template-database mechanism: every test database is a copy of a template
+that is built once per process (once per pytest-xdist worker), never migrated or seeded again.
+
+    MIGRATED                the Alembic head schema with its reference data (`ledger.upgrade`)
+    seeded(now, demo_cap)   MIGRATED plus the demo data (api/demo_seed.py) seeded at `now`
+
+SQLite: a template is a file in a temporary folder of this process; a test's database is a file
+copy (milliseconds), made when the test's file does not exist yet (`materialise`).
+
+PostgreSQL: a template is a database of this process on the shared server,
+``frikort_<pid>_<token>_tpl<n>``; a test's database is ``CREATE DATABASE <name> TEMPLATE <tpl>``
+(a tenth of a second, against a second or more for the migrations), whose commits do not
+wait for the disk (synchronous_commit off). A copy is dropped after its
+test in a background thread (DROP DATABASE waits for a checkpoint), and every database of this
+process, templates included, is dropped at the end of the session (`finish`). The names carry
+the process id and a random token, so concurrent runs on the same server never meet.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import itertools
+import logging
+import os
+import queue
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+__all__ = ["DEMO_NOW", "MIGRATED", "Template", "finish", "materialise", "postgres_copy", "release",
+           "seeded", "sqlite_copy"]
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SQLITE_PREFIX = "sqlite:///"
+DEMO_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+"""The FakeClock's start in the bot and channel tests (a Monday); the demo data is seeded then."""
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Template:
+    """What a template holds: the migrated schema, plus the demo data seeded at `now`."""
+
+    now: dt.datetime | None = None
+    demo_cap: bool = True
+
+    @property
+    def parent(self) -> Template | None:
+        return None if self.now is None else MIGRATED
+
+    def build(self, url: str) -> None:
+        """Fills the database at `url`, which already holds the parent template (or nothing)."""
+        if self.now is None:
+            from ledger import upgrade
+
+            upgrade(url)
+            return
+        from api.demo_seed import seed
+        from ledger import Ledger
+        from tests.ledger.support import FakeClock, make_config
+
+        ledger = Ledger(make_config(url), clock=FakeClock(self.now))
+        try:
+            seed(ledger, self.now.date(), demo_cap=self.demo_cap)
+        finally:
+            ledger.close()
+
+
+MIGRATED = Template()
+
+
+def seeded(now: dt.datetime, demo_cap: bool = True) -> Template:
+    return Template(now=now, demo_cap=demo_cap)
+
+
+# --- SQLite: file copies ---------------------------------------------------------------------
+
+_sqlite_files: dict[Template, Path] = {}
+_folder: list[Path] = []
+
+
+def _sqlite_template(template: Template) -> Path:
+    if template not in _sqlite_files:
+        if not _folder:
+            _folder.append(Path(tempfile.mkdtemp(prefix="frikort-templates-")))
+            atexit.register(shutil.rmtree, _folder[0], ignore_errors=True)
+        parent = None if template.parent is None else _sqlite_template(template.parent)
+        path = _folder[0] / f"template-{len(_sqlite_files)}.db"  # after the parent's
+        if parent is not None:
+            shutil.copyfile(parent, path)
+        template.build(f"{SQLITE_PREFIX}{path}")
+        _sqlite_files[template] = path
+    return _sqlite_files[template]
+
+
+def sqlite_copy(target: Path, template: Template = MIGRATED) -> str:
+    """Copies the template to `target` (a new file) and returns its URL."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_sqlite_template(template), target)
+    return f"{SQLITE_PREFIX}{target}"
+
+
+# --- PostgreSQL: CREATE DATABASE ... TEMPLATE ----------------------------------------------------
+
+
+class _Postgres:
+    """The templates and copies of this process on one server."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.prefix = f"frikort_{os.getpid()}_{secrets.token_hex(3)}"
+        self.templates: dict[Template, str] = {}
+        self.copies: dict[str, Template] = {}
+        """URL of each live copy -> the template it was copied from."""
+        self.names = itertools.count(1)
+        self.engine: sa.Engine | None = None
+        self.drops: queue.Queue[str | None] = queue.Queue()
+        self.dropper: threading.Thread | None = None
+        self.failed_drops: list[str] = []
+
+    def admin(self) -> sa.Engine:
+        if self.engine is None:
+            self.engine = sa.create_engine(self.server, isolation_level="AUTOCOMMIT",
+                                           poolclass=sa.pool.NullPool)
+        return self.engine
+
+    def url(self, name: str) -> str:
+        return make_url(self.server).set(database=name).render_as_string(
+            hide_password=False)
+
+    def create(self, name: str, template: str | None) -> None:
+        sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        for attempt in range(20):
+            try:
+                with self.admin().connect() as conn:
+                    conn.execute(sa.text(sql))
+                    # Commits do not wait for the WAL flush: what a test sees is unchanged;
+                    # only a crash of the server could lose the last commits (of a database
+                    # that is dropped anyway). Not copied by TEMPLATE, so set on each.
+                    conn.execute(sa.text(
+                        f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+                return
+            except OperationalError as exc:
+                # "source database is being accessed by other users": a connection of the
+                # template's build still closing. Anything else is a real failure.
+                if "being accessed by other users" not in str(exc) or attempt == 19:
+                    raise
+                time.sleep(0.1)
+
+    def template(self, template: Template) -> str:
+        if template not in self.templates:
+            parent = None if template.parent is None else self.template(template.parent)
+            name = f"{self.prefix}_tpl{len(self.templates)}"
+            self.create(name, parent)
+            self.templates[template] = name  # dropped at the end even if the build fails
+            template.build(self.url(name))
+        return self.templates[template]
+
+    def copy(self, template: Template) -> str:
+        name = f"{self.prefix}_{next(self.names)}"
+        self.create(name, self.template(template))
+        url = self.url(name)
+        self.copies[url] = template
+        return url
+
+    def release(self, url: str) -> None:
+        if self.copies.pop(url, None) is None:
+            return
+        if self.dropper is None:
+            self.dropper = threading.Thread(target=self._drop_loop, name="drop-test-databases",
+                                            daemon=True)
+            self.dropper.start()
+        self.drops.put(str(make_url(url).database))
+
+    def _drop_loop(self) -> None:
+        while (name := self.drops.get()) is not None:
+            self.drop(name)
+
+    def drop(self, name: str) -> None:
+        try:
+            with self.admin().connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except Exception as exc:  # noqa: BLE001  (reported at the end, never hides a test result)
+            _log.warning("could not drop test database %s: %s", name, exc)
+            self.failed_drops.append(name)
+
+    def finish(self) -> None:
+        if self.dropper is not None:
+            self.drops.put(None)
+            self.dropper.join()
+            self.dropper = None
+        leftovers = [str(make_url(url).database) for url in self.copies]
+        leftovers += self.failed_drops + list(self.templates.values())[::-1]
+        self.copies.clear()
+        self.failed_drops = []
+        self.templates.clear()
+        for name in leftovers:
+            self.drop(name)
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
+
+_servers: dict[str, _Postgres] = {}
+
+
+def postgres_copy(template: Template = MIGRATED, server: str = POSTGRES_ADMIN_URL) -> str:
+    """A new database on the server (the shared test server unless another admin URL is
+    given) holding `template`; give it back with `release`."""
+    if server not in _servers:
+        _servers[server] = _Postgres(server)
+    return _servers[server].copy(template)
+
+
+def release(url: str) -> None:
+    """Drops a database made by `postgres_copy` (in the background); other URLs are ignored."""
+    for postgres in _servers.values():
+        postgres.release(url)
+
+
+def materialise(url: str, template: Template) -> bool:
+    """Makes the database at `url` hold `template` when that costs only a copy: a SQLite file
+    that does not exist yet is copied from it; a PostgreSQL database made by `postgres_copy`
+    from it holds it already. False when the caller must migrate (and seed) itself."""
+    if url.startswith(SQLITE_PREFIX) and url != "sqlite:///:memory:":
+        target = Path(url[len(SQLITE_PREFIX):])
+        if target.exists():
+            return False
+        sqlite_copy(target, template)
+        return True
+    copied = next((p.copies[url] for p in _servers.values() if url in p.copies), None)
+    return copied == template or (copied is not None and template == MIGRATED)
+
+
+def finish() -> None:
+    """Drops every PostgreSQL database of this process (the session's end)."""
+    for postgres in _servers.values():
+        postgres.finish()
+
+
+atexit.register(finish)
