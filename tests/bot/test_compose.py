@@ -139,6 +139,8 @@ SAMPLE = {"amount": "42.766,00 kr.", "pending": "42.766,00 kr.", "posted": "42.7
           "when": "fre 27/11 til søn 29/11", "pay": "1.000 kr.", "number": 12345,
           "example": 12345, "task": 12345, "first_name": "Christian", "places": "20 personer,",
           "audience": "kun for jeres egen liste",
+          # the phone line (voice:)
+          "office": "Borgerservice i Lolland Kommune",
           "lines": "nr. 12345: Opvask i caféen ons 25/11. nr. 12346: Dele flyers ud på Nørrebro "
                    "tir 24/11 til man 30/11. nr. 12347: Feje gården og rydde op tor 26/11.",
           "people": "Christian (48213, Bære varer ind fra lageret), Mette (51736, Opvask i "

@@ -225,17 +225,18 @@ def to_2026(env: Env) -> None:
 
 def world_fixture(build: Callable[[str], Any], *,
                   ledger: Callable[[Any], Ledger] = lambda made: made.ledger,
-                  check: Callable[[Any], None] | None = None) -> Any:
-    """The `world` fixture of a test module, on SQLite and on PostgreSQL (`db_url`):
+                  check: Callable[[Any], None] | None = None, on: str = "db_url") -> Any:
+    """The `world` fixture of a test module, on SQLite and on PostgreSQL (`db_url`), or on
+    the database fixture named by `on` (e.g. "sqlite_url" where a subprocess must share it):
 
         world = world_fixture(make_task_world)
 
-    builds the world with `build(db_url)`, hands it to the test, then runs `check` (if any),
+    builds the world with `build(url)`, hands it to the test, then runs `check` (if any),
     asserts the ledger's invariants and closes the ledger, whether the test passed or not."""
 
     @pytest.fixture
-    def world(db_url: str) -> Iterator[Any]:
-        made = build(db_url)
+    def world(request: pytest.FixtureRequest) -> Iterator[Any]:
+        made = build(request.getfixturevalue(on))
         its_ledger = ledger(made)
         try:
             yield made

@@ -4,13 +4,7 @@ PostgreSQL, its ledger invariants checked at the end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.ledger.casework_support import make_world
+from tests.ledger.support import world_fixture
 
-import pytest
-
-from tests.ledger.casework_support import World, open_world
-
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    yield from open_world(db_url)
+world = world_fixture(make_world)

@@ -11,15 +11,14 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from outreach.rules import catalogue
-from tests.ledger.casework_support import JENS_PHONE, METTE_PHONE, World, open_world
+from tests.ledger.casework_support import JENS_PHONE, METTE_PHONE, World, make_world
+from tests.ledger.support import world_fixture
 from tests.outreach.support import set_cap
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def cli_world(sqlite_url: str) -> Iterator[World]:
-    yield from open_world(sqlite_url)
+cli_world = world_fixture(make_world, on="sqlite_url")
 
 
 def _env(world: World, tmp_path: Path) -> dict[str, str]:

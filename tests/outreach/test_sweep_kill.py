@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from ledger import IssueCard
-from tests.ledger.casework_support import World, open_world
-from tests.ledger.support import ADMIN, fresh_cpr
+from tests.ledger.casework_support import World, make_world
+from tests.ledger.support import world_fixture, ADMIN, fresh_cpr
 from tests.outreach.support import only, set_cap
 
 FRIKORT = Path(sys.executable).parent / "frikort"
@@ -27,9 +27,7 @@ AT = "2025-06-16T14:00"
 """The world's clock, in Danish time: inside the allowed hours."""
 
 
-@pytest.fixture
-def kill_world(sqlite_url: str) -> Iterator[World]:
-    yield from open_world(sqlite_url)
+kill_world = world_fixture(make_world, on="sqlite_url")
 
 
 def _run(world: World, tmp_path: Path) -> subprocess.Popen[str]:
