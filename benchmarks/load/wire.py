@@ -127,15 +127,19 @@ class Wire:
         return TELEGRAM_PATH, json.dumps(update).encode(), self._tg_headers
 
 
-def twiml_texts(body: bytes) -> list[str] | None:
-    """The <Message> texts of a TwiML <Response>; None when the body is not TwiML."""
+def _twiml_root(body: bytes) -> ET.Element | None:
+    """The <Response> element of a TwiML body; None when the body is not TwiML."""
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
         return None
-    if root.tag != "Response":
-        return None
-    return [m.text or "" for m in root.findall("Message")]
+    return root if root.tag == "Response" else None
+
+
+def twiml_texts(body: bytes) -> list[str] | None:
+    """The <Message> texts of a TwiML <Response>; None when the body is not TwiML."""
+    root = _twiml_root(body)
+    return None if root is None else [m.text or "" for m in root.findall("Message")]
 
 
 @dataclass(frozen=True)
@@ -156,11 +160,8 @@ class CallTwiml:
 def twiml_call(body: bytes) -> CallTwiml | None:
     """A voice TwiML <Response> (<Say> texts, also inside <Gather> and <prosody>); None when
     the body is not TwiML."""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return None
-    if root.tag != "Response":
+    root = _twiml_root(body)
+    if root is None:
         return None
     gather, dial = root.find("Gather"), root.find("Dial")
     said = []
