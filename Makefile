@@ -25,9 +25,12 @@ run: $(STAMP)
 	$(BIN)/frikort demo seed --if-empty
 	$(BIN)/frikort serve --host 127.0.0.1 --port 8000
 
+# The fault tests and the load harness (marker slow) time real servers against wall-clock
+# bounds: they run after the rest, one at a time, so the parallel workers cannot starve them.
 test: $(STAMP) chromium
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(if $(PYTEST_ARGS),$(PYTEST_ARGS),-m "not slow")
+	$(if $(PYTEST_ARGS),,$(BIN)/python -m pytest -m slow)
 
 # The quick loop: every test but the fault and browser tests (markers slow and e2e), Hypothesis
 # on its light profile (tests/profiles.py); no mypy. `make test` before pushing.

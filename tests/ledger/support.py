@@ -234,9 +234,8 @@ def world_fixture(build: Callable[[str], Any], *,
     builds the world with `build(url)`, hands it to the test, then runs `check` (if any),
     asserts the ledger's invariants and closes the ledger, whether the test passed or not."""
 
-    @pytest.fixture
-    def world(request: pytest.FixtureRequest) -> Iterator[Any]:
-        made = build(request.getfixturevalue(on))
+    def run(url: str) -> Iterator[Any]:
+        made = build(url)
         its_ledger = ledger(made)
         try:
             yield made
@@ -246,4 +245,13 @@ def world_fixture(build: Callable[[str], Any], *,
         finally:
             its_ledger.close()
 
-    return world
+    if on == "db_url":  # parametrized (SQLite, PostgreSQL): must be requested by name
+        @pytest.fixture
+        def world(db_url: str) -> Iterator[Any]:
+            yield from run(db_url)
+        return world
+
+    @pytest.fixture
+    def world_on(request: pytest.FixtureRequest) -> Iterator[Any]:
+        yield from run(request.getfixturevalue(on))
+    return world_on

@@ -8,6 +8,8 @@ with an unbounded id fails here. Before (issue 14, finding 4), /console/inbox/99
 
 from __future__ import annotations
 
+import re
+
 import types
 from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
@@ -46,7 +48,7 @@ def _is_int(annotation: Any) -> bool:
 def int_params() -> list[IntParam]:
     found = []
     for context in iter_route_contexts(_app().routes):
-        path = context.path or ""
+        path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", context.path or "")  # "{id:conv}" -> "{id}"
         if not context.methods or not path.startswith(("/console", "/api/v1")):
             continue
         for method in sorted(context.methods - {"HEAD"}):
