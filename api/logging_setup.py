@@ -47,11 +47,12 @@ def bind(**fields: Any) -> None:
 
     The context is a dict shared by reference, so a field bound in a worker thread (where the
     dialogue runs, with a copy of the request's context) is seen by the request's own later
-    log lines too, such as its access line.
+    log lines too, such as its access line. Outside any request or job there is no context
+    to bind to, and nothing is bound: a field set there would stay on every later line of the
+    thread (a conversation id on the next, unrelated message).
     """
     current = _CONTEXT.get()
     if current is None:
-        _CONTEXT.set({k: v for k, v in fields.items() if v is not None})
         return
     current.update({k: v for k, v in fields.items() if v is not None})
 

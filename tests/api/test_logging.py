@@ -18,6 +18,7 @@ from api.logging_setup import (
     RedactionFilter,
     Redactor,
     bind,
+    current_context,
     configure_logging,
     new_context,
     reset,
@@ -208,6 +209,13 @@ def test_the_context_filter_fills_missing_fields_with_none() -> None:
     record = _record("plain")
     assert ContextFilter().filter(record)
     assert record.request_id is None and record.conversation_id is None  # type: ignore[attr-defined]  # set by the filter under test
+
+
+def test_a_field_bound_outside_any_request_or_job_does_not_stay_in_the_thread() -> None:
+    """The dialogue binds the conversation id; run outside a request (a test, a script), it
+    must not leave that id on every later line of the thread (CI found a leak between tests)."""
+    bind(conversation_id=99, channel="sms")
+    assert current_context() == {}
 
 
 # Request ids (issue 14, finding 3) -----------------------------------------------------------
