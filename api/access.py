@@ -16,10 +16,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.bootstrap import Backend
 from api.problems import AuthError
-from ledger import Ledger
-from ledger.api_keys import ApiPrincipal
-from ledger.api_keys.principal import ADMIN
+from api_keys import ApiPrincipal
+from api_keys.principal import ADMIN
 from ledger.errors import (
     CardNotFound,
     EmployerNotFound,
@@ -46,7 +46,7 @@ def api_principal(
     if secrets.compare_digest(given.encode(), expected.encode()):
         request.state.api_key = "admin"
         return ADMIN
-    ledger: Ledger = request.app.state.ledger
+    ledger: Backend = request.app.state.ledger
     principal = ledger.api_keys.authenticate(given)
     if principal is None:
         raise AuthError("unauthorized")
@@ -63,7 +63,7 @@ def require_kind(caller: ApiPrincipal, *kinds: str) -> None:
         raise AuthError("forbidden")
 
 
-def card_in_scope(ledger: Ledger, caller: ApiPrincipal, number: str) -> None:
+def card_in_scope(ledger: Backend, caller: ApiPrincipal, number: str) -> None:
     """A municipality's own card, or an employer's own employee; else as if it did not exist."""
     if caller.is_admin:
         return
@@ -92,7 +92,7 @@ def employer_in_scope(caller: ApiPrincipal, cvr: str) -> None:
         raise EmployerNotFound(cvr=cvr)
 
 
-def report_in_scope(ledger: Ledger, caller: ApiPrincipal, report_id: int) -> None:
+def report_in_scope(ledger: Backend, caller: ApiPrincipal, report_id: int) -> None:
     if caller.is_admin:
         return
     owner = ledger.api_keys.report_owner(report_id)

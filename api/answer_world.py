@@ -16,18 +16,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from api.demo_seed import seed
+from api.bootstrap import Backend
 from bot import BotConfig, Dialogue, InboundMessage
 from bot.crisis import CrisisScorer
 from bot.evaluation import AnswerCase, Played
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.observe import DialogueObserver
-from ledger import Ledger, LedgerConfig, upgrade
+from db.config import LedgerConfig
+from db.migrate import upgrade
 from nlu import Parser
+from sampledata.demo import seed
 
 ADDRESSES = {"jens": "+4520304050", "mette": "+4521436587", "ali": "+4551627384",
              "cafe": "+4531425364", "groen": "+4540506070", "unknown": "+4528765432"}
-"""The demo identities' phones (api/data/demo.yml); "unknown" is nobody's."""
+"""The demo identities' phones (sampledata/data/demo.yml); "unknown" is nobody's."""
 
 
 class _Outcome(DialogueObserver):
@@ -72,20 +74,20 @@ class AnswerWorld:
     def _seeded(self, name: str, *, with_cap: bool) -> Path:
         url = self._url(f"template-{name}")
         upgrade(url)
-        ledger = Ledger(dataclasses.replace(self._config, database_url=url),
+        ledger = Backend(dataclasses.replace(self._config, database_url=url),
                         clock=lambda: self._now)
         try:
-            seed(ledger, self._now.date(), demo_cap=with_cap)
+            seed(ledger, ledger.tasks, self._now.date(), demo_cap=with_cap)
         finally:
             ledger.close()
         return self._folder / f"template-{name}.db"
 
     @contextmanager
-    def _fresh(self, cap: str) -> Iterator[Ledger]:
+    def _fresh(self, cap: str) -> Iterator[Backend]:
         name = f"case-{next(self._ids)}"
         shutil.copyfile(self._templates.get(cap, self._templates["demo"]),
                         self._folder / f"{name}.db")
-        ledger = Ledger(dataclasses.replace(self._config, database_url=self._url(name)),
+        ledger = Backend(dataclasses.replace(self._config, database_url=self._url(name)),
                         clock=lambda: self._now)
         try:
             yield ledger
@@ -95,7 +97,7 @@ class AnswerWorld:
 
     def play(self, case: AnswerCase) -> Played:
         with self._fresh(case.cap) as ledger:
-            dialogue = Dialogue(ledger, self._parser, config=BotConfig(rate_limit_per_minute=0),
+            dialogue = Dialogue(ledger.conversations, self._parser, config=BotConfig(rate_limit_per_minute=0),
                                 crisis=self._crisis)
             watcher = _Outcome()
             dialogue.observer = watcher
@@ -114,7 +116,7 @@ class AnswerWorld:
         said: list[tuple[str, str, list[str]]] = []
         start = self._now
         with self._fresh(cap) as ledger:
-            dialogue = Dialogue(ledger, self._parser, config=BotConfig(), crisis=self._crisis)
+            dialogue = Dialogue(ledger.conversations, self._parser, config=BotConfig(), crisis=self._crisis)
             for sender, text in turns:
                 if sender.startswith("+") and sender[-1] in "dhm":
                     unit = {"d": "days", "h": "hours", "m": "minutes"}[sender[-1]]

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api.bootstrap import LazyParser, Services, build_services
+from api.bootstrap import Backend, LazyParser, Services, build_services
 from api.console import install_console
 from api.db_outage import install_outage_handling
 from api.docs import install_docs
@@ -19,6 +19,7 @@ from api.edge import install_edge, install_proxy_headers
 from api.logging_setup import configure_logging
 from api.metrics import Metrics, install_metrics
 from api.outbox_worker import OutboxWorker
+from api.outreach_job import outreach_job
 from api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from api.retention_job import retention_job
 from api.routes import (
@@ -30,22 +31,20 @@ from api.routes import (
     escalations,
     outbox,
     reporting,
+    voice,
     wage_report_batch,
     wage_reports,
-    voice,
     webhooks,
 )
 from api.settings import Settings
-from api.outreach_job import outreach_job
 from api.task_jobs import task_jobs
-from ledger import Ledger
 from nlu import Parser
 
 log = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings, *, ledger: Ledger | None = None, parser: Parser | None = None
+    settings: Settings, *, ledger: Backend | None = None, parser: Parser | None = None
 ) -> FastAPI:
     """Builds the app. Tests pass their own settings, and may pass a ledger with a fake clock.
 

@@ -1,4 +1,9 @@
-"""The composition root: everything the server needs, built once from the settings."""
+"""The composition root: everything the server needs, built once from the settings.
+
+`Backend` wires the domain services side by side on one database kernel; nothing below api/
+builds another package's service. The server, the CLI, the benchmarks and the tests all
+build theirs here.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,39 @@ from api.channels.senders import Sender
 from api.channels.telegram_sender import TelegramSender
 from api.channels.twilio_sender import TwilioSender
 from api.settings import Settings
+from api_keys import ApiKeyService
 from bot import Dialogue
-from ledger import Ledger
 from bot.crisis import CrisisScorer
 from bot.voice.line import PhoneLine
+from casework import Casework
+from conversations.service import Conversations
+from db.config import LedgerConfig
+from db.kernel import Kernel
+from db.unit_of_work import Clock
+from ledger import Ledger
 from nlu import Parser, ParseResult, load_crisis_classifier, load_parser
+from outreach.store import OutreachStore
+from privacy import Privacy
+from smalljobs import TaskService
+from staff import StaffService
+
+
+class Backend(Ledger):
+    """The ledger and its sibling services on one kernel: what a process holds.
+
+    It is the `Ledger` (the money commands) with the other domains beside it, each built on
+    the same kernel and knowing none of the others; closing it disposes the kernel's pools.
+    """
+
+    def __init__(self, config: LedgerConfig, *, clock: Clock | None = None) -> None:
+        super().__init__(Kernel(config, clock=clock))
+        self.conversations = Conversations(self.kernel)
+        self.casework = Casework(self.kernel)
+        self.staff = StaffService(self.kernel)
+        self.api_keys = ApiKeyService(self.kernel)
+        self.tasks = TaskService(self.kernel)
+        self.outreach = OutreachStore(self.kernel)
+        self.privacy = Privacy(self.kernel)
 
 
 class LazyParser:
@@ -50,7 +83,7 @@ class LazyParser:
 @dataclass
 class Services:
     settings: Settings
-    ledger: Ledger
+    ledger: Backend
     parser: Parser
     dialogue: Dialogue
     phone_line: PhoneLine
@@ -60,16 +93,16 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, ledger: Ledger | None = None, parser: Parser | None = None,
+    settings: Settings, *, ledger: Backend | None = None, parser: Parser | None = None,
     crisis: CrisisScorer | None = None,
 ) -> Services:
     """Tests pass their own ledger (with a fake clock), parser or crisis classifier; the server
     passes none."""
-    the_ledger = ledger or Ledger(settings.ledger)
+    the_ledger = ledger or Backend(settings.ledger)
     lazy = LazyParser(settings) if parser is None else None
     the_parser = parser or lazy
     assert the_parser is not None
-    dialogue = Dialogue(the_ledger, the_parser, config=settings.bot, crisis=crisis or lazy)
+    dialogue = Dialogue(the_ledger.conversations, the_parser, config=settings.bot, crisis=crisis or lazy)
     services = Services(
         settings=settings, ledger=the_ledger, parser=the_parser, dialogue=dialogue,
         phone_line=PhoneLine(dialogue), owns_ledger=ledger is None)

@@ -5,7 +5,7 @@ with a connection error. Answered 503 problem+json with `Retry-After`, Twilio an
 deliver the message again later, and a REST client knows to retry; nothing was committed, so
 a retry is safe (the webhooks de-duplicate by the provider's message id). The engine's pool
 pings each connection on checkout, so the first request after the database is back gets a
-fresh connection without a restart (ledger/db/engine.py).
+fresh connection without a restart (db/engine.py).
 
 Database errors that are not an outage (a bug) keep going to the server's 500 as before.
 `GET /readyz` says whether the database answers, for a load balancer or an orchestrator.
@@ -19,10 +19,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.bootstrap import Backend
 from api.problems import problem
-from ledger import Ledger
-from ledger.db.engine import DATABASE_ERROR_TYPES, is_database_unavailable
-from ledger.errors import danish_message
+from db.engine import DATABASE_ERROR_TYPES, is_database_unavailable
+from db.errors import danish_message
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
@@ -50,7 +50,7 @@ def describe(error: BaseException) -> str:
             + (f" [{sqlstate}]" if sqlstate else "") + (f": {first_line}" if first_line else ""))
 
 
-def install_outage_handling(app: FastAPI, ledger: Ledger) -> None:
+def install_outage_handling(app: FastAPI, ledger: Backend) -> None:
     """The 503 handler for database outages and the `GET /readyz` probe."""
 
     async def database_error(request: Request, error: Exception) -> Response:

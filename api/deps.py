@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.access import Caller, require_kind
-from ledger import Actor, Ledger
+from api.bootstrap import Backend
+from db.commands import Actor
 
 
-def get_ledger(request: Request) -> Ledger:
-    ledger: Ledger = request.app.state.ledger
+def get_ledger(request: Request) -> Backend:
+    ledger: Backend = request.app.state.ledger
     return ledger
 
 
@@ -21,5 +22,5 @@ def require_admin(caller: Caller) -> Actor:
     return caller.actor
 
 
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+LedgerDep = Annotated[Backend, Depends(get_ledger)]
 AdminActor = Annotated[Actor, Depends(require_admin)]

@@ -27,7 +27,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.problems import problem
 from api.settings import Settings
-from ledger.errors import danish_message
+from db.errors import danish_message
 
 ASSETS = "/docs/assets"
 _REALM = {"WWW-Authenticate": 'Basic realm="Frikort API docs", charset="UTF-8"'}

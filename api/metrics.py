@@ -59,17 +59,18 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import logging_setup
-from cpr import contains_cpr
+from api.bootstrap import Backend
 from api.problems import problem
 from api.settings import Settings
 from bot import InboundMessage, Reply
 from bot.observe import DialogueObserver
-from ledger import Ledger, WageReportResult
-from ledger.errors import danish_message
+from cpr import contains_cpr
+from db.errors import danish_message
+from db.observe import LedgerObserver, TaskAction, TaskActor
+from ledger import WageReportResult
 from ledger.monitoring import queue_snapshot
-from ledger.observe import LedgerObserver, TaskAction, TaskActor
-from ledger.privacy import RetentionReport
 from nlu import FALLBACK_INTENT, ParseResult
+from privacy import RetentionReport
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("api.access")
@@ -85,7 +86,7 @@ QUIET_PATHS = frozenset({"/healthz", "/metrics"})
 class Metrics:
     """The counters of one app, and the registry they are exposed from."""
 
-    def __init__(self, ledger: Ledger | None = None, *,
+    def __init__(self, ledger: Backend | None = None, *,
                  multiprocess_dir: str | None = None) -> None:
         if multiprocess_dir and values.ValueClass is values.MutexValue:
             # Set in .env only: prometheus_client chose in-memory values at import, and a
@@ -140,7 +141,7 @@ class Metrics:
 
     # Feeding it -------------------------------------------------------------------------------
 
-    def watch(self, ledger: Ledger, dialogue: Any) -> None:
+    def watch(self, ledger: Backend, dialogue: Any) -> None:
         """Becomes the observer of the ledger's commands and of the dialogue's messages."""
         ledger.observer = LedgerMetrics(self)
         dialogue.observer = DialogueMetrics(self)
@@ -225,7 +226,7 @@ class DialogueMetrics(DialogueObserver):
 class QueueCollector(Collector):
     """Escalations and outbox backlog, read from the database when /metrics is scraped."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Backend) -> None:
         self._ledger = ledger
 
     def describe(self) -> Iterator[GaugeMetricFamily]:

@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from api.bootstrap import Backend
 from api.channels.senders import CHANNELS, DeliveryError, OutboundMessage, Sender
 from api.db_outage import describe
-from ledger import Actor, Ledger
-from ledger.conversations.outbox import CLAIM_LEASE_S
-from ledger.conversations.records import OutboxItem
-from ledger.db.base import one_of
-from ledger.db.engine import is_database_unavailable
+from conversations.outbox import CLAIM_LEASE_S
+from conversations.records import OutboxItem
+from db.base import one_of
+from db.commands import Actor
+from db.engine import is_database_unavailable
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor(name="system:maintenance", channel="system")
@@ -47,7 +48,7 @@ class PeriodicJob:
 
 
 class OutboxWorker:
-    def __init__(self, ledger: Ledger, senders: dict[str, Sender], *, poll_s: float = 1.0) -> None:
+    def __init__(self, ledger: Backend, senders: dict[str, Sender], *, poll_s: float = 1.0) -> None:
         self._ledger = ledger
         self._senders = senders
         self._poll_s = poll_s

@@ -13,17 +13,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger import LedgerError
-from ledger.errors import Conflict, InvalidInput, NotFound, danish_message
+from db.errors import Conflict, DomainError, InvalidInput, NotFound, danish_message
+from staff.errors import LoginFailed, LoginLocked, NotAllowedForRole
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://frikort-assistenten.dk/problems/"
 
-STATUS_BY_FAMILY: tuple[tuple[type[LedgerError], int], ...] = (
+STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
+    (NotAllowedForRole, 403),  # the role may never do this: not a conflict with any state
+    (LoginFailed, 401),
+    (LoginLocked, 429),  # too many failed logins: wait, then try again
     (InvalidInput, 422),
     (NotFound, 404),
     (Conflict, 409),
-    (LedgerError, 400),
+    (DomainError, 400),
 )
 
 
@@ -45,6 +48,7 @@ class Problem(BaseModel):
 _PROBLEM_STATUSES = {
     400: "Refused by the ledger's rules",
     401: "Missing or wrong API key",
+    403: "The key's scope or the user's role does not allow this",
     404: "Not found",
     409: "Conflict with the current state, or an idempotency key reused with another payload",
     422: "Invalid input",
@@ -59,7 +63,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 """The error answers every /api/v1 operation documents in the OpenAPI schema."""
 
 
-def status_for(error: LedgerError) -> int:
+def status_for(error: DomainError) -> int:
     """One table decides the HTTP status of every ledger error (first matching family wins)."""
     return next(status for family, status in STATUS_BY_FAMILY if isinstance(error, family))
 
@@ -85,8 +89,8 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(LedgerError)
-    async def _ledger_error(_: Request, exc: LedgerError) -> JSONResponse:
+    @app.exception_handler(DomainError)
+    async def _ledger_error(_: Request, exc: DomainError) -> JSONResponse:
         return problem(status_for(exc), exc.code, exc.message)
 
     @app.exception_handler(AuthError)

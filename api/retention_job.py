@@ -1,7 +1,7 @@
 """The retention job as the server runs it: once a day in the background loop of each process.
 
 Running it in every worker process is harmless: it is idempotent, and works in short batches
-(see ledger/privacy/retention.py). It also forgets failed console logins whose lock and
+(see privacy/retention.py). It also forgets failed console logins whose lock and
 window are over (`ledger.staff.prune_login_throttle`). `frikort retention run` does the same
 on demand.
 """
@@ -12,11 +12,12 @@ import logging
 import uuid
 
 from api import logging_setup
+from api.bootstrap import Backend
 from api.metrics import Metrics
 from api.outbox_worker import PeriodicJob
 from api.settings import Settings
-from ledger import Actor, Ledger
-from ledger.privacy import Privacy, RetentionReport
+from db.commands import Actor
+from privacy import RetentionReport
 
 log = logging.getLogger(__name__)
 RETENTION_ACTOR = Actor(name="system:retention", channel="system")
@@ -25,11 +26,11 @@ FIRST_RUN_AFTER_S = 300.0
 """Not in the first minutes after a start: a restart loop should not also run retention."""
 
 
-def run_retention_once(ledger: Ledger, settings: Settings,
+def run_retention_once(ledger: Backend, settings: Settings,
                        metrics: Metrics | None = None) -> RetentionReport:
     token = logging_setup.new_context(request_id=f"retention-{uuid.uuid4().hex[:12]}")
     try:
-        report = Privacy(ledger).run_retention(older_than_days=settings.RETENTION_DAYS,
+        report = ledger.privacy.run_retention(older_than_days=settings.RETENTION_DAYS,
                                                actor=RETENTION_ACTOR)
         if metrics is not None:
             metrics.retention_done(report)
@@ -45,7 +46,7 @@ def run_retention_once(ledger: Ledger, settings: Settings,
         logging_setup.reset(token)
 
 
-def retention_job(ledger: Ledger, settings: Settings, metrics: Metrics | None = None,
+def retention_job(ledger: Backend, settings: Settings, metrics: Metrics | None = None,
                   *, first_after_s: float = FIRST_RUN_AFTER_S) -> PeriodicJob:
     return PeriodicJob(name="retention", every_s=DAY_S, first_after_s=first_after_s,
                        run=lambda: run_retention_once(ledger, settings, metrics))

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StrictBool
 
+from danish.money import MoneyFormatError, format_kroner, parse_kroner
 from ledger import Balance, CapResult, CardResult, EmploymentResult, WageReportResult
-from ledger.money import MoneyFormatError, format_kroner, parse_kroner
 
 
 def _to_ore(text: str) -> int:

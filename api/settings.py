@@ -18,7 +18,7 @@ from api.secret_policy import SECRETS, InsecureSettings
 from api.secret_policy import problems as secret_problems
 from bot import BotConfig
 from bot.voice.offices import Offices, parse_offices
-from ledger.config import LedgerConfig
+from db.config import LedgerConfig
 from nlu import NluConfig
 
 # Development keys are derived from a public phrase so `make run` works on a bare machine;

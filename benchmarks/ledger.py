@@ -46,24 +46,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger import (
-    Actor,
-    Ledger,
-    LedgerConfig,
-    PostReport,
-    RegisterEmployer,
-    ReportWage,
-    SetCap,
-    VerifyEmployer,
-    upgrade,
-)
-from ledger.db.tables import (
-    Card,
-    CardBalance,
-    CardEvent,
-    Citizen,
-    Employment,
-)
+from api.bootstrap import Backend
+from db.commands import Actor
+from db.config import LedgerConfig
+from db.migrate import upgrade
+from db.tables import Card, CardBalance, CardEvent, Citizen, Employment
+from ledger import PostReport, RegisterEmployer, ReportWage, SetCap, VerifyEmployer
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ACTOR = Actor(name="benchmark", channel="system")
@@ -121,7 +109,7 @@ def postgres_database() -> Iterator[str]:
 def prepare(url: str, cards: int) -> tuple[list[str], int]:
     """Migrates, registers the employer through the service, bulk-inserts `cards` card holders."""
     upgrade(url)
-    ledger = Ledger(config(url, 2), clock=fixed_clock)
+    ledger = Backend(config(url, 2), clock=fixed_clock)
     try:
         ledger.register_employer(RegisterEmployer(cvr=CVR, name="Bench ApS"), actor=ACTOR)
         ledger.verify_employer(VerifyEmployer(cvr=CVR), actor=ACTOR)
@@ -178,7 +166,7 @@ class Throughput:
         return self.reports / self.seconds if self.seconds else 0.0
 
 
-def measure_writes(ledger: Ledger, numbers: list[str], writers: int, seconds: float,
+def measure_writes(ledger: Backend, numbers: list[str], writers: int, seconds: float,
                    tag: str) -> Throughput:
     """`writers` threads post reports on random cards until `seconds` have passed."""
     latencies: list[list[float]] = [[] for _ in range(writers)]
@@ -218,7 +206,7 @@ def measure_writes(ledger: Ledger, numbers: list[str], writers: int, seconds: fl
                       percentile(flat, 99) * 1000, sum(errors))
 
 
-def _report(ledger: Ledger, rng: random.Random, numbers: list[str], key: str) -> None:
+def _report(ledger: Backend, rng: random.Random, numbers: list[str], key: str) -> None:
     ledger.report_wage(ReportWage(employer_cvr=CVR, card_number=rng.choice(numbers),
                                   paid_on=PAID_ON, hours=Decimal(1),
                                   amount_ore=rng.randint(1_00, 500_00), idempotency_key=key,
@@ -227,8 +215,8 @@ def _report(ledger: Ledger, rng: random.Random, numbers: list[str], key: str) ->
 
 def _process_writer(url: str, numbers: list[str], index: int, tag: str, seconds: float,
                     ready: Any, start: Any, results: Any) -> None:
-    """One writer process: its own Ledger (one connection), posting until its time is up."""
-    ledger = Ledger(config(url, 1), clock=fixed_clock)
+    """One writer process: its own Backend (one connection), posting until its time is up."""
+    ledger = Backend(config(url, 1), clock=fixed_clock)
     rng = random.Random(index)
     latencies: list[float] = []
     errors = 0
@@ -371,7 +359,7 @@ def _insert_sqlite(conn: sa.Connection, base: int, cards: int, employer_id: int,
 
 
 def measure_reads(
-    ledger: Ledger, numbers: list[str], reads: int, seconds: float
+    ledger: Backend, numbers: list[str], reads: int, seconds: float
 ) -> tuple[int, float, float]:
     rng = random.Random(3)
     timings: list[float] = []
@@ -399,7 +387,7 @@ def run_backend(name: str, args: argparse.Namespace, out: list[str]) -> None:
                 result = measure_processes(url, numbers, writers, args.seconds, tag)
                 threads = ""
                 if args.threads:
-                    ledger = Ledger(config(url, writers), clock=fixed_clock)
+                    ledger = Backend(config(url, writers), clock=fixed_clock)
                     try:
                         by_threads = measure_writes(ledger, numbers, writers, args.seconds,
                                                     f"{tag}-t")
@@ -411,7 +399,7 @@ def run_backend(name: str, args: argparse.Namespace, out: list[str]) -> None:
                         f" {result.p99_ms:>7.1f} | {result.errors:>3} |{threads}")
                 out.append(line)
                 say(line)
-            ledger = Ledger(config(url, 1), clock=fixed_clock)
+            ledger = Backend(config(url, 1), clock=fixed_clock)
             try:
                 problems = ledger.check_invariants()
             finally:
@@ -442,7 +430,7 @@ def measure_costs(name: str, count: int) -> list[str]:
     lines: list[str] = []
     with database() as url:
         numbers, _ = prepare(url, 100)
-        ledger = Ledger(config(url, 2), clock=fixed_clock)
+        ledger = Backend(config(url, 2), clock=fixed_clock)
         statements: list[str] = []
 
         def counter(*_: object) -> None:
@@ -497,7 +485,7 @@ def run_reads(name: str, args: argparse.Namespace, out: list[str]) -> None:
         started = time.perf_counter()
         load_entries(url, numbers, employer_id, args.entries)
         loaded = time.perf_counter() - started
-        ledger = Ledger(config(url, 2), clock=fixed_clock)
+        ledger = Backend(config(url, 2), clock=fixed_clock)
         try:
             count, p50, p99 = measure_reads(ledger, numbers, args.reads, args.seconds * 4)
             problems = ledger.check_invariants() if args.check else []
@@ -536,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="also run check_invariants() after the bulk load")
     parser.add_argument("--threads", action="store_true",
-                        help="also measure each cell with threads sharing one Ledger")
+                        help="also measure each cell with threads sharing one Backend")
     parser.add_argument("--skip-costs", action="store_true")
     parser.add_argument("--skip-batches", action="store_true")
     parser.add_argument("--only-batches", action="store_true", help="only the batch table")
@@ -556,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     reads: list[str] = []
     if not args.skip_writes:
         say("\nReports posted per second (Ledger.report_wage, post=True; each writer an OS"
-            " process with its own Ledger)")
+            " process with its own Backend)")
         header = "| backend    |  cards | wrt | posted | per sec  | p50 ms  | p99 ms  | err |"
         rule = "|------------|-------:|----:|-------:|---------:|--------:|--------:|----:|"
         if args.threads:

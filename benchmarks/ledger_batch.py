@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from api.bootstrap import Backend
 from benchmarks.ledger import (
     ACTOR,
     CVR,
@@ -38,7 +39,8 @@ from benchmarks.ledger import (
     say,
     sqlite_database,
 )
-from ledger import Ledger, LedgerError, ReportWage
+from db.errors import DomainError
+from ledger import ReportWage
 
 BATCH = 1000
 
@@ -75,7 +77,7 @@ def _timed(label: str, count: int, work: Callable[[], int]) -> Cost:
 
 
 def _refused(outcomes: list[Any]) -> int:
-    return sum(isinstance(o, LedgerError) for o in outcomes)
+    return sum(isinstance(o, DomainError) for o in outcomes)
 
 
 def _http_body(cmds: list[ReportWage]) -> dict[str, Any]:
@@ -85,7 +87,7 @@ def _http_body(cmds: list[ReportWage]) -> dict[str, Any]:
                          "post": True, "idempotency_key": c.idempotency_key} for c in cmds]}
 
 
-def _http_client(url: str, ledger: Ledger) -> Any:
+def _http_client(url: str, ledger: Backend) -> Any:
     from fastapi.testclient import TestClient
     from pydantic import SecretStr
 
@@ -100,7 +102,7 @@ def _http_client(url: str, ledger: Ledger) -> Any:
 
 def _process_batches(url: str, numbers: list[str], index: int, batches: int, start: Any,
                      results: Any) -> None:
-    ledger = Ledger(config(url, 1), clock=fixed_clock)
+    ledger = Backend(config(url, 1), clock=fixed_clock)
     rng = random.Random(100 + index)
     try:
         ledger.report_wages(_commands(rng, numbers, f"par{index}-warm", 10), actor=ACTOR)
@@ -137,7 +139,7 @@ def run_batches(name: str, args: argparse.Namespace) -> None:
     count = 2 * BATCH if args.quick else 10 * BATCH
     with database() as url:
         numbers, _ = prepare(url, 1_000 if args.quick else 10_000)
-        ledger = Ledger(config(url, 2), clock=fixed_clock)
+        ledger = Backend(config(url, 2), clock=fixed_clock)
         rng = random.Random(7)
         try:
             ledger.report_wages(_commands(rng, numbers, "warm", 300), actor=ACTOR)

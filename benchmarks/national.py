@@ -36,10 +36,11 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from api.bootstrap import Backend
 from benchmarks import national_ops as ops
-from ledger import Ledger, upgrade
-from ledger.synthetic import GenerationReport, generate, plan_for_scale
+from db.migrate import upgrade
 from nlu import Parser
+from sampledata import GenerationReport, generate, plan_for_scale
 
 POSTGRES_URL = os.environ.get(
     "NATIONAL_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/frikort_national")
@@ -121,7 +122,7 @@ def run_scale(url: str, backend: str, scale: float, *, seed: int = 1,
              f"{generation.seconds_planning + generation.seconds_writing:.0f} s")
     assert generation.samples is not None
     samples = generation.samples
-    ledger = Ledger(settings.ledger)
+    ledger = Backend(settings.ledger)
     try:
         started = time.perf_counter()
         violations = ledger.check_invariants()

@@ -35,12 +35,13 @@ import httpx
 import uvicorn
 
 from api.app import create_app
+from api.bootstrap import Backend
 from api.settings import DEV_ADMIN_API_KEY, Settings
 from bot import Dialogue, InboundMessage
-from ledger import Actor, Ledger
-from ledger.config import StaffConfig
-from ledger.synthetic import Samples
+from db.commands import Actor
+from db.config import StaffConfig
 from nlu import Parser
+from sampledata import Samples
 
 CHEAP_ARGON2 = StaffConfig(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
 """Console passwords hashed cheaply (as the tests do): only the login costs it."""
@@ -84,10 +85,10 @@ def settings_for(url: str) -> Settings:
 
 
 @contextmanager
-def live_app(url: str, parser: Parser | None = None) -> Iterator[tuple[Ledger, Dialogue, str]]:
+def live_app(url: str, parser: Parser | None = None) -> Iterator[tuple[Backend, Dialogue, str]]:
     """The app on `url` served on a free loopback port: (its ledger, its dialogue, base URL)."""
     settings = settings_for(url)
-    ledger = Ledger(dataclasses.replace(settings.ledger, staff=CHEAP_ARGON2))
+    ledger = Backend(dataclasses.replace(settings.ledger, staff=CHEAP_ARGON2))
     app = create_app(settings, ledger=ledger, parser=parser)
     services = app.state.services
     warm = getattr(services.parser, "warm", None)
@@ -240,7 +241,7 @@ def export_memory(http: httpx.Client, samples: Samples, year: int) -> str:
             f"peak traced Python memory {peak / 1e6:.2f} MB")
 
 
-def logged_in(base_url: str, ledger: Ledger, username: str, role: str,
+def logged_in(base_url: str, ledger: Backend, username: str, role: str,
               municipality: str | None) -> httpx.Client:
     """A new console user, and a client logged in through the real form."""
     ledger.staff.add_user(username, PASSWORD, role, municipality, username)
@@ -256,12 +257,12 @@ def logged_in(base_url: str, ledger: Ledger, username: str, role: str,
     return client
 
 
-def expiry_sweeps(ledger: Ledger, n: int) -> OpResult:
+def expiry_sweeps(ledger: Backend, n: int) -> OpResult:
     return _run("expiry sweep (background, every 60 s)",
                 [lambda: ledger.expire_due(actor=SWEEP_ACTOR) >= 0 for _ in range(n)])
 
 
-def overviews(base_url: str, ledger: Ledger, samples: Samples, n: int,
+def overviews(base_url: str, ledger: Backend, samples: Samples, n: int,
               tag: str) -> list[OpResult]:
     code = samples.municipalities[0][0]
     results = []

@@ -33,11 +33,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.bootstrap import Backend
 from benchmarks import national_ops as ops
 from benchmarks.national import postgres_database, sqlite_database
-from ledger import Actor, Ledger, SetCap, upgrade
-from ledger.synthetic import generate, plan_for_scale
+from db.commands import Actor
+from db.migrate import upgrade
+from ledger import SetCap
 from outreach.sweep import run_sweep
+from sampledata import generate, plan_for_scale
 
 DK = ZoneInfo("Europe/Copenhagen")
 POSTGRES_URL = os.environ.get(
@@ -75,7 +78,7 @@ def play(url: str, backend: str, scale: float, days: int, price_ore: int,
     console.print(f"  {report.total_rows} rows in "
                   f"{report.seconds_planning + report.seconds_writing:.0f} s")
     clock = SimClock(START)
-    ledger = Ledger(settings.ledger, clock=clock)
+    ledger = Backend(settings.ledger, clock=clock)
     by_rule_month: dict[str, Counter[str]] = defaultdict(Counter)
     segments_by_rule: Counter[str] = Counter()
     sweeps: list[tuple[dt.datetime, float, int]] = []
@@ -96,7 +99,7 @@ def play(url: str, backend: str, scale: float, days: int, price_ore: int,
                                    actor=OPERATOR)
                     cap_set = True
                 clock.now = at.astimezone(dt.UTC)
-                result = run_sweep(ledger, at=clock.now)
+                result = run_sweep(ledger.outreach, at=clock.now)
                 month = at.strftime("%Y-%m")
                 for outcome in result.sent:
                     by_rule_month[outcome.rule][month] += 1
@@ -107,7 +110,7 @@ def play(url: str, backend: str, scale: float, days: int, price_ore: int,
                 progress.advance(task)
             idle = []
             for _ in range(5):  # the steady state: nothing new to send
-                result = run_sweep(ledger, at=clock.now)
+                result = run_sweep(ledger.outreach, at=clock.now)
                 idle.append(result.seconds)
     finally:
         ledger.close()

@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bot.config import BotConfig
+from bot.job_steps import JobSteps
 from bot.knowledge import KnowledgeBase
 from bot.messages import InboundMessage, Reply
 from bot.textmatch import fold
 from bot.texts import keys, text
-from ledger import Actor, LedgerError, VoidReport
-from ledger.conversations.records import Identity
+from conversations.records import Identity
+from conversations.turn import Turn
+from db.commands import Actor
+from db.errors import DomainError
+from ledger import VoidReport
 from ledger.service import reports
-from ledger.turn import Turn
 from nlu import ParseResult
 
 
@@ -40,6 +43,11 @@ class Step:
     to_person: str | None = None
     """On the phone, why the caller is to be put through to a person now (bot/voice decides
     between the municipality's number and a callback request); other channels escalate."""
+
+    @property
+    def jobs(self) -> JobSteps:
+        """The small-job commands and reads, in this message's turn."""
+        return JobSteps(self.turn)
 
     def decide(self, outcome: str) -> None:
         """Names what this message got; the first decision stands (a rule answer given in the
@@ -137,7 +145,7 @@ class Step:
                 self.turn.execute(reports.void_report,
                                   VoidReport(report_id=pending, reason="afbrudt"),
                                   self.actor())
-            except LedgerError:
+            except DomainError:
                 pass  # already expired or settled: nothing is reserved any more
         for key in FLOW_KEYS:
             self.state.pop(key, None)

@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 
 from bot import flows
-from bot.compose import gsm7_safe, tidy
 from bot.config import BotConfig
 from bot.context import FLOW_KEYS, Step
 from bot.crisis import Crisis, CrisisScorer, detect
@@ -16,10 +15,12 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.messages import InboundMessage, Reply
 from bot.observe import DialogueObserver, safely
 from bot.texts import text as bot_text
-from ledger import Ledger, is_database_unavailable
-from ledger.conversations.records import StoredInbound
-from ledger.turn import Turn
-from nlu import ParseResult, Parser, redact_cpr
+from conversations.records import StoredInbound
+from conversations.service import Conversations
+from conversations.turn import Turn
+from danish.wording import gsm7_safe, tidy
+from db.engine import is_database_unavailable
+from nlu import Parser, ParseResult, redact_cpr
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,14 @@ class Dialogue:
 
     def __init__(
         self,
-        ledger: Ledger,
+        conversations: Conversations,
         parser: Parser,
         *,
         config: BotConfig | None = None,
         knowledge: KnowledgeBase | None = None,
         crisis: CrisisScorer | None = None,
     ) -> None:
-        self._ledger = ledger
+        self._conversations = conversations
         self._parser = parser
         self._crisis = crisis
         """The crisis classifier, beside the phrase patterns (either one is enough)."""
@@ -52,7 +53,7 @@ class Dialogue:
         With `queue_replies` the replies also go to the outbox in the same transaction, for
         channels that cannot carry them in the webhook response (Telegram).
         """
-        conversations = self._ledger.conversations
+        conversations = self._conversations
         stored = self.store(inbound)
         if stored.duplicate and stored.replies is not None:
             again = [Reply(text) for text in stored.replies]
@@ -91,8 +92,8 @@ class Dialogue:
         return replies
 
     @property
-    def ledger(self) -> Ledger:
-        return self._ledger
+    def conversations(self) -> Conversations:
+        return self._conversations
 
     @property
     def config(self) -> BotConfig:
@@ -101,7 +102,7 @@ class Dialogue:
     def store(self, inbound: InboundMessage) -> StoredInbound:
         """Commits the message (CPR redacted) before anything else; a retry finds the first."""
         limit = self._config.rate_limit_per_minute
-        stored = self._ledger.conversations.store_inbound(
+        stored = self._conversations.store_inbound(
             inbound.conversation_channel, inbound.sender, inbound.provider_message_id,
             redact_cpr(inbound.text), count_recent=(60, limit + 2) if limit > 0 else None,
             message_channel=inbound.channel)
@@ -179,7 +180,7 @@ class Dialogue:
             turn.finish_inbound(inbound_id, "error", (reply.text,))
             return [reply]
         try:
-            return self._ledger.conversations.turn(inbound.conversation_channel, inbound.sender,
+            return self._conversations.turn(inbound.conversation_channel, inbound.sender,
                                                    record, via=inbound.channel)
         except Exception as second:
             if is_database_unavailable(second):
@@ -199,7 +200,7 @@ class Dialogue:
             return None  # a call's pace is the caller's own speech: never left in silence
         count = stored.recent
         if count is None:  # counted in the store's transaction unless stored some other way
-            count = self._ledger.conversations.recent_inbound(stored, 60, at_most=limit + 2)
+            count = self._conversations.recent_inbound(stored, 60, at_most=limit + 2)
         if count <= limit or detect(inbound.text, self._crisis) is not None:
             return None
         keyword = keyword_of(inbound.text)

@@ -45,17 +45,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.gsm7 import GSM7_BASIC
 from bot.textmatch import fold
+from danish.gsm7 import GSM7_BASIC
 from nlu.types import INTENTS
 
 __all__ = [

@@ -4,7 +4,7 @@ Design overview
 ---------------
 * Commands (`ledger.commands`) go in, results (`ledger.results`) come out, through the
   `Ledger` facade. Each command runs in its own unit of work and commits only when the
-  service function says so; any refusal is a `LedgerError` with a stable code and a
+  service function says so; any refusal is a `DomainError` with a stable code and a
   plain-Danish message, and leaves the database unchanged.
 * A wage report is immutable. Its life (awaiting the cap, reserved, posted, voided,
   expired, reversed) is a series of entries, at most one of each kind, and every entry
@@ -16,7 +16,6 @@ Design overview
 """
 
 from ledger.commands import (
-    Actor,
     CreateEmployment,
     DeactivateCard,
     IssueCard,
@@ -31,11 +30,7 @@ from ledger.commands import (
     VerifyEmployer,
     VoidReport,
 )
-from ledger.config import LedgerConfig
-from ledger.db.engine import is_database_unavailable
-from ledger.errors import LedgerError
 from ledger.facade import Ledger
-from ledger.migrate import upgrade
 from ledger.results import (
     AWAITING_CAP_REASON,
     Balance,
@@ -48,7 +43,6 @@ from ledger.results import (
 
 __all__ = [
     "AWAITING_CAP_REASON",
-    "Actor",
     "Balance",
     "CapResult",
     "CardResult",
@@ -58,8 +52,6 @@ __all__ = [
     "EmploymentResult",
     "IssueCard",
     "Ledger",
-    "LedgerConfig",
-    "LedgerError",
     "PostReport",
     "ReactivateCard",
     "RecordControl",
@@ -71,6 +63,4 @@ __all__ = [
     "VerifyEmployer",
     "VoidReport",
     "WageReportResult",
-    "is_database_unavailable",
-    "upgrade",
 ]

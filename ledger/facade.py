@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
-from ledger import audit_chain, queries
-from ledger.api_keys import ApiKeyService
-from ledger.audit_chain import ChainReport
-from ledger.casework import Casework
+from db import audit_chain
+from db.audit_chain import ChainReport
+from db.commands import Actor, Command
+from db.engine import ping
+from db.errors import DomainError
+from db.kernel import Kernel
+from db.observe import LedgerObserver, notify, notify_expired
+from db.unit_of_work import UnitOfWork
+from ledger import queries
 from ledger.commands import (
-    Actor,
-    Command,
     CreateEmployment,
     DeactivateCard,
     IssueCard,
@@ -31,13 +30,6 @@ from ledger.commands import (
     VerifyEmployer,
     VoidReport,
 )
-from ledger.config import LedgerConfig
-from ledger.conversation_service import Conversations
-from ledger.db.engine import make_engines, ping, session_factory
-from ledger.errors import Conflict, LedgerError
-from ledger.observe import LedgerObserver, notify, notify_expired
-from ledger.outreach import OutreachStore
-from ledger.pii import CprVault
 from ledger.results import (
     Balance,
     CapResult,
@@ -49,9 +41,6 @@ from ledger.results import (
 from ledger.service import caps, cards, employers, employments, report_batch, reports
 from ledger.service.balances import lock_balance
 from ledger.service.lookups import card_by_number
-from ledger.staff import StaffService
-from ledger.tasks import TaskService
-from ledger.unit_of_work import Clock, UnitOfWork
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -59,78 +48,42 @@ C = TypeVar("C", bound=Command)
 MAX_ATTEMPTS = 8
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    """Serialisation failures, deadlocks, busy SQLite and unique-key races: run it again.
-
-    A unique-key race (two workers inserting the same idempotency key) is retried because
-    the second run reads the winner's row and answers as a replay or a conflict. Any other
-    integrity error (a CHECK constraint) is a bug in our rules and must surface, not loop.
-    """
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    text = str(exc.orig).lower()
-    if isinstance(exc, IntegrityError):
-        return sqlstate == "23505" or "unique constraint failed" in text
-    if sqlstate in {"40001", "40P01"}:
-        return True
-    return "database is locked" in text or "database is busy" in text
-
-
 class Ledger:
-    """The single source of truth. Build one per process in the composition root."""
+    """The single source of truth for money: one method per command, on the shared kernel.
 
-    def __init__(self, config: LedgerConfig, *, clock: Clock | None = None) -> None:
-        self.config = config
-        self._engines = make_engines(config)
-        self._write = session_factory(self._engines.write)
-        self._read = session_factory(self._engines.read)
-        self._vault = CprVault(config.cpr_encryption_key, config.cpr_hash_key)
-        self._clock = clock or _utcnow
-        self.conversations = Conversations(self)
-        self.casework = Casework(self)
-        self.staff = StaffService(self)
-        self.api_keys = ApiKeyService(self)
-        self.tasks = TaskService(self)
-        self.outreach = OutreachStore(self)
-        self.observer = LedgerObserver()
+    Built once per process in the composition root (`api.bootstrap.Backend`), beside the other
+    domain services; it knows none of them."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.config = kernel.config
+
+    @property
+    def observer(self) -> LedgerObserver:
         """Told about committed commands and refusals (the api counts them for /metrics)."""
+        return self.kernel.observer
+
+    @observer.setter
+    def observer(self, observer: LedgerObserver) -> None:
+        self.kernel.observer = observer
 
     def close(self) -> None:
-        self._engines.dispose()
+        self.kernel.close()
 
     def _uow(self, *, write: bool) -> UnitOfWork:
-        return UnitOfWork(self._write if write else self._read, config=self.config,
-                          vault=self._vault, clock=self._clock)
+        return self.kernel.unit_of_work(write=write)
 
     def run_write(self, work: Callable[[UnitOfWork], R]) -> R:
-        """Runs `work` in a write transaction, again from the start on a retryable failure.
-
-        `work` commits itself when it succeeds; anything else is rolled back.
-        """
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                with self._uow(write=True) as uow:
-                    return work(uow)
-            except DBAPIError as exc:
-                if not _retryable(exc) or attempt == MAX_ATTEMPTS:
-                    if isinstance(exc, IntegrityError) and _retryable(exc):
-                        raise Conflict("unique key still taken after retries") from exc
-                    raise
-                log.info("retrying after %s (attempt %d)", type(exc.orig).__name__, attempt)
-                time.sleep(min(0.002 * 2**attempt, 0.2))
-        raise AssertionError("unreachable")
+        """Runs `work` in a write transaction, retried whole (`Kernel.run_write`)."""
+        return self.kernel.run_write(work)
 
     def run_read(self, work: Callable[[UnitOfWork], R]) -> R:
-        with self._uow(write=False) as uow:
-            return work(uow)
+        return self.kernel.run_read(work)
 
     def _run(self, handler: Callable[..., R], cmd: C, actor: Actor) -> R:
         try:
             result = self.run_write(lambda uow: handler(cmd, uow=uow, actor=actor))
-        except LedgerError as error:
+        except DomainError as error:
             notify(self.observer, [(type(cmd).__name__, error)])
             raise
         notify(self.observer, [(type(cmd).__name__, result)])

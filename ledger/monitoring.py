@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from ledger.db.conversation_tables import Escalation, OutboxMessage
-from ledger.unit_of_work import UnitOfWork
+from db.conversation_tables import Escalation, OutboxMessage
+from db.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,8 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from ledger.config import LedgerConfig
-from ledger.db.tables import (
-    CapVersion,
-    Card,
-    CardBalance,
-    Employer,
-    LedgerEntry,
-    Municipality,
-    WageReport,
-)
+from db.config import LedgerConfig
+from db.tables import CapVersion, Card, CardBalance, Employer, LedgerEntry, Municipality, WageReport
 from ledger.errors import CardNotFound
 from ledger.results import Balance, CapResult, WageReportResult
 from ledger.service.balances import read_balance

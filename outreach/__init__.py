@@ -5,6 +5,6 @@
     consent.py   the one place that decides whether a person may be written to
     sweep.py     one sweep: every rule's candidates, through consent, into the outbox
 
-Storage (rules' rows, keys, pauses, announcements) is the ledger's (`ledger.outreach`);
-delivery is the outbox's. Imports: ledger, bot (wording helpers) and cpr; never api.
+Storage (rules' rows, keys, pauses, announcements) is `outreach/store/`; delivery is the
+outbox's (`conversations`). Nothing here knows the dialogue or the api.
 """

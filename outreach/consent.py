@@ -22,8 +22,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from ledger.outreach.records import Candidate, ConsentFacts, Refusal
 from outreach.rules import spec
+from outreach.store.records import Candidate, ConsentFacts, Refusal
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 FIRST_HOUR, LAST_HOUR = 9, 20

@@ -1,29 +1,17 @@
-"""Refusals of the outreach commands, with stable codes (shown as they are)."""
+"""Refusals of the outreach commands, typed with stable codes (texts in db/data/errors.da.yml)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from db.errors import InvalidInput, NotFound
 
 
-class OutreachError(Exception):
-    code: ClassVar[str] = "outreach_error"
-    message: ClassVar[str] = "Beskeden kunne ikke laves."
-
-    def __init__(self, detail: str = "") -> None:
-        self.detail = detail
-        super().__init__(f"{self.code}: {detail}" if detail else self.code)
-
-
-class UnknownRule(OutreachError):
+class UnknownRule(NotFound):
     code = "outreach_unknown_rule"
-    message = "Den regel findes ikke."
 
 
-class AnnouncementInvalid(OutreachError):
+class AnnouncementInvalid(InvalidInput):
     code = "announcement_invalid"
-    message = "Beskeden skal have tekst og må højst fylde 6 SMS."
 
 
-class InvalidTimestamp(OutreachError):
+class InvalidTimestamp(InvalidInput):
     code = "outreach_invalid_timestamp"
-    message = "Tidspunktet skal skrives som 2026-12-07T10:00 (dansk tid) eller med tidszone."

@@ -8,8 +8,8 @@ from importlib import resources
 
 import yaml
 
-from ledger.outreach.records import RuleParams
 from outreach.errors import UnknownRule
+from outreach.store.records import RuleParams
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from ledger import Ledger
-from ledger.outreach.records import Candidate, Outcome, RuleParams
 from outreach import consent, texts
 from outreach.rules import catalogue
+from outreach.store import OutreachStore
+from outreach.store.records import Candidate, Outcome, RuleParams
 
 log = logging.getLogger(__name__)
 
@@ -34,35 +34,35 @@ class SweepReport:
         return [o for o in self.outcomes if o.status == "queued"]
 
 
-def rules(ledger: Ledger, *, write: bool) -> list[RuleParams]:
+def rules(store: OutreachStore, *, write: bool) -> list[RuleParams]:
     """The rules as the database has them (missing ones added from the catalogue, unless
     `write` is false: a dry run then uses the catalogue's values for them)."""
     defaults = [rule.params for rule in catalogue()]
     if write:
-        return ledger.outreach.sync_rules(defaults)
-    return ledger.outreach.stored_rules(defaults)
+        return store.sync_rules(defaults)
+    return store.stored_rules(defaults)
 
 
-def run_sweep(ledger: Ledger, *, at: dt.datetime | None = None,
+def run_sweep(store: OutreachStore, *, at: dt.datetime | None = None,
               dry_run: bool = False) -> SweepReport:
-    """Runs every rule once as of `at` (default: the ledger's clock)."""
+    """Runs every rule once as of `at` (default: the kernel's clock)."""
     started = time.perf_counter()
-    when = at or ledger.run_read(lambda uow: uow.now)
+    when = at or store.now()
     report = SweepReport(at=when, dry_run=dry_run, quiet=consent.quiet_hours(when))
     if report.quiet:
         return report
     found: list[Candidate] = []
-    for rule in rules(ledger, write=not dry_run):
+    for rule in rules(store, write=not dry_run):
         try:
-            found += ledger.outreach.candidates(rule, when)
+            found += store.candidates(rule, when)
         except Exception:  # one rule's query failing must not stop the others
             log.exception("outreach rule %s failed; the others go on", rule.name)
             report.failed_rules.append(rule.name)
-    report.outcomes = ledger.outreach.deliver(
+    report.outcomes = store.deliver(
         found, decide=consent.refusal, render=texts.render, measure=texts.measure, now=when,
         dry_run=dry_run)
     if not dry_run:
-        ledger.outreach.finish_announcements(when)
+        store.finish_announcements(when)
     report.seconds = time.perf_counter() - started
     if report.sent:
         log.info("outreach: %d messages queued", len(report.sent))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.compose import danish_date, gsm7_safe, kroner, segments, tidy
-from ledger.outreach.records import Candidate
+from danish.wording import danish_date, gsm7_safe, kroner, segments, tidy
 from outreach.rules import RuleSpec, spec
+from outreach.store.records import Candidate
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 

@@ -62,17 +62,17 @@ class Template:
     def build(self, url: str) -> None:
         """Fills the database at `url`, which already holds the parent template (or nothing)."""
         if self.now is None:
-            from ledger import upgrade
+            from db.migrate import upgrade
 
             upgrade(url)
             return
-        from api.demo_seed import seed
-        from ledger import Ledger
+        from api.bootstrap import Backend
+        from sampledata.demo import seed
         from tests.ledger.support import FakeClock, make_config
 
-        ledger = Ledger(make_config(url), clock=FakeClock(self.now))
+        ledger = Backend(make_config(url), clock=FakeClock(self.now))
         try:
-            seed(ledger, self.now.date(), demo_cap=self.demo_cap)
+            seed(ledger, ledger.tasks, self.now.date(), demo_cap=self.demo_cap)
         finally:
             ledger.close()
 

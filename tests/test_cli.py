@@ -20,16 +20,16 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from api.bootstrap import Backend
 from api.cli import app as cli_app
 from api.settings import Settings
-from ledger import Ledger
 from tests import databases, nlu_models
 from tests.cli_runner import run_frikort
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[1]
 FRIKORT = Path(sys.executable).parent / "frikort"
-DEMO = yaml.safe_load((ROOT / "api" / "data" / "demo.yml").read_text(encoding="utf-8"))
+DEMO = yaml.safe_load((ROOT / "sampledata" / "data" / "demo.yml").read_text(encoding="utf-8"))
 YEAR = dt.date.today().year
 
 pytestmark = pytest.mark.skipif(not FRIKORT.exists() and not IN_CI,
@@ -169,7 +169,7 @@ def test_demo_seed_leaves_work_for_the_console(cli_env: dict[str, str]) -> None:
     """The demo conversations went through the bot: a person is waited for, an application
     waits for a decision, and a message the bot did not understand shows in the overview."""
     settings = Settings(_env_file=None, DATABASE_URL=cli_env["DATABASE_URL"])
-    ledger = Ledger(settings.ledger)
+    ledger = Backend(settings.ledger)
     try:
         admin = ledger.staff.authenticate("admin", DEMO["staff"]["password"], "127.0.0.1")
         inbox = ledger.casework.inbox(admin)
@@ -186,7 +186,7 @@ def test_demo_seed_holds_open_tasks_near_the_demo_holders(cli_env: dict[str, str
     """Small jobs (issue 6): the demo tasks are open, posted once each (the second `demo seed`
     above changed nothing), and JOB has something to list for Jens and for Mette."""
     settings = Settings(_env_file=None, DATABASE_URL=cli_env["DATABASE_URL"])
-    ledger = Ledger(settings.ledger)
+    ledger = Backend(settings.ledger)
     try:
         posted = ledger.tasks.tasks_for_employer("31425360")
         for_jens = ledger.tasks.tasks_for_card("48213", limit=10)
@@ -204,7 +204,7 @@ def test_demo_seed_holds_open_tasks_near_the_demo_holders(cli_env: dict[str, str
 
 def _caps(env: dict[str, str]) -> dict[int, tuple[int, str, bool]]:
     settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])
-    ledger = Ledger(settings.ledger)
+    ledger = Backend(settings.ledger)
     try:
         return {c.year: (c.amount_ore, c.source, c.is_demo) for c in ledger.caps()}
     finally:

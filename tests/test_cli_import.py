@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from api.bootstrap import Backend
 from api.cli import app as cli_app
-from ledger import Ledger
 from tests.ledger.support import dump_tables, employer_with_card, fast_ledger, make_config
 
 PAID = "2025-11-03"
@@ -20,7 +20,7 @@ PAID = "2025-11-03"
 
 @pytest.fixture
 def setup(db_url: str) -> tuple[str, str, list[str]]:
-    ledger: Ledger = fast_ledger(db_url)
+    ledger: Backend = fast_ledger(db_url)
     try:
         cvr, cards = employer_with_card(ledger, cards=3)
     finally:
@@ -36,7 +36,7 @@ def _run(url: str, *args: str) -> tuple[int, str, str]:
 
 
 def _balances(url: str, cards: list[str]) -> list[tuple[int, int]]:
-    ledger = Ledger(make_config(url))
+    ledger = Backend(make_config(url))
     try:
         return [(b.posted_ore, b.pending_ore) for b in
                 (ledger.balance(card, 2025) for card in cards)]

@@ -7,8 +7,8 @@ import re
 
 from typer.testing import CliRunner
 
+from api.bootstrap import Backend
 from api.cli import app as cli_app
-from ledger import Ledger
 from tests.ledger.support import employer_with_card, fast_ledger, make_config
 
 
@@ -36,7 +36,7 @@ def test_create_list_revoke(db_url: str) -> None:
     assert len(lines) == 2 and lines[0].split()[0] == "2" and "active" in lines[1]
     assert f"frk_{secret[4:16]}_…" in lines[1] and "last used -" in lines[1]
 
-    check = Ledger(make_config(db_url))
+    check = Backend(make_config(db_url))
     try:
         assert check.api_keys.authenticate(secret) is not None
         code, out, _ = _run(db_url, "revoke", "1")

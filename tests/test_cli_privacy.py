@@ -12,13 +12,15 @@ import sqlalchemy as sa
 import yaml
 from typer.testing import CliRunner
 
+from api.bootstrap import Backend
 from api.cli import app as cli_app
-from api.demo_seed import seed
 from api.settings import Settings
-from ledger import Actor, Ledger, upgrade
+from db.commands import Actor
+from db.migrate import upgrade
+from sampledata.demo import seed
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = yaml.safe_load((ROOT / "api" / "data" / "demo.yml").read_text(encoding="utf-8"))
+DEMO = yaml.safe_load((ROOT / "sampledata" / "data" / "demo.yml").read_text(encoding="utf-8"))
 JENS = next(h for h in DEMO["card_holders"] if h["number"] == "48213")
 ALI = next(h for h in DEMO["card_holders"] if h["number"] == "60417")
 CLI_HOLDER = Actor(name="sms:48213", channel="sms")
@@ -34,9 +36,9 @@ def env(tmp_path: Path) -> dict[str, str]:
                ENVIRONMENT="development")
     upgrade(env["DATABASE_URL"])
     settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])
-    ledger = Ledger(settings.ledger)
+    ledger = Backend(settings.ledger)
     try:
-        seed(ledger, dt.date.today())
+        seed(ledger, ledger.tasks, dt.date.today())
         ledger.conversations.store_inbound("sms", JENS["phone"], "SM-cli-1",
                                            "hej det er Jens fra Vestergade")
     finally:
@@ -126,7 +128,7 @@ def test_retention_run_dry_run_then_for_real_then_nothing(env: dict[str, str]) -
 
 def test_export_and_erase_cover_small_jobs(env: dict[str, str]) -> None:
     settings = Settings(_env_file=None, DATABASE_URL=env["DATABASE_URL"])
-    ledger = Ledger(settings.ledger)
+    ledger = Backend(settings.ledger)
     try:
         [dishes] = [t for t in ledger.tasks.tasks_for_card(JENS["number"], limit=10)
                     if t.title == "Opvask i caféen"]

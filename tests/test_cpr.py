@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 import cpr
 from api.logging_setup import Redactor
-from ledger.casework.privacy import redact_cpr as console_redact
-from ledger.errors import InvalidCpr
-from ledger.pii import normalise_cpr
+from db.errors import InvalidCpr
+from db.vault import normalise_cpr
 from nlu import extract_entities
 from nlu import redact_cpr as nlu_redact
+from staff.redaction import redact_cpr as console_redact
 
 SPELLINGS = [
     # (text, the CPR number in it)

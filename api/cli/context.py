@@ -7,8 +7,9 @@ from contextlib import contextmanager
 
 import typer
 
+from api.bootstrap import Backend
 from api.settings import Settings
-from ledger import Actor, Ledger
+from db.commands import Actor
 
 CLI_ACTOR = Actor(name="cli", channel="cli")
 
@@ -26,8 +27,8 @@ def load_settings() -> Settings:
 
 
 @contextmanager
-def open_ledger(settings: Settings | None = None) -> Iterator[Ledger]:
-    ledger = Ledger((settings or load_settings()).ledger)
+def open_ledger(settings: Settings | None = None) -> Iterator[Backend]:
+    ledger = Backend((settings or load_settings()).ledger)
     try:
         yield ledger
     finally:

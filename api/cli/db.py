@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli.context import load_settings
-from ledger import upgrade as upgrade_schema
+from db.migrate import upgrade as upgrade_schema
 
 app = typer.Typer(no_args_is_help=True, help="Database schema")
 

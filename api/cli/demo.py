@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from api.cli.context import load_settings, open_ledger
-from api.demo_seed import is_seeded, seed, seed_conversations, seed_staff
 from bot import Dialogue
 from nlu import load_parser
+from sampledata.demo import is_seeded, seed, seed_conversations, seed_staff
 
 app = typer.Typer(no_args_is_help=True, help="Demo data")
 
@@ -24,7 +24,7 @@ def seed_demo(
     settings = load_settings()
     with open_ledger(settings) as ledger:
         if settings.ENVIRONMENT != "production":
-            added = seed_staff(ledger)
+            added = seed_staff(ledger.staff)
             if added:
                 typer.echo(f"demo console users added: {', '.join(added)}", err=True)
         if is_seeded(ledger):
@@ -33,10 +33,10 @@ def seed_demo(
                 return
             typer.echo("demo data already present; nothing done", err=True)
             raise typer.Exit(1)
-        seed(ledger, dt.date.today())
+        seed(ledger, ledger.tasks, dt.date.today())
         if settings.ENVIRONMENT != "production":
             typer.echo("playing the demo conversations through the bot (trains the NLU model "
                        "on first use)", err=True)
-            dialogue = Dialogue(ledger, load_parser(settings.nlu), config=settings.bot)
+            dialogue = Dialogue(ledger.conversations, load_parser(settings.nlu), config=settings.bot)
             seed_conversations(dialogue, dt.datetime.now(dt.UTC))
     typer.echo("demo data seeded (see README: demo identities and console)")

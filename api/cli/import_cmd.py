@@ -18,9 +18,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from api.bootstrap import Backend
 from api.cli.context import open_ledger
 from api.cli.wage_import import HeaderError, Malformed, Row, count_rows, read_rows
-from ledger import Actor, Ledger, LedgerError
+from db.commands import Actor
+from db.errors import DomainError
 from ledger.service.report_batch import MAX_BATCH
 
 IMPORT_ACTOR = Actor(name="cli:import", channel="cli")
@@ -33,10 +35,10 @@ def _number(count: int) -> str:
     return f"{count:,}".replace(",", ".")
 
 
-def _post(ledger: Ledger, rows: list[Row], tally: Counter[str]) -> None:
+def _post(ledger: Backend, rows: list[Row], tally: Counter[str]) -> None:
     outcomes = ledger.report_wages([row.cmd for row in rows], actor=IMPORT_ACTOR)
     for row, outcome in zip(rows, outcomes, strict=True):
-        if isinstance(outcome, LedgerError):
+        if isinstance(outcome, DomainError):
             tally["refused"] += 1
             typer.echo(f"line {row.line}: {outcome.code}: {outcome.message}", err=True)
         elif outcome.replayed:

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from api.cli.context import CLI_ACTOR, open_ledger
-from ledger import LedgerError
-from ledger.api_keys import ApiKeyView
+from api_keys import ApiKeyView
+from db.errors import DomainError
 
 app = typer.Typer(no_args_is_help=True, help="Scoped API keys (employer or municipality)")
 
@@ -40,7 +40,7 @@ def create(
             made = ledger.api_keys.create(
                 "employer" if employer is not None else "municipality", name,
                 employer_cvr=employer, municipality_code=municipality, actor=CLI_ACTOR)
-        except LedgerError as error:
+        except DomainError as error:
             typer.echo(f"{error.code}: {error.message}", err=True)
             raise typer.Exit(2) from error
     typer.echo(f"key {made.view.id} for {made.view.scope} ({made.view.name}):")
@@ -62,7 +62,7 @@ def revoke(key_id: Annotated[int, typer.Argument(min=1, help="The id from `keys 
     with open_ledger() as ledger:
         try:
             key = ledger.api_keys.revoke(key_id, actor=CLI_ACTOR)
-        except LedgerError as error:
+        except DomainError as error:
             typer.echo(f"{error.code}: {error.message}", err=True)
             raise typer.Exit(2) from error
     typer.echo(_line(key))

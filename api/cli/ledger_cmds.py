@@ -12,14 +12,15 @@ from pydantic import ValidationError
 
 from api.cli.context import CLI_ACTOR, open_ledger
 from api.routes.reporting import EXPORT_COLUMNS, _export_record
-from ledger import LedgerError, SetCap
-from ledger.money import MoneyFormatError, format_danish, parse_kroner
+from danish.money import MoneyFormatError, format_danish, parse_kroner
+from db.errors import DomainError
+from ledger import SetCap
 
 app = typer.Typer(no_args_is_help=True, help="Balances and exports")
 caps_app = typer.Typer(no_args_is_help=True, help="The yearly cap table")
 
 
-def _fail(error: LedgerError) -> None:
+def _fail(error: DomainError) -> None:
     typer.echo(f"{error.code}: {error.message}", err=True)
     raise typer.Exit(2)
 
@@ -46,7 +47,7 @@ def set_cap(
     with open_ledger() as ledger:
         try:
             result = ledger.set_cap(cmd, actor=CLI_ACTOR)
-        except LedgerError as error:
+        except DomainError as error:
             _fail(error)
             return
     typer.echo(f"cap {result.year}: {format_danish(result.amount_ore)} "
@@ -68,7 +69,7 @@ def balance(card: str, year: Annotated[int | None, typer.Option("--year")] = Non
     with open_ledger() as ledger:
         try:
             result = ledger.balance(card, year)
-        except LedgerError as error:
+        except DomainError as error:
             _fail(error)
             return
     cap = format_danish(result.cap_ore) if result.cap_ore is not None else "not loaded"

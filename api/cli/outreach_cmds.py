@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import typer
 
 from api.cli.context import load_settings, open_ledger
-from ledger.casework.privacy import mask_address
-from ledger.outreach.records import Outcome
 from outreach.errors import InvalidTimestamp, UnknownRule
 from outreach.rules import catalogue, spec
+from outreach.store.records import Outcome
 from outreach.sweep import rules, run_sweep
+from staff.redaction import mask_address
 
 app = typer.Typer(no_args_is_help=True, help="Messages the assistant writes first")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -53,7 +53,7 @@ def run(
         typer.echo(f"{error.code}: {error.message}", err=True)
         raise typer.Exit(2) from error
     with open_ledger(load_settings()) as ledger:
-        report = run_sweep(ledger, at=when, dry_run=dry_run)
+        report = run_sweep(ledger.outreach, at=when, dry_run=dry_run)
     shown = [o for o in report.outcomes if o.status == "queued" or (skipped and o.status == "skipped")]
     if as_json:
         for outcome in shown:
@@ -81,7 +81,7 @@ def list_rules(
 ) -> None:
     """Every rule: who, when, at most how often, on or off, and its texts."""
     with open_ledger(load_settings()) as ledger:
-        stored = {r.name: r for r in rules(ledger, write=False)}
+        stored = {r.name: r for r in rules(ledger.outreach, write=False)}
     items = []
     for rule in catalogue():
         row = stored[rule.name]
@@ -109,7 +109,7 @@ def _switch(name: str, enabled: bool) -> None:
         typer.echo(f"{error.code}: {error.message} ({name})", err=True)
         raise typer.Exit(2) from error
     with open_ledger(load_settings()) as ledger:
-        rules(ledger, write=True)
+        rules(ledger.outreach, write=True)
         ledger.outreach.set_enabled(name, enabled, "cli")
     typer.echo(f"{name}: {'on' if enabled else 'off'}")
 

@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.cli.context import CLI_ACTOR, load_settings, open_ledger
-from ledger import LedgerError
-from ledger.pii import mask_cpr, normalise_cpr
-from ledger.privacy import ErasureReport, Privacy
+from db.errors import DomainError
+from db.vault import mask_cpr, normalise_cpr
+from privacy import ErasureReport
 
 retention_app = typer.Typer(no_args_is_help=True, help="Anonymise old conversation texts")
 citizen_app = typer.Typer(no_args_is_help=True,
@@ -47,7 +47,7 @@ def run(
     settings = load_settings()
     days = older_than_days or settings.RETENTION_DAYS
     with open_ledger(settings) as ledger:
-        report = Privacy(ledger).run_retention(older_than_days=days, actor=CLI_ACTOR,
+        report = ledger.privacy.run_retention(older_than_days=days, actor=CLI_ACTOR,
                                                dry_run=dry_run)
         pruned = ledger.staff.prune_login_throttle(dry_run=dry_run)
     if as_json:
@@ -74,7 +74,7 @@ def redact_history(
     """Redacts CPR numbers, in every spelling recognised today, in texts already stored
     (transcripts, outbox, notes, applications); a second run changes nothing."""
     with open_ledger() as ledger:
-        privacy = Privacy(ledger)
+        privacy = ledger.privacy
         total = sum(privacy.stored_texts().values())
         changed: dict[str, int] = {}
         scanned = 0
@@ -113,7 +113,7 @@ def _who(cpr: str | None, phone: str | None) -> dict[str, str]:
     raw = _read_cpr(cpr)
     try:
         return {"cpr": normalise_cpr(raw)}
-    except LedgerError:
+    except DomainError:
         _fail("that is not a CPR number (ten digits starting with a date)")
 
 
@@ -139,8 +139,8 @@ def export(
     who = _who(cpr, phone)
     with open_ledger() as ledger:
         try:
-            found = Privacy(ledger).export(**who)
-        except LedgerError as error:
+            found = ledger.privacy.export(**who)
+        except DomainError as error:
             _fail(f"{error.code}: {error.message}")
     if found is None:
         _fail("nothing is stored about this person", code=1)
@@ -181,8 +181,8 @@ def erase(
     who = _who(cpr, phone)
     with open_ledger() as ledger:
         try:
-            report = Privacy(ledger).erase(actor=CLI_ACTOR, dry_run=not confirm, **who)
-        except LedgerError as error:
+            report = ledger.privacy.erase(actor=CLI_ACTOR, dry_run=not confirm, **who)
+        except DomainError as error:
             _fail(f"{error.code}: {error.message}")
     if not report.found:
         _fail("nothing is stored about this person", code=1)

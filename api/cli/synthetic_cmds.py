@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from api.cli.context import load_settings
-from ledger import upgrade
-from ledger.synthetic import SyntheticDataError, generate, plan_for_scale
+from db.migrate import upgrade
+from sampledata import SyntheticDataError, generate, plan_for_scale
 
 
 def generate_command(

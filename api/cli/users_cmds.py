@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from api.cli.context import CLI_ACTOR, open_ledger
-from ledger import LedgerError
+from db.errors import DomainError
 
 app = typer.Typer(no_args_is_help=True, help="Console users (caseworkers, consultants, admins)")
 
@@ -33,7 +33,7 @@ def add_user(
         try:
             user = ledger.staff.add_user(username, password, role, municipality,
                                          name or username, actor=CLI_ACTOR)
-        except LedgerError as error:
+        except DomainError as error:
             typer.echo(f"{error.code}: {error.message}", err=True)
             raise typer.Exit(2) from error
     where = f", municipality {user.municipality_code}" if user.municipality_code else ""

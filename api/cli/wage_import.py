@@ -30,8 +30,8 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
+from danish.money import MoneyFormatError, parse_kroner
 from ledger import ReportWage
-from ledger.money import MoneyFormatError, parse_kroner
 
 REQUIRED = ("employer_cvr", "card_number", "paid_on", "hours", "amount")
 OPTIONAL = ("post", "work_from", "work_to", "idempotency_key")

@@ -14,11 +14,11 @@ from urllib.parse import unquote, urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.bootstrap import Backend
 from api.console import session
 from api.console.deps import LOGIN_PATH, CsrfChecked, CurrentStaff, staff_from_session
 from api.console.rendering import render
-from ledger import Ledger
-from ledger.errors import LoginLocked, LoginRefused
+from staff.errors import LoginLocked, LoginRefused
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 HOME = "/console"
@@ -56,7 +56,7 @@ def login(
     password: Annotated[str, Form(max_length=4096)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    ledger: Ledger = request.app.state.ledger
+    ledger: Backend = request.app.state.ledger
     address = request.client.host if request.client else "unknown"
     try:
         principal = ledger.staff.authenticate(username, password, address)
@@ -72,7 +72,7 @@ def login(
 def logout(request: Request, _: CsrfChecked) -> RedirectResponse:
     principal = staff_from_session(request)
     if principal is not None:
-        ledger: Ledger = request.app.state.ledger
+        ledger: Backend = request.app.state.ledger
         ledger.staff.end_sessions(principal.id)
     session.forget(request)
     return RedirectResponse(LOGIN_PATH, status_code=303)

@@ -20,10 +20,10 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
+from api.bootstrap import Backend
 from api.console.errors import ConsoleError, not_found
 from api.console.session import CSRF_KEY, forget, session_user
-from ledger import Ledger
-from ledger.staff import Role, StaffPrincipal
+from staff import Role, StaffPrincipal
 
 __all__ = ["ConsoleError", "CsrfChecked", "CurrentStaff", "OFFICE_ROLES", "OfficeStaff",
            "current_staff", "csrf_protect", "login_url", "not_found", "require_roles",
@@ -38,7 +38,7 @@ def staff_from_session(request: Request) -> StaffPrincipal | None:
     found = session_user(request)
     if found is None:
         return None
-    ledger: Ledger = request.app.state.ledger
+    ledger: Backend = request.app.state.ledger
     principal = ledger.staff.principal(*found)
     if principal is None:
         forget(request)

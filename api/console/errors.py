@@ -20,8 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.console.rendering import render_error
 from api.problems import status_for
-from ledger import LedgerError
-from ledger.errors import NotFound
+from db.errors import DomainError, NotFound
 
 PREFIX = "/console"
 _CODES = {401: "login_required", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -59,7 +58,7 @@ async def _console_error(request: Request, exc: Exception) -> Response:
 def _page_for(exc: Exception, request: Request) -> Response:
     if isinstance(exc, NotFound):
         return render_error(request, 404, "not_found")
-    if isinstance(exc, LedgerError):
+    if isinstance(exc, DomainError):
         return render_error(request, status_for(exc), exc.code if exc.code in _CODES.values()
                             else "error", detail=exc.message)
     if isinstance(exc, RequestValidationError | ValidationError):
@@ -81,7 +80,7 @@ def _wrap(previous: Callable[[Request, Any], Response | Awaitable[Response]] | N
 
 def install_error_pages(app: FastAPI) -> None:
     """Call after `install_problem_handlers`: the handlers it set are kept for other paths."""
-    for exc_class in (LedgerError, RequestValidationError, ValidationError,
+    for exc_class in (DomainError, RequestValidationError, ValidationError,
                       StarletteHTTPException):
         previous = app.exception_handlers.get(exc_class)
         app.add_exception_handler(exc_class, _wrap(previous))

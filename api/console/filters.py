@@ -10,10 +10,10 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from api.console.texts import texts
-from bot.compose import danish_date
-from ledger.money import format_danish
-from ledger.pii import mask_cpr
-from ledger.reference_data import municipality_names
+from danish.money import format_danish
+from danish.wording import danish_date
+from db.reference_data import municipality_names
+from db.vault import mask_cpr
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 EMPTY = "–"

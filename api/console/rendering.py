@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from api.console.filters import FILTERS
 from api.console.session import csrf_token
 from api.console.texts import error_text, texts
-from ledger.staff import StaffPrincipal
+from staff import StaffPrincipal
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.settings import Settings
-from ledger.staff import StaffPrincipal
+from staff import StaffPrincipal
 
 COOKIE_NAME = "frikort_console"
 MAX_AGE_SECONDS = 8 * 3600

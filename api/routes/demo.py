@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from api.demo_seed import demo_data
 from bot import InboundMessage
 from bot.voice.line import CallEvent, CallReply
+from sampledata.demo import demo_data
 
 router = APIRouter(prefix="/demo", tags=["demo"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.access import Caller, municipality_in_scope, require_kind
+from api.bootstrap import Backend
 from api.deps import LedgerDep
-from ledger import Ledger
-from ledger.api_keys import ApiPrincipal
-from ledger.conversations.escalations import EscalationNotFound
 from api.schemas import RowId
-from ledger.conversations.records import EscalationView
+from api_keys import ApiPrincipal
+from conversations.escalations import EscalationNotFound
+from conversations.records import EscalationView
 
 router = APIRouter(prefix="/escalations", tags=["escalations"])
 
@@ -52,7 +52,7 @@ class ReplyIn(BaseModel):
     author: str = Field(min_length=1, max_length=120)
 
 
-def _in_scope(ledger: Ledger, caller: ApiPrincipal, escalation_id: int) -> EscalationView:
+def _in_scope(ledger: Backend, caller: ApiPrincipal, escalation_id: int) -> EscalationView:
     """Not for employer keys; a municipality key's own conversations only (else 404)."""
     require_kind(caller, "municipality")
     view = ledger.conversations.escalation(escalation_id)

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from api.deps import AdminActor, LedgerDep
 from api.problems import problem
 from api.schemas import RowId
-from ledger.errors import danish_message
+from db.errors import danish_message
 
 router = APIRouter(prefix="/outbox", tags=["outbox"])
 

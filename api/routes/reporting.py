@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from api.access import Caller, municipality_in_scope, require_kind
 from api.deps import AdminActor, LedgerDep
 from api.schemas import ExportFormat, UsageOut, UsageRowOut
-from ledger.money import format_kroner
+from danish.money import format_kroner
 from ledger.queries import ExportRow
 
 router = APIRouter(tags=["reporting"])

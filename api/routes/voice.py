@@ -17,13 +17,13 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from api.bootstrap import Services
 from api.channels.limits import SMS_MAX_CHARS, cut
 from api.channels.twilio_voice import ENDED, VOICE_PATH, confidence, twiml_call
 from api.problems import problem
 from api.routes.webhooks import signed_twilio_form
-from api.bootstrap import Services
 from bot.voice.line import CallEvent, CallReply
-from ledger.errors import danish_message
+from db.errors import danish_message
 
 router = APIRouter(tags=["webhooks"])
 MAX_STEP = 10_000

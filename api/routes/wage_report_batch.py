@@ -19,8 +19,9 @@ from api.access import Caller, employer_in_scope, require_kind
 from api.deps import LedgerDep
 from api.problems import status_for
 from api.schemas import Body, KronerOut, WageReportIn, ore
-from ledger import LedgerError, ReportWage
-from ledger.errors import CardNotFound, danish_message
+from db.errors import DomainError, danish_message
+from ledger import ReportWage
+from ledger.errors import CardNotFound
 from ledger.service.report_batch import MAX_BATCH
 
 router = APIRouter(prefix="/wage-reports", tags=["wage reports"])
@@ -75,7 +76,7 @@ class WageReportBatchOut(BaseModel):
     results: list[WageReportBatchResult]
 
 
-def _problem(error: LedgerError) -> ItemProblem:
+def _problem(error: DomainError) -> ItemProblem:
     return ItemProblem(status=status_for(error), code=error.code, detail=error.message)
 
 
@@ -98,7 +99,7 @@ def report_wages(body: WageReportBatchIn, ledger: LedgerDep,
             employer_in_scope(caller, item.employer_cvr)
             ready.append((i, ReportWage(**item.model_dump(exclude={"amount"}),
                                         amount_ore=ore(item.amount))))
-        except LedgerError as error:
+        except DomainError as error:
             results[i].problem = _problem(error)
         except ValidationError as error:
             results[i].problem = _invalid(error)
@@ -112,7 +113,7 @@ def report_wages(body: WageReportBatchIn, ledger: LedgerDep,
         ready = [(i, cmd) for i, cmd in ready if i not in outside]
     outcomes = ledger.report_wages([cmd for _, cmd in ready], actor=caller.actor)
     for (i, _), outcome in zip(ready, outcomes, strict=True):
-        if isinstance(outcome, LedgerError):
+        if isinstance(outcome, DomainError):
             results[i].problem = _problem(outcome)
         else:
             results[i].id, results[i].status = outcome.id, outcome.status

@@ -10,8 +10,8 @@ from starlette.convertors import Convertor, register_url_convertor
 from api.access import Caller, card_in_scope, employer_in_scope, report_in_scope, require_kind
 from api.deps import LedgerDep
 from api.schemas import ReasonIn, RowId, WageReportIn, WageReportOut, ore
+from api_keys import ApiPrincipal
 from ledger import PostReport, ReportWage, ReverseReport, VoidReport, WageReportResult
-from ledger.api_keys import ApiPrincipal
 
 router = APIRouter(prefix="/wage-reports", tags=["wage reports"])
 

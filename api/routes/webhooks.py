@@ -22,8 +22,8 @@ from api.channels.twilio_inbound import is_valid_twilio_signature, twiml_reply
 from api.db_outage import describe, outage_problem
 from api.problems import problem
 from bot import InboundMessage
-from ledger.db.engine import is_database_unavailable
-from ledger.errors import InvalidInput, danish_message
+from db.engine import is_database_unavailable
+from db.errors import InvalidInput, danish_message
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"], include_in_schema=True)

@@ -21,18 +21,12 @@ from typing import Literal
 
 from stdnum.dk import cvr as stdnum_cvr
 
-from ledger import (
-    Actor,
-    CreateEmployment,
-    IssueCard,
-    Ledger,
-    LedgerConfig,
-    RegisterEmployer,
-    SetCap,
-    VerifyEmployer,
-)
-from ledger.tasks.commands import PostTask
-from ledger.tasks.posting import MAX_PLACES
+from api.bootstrap import Backend
+from db.commands import Actor
+from db.config import LedgerConfig
+from ledger import CreateEmployment, IssueCard, RegisterEmployer, SetCap, VerifyEmployer
+from smalljobs.commands import PostTask
+from smalljobs.posting import MAX_PLACES
 
 __all__ = ["Population", "Sender", "plan_population", "seed_population"]
 
@@ -136,7 +130,7 @@ def _cpr(i: int) -> str:
 
 
 def _issue_cards(config: LedgerConfig, holders: Sequence[Sender], valid_from: dt.date) -> int:
-    ledger = Ledger(config)
+    ledger = Backend(config)
     try:
         for h in holders:
             ledger.issue_card(IssueCard(
@@ -151,7 +145,7 @@ def _issue_cards(config: LedgerConfig, holders: Sequence[Sender], valid_from: dt
 
 
 def _register_employers(config: LedgerConfig, employers: Sequence[Sender]) -> int:
-    ledger = Ledger(config)
+    ledger = Backend(config)
     try:
         for e in employers:
             assert e.cvr is not None
@@ -166,7 +160,7 @@ def _register_employers(config: LedgerConfig, employers: Sequence[Sender]) -> in
 
 
 def _employ(config: LedgerConfig, employers: Sequence[Sender], start: dt.date) -> int:
-    ledger = Ledger(config)
+    ledger = Backend(config)
     done = 0
     try:
         for e in employers:
@@ -198,7 +192,7 @@ def seed_population(config: LedgerConfig, population: Population, today: dt.date
                     processes: int = 1) -> dict[str, int]:
     """Writes the population (and the year's cap, and open tasks) into a migrated, empty
     database; returns how many of each were written."""
-    ledger = Ledger(config)
+    ledger = Backend(config)
     try:
         if not any(cap.year == today.year for cap in ledger.caps()):
             latest = max(ledger.caps(), key=lambda cap: cap.year)
@@ -228,7 +222,7 @@ def seed_population(config: LedgerConfig, population: Population, today: dt.date
 
 def _post_tasks(config: LedgerConfig, population: Population, today: dt.date) -> int:
     """Open small jobs near every holder, so JOB lists something (places enough for all)."""
-    ledger = Ledger(config)
+    ledger = Backend(config)
     posted = 0
     try:
         for n, postcode in enumerate(POSTCODES * TASKS_PER_POSTCODE):

@@ -9,10 +9,10 @@ from bot.context import Step
 from bot.messages import Reply
 from bot.textmatch import QUESTION_WORDS, fold
 from bot.texts import keys, text
-from ledger.conversations.records import ApplicationAnswers
-from ledger.errors import InvalidCpr
-from ledger.pii import normalise_cpr
-from ledger.reference_data import municipality_names, postcode_municipalities
+from conversations.records import ApplicationAnswers
+from db.errors import InvalidCpr
+from db.reference_data import municipality_names, postcode_municipalities
+from db.vault import normalise_cpr
 
 FLOW = "apply_card"
 QUESTIONS = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from bot.compose import kroner, kroner_whole
 from bot.context import Step
 from bot.textmatch import fold
 from bot.texts import text
+from danish.wording import kroner, kroner_whole
 from ledger.rules import current_warning
 
 _LAST_YEAR = re.compile(r"\b(sidste ar|sidste aar|forrige ar|i fjor|sidste kalenderar)\b")

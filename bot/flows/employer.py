@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.compose import kroner
 from bot.context import Step
 from bot.textmatch import fold
 from bot.texts import text
+from danish.wording import kroner
 from ledger.errors import CardNotFound
 
 

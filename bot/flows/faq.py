@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.compose import kroner_whole
 from bot.context import Step
 from bot.knowledge import Answer, KnowledgeError, RenderError, UnknownIntent, has_more, render
 from bot.texts import text
+from danish.wording import kroner_whole
+from db.reference_data import municipality_names
 from ledger.errors import CardNotFound
-from ledger.reference_data import municipality_names
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 
 from bot.context import Step, speaks_as_employer
-from bot.flows.employer import employees_named
 from bot.crisis import is_frustrated
 from bot.flows import (
     apply_card,
@@ -25,6 +24,7 @@ from bot.flows import (
     register_employer,
     report_wage,
 )
+from bot.flows.employer import employees_named
 from bot.textmatch import QUESTION_WORDS, fold
 from nlu import FALLBACK_INTENT
 
@@ -225,7 +225,7 @@ def _context_answer(step: Step) -> bool:
             faq.answer(step, "faq_reporting")  # only the employer reports: say how
             return True
         if _CANCEL_QUESTION.search(folded) and identity.card_number \
-                and step.turn.assignments_for_card(identity.card_number):
+                and step.jobs.assignments_for_card(identity.card_number):
             step.say("jobs.how_to_cancel")
             step.decide("jobs")
             return True

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
 
-from bot.compose import gsm7_safe, hours_text, segments, tidy
 from bot.texts import template, text
-from ledger.tasks import texts as task_texts
-from ledger.tasks.records import TaskView
+from danish.wording import gsm7_safe, hours_text, segments, tidy
+from smalljobs import texts as task_texts
+from smalljobs.records import TaskView
 
 MAX_SEGMENTS = 2
 TITLE_CHARS = 30

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from bot.textmatch import fold
-from ledger.reference_data import postcode_town
+from db.reference_data import postcode_town
 from nlu import Entity
 
 PREFIX = re.compile(

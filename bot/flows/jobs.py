@@ -17,9 +17,11 @@ from bot.context import Step
 from bot.flows.job_format import listing, short_title, window
 from bot.textmatch import fold
 from bot.texts import text
-from ledger.errors import CardNotActive, LedgerError, UnknownPostcode
-from ledger.reference_data import postcode_municipalities, postcode_town, town_postcode
-from ledger.tasks.records import Frequency, TaskView
+from db.errors import DomainError
+from db.reference_data import postcode_municipalities, postcode_town, town_postcode
+from ledger.errors import CardNotActive
+from smalljobs.errors import UnknownPostcode
+from smalljobs.records import Frequency, TaskView
 
 CHOICES = "job_choices"
 LISTED_AT = "job_listed_at"
@@ -50,13 +52,13 @@ def show(step: Step, postcode: str | None = None) -> None:
         return
     try:
         tasks = _near(step, number, postcode,
-                      step.turn.tasks_for_card(number, postcode=postcode, limit=SHOWN))
+                      step.jobs.tasks_for_card(number, postcode=postcode, limit=SHOWN))
     except CardNotActive:
         step.say("jobs.card_inactive")
         return
     if not tasks:
         forget_choices(step)
-        subscribed = step.turn.digest(number) is not None
+        subscribed = step.jobs.digest(number) is not None
         step.say("jobs.none_near_subscribed" if subscribed else "jobs.none_near")
         return
     body, shown = listing(tasks)
@@ -72,7 +74,7 @@ def _near(step: Step, number: str, postcode: str | None,
     those are listed. Without coordinates, a task across the country is not "near" just
     because it is the next one in that order."""
     if postcode is None:
-        current = step.turn.digest(number)
+        current = step.jobs.digest(number)
         postcode = current.postcode if current else None
     home = set(postcode_municipalities(postcode)) if postcode else set()
     home = home or {step.turn.card(number).municipality_code}
@@ -121,9 +123,9 @@ def take_choice(step: Step) -> bool:
         step.say(f"jobs.choose_again_{len(choices)}")
         return True
     try:
-        step.turn.take_task(int(choices[chosen - 1]), number, via=step.inbound.channel,
+        step.jobs.take_task(int(choices[chosen - 1]), number, via=step.inbound.channel,
                             actor=step.actor())
-    except LedgerError as error:
+    except DomainError as error:
         step.say_text(error.message)
         return True
     forget_choices(step)
@@ -139,7 +141,7 @@ def withdraw(step: Step, assignment: str | None) -> None:
         step.say("jobs.not_linked")
         return
     if assignment is None:
-        held = step.turn.assignments_for_card(number)
+        held = step.jobs.assignments_for_card(number)
         if not held:
             step.say("jobs.withdraw_none")
             return
@@ -152,9 +154,9 @@ def withdraw(step: Step, assignment: str | None) -> None:
             return
         assignment = str(held[0].id)
     try:
-        step.turn.cancel_assignment(int(assignment), by="holder", actor=step.actor(),
+        step.jobs.cancel_assignment(int(assignment), by="holder", actor=step.actor(),
                                     card_number=number)
-    except LedgerError as error:
+    except DomainError as error:
         step.say_text(error.message)
         return
     step.say("jobs.withdrawn")
@@ -169,7 +171,7 @@ def digest_on(step: Step, frequency: Frequency, postcode: str | None) -> None:
         step.say("jobs.not_linked")
         return
     if postcode is None:
-        current = step.turn.digest(number)
+        current = step.jobs.digest(number)
         postcode = current.postcode if current else None
     if postcode is None:
         step.start_flow(DIGEST_FLOW, frequency=frequency)
@@ -199,7 +201,7 @@ def digest_answer(step: Step, answer: str | None) -> None:
 def _subscribe(step: Step, frequency: Frequency, postcode: str) -> None:
     number = step.identity.card_number or ""
     try:
-        chosen = step.turn.subscribe_digest(number, postcode, frequency, step.actor())
+        chosen = step.jobs.subscribe_digest(number, postcode, frequency, step.actor())
     except UnknownPostcode:
         step.say("jobs.postcode_unknown", postcode=postcode)
         return
@@ -213,6 +215,6 @@ def digest_off(step: Step) -> None:
     if number is None:
         step.say("jobs.not_linked")
         return
-    ended = step.turn.unsubscribe_digest(number, step.actor())
+    ended = step.jobs.unsubscribe_digest(number, step.actor())
     step.say("jobs.digest_off" if ended else "jobs.digest_was_off")
 

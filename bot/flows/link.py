@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Step
-from ledger.conversations.linking import LinkOutcome
+from conversations.linking import LinkOutcome
 from ledger.errors import ContactInUse
 
 

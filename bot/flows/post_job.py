@@ -19,10 +19,10 @@ from bot.flows import job_parse
 from bot.flows.employer import require_verified
 from bot.flows.job_format import hours, money, reply_title, window
 from bot.texts import text
-from ledger.errors import LedgerError
-from ledger.money import MoneyFormatError, parse_kroner
-from ledger.reference_data import postcode_town
-from ledger.tasks.commands import PostTask
+from danish.money import MoneyFormatError, parse_kroner
+from db.errors import DomainError
+from db.reference_data import postcode_town
+from smalljobs.commands import PostTask
 
 FLOW = "post_job"
 QUESTIONS = (("title", "jobs.post_ask_title"), ("postcode", "jobs.post_ask_postcode"),
@@ -141,12 +141,12 @@ def _post(step: Step) -> None:
             window_end=dt.date.fromisoformat(slots.get("end", slots["start"])),
             expected_hours=Decimal(slots["hours"]), pay_per_hour_ore=_pay_ore(slots["pay"]),
             places=int(slots.get("places", 1)), audience=slots.get("audience", "open"))
-        task = step.turn.post_task(cmd, step.actor())
+        task = step.jobs.post_task(cmd, step.actor())
     except (ValidationError, MoneyFormatError):  # a number no task can have
         step.end_flow()
         step.say("jobs.post_refused", reason=text("jobs.post_numbers_wrong"))
         return
-    except LedgerError as error:
+    except DomainError as error:
         slot = REFUSED_SLOT.get(error.code)
         if slot is None:
             step.end_flow()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.context import Step
 from bot.texts import text
-from ledger import LedgerError, RegisterEmployer
+from db.errors import DomainError
+from ledger import RegisterEmployer
 from ledger.errors import EmployerExists, InvalidCvr
 from ledger.service import employers
 from ledger.service.lookups import normalise_cvr
@@ -70,7 +71,7 @@ def _register(step: Step) -> None:
     except EmployerExists:
         step.say("register_exists", cvr=cmd.cvr)
         return
-    except LedgerError as error:
+    except DomainError as error:
         step.say_text(error.message)
         return
     step.say("register_done", name=cmd.name)

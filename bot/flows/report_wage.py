@@ -16,20 +16,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.compose import danish_date, hours_text, kroner, kroner_whole
 from bot.context import Step
 from bot.flows.employer import employees_named, require_verified
 from bot.flows.report_reading import Reading, bare_answer, read
 from bot.texts import template, text
-from ledger import CreateEmployment, LedgerError, PostReport, ReportWage, VoidReport
+from danish.money import MoneyFormatError, parse_kroner
+from danish.wording import danish_date, hours_text, kroner, kroner_whole
+from db.errors import DomainError
+from ledger import CreateEmployment, PostReport, ReportWage, VoidReport
 from ledger.commands import ExpireIfDue
-from ledger.errors import (
-    AmountOutOfBounds,
-    CardNotFound,
-    HoursImplausible,
-    NoEmployment,
-)
-from ledger.money import MoneyFormatError, parse_kroner
+from ledger.errors import AmountOutOfBounds, CardNotFound, HoursImplausible, NoEmployment
 from ledger.results import WageReportResult
 from ledger.service import employments, reports
 
@@ -276,7 +272,7 @@ def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any
         step.say_text(error.message)
         step.ask(slot, dict(QUESTIONS)[slot])
         return None
-    except LedgerError as error:
+    except DomainError as error:
         step.end_flow()
         step.say("report_refused", reason=error.message)
         step.state["last_topic"] = error.code  # "hvorfor det?" next is about this
@@ -458,7 +454,7 @@ def _post_all(step: Step) -> None:
         try:
             result = step.turn.execute(reports.post_report, PostReport(report_id=int(entry["id"])),
                                        step.actor())
-        except LedgerError as error:
+        except DomainError as error:
             step.say_text(text("report_not_posted", card=entry["card_number"],
                                reason=error.message))
             continue
@@ -484,7 +480,7 @@ def _void(step: Step, report_id: int, *, reason: str) -> None:
     try:
         step.turn.execute(reports.void_report, VoidReport(report_id=report_id, reason=reason),
                           step.actor())
-    except LedgerError:
+    except DomainError:
         pass
 
 

@@ -23,7 +23,8 @@ from bot.flows.interrupts import PENDING_ASKING, continue_flow, resume, yes_no
 from bot.flows.registry import FLOWS, leave_flow
 from bot.keywords import Keyword, keyword_of
 from bot.textmatch import looks_like_question
-from ledger.tasks.records import Frequency
+from outreach.store import pauses
+from smalljobs.records import Frequency
 
 ACK_EVERY = dt.timedelta(hours=1)
 """While a person has the conversation, how often the bot says it has the message."""
@@ -113,7 +114,7 @@ def _has_small_jobs(step: Step) -> bool:
     number = step.identity.card_number
     if number is None:
         return False
-    return bool(step.turn.assignments_for_card(number)) or step.turn.digest(number) is not None
+    return bool(step.jobs.assignments_for_card(number)) or step.jobs.digest(number) is not None
 
 
 def _with_a_person(step: Step, keyword: Keyword | None) -> None:
@@ -160,7 +161,8 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
     elif name.startswith("JOB"):
         _job_keyword(step, keyword)
     elif name in ("REMINDERS_OFF", "REMINDERS_ON"):
-        step.turn.set_reminders(name == "REMINDERS_ON")
+        turn, on = step.turn, name == "REMINDERS_ON"
+        turn.within(lambda uow: pauses.set_reminders(uow.session, turn.conversation_id, on, uow.now))
         step.say("reminders_on" if name == "REMINDERS_ON" else "reminders_off")
         step.decide("reminders")
     elif name.startswith("TASK_"):

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.compose import hours_text, kroner
 from bot.context import Step
 from bot.flows.job_format import reply_title, short_title
 from bot.flows.report_wage import take_bare_answer, tell_employer
 from bot.texts import template, text
-from ledger.errors import AmountOutOfBounds, HoursImplausible, LedgerError
-from ledger.money import MoneyFormatError, parse_kroner
-from ledger.tasks.records import AssignmentView
+from danish.money import MoneyFormatError, parse_kroner
+from danish.wording import hours_text, kroner
+from db.errors import DomainError
+from ledger.errors import AmountOutOfBounds, HoursImplausible
+from smalljobs.records import AssignmentView
 
 FLOW = "task_hours"
 QUESTIONS = (("assignment", "jobs.hours_which"), ("hours", "ask_hours"),
@@ -35,7 +36,7 @@ def wants(step: Step) -> bool:
         return False
     if not (step.entity("hours") or step.entity("amount")):
         return False
-    return bool(_matching(step, step.turn.pending_hour_prompts(identity.employer_cvr)))
+    return bool(_matching(step, step.jobs.pending_hour_prompts(identity.employer_cvr)))
 
 
 def _matching(step: Step, pending: list[AssignmentView]) -> list[AssignmentView]:
@@ -44,7 +45,7 @@ def _matching(step: Step, pending: list[AssignmentView]) -> list[AssignmentView]
 
 
 def start(step: Step) -> None:
-    pending = _matching(step, step.turn.pending_hour_prompts(step.identity.employer_cvr or ""))
+    pending = _matching(step, step.jobs.pending_hour_prompts(step.identity.employer_cvr or ""))
     step.start_flow(FLOW)
     if len(pending) == 1:
         step.slots["assignment"] = pending[0].id
@@ -78,7 +79,7 @@ def proceed(step: Step, answer: str | None) -> None:
 
 
 def _pending(step: Step) -> list[AssignmentView]:
-    return step.turn.pending_hour_prompts(step.identity.employer_cvr or "")
+    return step.jobs.pending_hour_prompts(step.identity.employer_cvr or "")
 
 
 def _which_text(step: Step) -> str:
@@ -175,7 +176,7 @@ def _confirm(step: Step, answer: str | None) -> None:
         return
     slots = step.slots
     try:
-        result = step.turn.record_task_hours(
+        result = step.jobs.record_task_hours(
             int(slots["assignment"]), employer_cvr=step.identity.employer_cvr or "",
             worked=Decimal(slots["hours"]), amount_ore=_ore(slots["amount"]) or 0,
             actor=step.actor(), idempotency_key=step.idempotency_key("task_hours"))
@@ -184,7 +185,7 @@ def _confirm(step: Step, answer: str | None) -> None:
         step.say_text(error.message)
         _advance(step)
         return
-    except LedgerError as error:
+    except DomainError as error:
         step.end_flow()
         step.say("report_refused", reason=error.message)
         return

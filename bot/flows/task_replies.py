@@ -14,7 +14,8 @@ from bot.context import Step
 from bot.flows import jobs
 from bot.flows.job_format import reply_title
 from bot.keywords import Keyword
-from ledger.errors import AssignmentNotFound, LedgerError
+from db.errors import DomainError
+from smalljobs.errors import AssignmentNotFound
 
 
 def handle(step: Step, keyword: Keyword) -> bool:
@@ -46,7 +47,7 @@ def bare_yes(step: Step) -> bool:
     cvr = step.identity.employer_cvr
     if cvr is None or not step.identity.employer_verified:
         return False
-    waiting = [a for a in step.turn.assignments_for_employer(cvr) if a.status == "reserved"]
+    waiting = [a for a in step.jobs.assignments_for_employer(cvr) if a.status == "reserved"]
     if not waiting:
         return False
     if len(waiting) > 1:
@@ -58,9 +59,9 @@ def bare_yes(step: Step) -> bool:
 
 def _confirm(step: Step, number: int) -> None:
     try:
-        step.turn.confirm_assignment(number, employer_cvr=step.identity.employer_cvr or "",
+        step.jobs.confirm_assignment(number, employer_cvr=step.identity.employer_cvr or "",
                                      actor=step.actor())
-    except LedgerError as error:
+    except DomainError as error:
         step.say_text(error.message)
         return
     if step.reads_outbox_elsewhere:
@@ -69,9 +70,9 @@ def _confirm(step: Step, number: int) -> None:
 
 def _no_show(step: Step, number: int) -> None:
     try:
-        done = step.turn.mark_no_show(number, employer_cvr=step.identity.employer_cvr or "",
+        done = step.jobs.mark_no_show(number, employer_cvr=step.identity.employer_cvr or "",
                                       actor=step.actor())
-    except LedgerError as error:
+    except DomainError as error:
         step.say_text(error.message)
         return
     step.say("jobs.no_show_noted", first_name=done.holder_first_name,
@@ -80,9 +81,9 @@ def _no_show(step: Step, number: int) -> None:
 
 def _take_down(step: Step, number: int) -> None:
     try:
-        task = step.turn.cancel_task(number, employer_cvr=step.identity.employer_cvr or "",
+        task = step.jobs.cancel_task(number, employer_cvr=step.identity.employer_cvr or "",
                                      actor=step.actor())
-    except LedgerError as error:
+    except DomainError as error:
         step.say_text(error.message)
         return
     step.say("jobs.task_taken_down", title=reply_title(task.title), task=task.id)
@@ -96,11 +97,11 @@ def _cancel(step: Step, number: str | None, *, employer: bool, holder: bool) -> 
             jobs.withdraw(step, number)
             return
         try:
-            step.turn.cancel_assignment(int(number), by="holder", actor=step.actor(),
+            step.jobs.cancel_assignment(int(number), by="holder", actor=step.actor(),
                                         card_number=step.identity.card_number)
         except AssignmentNotFound:
             pass  # not theirs as a holder: perhaps one of their business's
-        except LedgerError as error:
+        except DomainError as error:
             step.say_text(error.message)
             return
         else:
@@ -113,9 +114,9 @@ def _cancel(step: Step, number: str | None, *, employer: bool, holder: bool) -> 
         step.say("jobs.employer_cancel_usage")
         return
     try:
-        done = step.turn.cancel_assignment(int(number), by="employer", actor=step.actor(),
+        done = step.jobs.cancel_assignment(int(number), by="employer", actor=step.actor(),
                                            employer_cvr=step.identity.employer_cvr)
-    except LedgerError as error:
+    except DomainError as error:
         step.say_text(error.message)
         return
     step.say("jobs.employer_cancelled", first_name=done.holder_first_name,

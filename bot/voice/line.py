@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.compose import gsm7_safe, tidy
 from bot.context import FLOW_KEYS, Step
 from bot.engine import Dialogue
 from bot.flows import balance, handoff, link, routing
@@ -29,9 +28,10 @@ from bot.messages import Channel, InboundMessage
 from bot.observe import safely
 from bot.texts import text
 from bot.voice.speech import MAX_TURN_SECONDS, Spoken, compose, fit, seconds
-from ledger import is_database_unavailable
-from ledger.conversations.linking import LinkOutcome
-from ledger.turn import Turn
+from conversations.linking import LinkOutcome
+from conversations.turn import Turn
+from danish.wording import gsm7_safe, tidy
+from db.engine import is_database_unavailable
 from nlu import FALLBACK_INTENT, ParseResult
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class PhoneLine:
         listens = event.kind == "gather" and bool(event.speech.strip()) and not event.digits
         parse = (self._dialogue.parse(replace(inbound, text=event.speech)) if listens
                  else _empty_parse(inbound.text))
-        conversations = self._dialogue.ledger.conversations
+        conversations = self._dialogue.conversations
         try:
             reply: CallReply = conversations.turn(
                 inbound.conversation_channel, address,
@@ -215,7 +215,7 @@ class PhoneLine:
             turn.finish_inbound(inbound_id, "error", encode(reply, tuple(s.text for s in reply.say)))
             return reply
         try:
-            result: CallReply = self._dialogue.ledger.conversations.turn(
+            result: CallReply = self._dialogue.conversations.turn(
                 inbound.conversation_channel, inbound.sender, record, via="voice")
             return result
         except Exception as second:
@@ -240,7 +240,7 @@ class PhoneLine:
             self._end_call(self._dialogue.step(turn, probe, _empty_parse("")))
             turn.save_state()
             return True
-        return bool(self._dialogue.ledger.conversations.turn(
+        return bool(self._dialogue.conversations.turn(
             probe.conversation_channel, address, end, via="voice"))
 
     # One turn -------------------------------------------------------------------------

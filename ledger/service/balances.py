@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ledger.db.base import table_of
-from ledger.db.tables import CapVersion, Card, CardBalance, IdempotencyRecord, LedgerEntry
+from db.base import table_of
+from db.tables import CapVersion, Card, CardBalance, IdempotencyRecord, LedgerEntry
 from ledger.results import Balance
 
 _BALANCES = table_of(CardBalance)

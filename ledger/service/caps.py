@@ -5,16 +5,17 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
+from danish.money import format_danish_whole
+from db.commands import Actor
+from db.tables import CapVersion, CardBalance, LedgerEntry, WageReport
+from db.unit_of_work import UnitOfWork
 from ledger import rules
-from ledger.commands import Actor, SetCap
-from ledger.db.tables import CapVersion, CardBalance, LedgerEntry, WageReport
+from ledger.commands import SetCap
 from ledger.errors import CapBelowUsage
-from ledger.money import format_danish_whole
 from ledger.results import CapResult
 from ledger.service.balances import Movement, ReportRef, append_entry, hold_year, lock_balance
 from ledger.service.lookups import cap_in_force
 from ledger.service.report_state import report_state
-from ledger.unit_of_work import UnitOfWork
 
 
 def set_cap(cmd: SetCap, *, uow: UnitOfWork, actor: Actor) -> CapResult:

@@ -8,18 +8,13 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.base import one_of
+from db.commands import Actor
+from db.tables import Card, CardEvent, Citizen
+from db.unit_of_work import UnitOfWork
+from db.vault import normalise_cpr
 from ledger import rules
-from ledger.commands import (
-    Actor,
-    DeactivateCard,
-    IssueCard,
-    ReactivateCard,
-    RecordControl,
-    TransferCard,
-)
-from ledger.conversations.linking import new_link_code
-from ledger.db.base import one_of
-from ledger.db.tables import Card, CardEvent, Citizen
+from ledger.commands import DeactivateCard, IssueCard, ReactivateCard, RecordControl, TransferCard
 from ledger.errors import (
     BackdatedDecision,
     CardNotActive,
@@ -29,11 +24,10 @@ from ledger.errors import (
     CitizenHasCard,
     InvalidDates,
 )
-from ledger.pii import normalise_cpr
 from ledger.results import CARD_STATUSES, CardResult
 from ledger.service.contacts import link_contact
+from ledger.service.link_codes import new_link_code
 from ledger.service.lookups import card_by_number, municipality, normalise_phone
-from ledger.unit_of_work import UnitOfWork
 
 
 def issue_card(cmd: IssueCard, *, uow: UnitOfWork, actor: Actor) -> CardResult:

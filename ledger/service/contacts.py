@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ledger.db.tables import CitizenContact
+from db.tables import CitizenContact
 from ledger.errors import ContactInUse
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
-from ledger.db.tables import RESERVED_NOTHING, UtcDateTime
+from db.tables import RESERVED_NOTHING, UtcDateTime
 
 CHUNK = 500
 """Ids per statement (SQLite allows some thousands of parameters)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from ledger.commands import Actor, RegisterEmployer, VerifyEmployer
-from ledger.db.tables import Employer, EmployerContact
+from db.commands import Actor
+from db.tables import Employer, EmployerContact
+from db.unit_of_work import UnitOfWork
+from ledger.commands import RegisterEmployer, VerifyEmployer
 from ledger.errors import EmployerExists
 from ledger.results import EmployerResult
 from ledger.service.lookups import employer_by_cvr, normalise_cvr, normalise_phone
-from ledger.unit_of_work import UnitOfWork
 
 
 def register_employer(cmd: RegisterEmployer, *, uow: UnitOfWork, actor: Actor) -> EmployerResult:

@@ -8,13 +8,14 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from db.commands import Actor
+from db.tables import Card, Employer, Employment
+from db.unit_of_work import UnitOfWork
 from ledger import rules
-from ledger.commands import Actor, CreateEmployment
-from ledger.db.tables import Card, Employer, Employment
+from ledger.commands import CreateEmployment
 from ledger.errors import EmploymentExists, InvalidDates, NoEmployment
 from ledger.results import EmploymentResult
 from ledger.service.lookups import card_by_number, employer_by_cvr
-from ledger.unit_of_work import UnitOfWork
 
 
 def create_employment(cmd: CreateEmployment, *, uow: UnitOfWork, actor: Actor) -> EmploymentResult:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from stdnum.dk import cvr as stdnum_cvr
 from stdnum.exceptions import ValidationError
 
-from ledger.db.tables import CapVersion, Card, Employer, Municipality
+from db.tables import CapVersion, Card, Employer, Municipality
 from ledger.errors import (
     CardNotFound,
     EmployerNotFound,

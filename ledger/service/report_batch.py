@@ -20,18 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ledger.commands import Actor, ReportWage
-from ledger.errors import LedgerError
+from db.commands import Actor
+from db.errors import DomainError
+from db.unit_of_work import UnitOfWork
+from ledger.commands import ReportWage
 from ledger.results import WageReportResult
 from ledger.service import reports
-from ledger.unit_of_work import UnitOfWork
 
 MAX_BATCH = 1000
 """The most reports one batch may hold (the REST endpoint refuses more)."""
 CHUNK = 250
 """Reports per transaction: fewer commits, yet no transaction holds a thousand row locks."""
 
-Outcome = WageReportResult | LedgerError
+Outcome = WageReportResult | DomainError
 """A report's result, or the typed refusal that left it out (nothing written for it)."""
 
 
@@ -48,7 +49,7 @@ def chunks(order: list[int], size: int = CHUNK) -> list[list[int]]:
 def report_chunk(cmds: Sequence[ReportWage], *, uow: UnitOfWork, actor: Actor) -> list[Outcome]:
     """Runs each command in its own savepoint of one transaction, then commits them together.
 
-    Only `LedgerError` is caught (a refusal: that report's savepoint is rolled back). A
+    Only `DomainError` is caught (a refusal: that report's savepoint is rolled back). A
     database error leaves the loop, so the caller's retry runs the chunk from the start.
     """
     outcomes: list[Outcome] = []
@@ -56,7 +57,7 @@ def report_chunk(cmds: Sequence[ReportWage], *, uow: UnitOfWork, actor: Actor) -
         try:
             with uow.nested() as step:
                 outcomes.append(reports.report_wage(cmd, uow=step, actor=actor))
-        except LedgerError as error:
+        except DomainError as error:
             outcomes.append(error)
     uow.commit()
     return outcomes

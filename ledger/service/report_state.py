@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Row, bindparam, select
 from sqlalchemy.orm import Session
 
-from ledger.db.base import table_of
-from ledger.db.tables import Card, Employer, LedgerEntry, WageReport
+from db.base import table_of
+from db.tables import Card, Employer, LedgerEntry, WageReport
 from ledger.errors import ReportNotFound
 from ledger.results import AWAITING_CAP_REASON, Balance, ReportStatus, WageReportResult
 from ledger.service.balances import ReportRef

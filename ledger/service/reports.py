@@ -47,17 +47,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from ledger import rules
-from ledger.db.base import table_of
-from ledger.commands import (
-    Actor,
-    ExpireIfDue,
-    PostReport,
-    ReportWage,
-    ReverseReport,
-    VoidReport,
-)
-from ledger.db.tables import (
+from danish.money import format_danish_whole
+from db.base import table_of
+from db.commands import Actor
+from db.tables import (
     CapVersion,
     Card,
     CardEvent,
@@ -67,6 +60,9 @@ from ledger.db.tables import (
     LedgerEntry,
     WageReport,
 )
+from db.unit_of_work import UnitOfWork
+from ledger import rules
+from ledger.commands import ExpireIfDue, PostReport, ReportWage, ReverseReport, VoidReport
 from ledger.errors import (
     AmountOutOfBounds,
     CardNotFound,
@@ -81,7 +77,6 @@ from ledger.errors import (
     ReportNotPending,
     ReportNotPosted,
 )
-from ledger.money import format_danish_whole
 from ledger.results import WageReportResult
 from ledger.service.balances import (
     LockedBalance,
@@ -102,7 +97,6 @@ from ledger.service.report_state import (
     report_state,
     wage_report_result,
 )
-from ledger.unit_of_work import UnitOfWork
 
 _REPORTS = table_of(WageReport)
 _ENTRIES = table_of(LedgerEntry)
@@ -194,7 +188,7 @@ def report_wage(cmd: ReportWage, *, uow: UnitOfWork, actor: Actor) -> WageReport
     """Records a wage report, counting what fits under the cap and splitting off the rest.
 
     Raises:
-        LedgerError subclasses for every refusal; nothing is written then.
+        DomainError subclasses for every refusal; nothing is written then.
     """
     work_from, work_to = _check_request(cmd, uow)
     session = uow.session

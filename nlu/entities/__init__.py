@@ -12,7 +12,6 @@ from nlu.entities.amount import find_amounts
 from nlu.entities.base import EXTRACTOR, Candidate
 from nlu.entities.dates import find_dates
 from nlu.entities.hours import find_hours
-from nlu.entities.numbers import read_number
 from nlu.entities.ids import (
     find_card_numbers,
     find_cprs,
@@ -20,6 +19,7 @@ from nlu.entities.ids import (
     is_cpr_like,
     redact_cpr,
 )
+from nlu.entities.numbers import read_number
 from nlu.types import Entity
 
 __all__ = ["extract_entities", "is_cpr_like", "read_number", "redact_cpr", "resolve"]

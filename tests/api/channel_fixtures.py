@@ -34,12 +34,12 @@ from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
 from api.app import create_app
-from api.demo_seed import seed
+from api.bootstrap import Backend
 from api.outbox_worker import OutboxWorker
 from api.settings import Settings
-from ledger import Ledger
-from ledger.db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
+from db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
 from nlu import Parser
+from sampledata.demo import seed
 from tests import databases, nlu_models
 from tests.conftest import TEST_CLIENT_HOST
 from tests.databases import DEMO_NOW
@@ -64,7 +64,7 @@ ADMIN_KEY = "channels-admin-key-7d3e"
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 PROBLEM_JSON = "application/problem+json"
 
-# The demo identities (api/data/demo.yml).
+# The demo identities (sampledata/data/demo.yml).
 JENS_PHONE, JENS_CARD = "+4520304050", "48213"
 METTE_PHONE, METTE_CARD = "+4521436587", "51736"
 CAFE_PHONE, CAFE_CVR = "+4531425364", "31425360"
@@ -231,7 +231,7 @@ class Channels:
 
     client: TestClient
     app: FastAPI
-    ledger: Ledger
+    ledger: Backend
     clock: FakeClock
     url: str
     settings: Settings
@@ -379,11 +379,11 @@ def running_channels(
     of the seeded template (tests/databases.py); anything else is migrated and seeded here."""
     clock = FakeClock(NOW)
     if seeded and databases.materialise(url, databases.seeded(NOW)):
-        ledger = Ledger(make_config(url), clock=clock)
+        ledger = Backend(make_config(url), clock=clock)
     else:
         ledger = fast_ledger(url, clock)
         if seeded:
-            seed(ledger, clock.now.date())
+            seed(ledger, ledger.tasks, clock.now.date())
     settings = channel_settings(url, twilio=twilio[1] if twilio else None,
                                 telegram=telegram[1] if telegram else None,
                                 nlu_cache_dir=nlu_cache_dir, **overrides)
@@ -401,7 +401,7 @@ def running_channels(
 def ledger_invariants_hold(url: str) -> bool:
     from tests.ledger.support import make_config
 
-    check = Ledger(make_config(url))
+    check = Backend(make_config(url))
     try:
         return check.check_invariants() == []
     finally:

@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.bootstrap import Backend
 from api.settings import Settings
-from ledger import Ledger
 from tests import databases
 from tests.conftest import TEST_CLIENT_HOST
 from tests.ledger.support import FakeClock, fresh_cpr, make_config, valid_cvr
@@ -34,7 +34,7 @@ class Api:
     """A thin TestClient wrapper: authenticated by default, remembers every body it saw."""
 
     client: TestClient
-    ledger: Ledger
+    ledger: Backend
     clock: FakeClock
     cprs: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
@@ -127,7 +127,7 @@ class Api:
 
 def _build(url: str) -> Iterator[Api]:
     clock = FakeClock()
-    ledger = Ledger(make_config(url), clock=clock)
+    ledger = Backend(make_config(url), clock=clock)
     settings = Settings(_env_file=None, DATABASE_URL=url, ADMIN_API_KEY=ADMIN_KEY,
                         ALLOWED_HOSTS=TEST_CLIENT_HOST)
     app = create_app(settings, ledger=ledger)
@@ -141,7 +141,7 @@ def _build(url: str) -> Iterator[Api]:
 
 
 def ledger_invariants_ok(url: str) -> bool:
-    check = Ledger(make_config(url))
+    check = Backend(make_config(url))
     try:
         return check.check_invariants() == []
     finally:

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger.db.conversation_tables import TranscriptMessage
+from db.conversation_tables import TranscriptMessage
 from tests.ledger.support import raw_engine
 
 _engines: dict[str, sa.Engine] = {}

@@ -18,9 +18,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
-from ledger.conversations.escalations import open_escalation
-from ledger.db.conversation_tables import Conversation
-from ledger.unit_of_work import UnitOfWork
+from conversations.escalations import open_escalation
+from db.conversation_tables import Conversation
+from db.unit_of_work import UnitOfWork
 from tests.api.conftest import Api
 from tests.api.rest_helpers import V1
 from tests.ledger.support import ADMIN, dump_tables

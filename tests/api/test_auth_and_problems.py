@@ -14,17 +14,22 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 import api.routes
+import api_keys.errors  # noqa: F401  (every domain's errors in all_error_classes)
+import casework.errors  # noqa: F401
+import outreach.errors  # noqa: F401
+import smalljobs.errors  # noqa: F401
 from api.app import create_app
 from api.problems import status_for
 from api.settings import Settings
-from ledger.errors import (
+from db.errors import (
     Conflict,
+    DomainError,
     InvalidInput,
-    LedgerError,
     NotFound,
     all_error_classes,
     danish_message,
 )
+from staff.errors import LoginFailed, LoginLocked, NotAllowedForRole
 from tests.api.conftest import ADMIN_KEY, PROBLEM_JSON, Api
 from tests.conftest import TEST_CLIENT_HOST
 
@@ -178,16 +183,29 @@ def test_command_level_limits_are_422_not_500(sqlite_api: Api) -> None:
 # Every ledger error has a status and a Danish message ----------------------------------
 
 
+SPECIAL_STATUS: dict[type[DomainError], int] = {
+    NotAllowedForRole: 403, LoginFailed: 401, LoginLocked: 429}
+"""Errors whose family status would mislead: a role that may never act is not a conflict."""
+
+
+def test_every_domain_package_s_errors_are_in_the_tree() -> None:
+    """The parametrisation below sees every error class only if every errors module is loaded."""
+    codes = {cls.code for cls in all_error_classes()}
+    assert {"card_not_found", "login_failed", "task_full", "api_key_not_found",
+            "application_decided", "not_allowed_for_role"} <= codes
+
+
 def _params_for(code: str) -> dict[str, str]:
     fields = {name for _, name, _, _ in string.Formatter().parse(danish_message(code)) if name}
     return {name: f"<{name}>" for name in fields}
 
 
 @pytest.mark.parametrize("cls", all_error_classes(), ids=lambda c: c.code)
-def test_every_ledger_error_maps_to_a_status_and_a_message(cls: type[LedgerError]) -> None:
+def test_every_ledger_error_maps_to_a_status_and_a_message(cls: type[DomainError]) -> None:
     error = cls(**_params_for(cls.code))
     status = status_for(error)
-    expected = (422 if issubclass(cls, InvalidInput) else 404 if issubclass(cls, NotFound)
+    expected = (SPECIAL_STATUS[cls] if cls in SPECIAL_STATUS
+                else 422 if issubclass(cls, InvalidInput) else 404 if issubclass(cls, NotFound)
                 else 409 if issubclass(cls, Conflict) else 400)
     assert status == expected
     assert error.message and "{" not in error.message
@@ -228,5 +246,7 @@ def test_every_ledger_error_renders_as_problem_json() -> None:
 
 
 class _NoLedger:
+    conversations = None  # the dialogue holds it; no route here reaches it
+
     def close(self) -> None:
         pass

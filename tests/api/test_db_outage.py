@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.db_outage import RETRY_AFTER_S
-from ledger.db.engine import is_database_unavailable
-from ledger.errors import danish_message
+from db.engine import is_database_unavailable
+from db.errors import danish_message
 from nlu import Parser
 from tests.api.channel_fixtures import (
     AUTH,

@@ -21,9 +21,9 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.bootstrap import Backend
 from api.cli.serve import uvicorn_options
 from api.edge import MAX_BODY_BYTES
-from ledger import Ledger
 from tests.api.channel_fixtures import AUTH, PUBLIC_BASE_URL, Channels, channel_settings
 from tests.api.console.conftest import CHEAP_ARGON2, csrf_token
 from tests.ledger.support import make_config, make_ledger, prepare_database
@@ -90,7 +90,7 @@ def _console_app(tmp_path: Path, **overrides: Any) -> TestClient:
     prepare_database(url)
     settings = channel_settings(url, twilio=None, telegram=None, WARM_NLU_AT_START=False,
                                 **overrides)
-    app = create_app(settings, ledger=Ledger(make_config(url, staff=CHEAP_ARGON2)))
+    app = create_app(settings, ledger=Backend(make_config(url, staff=CHEAP_ARGON2)))
     return TestClient(app, follow_redirects=False, client=("127.0.0.1", 50000))
 
 
@@ -116,7 +116,7 @@ def test_x_forwarded_for_from_loopback_is_not_believed_by_default(tmp_path: Path
     url = f"sqlite:///{tmp_path / 'served.db'}"
     prepare_database(url)
     settings = channel_settings(url, twilio=None, telegram=None, WARM_NLU_AT_START=False)
-    app = create_app(settings, ledger=Ledger(make_config(url, staff=CHEAP_ARGON2)))
+    app = create_app(settings, ledger=Backend(make_config(url, staff=CHEAP_ARGON2)))
     with _uvicorn_loggers_kept():  # uvicorn's Config sets its loggers for the whole process
         config = uvicorn.Config(app, **uvicorn_options(settings))
         config.load()

@@ -37,8 +37,8 @@ from fastapi.routing import APIRoute
 
 import api.routes
 from api.app import create_app
+from api.bootstrap import Backend
 from api.settings import Settings
-from ledger import Ledger
 from tests import databases
 from tests.api.channel_fixtures import ledger_invariants_hold
 from tests.conftest import TEST_CLIENT_HOST
@@ -90,7 +90,7 @@ def fuzz_app(request: pytest.FixtureRequest,
         if not databases.materialise(url, databases.seeded(NOW)):
             raise AssertionError(f"not a fresh database: {url}")
         clock = FakeClock(NOW)
-        ledger = Ledger(make_config(url), clock=clock)
+        ledger = Backend(make_config(url), clock=clock)
         stack.callback(ledger.close)
         yield create_app(_settings(url), ledger=ledger)
         assert ledger_invariants_hold(url), "materialised balances disagree with the entries"

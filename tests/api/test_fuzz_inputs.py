@@ -40,10 +40,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.channels.limits import SMS_MAX_CHARS, TELEGRAM_MAX_CHARS, cut
-from bot.compose import GSM7_BASIC, GSM7_EXTENSION
-from ledger.conversations.intake import is_storable_text
-from ledger.db.tables import Citizen, Employer
-from ledger.errors import InvalidInput
+from conversations.intake import is_storable_text
+from danish.wording import GSM7_BASIC, GSM7_EXTENSION
+from db.errors import InvalidInput
+from db.tables import Citizen, Employer
 from nlu import FALLBACK_INTENT, INTENTS, Parser, redact_cpr
 from nlu.types import ENTITY_TYPES
 from tests.api.channel_fixtures import (

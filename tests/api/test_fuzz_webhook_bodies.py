@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ledger.conversations.intake import MAX_ADDRESS, MAX_PROVIDER_MESSAGE_ID
-from ledger.db.conversation_tables import TranscriptMessage
+from conversations.intake import MAX_ADDRESS, MAX_PROVIDER_MESSAGE_ID
+from db.conversation_tables import TranscriptMessage
 from tests.api.channel_fixtures import (
     JENS_PHONE,
     TWILIO_SMS_PATH,

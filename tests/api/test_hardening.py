@@ -16,7 +16,6 @@ from tests.ledger.support import make_ledger
 from tests.production_env import PRODUCTION_SECRETS
 
 
-
 def _client(tmp_path: Path, **overrides: object) -> TestClient:
     url = f"sqlite:///{tmp_path / 'h.db'}"
     settings = channel_settings(url, twilio=None, telegram=None, WARM_NLU_AT_START=False,

@@ -18,21 +18,16 @@ from api.logging_setup import (
     RedactionFilter,
     Redactor,
     bind,
-    current_context,
     configure_logging,
+    current_context,
     new_context,
     reset,
 )
 from api.metrics import safe_request_id
 from api.settings import Settings
 from nlu import Parser
+from tests.api.channel_fixtures import JENS_CARD, JENS_PHONE, Channels, running_channels
 from tests.production_env import PRODUCTION_SECRETS
-from tests.api.channel_fixtures import (
-    JENS_CARD,
-    JENS_PHONE,
-    Channels,
-    running_channels,
-)
 
 BOT_TOKEN = "7123456789:AAE-logging-tests_0123456789abcdefXYZ"
 redact = Redactor(["admin-key-for-log-tests", "s3cr3t-twilio-token-99"])

@@ -32,8 +32,8 @@ from tests.api.channel_fixtures import (
     tg_text_update,
     twiml_messages,
 )
-from tests.fakes.telegram_api import FakeTelegram
 from tests.conftest import TEST_CLIENT_HOST
+from tests.fakes.telegram_api import FakeTelegram
 from tests.ledger.support import FakeClock, fast_ledger
 from tests.production_env import PRODUCTION_SECRETS
 

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import pytest
 
 from api.metrics import Metrics
-from ledger import Actor
-from ledger.db.task_tables import Task, TaskAssignment
-from ledger.observe import TASK_ACTIONS, TASK_ACTORS
-from ledger.privacy import RetentionReport
+from db.commands import Actor
+from db.observe import TASK_ACTIONS, TASK_ACTORS
+from db.task_tables import Task, TaskAssignment
 from nlu import Parser
+from privacy import RetentionReport
 from tests.api.channel_fixtures import CAFE_CVR, JENS_CARD, Channels, running_channels
 from tests.api.test_metrics import Samples, say, scrape, value
 

@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from api.bootstrap import Backend
 from api.channels.twilio_sender import TwilioSender
 from api.outbox_worker import OutboxWorker
-from ledger import Ledger
-from ledger.conversations.outbox import BASE_BACKOFF_S, MAX_ATTEMPTS
-from ledger.db.conversation_tables import OutboxMessage
+from conversations.outbox import BASE_BACKOFF_S, MAX_ATTEMPTS
+from db.conversation_tables import OutboxMessage
 from nlu import Parser
 from tests.api.channel_fixtures import (
     JENS_PHONE,
@@ -55,7 +55,7 @@ def outbox(tmp_path: Path, channel_parser: Parser, fake_twilio: FakeTwilio,
         yield made
 
 
-def queue(ledger: Ledger, recipient: str, text: str, *, channel: str = "sms") -> int:
+def queue(ledger: Backend, recipient: str, text: str, *, channel: str = "sms") -> int:
     """Queues a message as the bot does: inside a conversation turn."""
     return int(ledger.conversations.turn(
         channel, recipient, lambda turn: turn.enqueue(channel, recipient, text)))
@@ -300,7 +300,7 @@ def test_two_workers_in_parallel_send_every_message_exactly_once_and_in_order(
     _, server = twilio_server
     clock = FakeClock(NOW)
     first = fast_ledger(url, clock)
-    second = Ledger(make_config(url), clock=clock)
+    second = Backend(make_config(url), clock=clock)
     recipients = [f"+45600000{n:02d}" for n in range(12)]
     expected = []
     for n in range(PER_RECIPIENT):

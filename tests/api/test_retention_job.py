@@ -6,7 +6,7 @@ import pytest
 
 from api.retention_job import run_retention_once
 from api.settings import Settings
-from ledger.errors import LoginFailed
+from staff.errors import LoginFailed
 from tests.ledger.support import FakeClock, fast_ledger
 from tests.ledger.test_staff_throttle_prune import CHEAP, throttle_keys
 

@@ -24,13 +24,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from bot.texts import text as bot_text
-from ledger.db.conversation_tables import (
-    Conversation,
-    Escalation,
-    OutboxMessage,
-    TranscriptMessage,
-)
-from ledger.db.tables import WageReport
+from db.conversation_tables import Conversation, Escalation, OutboxMessage, TranscriptMessage
+from db.tables import WageReport
 from nlu import Parser
 from tests.api.channel_fixtures import (
     CAFE_PHONE,

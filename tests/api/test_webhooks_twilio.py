@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.gsm7 import GSM7_BASIC
-from ledger.db.conversation_tables import OutboxMessage, TranscriptMessage
+from danish.gsm7 import GSM7_BASIC
+from db.conversation_tables import OutboxMessage, TranscriptMessage
 from nlu import Parser
 from tests.api.channel_fixtures import (
     CAFE_PHONE,

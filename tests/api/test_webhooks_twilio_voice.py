@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from ledger.db.conversation_tables import Escalation, OutboxMessage, TranscriptMessage
+from db.conversation_tables import Escalation, OutboxMessage, TranscriptMessage
 from tests.api.channel_fixtures import (
     CAFE_PHONE,
     JENS_CARD,

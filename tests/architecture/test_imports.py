@@ -1,8 +1,9 @@
-"""The import direction api → outreach → bot → {nlu, ledger}, checked on the source with `ast`.
+"""Which package may import which (ARCHITECTURE.md), checked on the source with `ast`.
 
-Only the ledger talks to the database (SQLAlchemy) and only api/ talks to the messaging
-providers (telegram, twilio). Imports inside functions and `if TYPE_CHECKING:` blocks count
-too: a lazy import is still a dependency.
+Every package may import only the packages below it; no module imports itself back through
+others. Only the persistence packages talk to the database (SQLAlchemy) and only api/ talks
+to the messaging providers (telegram, twilio). Imports inside functions and
+`if TYPE_CHECKING:` blocks count too: a lazy import is still a dependency.
 """
 
 from __future__ import annotations
@@ -14,19 +15,34 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("cpr", "ledger", "nlu", "bot", "outreach", "api")
 
-FORBIDDEN: dict[str, set[str]] = {
-    "cpr": {"ledger", "nlu", "bot", "outreach", "api"},  # the CPR parser: a leaf every package may use
-    "ledger": {"bot", "nlu", "outreach", "api"},
-    "nlu": {"ledger", "bot", "outreach", "api"},
-    "bot": {"outreach", "api"},  # the dialogue answers; it never starts a conversation
-    "outreach": {"nlu", "api"},  # rules, texts and consent of the messages we write first
-    "api": set(),
+BELOW: dict[str, set[str]] = {
+    "cpr": set(),  # the CPR parser and masker
+    "danish": set(),  # kroner, dates, GSM-7, wording
+    "nlu": {"cpr", "danish"},
+    "db": {"cpr", "danish"},  # the database kernel
+    "ledger": {"db", "cpr", "danish"},  # the money core
+    "conversations": {"ledger", "db", "cpr", "danish"},
+    "staff": {"conversations", "ledger", "db", "cpr", "danish"},
+    "casework": {"staff", "conversations", "ledger", "db", "cpr", "danish"},
+    "smalljobs": {"staff", "conversations", "ledger", "db", "cpr", "danish"},
+    "api_keys": {"ledger", "db", "cpr", "danish"},
+    "outreach": {"smalljobs", "conversations", "ledger", "db", "cpr", "danish"},
+    "privacy": {"smalljobs", "staff", "conversations", "ledger", "db", "cpr", "danish"},
+    "bot": {"nlu", "outreach", "smalljobs", "conversations", "ledger", "db", "cpr", "danish"},
+    "sampledata": {"bot", "nlu", "staff", "smalljobs", "conversations", "ledger", "db", "cpr",
+                   "danish"},
 }
+"""What each package may import besides itself; api/ (the composition root) may import all."""
+PACKAGES = (*BELOW, "api")
+FORBIDDEN: dict[str, set[str]] = {
+    package: set(PACKAGES) - below - {package} for package, below in BELOW.items()}
+FORBIDDEN["api"] = set()
+PERSISTENCE = {"db", "ledger", "conversations", "staff", "casework", "smalljobs", "api_keys",
+               "outreach", "privacy", "sampledata"}
 ONLY_UNDER: dict[str, set[str]] = {
-    "sqlalchemy": {"ledger"},
-    "alembic": {"ledger"},
+    "sqlalchemy": PERSISTENCE,
+    "alembic": {"db"},
     "telegram": {"api"},
     "twilio": {"api"},
 }
@@ -86,7 +102,7 @@ def violations(package: str) -> list[str]:
 def test_the_walker_sees_known_imports() -> None:
     """Self-check: a walker that finds nothing would pass every rule below."""
     ledger_imports = {(file, top) for file, _, top in package_imports("ledger")}
-    assert ("ledger/facade.py", "sqlalchemy") in ledger_imports
+    assert ("ledger/service/reports.py", "sqlalchemy") in ledger_imports
     assert any(top == "ledger" for _, top in ledger_imports), "relative/absolute self-imports"
     api_imports = {top for _, _, top in package_imports("api")}
     assert {"ledger", "fastapi"} <= api_imports
@@ -115,3 +131,95 @@ def test_the_walker_catches_every_import_form() -> None:
 @pytest.mark.parametrize("package", PACKAGES)
 def test_import_direction(package: str) -> None:
     assert violations(package) == []
+
+
+def test_the_layers_form_no_circle() -> None:
+    """Read as a graph, BELOW has no cycle: every package sits strictly above what it uses."""
+    done: set[str] = set()
+
+    def visit(package: str, path: tuple[str, ...]) -> None:
+        assert package not in path, " -> ".join((*path, package))
+        if package not in done:
+            for lower in BELOW.get(package, set()):
+                visit(lower, (*path, package))
+            done.add(package)
+
+    for package in BELOW:
+        visit(package, ())
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports. `from x import y` counts as x.y when y is a
+    module, else as x (the module that defines or re-exports y)."""
+    files = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            files[module.removesuffix(".__init__")] = path
+
+    def known(name: str) -> str:
+        while name and name not in files:
+            name = name.rpartition(".")[0]
+        return name
+
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                targets |= {known(f"{node.module}.{alias.name}") for alias in node.names}
+            elif isinstance(node, ast.Import):
+                targets |= {known(alias.name) for alias in node.names}
+        graph[module] = {target for target in targets if target and target != module}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    work.append((child, iter(sorted(graph.get(child, set())))))
+                elif child in stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    found.append(sorted(group))
+    return found
+
+
+def test_the_cycle_finder_finds_a_circle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_module_imports_itself_back() -> None:
+    """The old circle (facade -> casework -> facade) or any new one fails here."""
+    graph = module_graph()
+    assert "ledger.facade" in graph and "db.kernel" in graph["ledger.facade"]
+    assert cycles(graph) == []

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from benchmarks.load.options import parse_options
 from benchmarks.load.report import render
 from benchmarks.load.run import run
-from ledger.db.conversation_tables import TranscriptMessage
+from db.conversation_tables import TranscriptMessage
 from tests.api.channel_fixtures import nlu_cache_dir  # noqa: F401  (the shared model cache)
 
 

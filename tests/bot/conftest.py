@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from api.demo_seed import seed
+from api.bootstrap import Backend
 from bot.crisis import CrisisScorer
 from bot.engine import Dialogue
 from bot.messages import Channel, InboundMessage, Reply
-from ledger import Ledger
 from nlu import Parser
+from sampledata.demo import seed
 from tests import databases, nlu_models
 from tests.databases import DEMO_NOW
 from tests.ledger.support import FakeClock, fast_ledger, make_config
@@ -29,7 +29,7 @@ from tests.ledger.support import FakeClock, fast_ledger, make_config
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_NOW = DEMO_NOW
 
-# The demo identities (api/data/demo.yml) by a short name.
+# The demo identities (sampledata/data/demo.yml) by a short name.
 IDENTITIES: dict[str, tuple[Channel, str]] = {
     "jens": ("sms", "+4520304050"),      # card 48213, linked, employed by the café
     "mette": ("sms", "+4521436587"),     # card 51736, linked, employed by the café
@@ -62,7 +62,7 @@ _ids = itertools.count(1)
 class Chat:
     """A demo-seeded ledger, a Dialogue on it, and a way to talk to it as anyone."""
 
-    ledger: Ledger
+    ledger: Backend
     clock: FakeClock
     dialogue: Dialogue
     url: str
@@ -107,11 +107,11 @@ def make_chat(url: str, parser: Parser, now: dt.datetime = DEFAULT_NOW, *,
     Without `demo_cap` the year has no cap loaded (Jens's reports then wait for it)."""
     clock = FakeClock(now)
     if databases.materialise(url, databases.seeded(now, demo_cap)):
-        ledger = Ledger(make_config(url), clock=clock)
+        ledger = Backend(make_config(url), clock=clock)
     else:
         ledger = fast_ledger(url, clock)
-        seed(ledger, clock.now.date(), demo_cap=demo_cap)
-    dialogue = Dialogue(ledger, parser, crisis=crisis_classifier())
+        seed(ledger, ledger.tasks, clock.now.date(), demo_cap=demo_cap)
+    dialogue = Dialogue(ledger.conversations, parser, crisis=crisis_classifier())
     return Chat(ledger=ledger, clock=clock, dialogue=dialogue, url=url)
 
 

@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from bot.flows.report_reading import period_of
 from bot.observe import DialogueObserver
-from ledger import Actor
+from db.commands import Actor
 from nlu import extract_entities
 from tests import databases
 from tests.bot.conftest import Chat, make_chat

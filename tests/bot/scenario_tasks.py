@@ -29,9 +29,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger import Actor
-from ledger.money import parse_kroner
-from ledger.tasks.commands import PostTask
+from danish.money import parse_kroner
+from db.commands import Actor
+from smalljobs.commands import PostTask
 
 SETUP_ACTOR = Actor(name="scenario-setup", channel="system")
 JOBS = ("send_hour_prompts", "send_due_digests", "expire_tasks")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.compose import segments
 from bot.knowledge import load_knowledge
 from bot.observe import DialogueObserver
+from danish.wording import segments
 from nlu import ParseResult, ResponseRanking, extract_entities
 from tests.bot.conftest import Chat, make_chat
 

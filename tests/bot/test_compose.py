@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 
 from bot import texts
-from bot.compose import (
+from bot.engine import Dialogue
+from bot.messages import Reply
+from danish.wording import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     danish_date,
@@ -20,8 +22,6 @@ from bot.compose import (
     septets,
     tidy,
 )
-from bot.engine import Dialogue
-from bot.messages import Reply
 
 
 def is_gsm7(text: str) -> bool:

@@ -1,6 +1,6 @@
 """Messages handled at the same time: per-conversation locking and the ledger's rules hold.
 
-Threads share one Ledger (one engine pool), as webhook workers in one process do; each test
+Threads share one Backend (one engine pool), as webhook workers in one process do; each test
 runs on SQLite and on PostgreSQL (the `demo_db_url` fixture in tests/conftest.py).
 """
 
@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.messages import InboundMessage, Reply
-from ledger import Actor, CreateEmployment, RegisterEmployer, ReportWage, VerifyEmployer
+from db.commands import Actor
+from ledger import CreateEmployment, RegisterEmployer, ReportWage, VerifyEmployer
 from nlu import Parser
 from tests.bot.conftest import IDENTITIES, Chat, make_chat
 from tests.ledger.support import raw_engine

@@ -1,7 +1,7 @@
 """Two card holders answer "1" to the same list at the same moment, and one place is left:
 exactly one gets it, the other is told kindly, and the employer hears of one taker only.
 
-Threads share one Ledger, as webhook workers in one process do; on SQLite and PostgreSQL.
+Threads share one Backend, as webhook workers in one process do; on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from ledger import Actor, IssueCard
-from ledger.tasks.commands import PostTask
+from db.commands import Actor
+from ledger import IssueCard
 from nlu import Parser
+from smalljobs.commands import PostTask
 from tests.bot.conftest import CAFE_CVR, IDENTITIES, Chat, make_chat
 from tests.bot.test_engine_concurrency import _together
 from tests.ledger.support import raw_engine

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ledger import Actor, IssueCard
+from db.commands import Actor
+from ledger import IssueCard
 from tests.bot.conftest import Chat
 
 CASEWORKER = Actor(name="caseworker:test", channel="console")

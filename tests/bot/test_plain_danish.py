@@ -12,9 +12,9 @@ from statistics import median
 
 import pytest
 
-from bot.compose import segments
 from bot.knowledge import Answer, KnowledgeBase, load_knowledge, render
 from bot.readability import jargon, lix, sentences, unexplained_jargon, words
+from danish.wording import segments
 
 CITIZEN_LIX = 30
 EMPLOYER_LIX = 38

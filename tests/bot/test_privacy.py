@@ -1,7 +1,7 @@
 """Privacy: a CPR number sent to the bot is never echoed, stored in clear or logged, and an
 unknown sender never sees anyone's figures.
 
-The CPR number used is Jens's demo CPR (api/data/demo.yml), so the seeded database holds it
+The CPR number used is Jens's demo CPR (sampledata/data/demo.yml), so the seeded database holds it
 too, encrypted and as a keyed hash: the clear digits must appear nowhere.
 """
 

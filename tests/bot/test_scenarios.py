@@ -1,6 +1,6 @@
 """Conversation scenarios as data: tests/bot/scenarios/*.yml, one conversation per file.
 
-Each scenario runs on a fresh SQLite ledger with the demo data (api/data/demo.yml) seeded
+Each scenario runs on a fresh SQLite ledger with the demo data (sampledata/data/demo.yml) seeded
 relative to the scenario's clock, through `Dialogue.handle` with the real embedded NLU parser
 (trained once per session, see conftest.py).
 
@@ -82,24 +82,18 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from api.demo_seed import demo_data
-from bot.compose import GSM7_BASIC, GSM7_EXTENSION, segments
 from bot.messages import InboundMessage, Reply
-from ledger import (
-    Actor,
-    CreateEmployment,
-    IssueCard,
-    RegisterEmployer,
-    ReportWage,
-    VerifyEmployer,
-)
-from ledger.conversations import linking
-from ledger.db.base import Base
-from ledger.db.conversation_tables import LinkCode
-from ledger.money import parse_kroner
+from danish.money import parse_kroner
+from danish.wording import GSM7_BASIC, GSM7_EXTENSION, segments
+from db.base import Base
+from db.commands import Actor
+from db.conversation_tables import LinkCode
+from db.unit_of_work import UnitOfWork
+from ledger import CreateEmployment, IssueCard, RegisterEmployer, ReportWage, VerifyEmployer
+from ledger.service.link_codes import link_code_hash
 from ledger.service.lookups import card_by_number
-from ledger.unit_of_work import UnitOfWork
 from nlu import Parser
+from sampledata.demo import demo_data
 from tests.bot.conftest import IDENTITIES, Chat, make_chat
 from tests.bot.scenario_tasks import TaskSteps
 from tests.ledger.support import raw_engine
@@ -255,12 +249,12 @@ class Runner(TaskSteps):
 
     def put_link_code(self, number: str, code: str) -> None:
         """The grant letter's code. Nothing in the ledger issues one yet (reported), so the
-        test stores its keyed hash the way ledger.conversations.linking checks it."""
+        test stores its keyed hash the way conversations.linking checks it."""
         def put(uow: UnitOfWork) -> None:
             card = card_by_number(uow.session, number)
             uow.session.merge(LinkCode(card_id=card.id, created_at=uow.now,
-                                       code_hash=linking._hash(uow.config.cpr_hash_key, number,
-                                                               code)))
+                                       code_hash=link_code_hash(uow.config.cpr_hash_key, number,
+                                                                    code)))
             uow.commit()
         self.chat.ledger.run_write(put)
 

@@ -51,7 +51,7 @@ _WRITTEN = re.compile(r"\bkr\.|\d+\.\d+\.\d{4}|https?://|www\.|\.dk\b|\d{1,3}\.\
 class VoiceRunner(Runner):
     def __init__(self, scenario: dict[str, Any], chat: Any) -> None:
         super().__init__(scenario, chat)
-        chat.dialogue = Dialogue(chat.ledger, chat.dialogue._parser,
+        chat.dialogue = Dialogue(chat.ledger.conversations, chat.dialogue._parser,
                                  config=BotConfig(offices=OFFICES), crisis=crisis_classifier())
         self.line = PhoneLine(chat.dialogue)
         self.caller = ""

@@ -24,12 +24,12 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.demo_seed import seed, seed_staff
-from ledger import Ledger
-from ledger.config import StaffConfig
-from ledger.db.conversation_tables import OutboxMessage
-from ledger.db.tables import WageReport
+from api.bootstrap import Backend
+from db.config import StaffConfig
+from db.conversation_tables import OutboxMessage
+from db.tables import WageReport
 from nlu import Parser
+from sampledata.demo import seed, seed_staff
 from tests.api.channel_fixtures import (
     AUTH,
     TWILIO_SMS_PATH,
@@ -46,7 +46,7 @@ from tests.ledger.support import prepare_database
 OUTBOX_POLL_S = 0.2
 """Short, so an SMS queued without a kick still leaves within a fraction of a second."""
 DEMO_PASSWORD = "demo-konsol-2026"
-"""The documented password of the demo console users (README, api/data/demo.yml)."""
+"""The documented password of the demo console users (README, sampledata/data/demo.yml)."""
 LogIn = Callable[..., None]
 """The `log_in` fixture (conftest.py): ``log_in("sagsbehandler.aarhus")``, or ``password=``."""
 CHEAP_ARGON2 = StaffConfig(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
@@ -65,9 +65,9 @@ class LiveServer:
     http: httpx.Client
 
     @property
-    def ledger(self) -> Ledger:
+    def ledger(self) -> Backend:
         """The live app's own ledger: writes here are what the browser sees next."""
-        ledger: Ledger = self.app.state.ledger
+        ledger: Backend = self.app.state.ledger
         return ledger
 
     def post_sms(self, from_number: str, text: str, *, sid: str | None = None) -> httpx.Response:
@@ -179,14 +179,14 @@ def live_app(database_url: str, parser: Parser, twilio: tuple[FakeTwilio, Runnin
         RUN_BACKGROUND_WORKER=True, OUTBOX_POLL_SECONDS=OUTBOX_POLL_S, DEMO_CHAT=True,
         WARM_NLU_AT_START=False, **overrides)
     # The app's own ledger as the server would build it (real clock), but with cheap argon2.
-    ledger = Ledger(dataclasses.replace(settings.ledger, staff=CHEAP_ARGON2))
+    ledger = Backend(dataclasses.replace(settings.ledger, staff=CHEAP_ARGON2))
     app = create_app(settings, ledger=ledger, parser=parser)
     try:
         if seeded:
             # The ledger's clock is UTC; the demo data is dated relative to its today.
-            seed(app.state.ledger, dt.datetime.now(dt.UTC).date())
+            seed(app.state.ledger, app.state.ledger.tasks, dt.datetime.now(dt.UTC).date())
             # And the documented demo console users, as `frikort demo seed` adds them.
-            seed_staff(app.state.ledger)
+            seed_staff(app.state.ledger.staff)
         with serve_asgi(app, sock=sock, lifespan="on") as server, \
                 httpx.Client(base_url=server.url, timeout=20.0) as http:
             yield LiveServer(url=server.url, app=app, database_url=database_url,

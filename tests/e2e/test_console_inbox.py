@@ -20,7 +20,7 @@ from tests.e2e.live import LiveServer, LogIn, ask_for_a_person
 CASEWORKER = "sagsbehandler.aarhus"
 CASEWORKER_NAME = "Sara Sagsbehandler (Aarhus)"
 ALI_PHONE = "+4551627384"
-"""Ali Jensen (api/data/demo.yml): Aarhus, like Jens, so Sara sees both."""
+"""Ali Jensen (sampledata/data/demo.yml): Aarhus, like Jens, so Sara sees both."""
 INBOX_POLL = "00:11"
 """A little more than the inbox's data-poll-seconds (10)."""
 TRANSCRIPT_POLL = "00:06"

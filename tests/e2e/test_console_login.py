@@ -12,7 +12,7 @@ from tests.e2e.live import DEMO_PASSWORD, LogIn
 CASEWORKER = "sagsbehandler.aarhus"
 CASEWORKER_NAME = "Sara Sagsbehandler (Aarhus)"
 WRONG_LOGIN = "Forkert brugernavn eller adgangskode."
-"""ledger/data/errors.da.yml: login_failed (it never says which of the two was wrong)."""
+"""db/data/errors.da.yml: login_failed (it never says which of the two was wrong)."""
 
 
 def test_a_caseworker_logs_in_after_a_wrong_password_and_out_again(

@@ -35,7 +35,7 @@ def test_a_caseworker_sends_an_announcement(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Send beskeden").click()
     expect(page.get_by_role("status")).to_contain_text("sendt til udsendelse")
-    sent = run_sweep(live_server.ledger, at=DAYTIME.astimezone(dt.UTC)).sent
+    sent = run_sweep(live_server.ledger.outreach, at=DAYTIME.astimezone(dt.UTC)).sent
     assert [o.recipient for o in sent if o.rule == "announcement"] == [JENS_PHONE]
     live_server.wait_for_sms(JENS_PHONE, "infomøde")
     live_server.wait_until_sent(JENS_PHONE)

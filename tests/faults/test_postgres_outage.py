@@ -34,11 +34,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ledger import Ledger
-from ledger.conversations.outbox import CLAIM_LEASE_S
-from ledger.db.conversation_tables import OutboxMessage, TranscriptMessage
-from ledger.db.engine import CONNECT_TIMEOUT_S, is_database_unavailable, make_engines
-from ledger.db.tables import LedgerEntry, WageReport
+from api.bootstrap import Backend
+from conversations.outbox import CLAIM_LEASE_S
+from db.conversation_tables import OutboxMessage, TranscriptMessage
+from db.engine import CONNECT_TIMEOUT_S, is_database_unavailable, make_engines
+from db.tables import LedgerEntry, WageReport
 from tests.api.channel_fixtures import (
     CAFE_PHONE,
     JENS_PHONE,
@@ -152,7 +152,7 @@ def test_postgres_stopped_for_ten_seconds_under_load(
             database_url=cluster.url, twilio_api_base_url=fake_server.url, workers=2,
             nlu_cache_dir=trained_nlu), tmp_path / "server.log") as server:
         server.migrate()
-        ledger = Ledger(server.settings().ledger)
+        ledger = Backend(server.settings().ledger)
         try:
             population = seed_population(ledger, dt.datetime.now(dt.UTC).date())
         finally:
@@ -265,7 +265,7 @@ def check_database(url: str, records: list[MessageRecord], population: Populatio
                     and "indberettet" in " ".join(r.replies))
     assert posted == confirmed, f"{posted} reports posted, {confirmed} JA answered as posted"
 
-    checker = Ledger(server.settings().ledger)
+    checker = Backend(server.settings().ledger)
     try:
         assert checker.check_invariants() == []
     finally:
@@ -276,7 +276,7 @@ def check_database(url: str, records: list[MessageRecord], population: Populatio
 def check_outbox(url: str, fake: FakeTwilio, outage: Outage) -> dict[str, object]:
     """The outbox drains, and the fake Twilio gets each queued SMS exactly once.
 
-    Except what ledger/conversations/outbox.py documents as at least once: a batch the worker
+    Except what conversations/outbox.py documents as at least once: a batch the worker
     claimed just before the crash stays leased for CLAIM_LEASE_S and is sent late. A send the
     provider accepted just as PostgreSQL died is kept by the worker and marked once the
     database is back (test_an_sms_the_provider_took_while_postgres_went_down_is_not_lost), so

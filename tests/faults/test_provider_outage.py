@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger import Ledger
-from ledger.conversations import outbox
-from ledger.conversations.outbox import BASE_BACKOFF_S, MAX_ATTEMPTS, MAX_BACKOFF_S
-from ledger.conversations.records import OutboxView
-from ledger.unit_of_work import UnitOfWork
+from api.bootstrap import Backend
+from conversations import outbox
+from conversations.outbox import BASE_BACKOFF_S, MAX_ATTEMPTS, MAX_BACKOFF_S
+from conversations.records import OutboxView
+from db.unit_of_work import UnitOfWork
 from tests.fakes.twilio_api import FakeTwilio, TwilioMode
 from tests.faults.server import PROVIDER_TIMEOUT_S, ServerConfig, ServerProcess, fake_twilio
 from tests.faults.traffic import (
@@ -102,7 +102,7 @@ class Case:
     """How long one attempt takes in this mode."""
     server: ServerProcess
     fake: FakeTwilio
-    ledger: Ledger
+    ledger: Backend
     recipients: list[str]
     population: Population | None = None
     """Set for the outage cases, which queue their messages through the bot."""
@@ -127,7 +127,7 @@ def cases(tmp_path: Path, trained_nlu: Path, postgres_database: str) -> Iterator
                              workers=2, nlu_cache_dir=trained_nlu),
                 tmp_path / f"server-{name}.log"))
             server.migrate()
-            ledger = Ledger(server.settings().ledger)
+            ledger = Backend(server.settings().ledger)
             stack.callback(ledger.close)
             case = Case(name, mode, attempt_s, server, fake, ledger, [])
             if name == "slow":
@@ -142,7 +142,7 @@ def cases(tmp_path: Path, trained_nlu: Path, postgres_database: str) -> Iterator
         yield made
 
 
-def _queue_backlog(ledger: Ledger) -> list[str]:
+def _queue_backlog(ledger: Backend) -> list[str]:
     """One message for each of many recipients, queued with the ledger's own enqueue before
     any worker runs, so the first worker to poll claims the whole batch it may."""
     phones = [f"+45270{n:05d}" for n in range(BACKLOG)]

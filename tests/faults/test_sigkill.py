@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import Ledger
-from ledger.conversations.outbox import CLAIM_LEASE_S
-from ledger.conversations.records import OutboxView
+from api.bootstrap import Backend
+from conversations.outbox import CLAIM_LEASE_S
+from conversations.records import OutboxView
 from tests.fakes.http_server import RunningServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.faults.server import ServerConfig, ServerProcess
@@ -67,7 +67,7 @@ def test_sigkill_mid_load_loses_and_repeats_nothing(
                           workers=WORKERS, nlu_cache_dir=trained_nlu)
     with ServerProcess(config, tmp_path / "server.log") as server:
         server.migrate()
-        ledger = Ledger(server.settings().ledger)
+        ledger = Backend(server.settings().ledger)
         try:
             population = seed_population(ledger, dt.datetime.now(dt.UTC).date(),
                                          employers=EMPLOYERS,
@@ -114,14 +114,14 @@ def test_sigkill_mid_load_loses_and_repeats_nothing(
     assert restarted_workers == 0, "uvicorn replaced a worker that was still starting"
 
 
-def _leased(ledger: Ledger) -> set[int]:
+def _leased(ledger: Backend) -> set[int]:
     """Right after a kill: outbox messages a (now dead) worker had claimed and not marked sent.
     The provider never fails in this test, so a pending message with an attempt is leased."""
     return {row.id for row in ledger.conversations.outbox_messages("pending", limit=100_000)
             if row.attempts >= 1}
 
 
-def _check_inbound(ledger: Ledger, records: list[MessageRecord]) -> None:
+def _check_inbound(ledger: Backend, records: list[MessageRecord]) -> None:
     """Every message answered (after retries), stored once, with the replies it was given."""
     unanswered = [(r.body, [a.status or a.error for a in r.attempts]) for r in records
                   if not r.acknowledged]
@@ -136,7 +136,7 @@ def _check_inbound(ledger: Ledger, records: list[MessageRecord]) -> None:
             f"{record.body!r} was answered {record.replies} but {found.replies} is stored")
 
 
-def _check_reports(ledger: Ledger, population: Population,
+def _check_reports(ledger: Backend, population: Population,
                    records: list[MessageRecord]) -> dict[str, int]:
     """One posted report per confirmed report message, with its amount; the rest pending.
     Returns the posted øre per card."""

@@ -25,19 +25,13 @@ from decimal import Decimal
 import httpx
 import sqlalchemy as sa
 
-from ledger import (
-    Actor,
-    CreateEmployment,
-    IssueCard,
-    Ledger,
-    RegisterEmployer,
-    SetCap,
-    VerifyEmployer,
-)
-from ledger.conversations.records import OutboxView
-from ledger.db.conversation_tables import TranscriptMessage
-from ledger.db.tables import WageReport
-from ledger.unit_of_work import UnitOfWork
+from api.bootstrap import Backend
+from conversations.records import OutboxView
+from db.commands import Actor
+from db.conversation_tables import TranscriptMessage
+from db.tables import WageReport
+from db.unit_of_work import UnitOfWork
+from ledger import CreateEmployment, IssueCard, RegisterEmployer, SetCap, VerifyEmployer
 from tests.api.channel_fixtures import (
     TWILIO_SMS_PATH,
     TWILIO_TOKEN,
@@ -83,7 +77,7 @@ def _phone(prefix: int, index: int) -> str:
     return f"+45{prefix:02d}{index:06d}"
 
 
-def seed_population(ledger: Ledger, today: dt.date, *, employers: int = 8,
+def seed_population(ledger: Backend, today: dt.date, *, employers: int = 8,
                     holders_per_employer: int = 2, salt: int = 0) -> Population:
     """Verified employers with phones, each employing fresh card holders with phones.
 
@@ -116,7 +110,7 @@ def seed_population(ledger: Ledger, today: dt.date, *, employers: int = 8,
     return Population(employers=tuple(seeded), holders=holders, year=today.year)
 
 
-def _ensure_cap(ledger: Ledger, year: int) -> None:
+def _ensure_cap(ledger: Backend, year: int) -> None:
     caps = ledger.caps()
     if any(cap.year == year for cap in caps):
         return
@@ -344,7 +338,7 @@ class StoredInbound:
     processed: bool
 
 
-def stored_inbound(ledger: Ledger) -> dict[str, StoredInbound]:
+def stored_inbound(ledger: Backend) -> dict[str, StoredInbound]:
     """Every inbound SMS by MessageSid: a read-only look at the transcript (the facade has
     no query for it by provider id)."""
     def read(uow: UnitOfWork) -> dict[str, StoredInbound]:
@@ -370,7 +364,7 @@ class PostedReport:
     amount_ore: int
 
 
-def reports_by_status(ledger: Ledger) -> dict[str, list[PostedReport]]:
+def reports_by_status(ledger: Backend) -> dict[str, list[PostedReport]]:
     """Every wage report, grouped by its status as the facade reports it."""
     def read(uow: UnitOfWork) -> list[tuple[int, str | None]]:
         return [(int(i), s) for i, s in uow.session.execute(
@@ -383,7 +377,7 @@ def reports_by_status(ledger: Ledger) -> dict[str, list[PostedReport]]:
     return grouped
 
 
-def outbox_rows(ledger: Ledger) -> list[OutboxView]:
+def outbox_rows(ledger: Backend) -> list[OutboxView]:
     """Every outbox message, oldest first, through the facade."""
     rows: list[OutboxView] = []
     for status in ("pending", "sent", "dead"):
@@ -391,7 +385,7 @@ def outbox_rows(ledger: Ledger) -> list[OutboxView]:
     return sorted(rows, key=lambda row: row.id)
 
 
-def wait_until_drained(ledger: Ledger, timeout_s: float) -> list[OutboxView]:
+def wait_until_drained(ledger: Backend, timeout_s: float) -> list[OutboxView]:
     """Until no outbox message is pending (sent or dead); returns the rows. Fails on timeout."""
     deadline = time.monotonic() + timeout_s
     while True:

@@ -12,12 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger import CreateEmployment, IssueCard, Ledger, RegisterEmployer, VerifyEmployer
-from ledger.conversations.records import ApplicationAnswers
-from ledger.db.base import Base
-from ledger.db.console_tables import StaffUser
-from ledger.errors import LedgerError
-from ledger.staff.principal import StaffPrincipal
+from api.bootstrap import Backend
+from conversations.records import ApplicationAnswers
+from db.base import Base
+from db.console_tables import StaffUser
+from db.errors import DomainError
+from ledger import CreateEmployment, IssueCard, RegisterEmployer, VerifyEmployer
+from staff.principal import StaffPrincipal
 from tests.ledger.support import (
     ADMIN,
     FakeClock,
@@ -45,7 +46,7 @@ _message_ids = itertools.count(1)
 @dataclass
 class World:
     url: str
-    ledger: Ledger
+    ledger: Backend
     clock: FakeClock
     cvr: str
     jens: str
@@ -126,7 +127,7 @@ def make_world(url: str) -> World:
                  jens_cpr=jens_cpr)
 
 
-def _add_staff(ledger: Ledger) -> None:
+def _add_staff(ledger: Backend) -> None:
     def add(uow: Any) -> None:
         for p in (SARA, KIM, OLE, ADA):
             uow.session.add(StaffUser(
@@ -137,7 +138,7 @@ def _add_staff(ledger: Ledger) -> None:
     ledger.run_write(add)
 
 
-def unchanged(world: World, code: str, call: Callable[[], Any]) -> LedgerError:
+def unchanged(world: World, code: str, call: Callable[[], Any]) -> DomainError:
     """A refusal with this code that leaves every table exactly as it was."""
     before = dump_tables(world.url)
     error = refused(code, call)

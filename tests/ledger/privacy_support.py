@@ -16,20 +16,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger import (
-    Actor,
-    CreateEmployment,
-    IssueCard,
-    Ledger,
-    RegisterEmployer,
-    VerifyEmployer,
-)
-from ledger.conversations.records import ApplicationAnswers
-from ledger.db.base import Base
-from ledger.db.console_tables import StaffUser
-from ledger.staff.principal import StaffPrincipal
-from ledger.tasks.commands import PostTask
-from ledger.turn import Turn
+from api.bootstrap import Backend
+from conversations.records import ApplicationAnswers
+from conversations.turn import Turn
+from db.base import Base
+from db.commands import Actor
+from db.console_tables import StaffUser
+from ledger import CreateEmployment, IssueCard, RegisterEmployer, VerifyEmployer
+from smalljobs.commands import PostTask
+from staff.principal import StaffPrincipal
 from tests.ledger.support import (
     ADMIN,
     FakeClock,
@@ -53,7 +48,7 @@ KEPT_TABLES = ("wage_reports", "ledger_entries", "card_events", "cap_versions",
 @dataclass
 class World:
     url: str
-    ledger: Ledger
+    ledger: Backend
     clock: FakeClock
     cpr: str
     card: str

@@ -13,21 +13,21 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from api.bootstrap import Backend
+from db.base import Base
+from db.commands import Actor
+from db.config import LedgerConfig
+from db.errors import DomainError
+from db.migrate import upgrade
 from ledger import (
-    Actor,
     CreateEmployment,
     IssueCard,
-    Ledger,
-    LedgerConfig,
     RegisterEmployer,
     ReportWage,
     SetCap,
     VerifyEmployer,
     WageReportResult,
-    upgrade,
 )
-from ledger.db.base import Base
-from ledger.errors import LedgerError
 from tests import databases
 
 ADMIN = Actor(name="test-admin", channel="api")
@@ -60,9 +60,9 @@ def make_config(url: str, **overrides: object) -> LedgerConfig:
     return LedgerConfig(**base)  # type: ignore[arg-type]  # LedgerConfig fields, overridden by callers
 
 
-def make_ledger(url: str, clock: FakeClock | None = None, **overrides: object) -> Ledger:
+def make_ledger(url: str, clock: FakeClock | None = None, **overrides: object) -> Backend:
     upgrade(url)
-    return Ledger(make_config(url, **overrides), clock=clock or FakeClock())
+    return Backend(make_config(url, **overrides), clock=clock or FakeClock())
 
 
 def valid_cvr(seed: int) -> str:
@@ -88,7 +88,7 @@ def fresh_cpr() -> str:
 
 
 def employer_with_card(
-    ledger: Ledger, *, seed: int = 1, cards: int = 1, municipality: str = "751",
+    ledger: Backend, *, seed: int = 1, cards: int = 1, municipality: str = "751",
     valid_from: dt.date = dt.date(2025, 1, 1), weekly_hours: str = "5",
 ) -> tuple[str, list[str]]:
     """A verified employer employing `cards` fresh card holders since valid_from."""
@@ -107,7 +107,7 @@ def employer_with_card(
     return cvr, numbers
 
 
-def set_cap(ledger: Ledger, year: int, kroner: int) -> None:
+def set_cap(ledger: Backend, year: int, kroner: int) -> None:
     ledger.set_cap(SetCap(year=year, amount_ore=kroner * 100, source="test source"), actor=ADMIN)
 
 
@@ -166,7 +166,7 @@ class Env:
     """A ledger on a fresh database with one verified employer employing one card holder."""
 
     url: str
-    ledger: Ledger
+    ledger: Backend
     clock: FakeClock
     cvr: str
     card: str
@@ -186,10 +186,10 @@ def prepare_database(url: str) -> None:
         upgrade(url)
 
 
-def fast_ledger(url: str, clock: FakeClock | None = None, **overrides: object) -> Ledger:
+def fast_ledger(url: str, clock: FakeClock | None = None, **overrides: object) -> Backend:
     """`make_ledger`, with the SQLite template shortcut."""
     prepare_database(url)
-    return Ledger(make_config(url, **overrides), clock=clock or FakeClock())
+    return Backend(make_config(url, **overrides), clock=clock or FakeClock())
 
 
 def make_env(url: str, *, cards: int = 1, **overrides: object) -> Env:
@@ -199,9 +199,9 @@ def make_env(url: str, *, cards: int = 1, **overrides: object) -> Env:
     return Env(url=url, ledger=ledger, clock=clock, cvr=cvr, card=numbers[0])
 
 
-def refused(code: str, call: Callable[[], Any]) -> LedgerError:
+def refused(code: str, call: Callable[[], Any]) -> DomainError:
     """Runs `call`, expects the refusal with this stable code, and checks its Danish message."""
-    with pytest.raises(LedgerError) as info:
+    with pytest.raises(DomainError) as info:
         call()
     exc = info.value
     assert exc.code == code, f"expected {code}, got {exc.code} ({exc})"
@@ -210,7 +210,7 @@ def refused(code: str, call: Callable[[], Any]) -> LedgerError:
     return exc
 
 
-def unchanged(env: Env, call: Callable[[], Any], code: str) -> LedgerError:
+def unchanged(env: Env, call: Callable[[], Any], code: str) -> DomainError:
     """A refusal must leave every table exactly as it was."""
     before = dump_tables(env.url)
     exc = refused(code, call)
@@ -224,7 +224,7 @@ def to_2026(env: Env) -> None:
 
 
 def world_fixture(build: Callable[[str], Any], *,
-                  ledger: Callable[[Any], Ledger] = lambda made: made.ledger,
+                  ledger: Callable[[Any], Backend] = lambda made: made.ledger,
                   check: Callable[[Any], None] | None = None, on: str = "db_url") -> Any:
     """The `world` fixture of a test module, on SQLite and on PostgreSQL (`db_url`), or on
     the database fixture named by `on` (e.g. "sqlite_url" where a subprocess must share it):

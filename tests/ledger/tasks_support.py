@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from db.commands import Actor
+from db.console_tables import StaffUser
 from ledger import IssueCard, RegisterEmployer, VerifyEmployer
-from ledger.commands import Actor
-from ledger.db.console_tables import StaffUser
-from ledger.staff.principal import StaffPrincipal
-from ledger.tasks.commands import PostTask
-from ledger.tasks.records import TaskView
+from smalljobs.commands import PostTask
+from smalljobs.records import TaskView
+from staff.principal import StaffPrincipal
 from tests.ledger.casework_support import AARHUS, World, make_world
 from tests.ledger.support import ADMIN, TODAY, fresh_cpr, valid_cvr
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from db.base import Base
+from db.triggers import APPEND_ONLY_TABLES
 from ledger import PostReport, ReverseReport, SetCap
-from ledger.db.base import Base
-from ledger.db.triggers import APPEND_ONLY_TABLES
 from tests.ledger.support import ADMIN, Env, dump_tables, make_env, raw_engine
 
 

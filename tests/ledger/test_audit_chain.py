@@ -12,16 +12,10 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
-from ledger import RegisterEmployer, upgrade
-from ledger.audit_chain import GENESIS, row_hash
-from tests.ledger.support import (
-    ADMIN,
-    Env,
-    audit_rows,
-    make_ledger,
-    raw_engine,
-    valid_cvr,
-)
+from db.audit_chain import GENESIS, row_hash
+from db.migrate import upgrade
+from ledger import RegisterEmployer
+from tests.ledger.support import ADMIN, Env, audit_rows, make_ledger, raw_engine, valid_cvr
 
 
 def _as_owner(url: str, statement: str, **params: object) -> None:

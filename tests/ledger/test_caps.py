@@ -10,13 +10,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from ledger import (
-    AWAITING_CAP_REASON,
-    PostReport,
-    ReverseReport,
-    SetCap,
-    VoidReport,
-)
+from ledger import AWAITING_CAP_REASON, PostReport, ReverseReport, SetCap, VoidReport
 from tests.ledger.support import (
     ADMIN,
     CAP_2025,

@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from db.commands import Actor
 from ledger import (
-    Actor,
     CreateEmployment,
     DeactivateCard,
     IssueCard,

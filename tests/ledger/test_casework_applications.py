@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ledger.conversations.linking import LinkOutcome
-from ledger.errors import LedgerError
+from conversations.linking import LinkOutcome
+from db.errors import DomainError
 from tests.ledger.casework_support import (
     ADA,
     JENS_PHONE,
@@ -91,7 +91,7 @@ def test_approve_end_to_end(world: World) -> None:
 
 
 def _link(uow: Any, number: str, code: str) -> LinkOutcome:
-    from ledger.conversations.linking import link_with_code
+    from conversations.linking import link_with_code
 
     outcome = link_with_code(uow.session, channel="sms", address="+4599887766",
                              card_number=number, code=code, hash_key=uow.config.cpr_hash_key,
@@ -158,7 +158,7 @@ def test_two_clicks_at_once_issue_one_card(world: World) -> None:
         gate.wait()
         try:
             outcomes.append(world.ledger.casework.approve(SARA, app_id).card_number)
-        except LedgerError as exc:
+        except DomainError as exc:
             outcomes.append(exc.code)
 
     threads = [threading.Thread(target=click) for _ in range(2)]

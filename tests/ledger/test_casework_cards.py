@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
+from casework.cards import control_state
+from conversations.linking import LinkOutcome, link_with_code
+from db.unit_of_work import UnitOfWork
 from ledger import IssueCard, ReportWage
-from ledger.casework.cards import control_state
-from ledger.conversations.linking import LinkOutcome, link_with_code
-from ledger.unit_of_work import UnitOfWork
 from tests.ledger.casework_support import (
     ADA,
     JENS_PHONE,

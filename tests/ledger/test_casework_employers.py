@@ -6,16 +6,7 @@ from __future__ import annotations
 import json
 
 from ledger import RegisterEmployer
-from tests.ledger.casework_support import (
-    ADA,
-    KIM,
-    OLE,
-    SARA,
-    World,
-    make_world,
-    refused,
-    unchanged,
-)
+from tests.ledger.casework_support import ADA, KIM, OLE, SARA, World, make_world, refused, unchanged
 from tests.ledger.support import ADMIN, valid_cvr, wage, world_fixture
 
 world = world_fixture(make_world)

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from ledger.casework.records import TranscriptEntry
-from ledger.staff.principal import StaffPrincipal
+from casework.records import TranscriptEntry
+from staff.principal import StaffPrincipal
 from tests.ledger.casework_support import (
     ADA,
     JENS_PHONE,

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from casework.overview import FALLBACK_INTENT, RECENT_DAYS
+from casework.records import Count, DayCount, FallbackItem, UsageYear
 from ledger import CreateEmployment, IssueCard
-from ledger.casework.overview import FALLBACK_INTENT, RECENT_DAYS
-from ledger.casework.records import Count, DayCount, FallbackItem, UsageYear
 from tests.ledger.casework_support import (
     ADA,
     JENS_PHONE,

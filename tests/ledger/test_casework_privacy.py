@@ -7,12 +7,12 @@ import datetime as dt
 
 import pytest
 
-from ledger.casework import texts
-from ledger.casework.overview import FALLBACK_INTENT
-from ledger.casework.privacy import clean_text, mask_address, preview, redact_cpr
-from ledger.errors import LedgerError
+from casework import texts
+from casework.overview import FALLBACK_INTENT
+from db.errors import DomainError
 from nlu import FALLBACK_INTENT as NLU_FALLBACK_INTENT
 from nlu import redact_cpr as nlu_redact_cpr
+from staff.redaction import clean_text, mask_address, preview, redact_cpr
 
 SAMPLES = [
     "mit cpr er 0101901234",
@@ -53,7 +53,7 @@ def test_masked_addresses_keep_only_the_last_two_characters(kind: str, address: 
 @pytest.mark.parametrize("text,code", [
     ("   ", "text_required"), ("x" * 21, "text_too_long"), ("cpr 0101901234", "cpr_in_text")])
 def test_staff_text_is_refused_with_a_clear_code(text: str, code: str) -> None:
-    with pytest.raises(LedgerError) as info:
+    with pytest.raises(DomainError) as info:
         clean_text(text, 20)
     assert info.value.code == code and info.value.message
 

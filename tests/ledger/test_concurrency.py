@@ -33,9 +33,9 @@ from typing import TypeVar
 import pytest
 import sqlalchemy as sa
 
+from api.bootstrap import Backend
 from ledger import (
     CreateEmployment,
-    Ledger,
     PostReport,
     RegisterEmployer,
     SetCap,
@@ -115,7 +115,7 @@ class Retries(logging.Handler):
             self.count += 1
 
 
-def setup_ledger(url: str) -> tuple[Ledger, list[str], list[str]]:
+def setup_ledger(url: str) -> tuple[Backend, list[str], list[str]]:
     ledger = fast_ledger(url, FakeClock(), pool_size=WORKERS)
     first, cards = employer_with_card(ledger, seed=1, cards=CARDS)
     employers = [first]
@@ -168,7 +168,7 @@ def run_workers(
     return outcomes, failures
 
 
-def deliver(ledger: Ledger, delivery: Delivery) -> tuple[WageReportResult, str]:
+def deliver(ledger: Backend, delivery: Delivery) -> tuple[WageReportResult, str]:
     """One delivery, as an employer's client would do it: report, then confirm if pending."""
     result = ledger.report_wage(
         wage(delivery.employer, delivery.card, delivery.amount, delivery.key, post=delivery.post,
@@ -210,7 +210,7 @@ def test_concurrent_reports_never_exceed_the_cap(db_url: str, seed: int) -> None
         ledger.close()
 
 
-def verify(db_url: str, ledger: Ledger, cards: list[str], distinct: dict[str, Delivery],
+def verify(db_url: str, ledger: Backend, cards: list[str], distinct: dict[str, Delivery],
            outcomes: list[tuple[Delivery, tuple[WageReportResult, str]]]) -> None:
     """The exact pass criteria, on the answers the workers got and on the database."""
     # Exactly once: one original answer per key, every duplicate answered identically.
@@ -264,8 +264,8 @@ def verify(db_url: str, ledger: Ledger, cards: list[str], distinct: dict[str, De
 
 
 def _process_worker(url: str, shard: list[Delivery]) -> list[tuple[Delivery, str, str]]:
-    """One OS process with its own Ledger and 4 threads: answers as JSON, for the parent."""
-    ledger = Ledger(make_config(url, pool_size=4), clock=FakeClock())
+    """One OS process with its own Backend and 4 threads: answers as JSON, for the parent."""
+    ledger = Backend(make_config(url, pool_size=4), clock=FakeClock())
     jobs: queue.Queue[Delivery] = queue.Queue()
     for delivery in shard:
         jobs.put(delivery)
@@ -293,7 +293,7 @@ def _process_worker(url: str, shard: list[Delivery]) -> list[tuple[Delivery, str
 
 @pytest.mark.postgres
 def test_concurrent_reports_from_several_processes(postgres_url: str) -> None:
-    """The same load from 4 OS processes × 4 threads, each process its own Ledger and pool.
+    """The same load from 4 OS processes × 4 threads, each process its own Backend and pool.
 
     Deliveries are dealt round robin, so back-to-back duplicates land in different processes.
     """
@@ -387,12 +387,12 @@ def test_report_racing_set_cap_is_not_left_waiting(db_url: str) -> None:
 
     The reporter is paused (by an engine event, in the test only) right after it wrote its
     "awaiting the cap" entry and before it commits; the operator then sets the cap from
-    another Ledger. Whatever the interleaving, the report must not stay "awaiting_cap" with
+    another Backend. Whatever the interleaving, the report must not stay "awaiting_cap" with
     the cap loaded: nothing would ever release it (setting the same cap again is a no-op).
     """
     env = make_env(db_url)
     env.clock.now = dt.datetime(2026, 2, 2, 12, tzinfo=dt.UTC)
-    operator = Ledger(make_config(db_url), clock=env.clock)
+    operator = Backend(make_config(db_url), clock=env.clock)
     paused, go_on = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
 

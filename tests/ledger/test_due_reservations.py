@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
-from ledger import Actor, Ledger, ReportWage, WageReportResult
-from ledger.db.tables import LedgerEntry, WageReport
+from api.bootstrap import Backend
+from db.commands import Actor
+from db.tables import LedgerEntry, WageReport
+from ledger import ReportWage, WageReportResult
 from ledger.service.due_reservations import (
     _BY_CARD,
     _BY_REPORT,
@@ -21,7 +23,7 @@ from ledger.service.due_reservations import (
     _RESERVED_NOTHING,
     due_reservation_keys,
 )
-from ledger.synthetic import generate, plan_for_scale
+from sampledata import generate, plan_for_scale
 from tests.ledger.support import FakeClock, make_config, prepare_database, raw_engine
 
 NOW = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
@@ -63,7 +65,7 @@ def _open_reservations(url: str) -> None:
         engine.dispose()
     (room_card, room_cvr), (full_card, full_cvr) = cards[0], next(
         card for card in cards if card[0] != cards[0][0])
-    ledger = Ledger(make_config(url), clock=FakeClock(NOW))
+    ledger = Backend(make_config(url), clock=FakeClock(NOW))
 
     def report(number: str, cvr: str, key: str, amount: int, post: bool) -> WageReportResult:
         return ledger.report_wage(ReportWage(

@@ -1,6 +1,6 @@
 """Every refusal has a unique stable code and a Danish message whose placeholders are filled.
 
-Statically: every place in the tree (ledger/, api/, bot/) that builds a LedgerError passes
+Statically: every place in the tree (ledger/, api/, bot/) that builds a DomainError passes
 every placeholder its message needs. Dynamically: the service tests format the message of
 every refusal they provoke (`test_service.refused`); here each class is formatted with the
 parameters found at its call sites.
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from db.errors import DomainError, all_error_classes, danish_message
 from ledger import errors
-from ledger.errors import LedgerError, all_error_classes, danish_message
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("ledger", "api", "bot")
@@ -26,7 +26,7 @@ CLASSES = {cls.__name__: cls for cls in all_error_classes()}
 
 
 def _messages() -> dict[str, str]:
-    text = resources.files("ledger").joinpath("data/errors.da.yml").read_text("utf-8")
+    text = resources.files("db").joinpath("data/errors.da.yml").read_text("utf-8")
     return dict(yaml.safe_load(text))
 
 
@@ -50,7 +50,7 @@ def _call_sites() -> dict[str, list[tuple[str, set[str] | None]]]:
             func = node.func
             name = func.id if isinstance(func, ast.Name) else (
                 func.attr if isinstance(func, ast.Attribute) else None)
-            if name not in CLASSES or name in {"LedgerError"}:
+            if name not in CLASSES or name in {"DomainError"}:
                 continue
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
             if any(kw.arg is None for kw in node.keywords):
@@ -137,7 +137,7 @@ def test_call_sites_format_without_error() -> None:
 
 
 @pytest.mark.parametrize("cls", all_error_classes(), ids=lambda c: c.__name__)
-def test_each_class_formats_with_its_placeholders(cls: type[LedgerError]) -> None:
+def test_each_class_formats_with_its_placeholders(cls: type[DomainError]) -> None:
     needed = _placeholders(danish_message(cls.code))
     exc = cls("detail for the log", **{key: f"<{key}>" for key in needed})
     for key in needed:
@@ -152,6 +152,6 @@ def test_tree_shape() -> None:
     """The three families the API maps to HTTP statuses; every class is in exactly one."""
     families = (errors.InvalidInput, errors.NotFound, errors.Conflict)
     for cls in all_error_classes():
-        if cls in (LedgerError, *families):
+        if cls in (DomainError, *families):
             continue
         assert sum(issubclass(cls, family) for family in families) == 1, cls

@@ -25,11 +25,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from api.bootstrap import Backend
 from ledger import (
     CreateEmployment,
     DeactivateCard,
     IssueCard,
-    Ledger,
     PostReport,
     ReactivateCard,
     RegisterEmployer,
@@ -108,7 +108,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.ledger: Ledger | None = None
+        self.ledger: Backend | None = None
 
     # Setup ----------------------------------------------------------------------------------
 
@@ -116,9 +116,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def setup(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="ledger-ex-"))
         # A copy of the migrated template (tests/databases.py): migrations run once, not 60 times.
-        self.url = databases.sqlite_copy(self.folder / "ledger.db")
+        self.url = databases.sqlite_copy(self.folder / "db")
         self.clock = FakeClock(now=START)
-        self.ledger = Ledger(make_config(self.url, pending_ttl_seconds=TTL), clock=self.clock)
+        self.ledger = Backend(make_config(self.url, pending_ttl_seconds=TTL), clock=self.clock)
         self.raw = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
         self.employers: list[str] = []
         for seed in (11, 12):

@@ -13,9 +13,15 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ledger.db import api_key_tables, console_tables, conversation_tables, tables, task_tables  # noqa: F401  (the mappings)
-from ledger.db.base import Base
-from ledger.migrate import upgrade
+from db import (  # noqa: F401  (the mappings)
+    api_key_tables,
+    console_tables,
+    conversation_tables,
+    tables,
+    task_tables,
+)
+from db.base import Base
+from db.migrate import upgrade
 
 
 def _differences(url: str, metadata: sa.MetaData) -> list[Any]:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.money import (
+from danish.money import (
     MoneyFormatError,
     format_danish,
     format_danish_whole,

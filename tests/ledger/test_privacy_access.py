@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from ledger import Actor, DeactivateCard
-from ledger.errors import InvalidCpr
-from ledger.pii import mask_cpr
-from ledger.privacy import ERASED, Privacy
+from db.commands import Actor
+from db.errors import InvalidCpr
+from db.vault import mask_cpr
+from ledger import DeactivateCard
+from privacy import ERASED
 from tests.ledger.privacy_support import (
     JENS_PHONE,
     JENS_TELEGRAM,
@@ -26,7 +27,7 @@ world = world_fixture(build_world)
 
 
 def test_the_export_holds_everything_about_the_person_and_nothing_else(world: World) -> None:
-    found = Privacy(world.ledger).export(cpr=world.cpr)
+    found = world.ledger.privacy.export(cpr=world.cpr)
     assert found is not None
     text = json.dumps(found, ensure_ascii=False)
     assert world.cpr not in text and f"{world.cpr[:6]}-{world.cpr[6:]}" not in text
@@ -68,7 +69,7 @@ def test_the_export_holds_everything_about_the_person_and_nothing_else(world: Wo
 
 
 def test_export_by_phone_finds_a_person_without_a_cpr_number(world: World) -> None:
-    found = Privacy(world.ledger).export(phone="21 43 65 87")
+    found = world.ledger.privacy.export(phone="21 43 65 87")
     assert found is not None and found["citizen"] is None and found["cpr"] is None
     [conversation] = found["conversations"]
     assert conversation["address"] == STRANGER_PHONE
@@ -76,16 +77,16 @@ def test_export_by_phone_finds_a_person_without_a_cpr_number(world: World) -> No
 
 
 def test_an_unknown_or_invalid_cpr_number(world: World) -> None:
-    assert Privacy(world.ledger).export(cpr=fresh_cpr()) is None
+    assert world.ledger.privacy.export(cpr=fresh_cpr()) is None
     with pytest.raises(InvalidCpr):
-        Privacy(world.ledger).export(cpr="3213901234")
-    report = Privacy(world.ledger).erase(cpr=fresh_cpr(), actor=ACTOR)
+        world.ledger.privacy.export(cpr="3213901234")
+    report = world.ledger.privacy.erase(cpr=fresh_cpr(), actor=ACTOR)
     assert not report.found
 
 
 def test_a_dry_run_changes_nothing(world: World) -> None:
     before = dump_tables(world.url)
-    report = Privacy(world.ledger).erase(cpr=world.cpr, actor=ACTOR, dry_run=True)
+    report = world.ledger.privacy.erase(cpr=world.cpr, actor=ACTOR, dry_run=True)
     assert report.found and report.dry_run
     assert report.transcript_messages == 4 and report.contacts == 1
     assert dump_tables(world.url) == before
@@ -94,7 +95,7 @@ def test_a_dry_run_changes_nothing(world: World) -> None:
 def test_erasure_keeps_the_books_and_the_name_while_the_card_is_active(world: World) -> None:
     kept = world.kept()
     audit_before = world.rows("audit_log")
-    report = Privacy(world.ledger).erase(cpr=world.cpr, actor=ACTOR)
+    report = world.ledger.privacy.erase(cpr=world.cpr, actor=ACTOR)
     assert report.found and not report.dry_run
     assert (report.transcript_messages, report.conversations, report.outbox_messages,
             report.contacts, report.escalations_closed, report.applications,
@@ -138,14 +139,14 @@ def test_erasure_keeps_the_books_and_the_name_while_the_card_is_active(world: Wo
 
     # The bot no longer knows the number; the books still answer for the card.
     assert world.ledger.balance(world.card, 2025).posted_ore == 600_00
-    after = Privacy(world.ledger).export(cpr=world.cpr)
+    after = world.ledger.privacy.export(cpr=world.cpr)
     assert after is not None and after["contacts"] == []
     assert JENS_PHONE not in json.dumps(after)
     assert len(after["wage_reports"]) == 1
 
     # A second request erases nothing more (and is itself recorded).
     before_again = dump_tables(world.url)
-    again = Privacy(world.ledger).erase(cpr=world.cpr, actor=ACTOR)
+    again = world.ledger.privacy.erase(cpr=world.cpr, actor=ACTOR)
     assert (again.transcript_messages, again.conversations, again.outbox_messages,
             again.contacts, again.applications, again.names) == (0, 0, 0, 0, 0, 0)
     after_again = dump_tables(world.url)
@@ -156,7 +157,7 @@ def test_erasure_keeps_the_books_and_the_name_while_the_card_is_active(world: Wo
 def test_the_name_goes_once_the_card_is_deactivated(world: World) -> None:
     world.ledger.deactivate_card(DeactivateCard(number=world.card, reason="flyttet"),
                                  actor=ADMIN)
-    report = Privacy(world.ledger).erase(cpr=world.cpr, actor=ACTOR)
+    report = world.ledger.privacy.erase(cpr=world.cpr, actor=ACTOR)
     assert report.names == 1
     assert world.rows("citizens")[0]["name"] == ERASED
     application = {a["id"]: a for a in world.rows("card_applications")}[world.jens_application]
@@ -166,7 +167,7 @@ def test_the_name_goes_once_the_card_is_deactivated(world: World) -> None:
 
 
 def test_an_undecided_application_is_kept_whole(world: World) -> None:
-    report = Privacy(world.ledger).erase(phone=STRANGER_PHONE, actor=ACTOR)
+    report = world.ledger.privacy.erase(phone=STRANGER_PHONE, actor=ACTOR)
     assert report.found and report.transcript_messages == 2 and report.contacts == 0
     assert any(f"application {world.stranger_application}" in r for r in report.kept)
     application = {a["id"]: a for a in world.rows("card_applications")}[

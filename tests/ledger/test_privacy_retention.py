@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from ledger import Actor
-from ledger.privacy import ERASED, Privacy
+from db.commands import Actor
+from privacy import ERASED
 from tests.ledger.privacy_support import STRANGER_PHONE, World, build_world
 from tests.ledger.support import dump_tables, world_fixture
 
@@ -29,7 +29,7 @@ def test_retention_anonymises_old_texts_and_keeps_the_books(world: World) -> Non
     _age_and_add_recent(world)
     kept_before = world.kept()
     audit_before = world.rows("audit_log")
-    privacy = Privacy(world.ledger)
+    privacy = world.ledger.privacy
 
     preview = privacy.run_retention(older_than_days=DAYS, actor=ACTOR, dry_run=True)
     everything_before = dump_tables(world.url)
@@ -103,7 +103,7 @@ def test_retention_anonymises_old_texts_and_keeps_the_books(world: World) -> Non
 def test_nothing_younger_than_the_period_is_touched(world: World) -> None:
     world.clock.advance(days=DAYS - 1)
     before = dump_tables(world.url)
-    report = Privacy(world.ledger).run_retention(older_than_days=DAYS, actor=ACTOR)
+    report = world.ledger.privacy.run_retention(older_than_days=DAYS, actor=ACTOR)
     assert report.total == 0
     assert dump_tables(world.url) == before
 
@@ -111,7 +111,7 @@ def test_nothing_younger_than_the_period_is_touched(world: World) -> None:
 def test_an_anonymised_dead_message_is_not_sent_again(world: World) -> None:
     world.execute("UPDATE outbox SET status = 'dead' WHERE status = 'pending'")
     world.clock.advance(days=DAYS + 1)
-    report = Privacy(world.ledger).run_retention(older_than_days=DAYS, actor=ACTOR)
+    report = world.ledger.privacy.run_retention(older_than_days=DAYS, actor=ACTOR)
     assert report.outbox_messages == 3
     dead = [m for m in world.rows("outbox") if m["status"] == "dead"]
     assert dead and all(m["text"] == ERASED for m in dead)
@@ -121,4 +121,4 @@ def test_an_anonymised_dead_message_is_not_sent_again(world: World) -> None:
 
 def test_a_period_shorter_than_a_day_is_refused(world: World) -> None:
     with pytest.raises(ValueError):
-        Privacy(world.ledger).run_retention(older_than_days=0, actor=ACTOR)
+        world.ledger.privacy.run_retention(older_than_days=0, actor=ACTOR)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ledger import Actor
-from ledger.privacy import ERASED, Privacy
+from db.commands import Actor
+from privacy import ERASED
 from tests.ledger.privacy_support import (
     HELPER,
     JENS_CONSENT,
@@ -46,7 +46,7 @@ def test_the_export_holds_the_card_holders_small_jobs_and_no_one_elses(
     world: tuple[World, TaskHistory],
 ) -> None:
     made, history = world
-    found = Privacy(made.ledger).export(cpr=made.cpr)
+    found = made.ledger.privacy.export(cpr=made.cpr)
     assert found is not None
     places = {a["id"]: a for a in found["task_assignments"]}
     assert sorted(places) == sorted([history.paid, history.cancelled, history.no_show,
@@ -95,10 +95,10 @@ def test_erasure_keeps_what_the_books_and_open_places_need(
     kept_books = made.kept()
     before = _places(made)
     preview_tables = dump_tables(made.url)
-    preview = Privacy(made.ledger).erase(cpr=made.cpr, actor=ACTOR, dry_run=True)
+    preview = made.ledger.privacy.erase(cpr=made.cpr, actor=ACTOR, dry_run=True)
     assert dump_tables(made.url) == preview_tables, "a dry run changed something"
 
-    report = Privacy(made.ledger).erase(cpr=made.cpr, actor=ACTOR)
+    report = made.ledger.privacy.erase(cpr=made.cpr, actor=ACTOR)
     counts = (report.task_places, report.task_consent_notes, report.employer_lists,
               report.job_digests, report.phone_list_entries)
     assert counts == (2, 1, 1, 1, 1)
@@ -126,7 +126,7 @@ def test_erasure_keeps_what_the_books_and_open_places_need(
     assert json.loads(erased["details_json"])["task_places"] == 2
 
     # The access request still finds the deleted places' history in the audit log.
-    found = Privacy(made.ledger).export(cpr=made.cpr)
+    found = made.ledger.privacy.export(cpr=made.cpr)
     assert found is not None
     assert [a["id"] for a in found["task_assignments"]] == sorted([history.paid, history.held])
     assert found["employer_lists"] == found["job_digests"] == found["helper_phone_lists"] == []
@@ -138,12 +138,12 @@ def test_erasure_keeps_what_the_books_and_open_places_need(
 
     # Once the held place is settled, a second erasure takes the rest; a third changes nothing.
     made.ledger.tasks.cancel_assignment(history.held, by="staff", actor=HELPER.actor)
-    again = Privacy(made.ledger).erase(cpr=made.cpr, actor=ACTOR)
+    again = made.ledger.privacy.erase(cpr=made.cpr, actor=ACTOR)
     assert (again.task_places, again.task_consent_notes) == (1, 0)
     assert not any(r.startswith(f"task place {history.held} ") for r in again.kept)
     assert set(_places(made)) == {history.paid, history.ole_place}
     settled = dump_tables(made.url)
-    third = Privacy(made.ledger).erase(cpr=made.cpr, actor=ACTOR)
+    third = made.ledger.privacy.erase(cpr=made.cpr, actor=ACTOR)
     assert (third.task_places, third.task_consent_notes, third.employer_lists,
             third.job_digests, third.phone_list_entries) == (0, 0, 0, 0, 0)
     assert {t: rows for t, rows in dump_tables(made.url).items() if t in TASK_TABLES} == \
@@ -155,7 +155,7 @@ def test_erasure_by_phone_number_leaves_card_holders_small_jobs_alone(
 ) -> None:
     made, _ = world
     before = {t: rows for t, rows in dump_tables(made.url).items() if t in TASK_TABLES}
-    report = Privacy(made.ledger).erase(phone=STRANGER_PHONE, actor=ACTOR)
+    report = made.ledger.privacy.erase(phone=STRANGER_PHONE, actor=ACTOR)
     assert report.found and report.task_places == report.job_digests == 0
     assert {t: rows for t, rows in dump_tables(made.url).items() if t in TASK_TABLES} == before
 
@@ -165,7 +165,7 @@ def test_retention_anonymises_consent_notes_of_ended_places_only(
 ) -> None:
     made, history = world
     made.clock.advance(days=DAYS + 30)
-    privacy = Privacy(made.ledger)
+    privacy = made.ledger.privacy
     preview = privacy.run_retention(older_than_days=DAYS, actor=ACTOR, dry_run=True)
     # The paid and the no-show place were taken by the helper with a note; Ole's too.
     assert preview.task_consent_notes == 3

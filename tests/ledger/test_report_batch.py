@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 
-from ledger import LedgerError, WageReportResult
+from db.errors import DomainError
+from ledger import WageReportResult
 from ledger.service.report_batch import CHUNK, lock_order
 from tests.ledger.support import (
     ADMIN,
@@ -23,7 +24,7 @@ from tests.ledger.support import (
 )
 
 
-def _results(outcomes: list[WageReportResult | LedgerError]) -> list[WageReportResult]:
+def _results(outcomes: list[WageReportResult | DomainError]) -> list[WageReportResult]:
     assert all(isinstance(o, WageReportResult) for o in outcomes), outcomes
     return [o for o in outcomes if isinstance(o, WageReportResult)]
 
@@ -64,7 +65,7 @@ def test_one_refusal_leaves_the_others_and_a_replay_changes_nothing(env: Env) ->
         wage(env.cvr, env.card, 3_000_00, "e"),                  # the same key, other payload
     ]
     outcomes = env.ledger.report_wages(cmds, actor=ADMIN)
-    codes = [o.code if isinstance(o, LedgerError) else o.status for o in outcomes]
+    codes = [o.code if isinstance(o, DomainError) else o.status for o in outcomes]
     assert codes == ["posted", "card_not_found", "employer_not_found", "amount_out_of_bounds",
                      "pending", "pending", "idempotency_conflict"]
     first, fifth, sixth = outcomes[0], outcomes[4], outcomes[5]
@@ -76,7 +77,7 @@ def test_one_refusal_leaves_the_others_and_a_replay_changes_nothing(env: Env) ->
     before = dump_tables(env.url)
     again = env.ledger.report_wages(cmds, actor=ADMIN)
     assert dump_tables(env.url) == before
-    assert [o.code if isinstance(o, LedgerError) else o.id for o in again] == [
+    assert [o.code if isinstance(o, DomainError) else o.id for o in again] == [
         first.id, "card_not_found", "employer_not_found", "amount_out_of_bounds",
         fifth.id, fifth.id, "idempotency_conflict"]
     assert all(o.replayed for o in again if isinstance(o, WageReportResult))

@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from ledger import Ledger
-from ledger.config import StaffConfig
-from ledger.db.base import Base
-from ledger.errors import LedgerError
-from ledger.staff import StaffPrincipal
+from api.bootstrap import Backend
+from db.base import Base
+from db.config import StaffConfig
+from db.errors import DomainError
+from staff import StaffPrincipal
 from tests.ledger.support import (
     FakeClock,
     audit_rows,
@@ -33,7 +33,7 @@ HERE = "10.0.0.1"
 @dataclass
 class StaffEnv:
     url: str
-    ledger: Ledger
+    ledger: Backend
     clock: FakeClock
 
     def add(self, username: str = "anna", role: str = "caseworker",
@@ -46,7 +46,7 @@ class StaffEnv:
         return self.ledger.staff.authenticate(username, password, address)
 
     def refused_login(self, code: str, username: str = "anna", password: str = "forkert-kode-1",
-                      address: str = HERE) -> LedgerError:
+                      address: str = HERE) -> DomainError:
         return refused(code, lambda: self.login(username, password, address))
 
     def stored_hash(self, username: str) -> str:
@@ -225,7 +225,7 @@ def test_concurrent_failures_are_all_counted(env: StaffEnv) -> None:
     def attempt(i: int) -> None:
         try:
             env.login("anna", "forkert-kode-1", f"10.1.0.{i}")
-        except LedgerError as exc:
+        except DomainError as exc:
             errors.append(exc.code)
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
     for thread in threads:
@@ -289,7 +289,7 @@ def test_a_hash_made_with_old_parameters_is_replaced_at_login(env: StaffEnv) -> 
     env.login()
     assert env.stored_hash("anna") == old  # same parameters: left alone
     stronger = StaffConfig(argon2_time_cost=2, argon2_memory_kib=2048, argon2_parallelism=1)
-    newer = Ledger(make_config(env.url, staff=stronger), clock=env.clock)
+    newer = Backend(make_config(env.url, staff=stronger), clock=env.clock)
     try:
         assert newer.staff.authenticate("anna", PASSWORD, HERE).username == "anna"
         rehashed = env.stored_hash("anna")

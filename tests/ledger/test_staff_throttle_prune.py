@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from ledger import Ledger
-from ledger.config import StaffConfig
-from ledger.errors import LoginFailed, LoginLocked
+from api.bootstrap import Backend
+from db.config import StaffConfig
+from staff.errors import LoginFailed, LoginLocked
 from tests.ledger.support import FakeClock, dump_tables, fast_ledger, raw_engine
 
 CHEAP = StaffConfig(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
@@ -25,14 +25,14 @@ def throttle_keys(url: str) -> set[str]:
         engine.dispose()
 
 
-def fail(ledger: Ledger, username: str, address: str, times: int = 1) -> None:
+def fail(ledger: Backend, username: str, address: str, times: int = 1) -> None:
     for _ in range(times):
         with pytest.raises((LoginFailed, LoginLocked)):
             ledger.staff.authenticate(username, "forkert-kodeord", address)
 
 
 @pytest.fixture
-def staff(db_url: str) -> Iterator[tuple[Ledger, FakeClock, str]]:
+def staff(db_url: str) -> Iterator[tuple[Backend, FakeClock, str]]:
     clock = FakeClock()
     ledger = fast_ledger(db_url, clock, staff=CHEAP)
     ledger.staff.add_user("anna", PASSWORD, "caseworker", "751", "Anna")
@@ -43,7 +43,7 @@ def staff(db_url: str) -> Iterator[tuple[Ledger, FakeClock, str]]:
 
 
 def test_prune_keeps_live_locks_and_windows_and_forgets_the_rest(
-    staff: tuple[Ledger, FakeClock, str],
+    staff: tuple[Backend, FakeClock, str],
 ) -> None:
     ledger, clock, url = staff
     fail(ledger, "anna", "10.0.0.1", times=5)  # the account is locked for 15 minutes

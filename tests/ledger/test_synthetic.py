@@ -12,18 +12,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ledger import Actor, Ledger, ReportWage
-from ledger.db.base import Base
-from ledger.pii import CprVault, normalise_cpr
-from ledger.reference_data import sourced_caps
+from api.bootstrap import Backend
+from db.base import Base
+from db.commands import Actor
+from db.reference_data import sourced_caps
+from db.vault import CprVault, normalise_cpr
+from ledger import ReportWage
 from ledger.service.lookups import normalise_phone
-from ledger.synthetic import (
-    DatabaseNotEmpty,
-    GenerationReport,
-    InvalidPlan,
-    generate,
-    plan_for_scale,
-)
+from sampledata import DatabaseNotEmpty, GenerationReport, InvalidPlan, generate, plan_for_scale
 from tests.ledger.support import FakeClock, make_config, prepare_database, raw_engine, table_counts
 
 NOW = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
@@ -32,11 +28,11 @@ SCALE = 0.01  # 150 cards, 50 employers, 5.000 reports
 ACTOR = Actor(name="test", channel="api")
 
 
-def _generated(url: str, scale: float = SCALE, seed: int = 1) -> tuple[GenerationReport, Ledger]:
+def _generated(url: str, scale: float = SCALE, seed: int = 1) -> tuple[GenerationReport, Backend]:
     prepare_database(url)
     config = make_config(url)
     report = generate(config, plan_for_scale(scale, now=NOW, seed=seed))
-    return report, Ledger(config, clock=FakeClock(NOW))
+    return report, Backend(config, clock=FakeClock(NOW))
 
 
 def _rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
@@ -100,7 +96,7 @@ def test_the_services_carry_on_with_the_generated_data(db_url: str) -> None:
         assert result.balance.posted_ore == before.posted_ore + result.counted_ore
         assert normalise_phone(phone) == phone
         clock = FakeClock(NOW + dt.timedelta(days=8))
-        later = Ledger(ledger.config, clock=clock)
+        later = Backend(ledger.config, clock=clock)
         try:
             expired = later.expire_due(actor=ACTOR)
             pending = _rows(db_url, "SELECT COUNT(*) FROM card_balances WHERE pending_ore > 0")
@@ -145,7 +141,7 @@ def test_caps_are_respected_with_some_near_and_over(shared_sqlite: tuple[str, An
 
 def test_reports_end_in_every_final_state(shared_sqlite: tuple[str, Any]) -> None:
     url, _ = shared_sqlite
-    ledger = Ledger(make_config(url), clock=FakeClock(NOW))
+    ledger = Backend(make_config(url), clock=FakeClock(NOW))
     try:
         statuses: dict[str, int] = {}
         codes = [code for code, in _rows(url, "SELECT DISTINCT municipality_code FROM cards")]

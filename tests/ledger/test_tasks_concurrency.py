@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
+from db.errors import DomainError
 from ledger import IssueCard
-from ledger.errors import LedgerError
-from ledger.tasks.records import AssignmentView
+from smalljobs.records import AssignmentView
 from tests.ledger.casework_support import AARHUS
 from tests.ledger.support import ADMIN, TODAY, fresh_cpr, world_fixture
 from tests.ledger.tasks_support import GARDEN_PHONE, HOLDER, TaskWorld, make_task_world
@@ -34,7 +34,7 @@ def _race(calls: list[Callable[[], AssignmentView]]) -> list[object]:
         gate.wait()
         try:
             outcome: object = call()
-        except LedgerError as exc:
+        except DomainError as exc:
             outcome = exc.code
         except BaseException as exc:  # noqa: BLE001  (reported below)
             with lock:

@@ -4,7 +4,7 @@ consent required and recorded, and a helper signing someone up for a task."""
 
 from __future__ import annotations
 
-from ledger.commands import Actor
+from db.commands import Actor
 from tests.ledger.casework_support import ADA, KIM, OLE, SARA, unchanged
 from tests.ledger.support import world_fixture
 from tests.ledger.tasks_support import (

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.commands import Actor
+from db.commands import Actor
 from tests.ledger.casework_support import AARHUS, unchanged
 from tests.ledger.support import TODAY, world_fixture
 from tests.ledger.tasks_support import (
@@ -45,7 +45,7 @@ def test_a_verified_employer_posts_a_task(world: TaskWorld) -> None:
 
 def test_a_task_in_a_postcode_of_two_municipalities_is_filed_under_the_main_one(
         world: TaskWorld) -> None:
-    from ledger.reference_data import postcode_municipalities
+    from db.reference_data import postcode_municipalities
 
     shared = next(p for p in ("8381", "8330", "8600", "2600", "4000")
                   if len(postcode_municipalities(p)) > 1)

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from ledger.db.base import Base
-from ledger.migrate import alembic_config, upgrade
+from db.base import Base
+from db.migrate import alembic_config, upgrade
 from tests.ledger.support import raw_engine
 from tests.ledger.tasks_support import HOLDER, make_task_world
 

@@ -7,8 +7,8 @@ import itertools
 from typing import Any
 
 from ledger import ReportWage, SetCap
-from ledger.outreach.records import Outcome
 from outreach.rules import catalogue
+from outreach.store.records import Outcome
 from outreach.sweep import SweepReport, rules, run_sweep
 from tests.ledger.casework_support import World
 from tests.ledger.support import ADMIN, wage
@@ -19,7 +19,7 @@ STRANGER = "+4529998877"
 
 
 def sweep(world: World, *, dry_run: bool = False) -> SweepReport:
-    return run_sweep(world.ledger, at=world.clock.now, dry_run=dry_run)
+    return run_sweep(world.ledger.outreach, at=world.clock.now, dry_run=dry_run)
 
 
 def sent(world: World, rule: str | None = None) -> list[Outcome]:
@@ -29,7 +29,7 @@ def sent(world: World, rule: str | None = None) -> list[Outcome]:
 
 def only(world: World, *names: str) -> None:
     """Switches every other rule off, so a test sees one rule (and the weekly limit is its)."""
-    rules(world.ledger, write=True)
+    rules(world.ledger.outreach, write=True)
     for rule in catalogue():
         world.ledger.outreach.set_enabled(rule.name, rule.name in names, "test")
 

@@ -6,26 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ledger.outreach.records import Candidate, ConsentFacts, Recipient
 from outreach.consent import next_allowed, quiet_hours, refusal
-from tests.ledger.casework_support import (
-    JENS_PHONE,
-    JENS_TELEGRAM,
-    KIM,
-    METTE_PHONE,
-    SARA,
-    World,
-)
-from tests.outreach.support import (
-    STRANGER,
-    at_local,
-    only,
-    outbox_to,
-    rows,
-    sent,
-    set_cap,
-    sweep,
-)
+from outreach.store import pauses
+from outreach.store.records import Candidate, ConsentFacts, Recipient
+from tests.ledger.casework_support import JENS_PHONE, JENS_TELEGRAM, KIM, METTE_PHONE, SARA, World
+from tests.outreach.support import STRANGER, at_local, only, outbox_to, rows, sent, set_cap, sweep
 
 NEW_PHONE = "+4526665544"
 
@@ -38,7 +23,8 @@ def _opt(world: World, channel: str, address: str, *, out: bool) -> None:
 
 
 def _reminders(world: World, channel: str, address: str, *, on: bool) -> None:
-    world.ledger.conversations.turn(channel, address, lambda turn: turn.set_reminders(on))
+    world.ledger.conversations.turn(channel, address, lambda turn: turn.within(
+        lambda uow: pauses.set_reminders(uow.session, turn.conversation_id, on, uow.now)))
 
 
 def test_quiet_hours_hold_messages_until_nine_in_the_morning(world: World) -> None:

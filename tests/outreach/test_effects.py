@@ -5,17 +5,10 @@ only within the municipality asked about."""
 from __future__ import annotations
 
 from ledger import PostReport
+from outreach.store import pauses
 from tests.ledger.casework_support import JENS_PHONE, METTE_PHONE, World
 from tests.ledger.support import ADMIN
-from tests.outreach.support import (
-    COFFEE_PHONE,
-    STRANGER,
-    only,
-    reserve,
-    sent,
-    set_cap,
-    set_state,
-)
+from tests.outreach.support import COFFEE_PHONE, STRANGER, only, reserve, sent, set_cap, set_state
 
 
 def _effects(world: World, municipality: str | None = None) -> dict[str, tuple[int, ...]]:
@@ -48,15 +41,15 @@ def test_what_followed_each_rule(world: World) -> None:
 
 
 def test_the_persons_access_export_names_outreach(world: World) -> None:
-    from ledger.privacy import Privacy
     from tests.outreach.support import set_cap as cap
 
     only(world, "new_year")
     cap(world, 2026, 43_000)
     world.say("sms", JENS_PHONE, "INGEN PÅMINDELSER")
-    world.ledger.conversations.turn("sms", JENS_PHONE, lambda turn: turn.set_reminders(False))
+    world.ledger.conversations.turn("sms", JENS_PHONE, lambda turn: turn.within(
+        lambda uow: pauses.set_reminders(uow.session, turn.conversation_id, False, uow.now)))
     sent(world)
-    export = Privacy(world.ledger).export(cpr=world.jens_cpr)
+    export = world.ledger.privacy.export(cpr=world.jens_cpr)
     assert export is not None
     rows = export["outreach"]["messages"]
     assert [(r["rule"], r["status"], r["reason"]) for r in rows] == [

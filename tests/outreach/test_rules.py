@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from ledger.errors import LedgerError
+from db.errors import DomainError
 from tests.ledger.casework_support import JENS_PHONE, KIM, METTE_PHONE, SARA, World
 from tests.outreach.support import (
     COFFEE_PHONE,
@@ -174,7 +174,7 @@ def test_application_status_when_a_caseworker_opens_it(world: World) -> None:
     only(world, "application_in_review")
     application = world.apply("sms", STRANGER)
     assert sent(world) == []  # received: the bot's own receipt said so
-    with pytest.raises(LedgerError):
+    with pytest.raises(DomainError):
         world.ledger.casework.open_application(KIM, application)  # København: not theirs
     assert sent(world) == []
     assert world.ledger.casework.open_application(SARA, application) is True

@@ -11,14 +11,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ledger import IssueCard
 from tests.ledger.casework_support import World, make_world
-from tests.ledger.support import world_fixture, ADMIN, fresh_cpr
+from tests.ledger.support import ADMIN, fresh_cpr, world_fixture
 from tests.outreach.support import only, set_cap
 
 FRIKORT = Path(sys.executable).parent / "frikort"

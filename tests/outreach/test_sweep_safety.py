@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 
 from ledger import IssueCard
-from ledger.outreach.records import Candidate
 from outreach import consent, texts
+from outreach.store.records import Candidate
 from outreach.sweep import rules, run_sweep
 from tests.ledger.casework_support import METTE_PHONE, World
 from tests.ledger.support import ADMIN, dump_tables, fresh_cpr
@@ -33,7 +33,7 @@ def _many_holders(world: World) -> None:
 
 
 def _candidates(world: World, name: str) -> list[Candidate]:
-    rule = next(r for r in rules(world.ledger, write=True) if r.name == name)
+    rule = next(r for r in rules(world.ledger.outreach, write=True) if r.name == name)
     return world.ledger.outreach.candidates(rule, world.clock.now)
 
 
@@ -88,7 +88,7 @@ def test_two_workers_at_once_send_each_message_once(world: World) -> None:
 
     def worker() -> None:
         try:
-            results.append(len(run_sweep(world.ledger, at=world.clock.now).sent))
+            results.append(len(run_sweep(world.ledger.outreach, at=world.clock.now).sent))
         except BaseException as error:  # reported below, not lost in the thread
             errors.append(error)
     threads = [threading.Thread(target=worker) for _ in range(2)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.compose import gsm7_safe, segments
 from bot.readability import lix
 from bot.texts import text as bot_text
+from danish.wording import gsm7_safe, segments
 from outreach.rules import catalogue
 from outreach.texts import fill
 

@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, require_roles
 from api.console.pages.cards import error_status, municipality_choices
 from api.console.pages.casework_helpers import flash_message, redirect_with_flash
@@ -24,9 +25,9 @@ from api.console.pages.overview import SECTION
 from api.console.rendering import render
 from api.deps import LedgerDep
 from api.schemas import RowId
-from ledger import Ledger, LedgerError
-from ledger.api_keys import NewApiKey
-from ledger.staff import StaffPrincipal
+from api_keys import NewApiKey
+from db.errors import DomainError
+from staff import StaffPrincipal
 
 router = APIRouter(prefix="/console/api-keys", include_in_schema=False)
 Admin = Annotated[StaffPrincipal, Depends(require_roles("admin"))]
@@ -34,7 +35,7 @@ Field = Annotated[str, Form(max_length=200)]
 KEYS_URL = "/console/api-keys"
 
 
-def _page(request: Request, principal: StaffPrincipal, ledger: Ledger, *,
+def _page(request: Request, principal: StaffPrincipal, ledger: Backend, *,
           status_code: int = 200, error: str | None = None, made: NewApiKey | None = None,
           values: dict[str, str] | None = None) -> HTMLResponse:
     flash = None if error or made else flash_message(request, SECTION)
@@ -57,7 +58,7 @@ def create_key(request: Request, principal: Admin, _: CsrfChecked, ledger: Ledge
         made = ledger.api_keys.create(
             "municipality" if kind == "municipality" else "employer", name,
             employer_cvr=cvr, municipality_code=municipality_code, actor=principal.actor)
-    except LedgerError as refused:
+    except DomainError as refused:
         return _page(request, principal, ledger, status_code=error_status(refused),
                      error=refused.message, values=values)
     return _page(request, principal, ledger, made=made)

@@ -28,6 +28,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, require_roles
 from api.console.pages.card_forms import FormError, payment_date
 from api.console.pages.cards import municipality_choices
@@ -40,13 +41,13 @@ from api.console.pages.casework_helpers import (
 from api.console.rendering import render
 from api.deps import LedgerDep
 from api.schemas import RowId
-from ledger import Ledger, LedgerError
-from ledger.casework import texts as applicant_texts
-from ledger.casework.access import CASE_ROLES
-from ledger.casework.privacy import REASON_MAX, clean_text, redact_cpr
-from ledger.casework.records import ApplicationDetail
-from ledger.errors import ApplicationDecided, ReasonRequired
-from ledger.staff import StaffPrincipal
+from casework import texts as applicant_texts
+from casework.errors import ApplicationDecided, ReasonRequired
+from casework.records import ApplicationDetail
+from db.errors import DomainError
+from staff import StaffPrincipal
+from staff.access import CASE_ROLES
+from staff.redaction import REASON_MAX, clean_text, redact_cpr
 
 router = APIRouter(prefix="/console/applications", include_in_schema=False)
 CaseStaff = Annotated[StaffPrincipal, Depends(require_roles(*CASE_ROLES))]
@@ -79,7 +80,7 @@ def rejection_text(application: ApplicationDetail, reason: str) -> str:
 
 
 def _detail_page(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, application_id: RowId, *,
+    request: Request, principal: StaffPrincipal, ledger: Backend, application_id: RowId, *,
     status_code: int = 200, error: str | None = None, form: str | None = None,
     values: dict[str, str] | None = None, rejection_reason: str | None = None,
 ) -> HTMLResponse:
@@ -150,7 +151,7 @@ def approve(
     except PageFormError as refused:
         return _detail_page(request, principal, ledger, application_id, status_code=422,
                             error=refused.message, form="approve", values=values)
-    except LedgerError as refused:
+    except DomainError as refused:
         return _detail_page(request, principal, ledger, application_id,
                             status_code=refusal_status(refused), error=refused.message,
                             form="approve", values=values)
@@ -178,7 +179,7 @@ def reject(
                 request, principal, ledger, application_id, values=values,
                 rejection_reason=clean_text(reason, REASON_MAX, missing=ReasonRequired))
         decision = ledger.casework.reject(principal, application_id, reason)
-    except LedgerError as refused:
+    except DomainError as refused:
         return _detail_page(request, principal, ledger, application_id,
                             status_code=refusal_status(refused), error=refused.message,
                             form="reject", values=values)

@@ -20,15 +20,17 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, require_roles
 from api.console.pages import card_forms
 from api.console.pages.cards import error_status
 from api.console.pages.overview import FIRST_YEAR, ledger_today, words
 from api.console.rendering import render
 from api.deps import LedgerDep
-from ledger import Ledger, LedgerError, SetCap
+from db.errors import DomainError
+from ledger import SetCap
 from ledger.results import CapResult
-from ledger.staff import StaffPrincipal
+from staff import StaffPrincipal
 
 router = APIRouter(prefix="/console/caps", include_in_schema=False)
 Admin = Annotated[StaffPrincipal, Depends(require_roles("admin"))]
@@ -65,7 +67,7 @@ def split_source(source: str) -> tuple[str, str | None]:
 
 
 def join_source(url: str, note: str) -> str:
-    """The stored form, as in ledger/data/caps.yml: "words; URL" (or the URL alone)."""
+    """The stored form, as in db/data/caps.yml: "words; URL" (or the URL alone)."""
     return f"{note}; {url}" if note else url
 
 
@@ -80,7 +82,7 @@ def _who(actor: str | None, names: dict[str, str]) -> str:
     return str(words()["cap_actors"].get(actor, actor))
 
 
-def cap_rows(ledger: Ledger) -> list[CapRow]:
+def cap_rows(ledger: Backend) -> list[CapRow]:
     """Newest year first: that is the one an administrator comes to check or set."""
     names = {a.username: a.display_name for a in ledger.staff.list_users()}
     rows = []
@@ -113,7 +115,7 @@ def _source(url: str, note: str) -> str:
     return joined
 
 
-def _page(request: Request, principal: StaffPrincipal, ledger: Ledger, *,
+def _page(request: Request, principal: StaffPrincipal, ledger: Backend, *,
           status_code: int = 200, error: str | None = None,
           values: dict[str, str] | None = None) -> HTMLResponse:
     flash = None if error else _flash(request)
@@ -164,7 +166,7 @@ def set_cap(
     except card_forms.FormError as unclear:
         return _page(request, principal, ledger, status_code=422, error=unclear.message,
                      values=values)
-    except LedgerError as refused:
+    except DomainError as refused:
         return _page(request, principal, ledger, status_code=error_status(refused),
                      error=refused.message, values=values)
     return RedirectResponse(f"/console/caps?{FLASH_PARAM}=cap_set&year={result.year}"

@@ -27,6 +27,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked
 from api.console.pages import card_forms
 from api.console.pages.cards import (
@@ -41,9 +42,10 @@ from api.console.pages.cards import (
 from api.console.rendering import render
 from api.deps import LedgerDep
 from api.schemas import RowId
-from ledger import Ledger, LedgerError
-from ledger.errors import CardNotFound, ContactNotFound, ReportNotFound
-from ledger.staff import StaffPrincipal
+from casework.errors import ContactNotFound
+from db.errors import DomainError
+from ledger.errors import CardNotFound, ReportNotFound
+from staff import StaffPrincipal
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Text = Annotated[str, Form(max_length=4000)]
@@ -53,7 +55,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _act(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, number: str,
+    request: Request, principal: StaffPrincipal, ledger: Backend, number: str,
     action: Callable[[], str], *, form: str, values: dict[str, str] | None = None,
 ) -> Response:
     """Runs `action` (which returns the flash key); a refusal re-shows the card page."""
@@ -62,7 +64,7 @@ def _act(
     except card_forms.FormError as unclear:
         return card_page(request, principal, ledger, number, status_code=422,
                          error=unclear.message, open_form=form, values=values)
-    except LedgerError as refused:
+    except DomainError as refused:
         if isinstance(refused, SCOPE_ERRORS):
             raise
         return card_page(request, principal, ledger, number, status_code=error_status(refused),
@@ -70,7 +72,7 @@ def _act(
     return redirect_with_flash(card_url(number), flash)
 
 
-def _confirm_page(request: Request, principal: StaffPrincipal, ledger: Ledger, number: str, *,
+def _confirm_page(request: Request, principal: StaffPrincipal, ledger: Backend, number: str, *,
                   status_code: int = 200, error: str | None = None, reason: str = "") -> Response:
     card = ledger.casework.card(principal, number)
     return render(request, "console/card_deactivate.html", principal, status_code=status_code,
@@ -92,7 +94,7 @@ def deactivate(request: Request, principal: CaseStaff, _: CsrfChecked, ledger: L
                              error=words()["form_errors"]["confirm_deactivation"], reason=reason)
     try:
         ledger.casework.deactivate(principal, number, reason)
-    except LedgerError as refused:
+    except DomainError as refused:
         if isinstance(refused, SCOPE_ERRORS):
             raise
         return _confirm_page(request, principal, ledger, number,
@@ -131,7 +133,7 @@ def transfer(request: Request, principal: CaseStaff, _: CsrfChecked, ledger: Led
     """Afterwards a caseworker of the old municipality no longer sees the card: back to search."""
     try:
         ledger.casework.transfer(principal, number, municipality_code, reason)
-    except LedgerError as refused:
+    except DomainError as refused:
         if isinstance(refused, SCOPE_ERRORS):
             raise
         return card_page(request, principal, ledger, number, status_code=error_status(refused),
@@ -199,7 +201,7 @@ def reverse_report(
     report's own card against the user's municipality."""
     try:
         result = ledger.casework.reverse_report(principal, report_id, reason)
-    except LedgerError as refused:
+    except DomainError as refused:
         if isinstance(refused, SCOPE_ERRORS) or not card:
             raise
         return card_page(request, principal, ledger, card, status_code=error_status(refused),

@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 
 from api.console.texts import texts
-from ledger.money import MoneyFormatError, parse_kroner
+from danish.money import MoneyFormatError, parse_kroner
 
 # Whole kroner either ungrouped ("1250") or grouped in threes by one kind of separator
 # ("1.250", "1 250"); then optionally a comma and one or two øre digits.

@@ -22,17 +22,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, require_roles
 from api.console.pages import casework_helpers
 from api.console.rendering import render
 from api.deps import LedgerDep
 from api.problems import status_for
-from ledger import Ledger, LedgerError
-from ledger.casework.access import CASE_ROLES
-from ledger.casework.privacy import contains_cpr, redact_cpr
-from ledger.casework.records import CardDetail
-from ledger.reference_data import municipality_names
-from ledger.staff import StaffPrincipal
+from casework.records import CardDetail
+from db.errors import DomainError
+from db.reference_data import municipality_names
+from staff import StaffPrincipal
+from staff.access import CASE_ROLES
+from staff.redaction import contains_cpr, redact_cpr
 
 router = APIRouter(prefix="/console/cards", include_in_schema=False)
 CaseStaff = Annotated[StaffPrincipal, Depends(require_roles(*CASE_ROLES))]
@@ -60,7 +61,7 @@ def card_url(number: str) -> str:
     return f"/console/cards/{number}"
 
 
-def error_status(error: LedgerError) -> int:
+def error_status(error: DomainError) -> int:
     """A refused form is 4xx, but never 404: that answer is kept for the card itself."""
     status = status_for(error)
     return 422 if status == 404 else status
@@ -78,7 +79,7 @@ def safe_values(values: dict[str, str] | None) -> dict[str, str]:
 
 
 def card_page(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, number: str, *,
+    request: Request, principal: StaffPrincipal, ledger: Backend, number: str, *,
     status_code: int = 200, error: str | None = None, open_form: str | None = None,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
@@ -131,7 +132,7 @@ def search(
     shown = redact_cpr(wanted)
     try:
         results = ledger.casework.search_cards(principal, wanted)
-    except LedgerError as refused:
+    except DomainError as refused:
         return _search_page(request, principal, status_code=error_status(refused),
                             results=None, query=shown, error=refused.message)
     exact = contains_cpr(wanted) or (len(results) == 1 and results[0].number == wanted)

@@ -15,8 +15,7 @@ from fastapi.responses import RedirectResponse
 
 from api.console.texts import texts
 from api.problems import status_for
-from ledger import LedgerError
-from ledger.errors import NotFound
+from db.errors import DomainError, NotFound
 
 FLASH_PARAM = "besked"
 
@@ -40,7 +39,7 @@ def redirect_with_flash(path: str, section: str, key: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{FLASH_PARAM}={key}", status_code=303)
 
 
-def refusal_status(error: LedgerError) -> int:
+def refusal_status(error: DomainError) -> int:
     """The status of a form the ledger refused (422 bad input, 409 conflict). A NotFound is
     re-raised: the record is gone or not the user's, and that is the plain 404 page."""
     if isinstance(error, NotFound):

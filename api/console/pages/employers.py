@@ -18,15 +18,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, require_roles
 from api.console.pages.cards import error_status, flash_message, redirect_with_flash, words
 from api.console.rendering import render
 from api.deps import LedgerDep
-from ledger import Ledger, LedgerError
-from ledger.casework.access import CASE_ROLES
-from ledger.casework.privacy import redact_cpr
+from db.errors import DomainError
 from ledger.errors import EmployerNotFound
-from ledger.staff import StaffPrincipal
+from staff import StaffPrincipal
+from staff.access import CASE_ROLES
+from staff.redaction import redact_cpr
 
 router = APIRouter(prefix="/console/employers", include_in_schema=False)
 EmployerStaff = Annotated[StaffPrincipal, Depends(
@@ -38,7 +39,7 @@ def employer_url(cvr: str) -> str:
 
 
 def employer_page(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, cvr: str, *,
+    request: Request, principal: StaffPrincipal, ledger: Backend, cvr: str, *,
     status_code: int = 200, error: str | None = None, note: str = "",
 ) -> HTMLResponse:
     employer = ledger.casework.employer(principal, cvr)
@@ -75,7 +76,7 @@ def verify(
                              error=words()["form_errors"]["verify_unchecked"])
     try:
         result = ledger.casework.verify_employer(principal, cvr, note)
-    except LedgerError as refused:
+    except DomainError as refused:
         if isinstance(refused, EmployerNotFound):
             raise
         return employer_page(request, principal, ledger, cvr, note=note,

@@ -25,6 +25,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, require_roles
 from api.console.pages import casework_helpers
 from api.console.pages.card_forms import FormError
@@ -41,11 +42,10 @@ from api.console.pages.tasks import (
 from api.console.rendering import render
 from api.deps import LedgerDep
 from api.schemas import RowId
-from ledger import Ledger, LedgerError
-from ledger.casework.privacy import redact_cpr
-from ledger.casework.texts import first_name as holder_first_name
-from ledger.errors import NotFound
-from ledger.staff import StaffPrincipal
+from danish.wording import first_name as holder_first_name
+from db.errors import DomainError, NotFound
+from staff import StaffPrincipal
+from staff.redaction import redact_cpr
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Helper = Annotated[StaffPrincipal, Depends(require_roles(*SIGN_UP_ROLES))]
@@ -54,7 +54,7 @@ NoteField = Annotated[str, Form(max_length=500)]
 PHONE_LIST_URL = "/console/phone-list"
 
 
-def phone_list_page(request: Request, principal: StaffPrincipal, ledger: Ledger, *,
+def phone_list_page(request: Request, principal: StaffPrincipal, ledger: Backend, *,
                     status_code: int = 200, error: str | None = None,
                     values: dict[str, str] | None = None) -> HTMLResponse:
     return render(
@@ -64,7 +64,7 @@ def phone_list_page(request: Request, principal: StaffPrincipal, ledger: Ledger,
         flash=None if error else casework_helpers.flash_message(request, SECTION))
 
 
-def first_name_matches(ledger: Ledger, principal: StaffPrincipal, card_number: str,
+def first_name_matches(ledger: Backend, principal: StaffPrincipal, card_number: str,
                        first_name: str) -> bool:
     """Whether `card_number` is an active card in the user's municipality whose holder's
     first name is `first_name` (case and extra spaces aside)."""
@@ -97,7 +97,7 @@ def add(request: Request, principal: Helper, _: CsrfChecked, ledger: LedgerDep,
     except FormError as refused:
         return phone_list_page(request, principal, ledger, status_code=422,
                                error=refused.message, values=values)
-    except LedgerError as refused:
+    except DomainError as refused:
         return phone_list_page(request, principal, ledger, status_code=error_status(refused),
                                error=refused.message, values=values)
     return redirect_with_flash(PHONE_LIST_URL, "added")
@@ -130,7 +130,7 @@ def sign_up(request: Request, principal: Helper, _: CsrfChecked, ledger: LedgerD
     except FormError as refused:
         return task_page(request, principal, ledger, task_id, status_code=422,
                          error=refused.message, error_form="sign_up", values=values)
-    except LedgerError as refused:
+    except DomainError as refused:
         return task_page(request, principal, ledger, task_id, error=refused.message,
                          status_code=error_status(refused), error_form="sign_up",
                          values=values)

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, OfficeStaff
 from api.console.pages.casework_helpers import (
     flash_message,
@@ -39,10 +40,10 @@ from api.console.pages.casework_helpers import (
 from api.console.rendering import render, templates
 from api.deps import LedgerDep
 from api.schemas import MAX_ROW_ID, RowId
-from ledger import Ledger, LedgerError
-from ledger.casework.privacy import redact_cpr
-from ledger.casework.records import TranscriptEntry
-from ledger.staff import StaffPrincipal
+from casework.records import TranscriptEntry
+from db.errors import DomainError
+from staff import StaffPrincipal
+from staff.redaction import redact_cpr
 
 router = APIRouter(prefix="/console/inbox", include_in_schema=False)
 SECTION = "inbox_pages"
@@ -81,7 +82,7 @@ def _messages_html(entries: tuple[TranscriptEntry, ...]) -> str:
 
 
 def _detail_page(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, escalation_id: RowId, *,
+    request: Request, principal: StaffPrincipal, ledger: Backend, escalation_id: RowId, *,
     status_code: int = 200, error: str | None = None, form: str | None = None,
     text: str = "", call_number: str | None = None, flash: str | None = None,
 ) -> HTMLResponse:
@@ -138,7 +139,7 @@ def new_messages(
 
 
 def _act(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, escalation_id: RowId,
+    request: Request, principal: StaffPrincipal, ledger: Backend, escalation_id: RowId,
     flash: str, action: Callable[[], object], *, form: str | None = None, text: str = "",
     done_url: str | None = None,
 ) -> Response:
@@ -146,7 +147,7 @@ def _act(
     the page again with the ledger's message (nothing was changed)."""
     try:
         action()
-    except LedgerError as refused:
+    except DomainError as refused:
         return _detail_page(request, principal, ledger, escalation_id,
                             status_code=refusal_status(refused), error=refused.message,
                             form=form, text=text)
@@ -183,7 +184,7 @@ def call_back(request: Request, principal: OfficeStaff, _: CsrfChecked, ledger: 
     answer to the POST, never in a URL, and only to whoever asked (the audit log says who)."""
     try:
         number = ledger.casework.call_back(principal, escalation_id)
-    except LedgerError as refused:
+    except DomainError as refused:
         return _detail_page(request, principal, ledger, escalation_id,
                             status_code=refusal_status(refused), error=refused.message,
                             form="status")

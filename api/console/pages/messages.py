@@ -17,16 +17,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, require_roles
 from api.console.pages import casework_helpers
 from api.console.pages.cards import municipality_choices, safe_values
 from api.console.rendering import render
 from api.deps import LedgerDep
-from bot.compose import gsm7_safe, segments
 from cpr import contains_cpr
-from ledger import Ledger
-from ledger.db.outreach_tables import ANNOUNCEMENT_AUDIENCES
-from ledger.staff import StaffPrincipal
+from danish.wording import gsm7_safe, segments
+from db.outreach_tables import ANNOUNCEMENT_AUDIENCES
+from staff import StaffPrincipal
 
 router = APIRouter(prefix="/console/messages", include_in_schema=False)
 CaseStaff = Annotated[StaffPrincipal, Depends(require_roles("caseworker", "admin"))]
@@ -43,7 +43,7 @@ def _price_ore(request: Request) -> int:
     return int(request.app.state.settings.SMS_SEGMENT_PRICE_ORE)
 
 
-def _page(request: Request, principal: StaffPrincipal, ledger: Ledger, *,
+def _page(request: Request, principal: StaffPrincipal, ledger: Backend, *,
           status_code: int = 200, error: str | None = None,
           preview: dict[str, Any] | None = None, values: dict[str, str] | None = None,
           ) -> HTMLResponse:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from api.bootstrap import Backend
 from api.console import charts
 from api.console.deps import OfficeStaff
 from api.console.filters import dato
@@ -26,9 +27,8 @@ from api.console.pages import casework_helpers
 from api.console.pages.cards import municipality_choices
 from api.console.rendering import render
 from api.deps import LedgerDep
-from ledger import Ledger
-from ledger.casework.records import Overview
-from ledger.staff import StaffPrincipal
+from casework.records import Overview
+from staff import StaffPrincipal
 
 router = APIRouter(prefix="/console/overview", include_in_schema=False)
 FIRST_YEAR = 2019
@@ -55,7 +55,7 @@ def words() -> dict[str, Any]:
     return casework_helpers.words(SECTION)
 
 
-def ledger_today(ledger: Ledger) -> dt.date:
+def ledger_today(ledger: Backend) -> dt.date:
     """Today in Denmark by the ledger's clock, so pages and figures agree on the year."""
     return ledger.run_read(lambda uow: uow.today)
 

@@ -18,9 +18,9 @@ from typing import Literal
 from api.console.pages import card_forms
 from api.console.pages.card_forms import FormError
 from api.console.texts import texts
-from ledger.casework.privacy import redact_cpr
-from ledger.tasks.commands import PostTask
-from ledger.tasks.records import Audience
+from smalljobs.commands import PostTask
+from smalljobs.records import Audience
+from staff.redaction import redact_cpr
 
 SECTION = "task_pages"
 """The words of Opgaver and Telefonliste in api/data/console.yml."""

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, not_found, require_roles
 from api.console.pages import casework_helpers
 from api.console.pages.card_forms import FormError
@@ -34,10 +35,10 @@ from api.console.pages.task_forms import POST_FIELDS, SECTION, post_task
 from api.console.rendering import render
 from api.deps import LedgerDep
 from api.schemas import RowId
-from ledger import Ledger, LedgerError
-from ledger.casework.privacy import redact_cpr
-from ledger.staff import Role, StaffPrincipal
-from ledger.tasks.records import AssignmentView, PhoneListEntry, TaskView
+from db.errors import DomainError
+from smalljobs.records import AssignmentView, PhoneListEntry, TaskView
+from staff import Role, StaffPrincipal
+from staff.redaction import redact_cpr
 
 router = APIRouter(prefix="/console/tasks", include_in_schema=False)
 VIEW_ROLES: tuple[Role, ...] = ("caseworker", "employer_consultant", "admin", "helper")
@@ -65,7 +66,7 @@ def redirect_with_flash(path: str, key: str) -> RedirectResponse:
     return casework_helpers.redirect_with_flash(path, SECTION, key)
 
 
-def visible_task(ledger: Ledger, principal: StaffPrincipal, task_id: RowId) -> TaskView:
+def visible_task(ledger: Backend, principal: StaffPrincipal, task_id: RowId) -> TaskView:
     """The task if it is in the user's municipality; otherwise the plain 404."""
     task = ledger.tasks.task(task_id)
     if not principal.sees(task.municipality_code):
@@ -73,7 +74,7 @@ def visible_task(ledger: Ledger, principal: StaffPrincipal, task_id: RowId) -> T
     return task
 
 
-def task_assignments(ledger: Ledger, principal: StaffPrincipal,
+def task_assignments(ledger: Backend, principal: StaffPrincipal,
                      task: TaskView) -> list[AssignmentView]:
     """Who has (or had) a place on the task. A helper sees only the people on their own
     phone list: the others are none of their business."""
@@ -87,7 +88,7 @@ def task_assignments(ledger: Ledger, principal: StaffPrincipal,
 
 
 def task_page(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, task_id: RowId, *,
+    request: Request, principal: StaffPrincipal, ledger: Backend, task_id: RowId, *,
     status_code: int = 200, error: str | None = None, error_form: str | None = None,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
@@ -112,7 +113,7 @@ def task_page(
 
 
 def list_page(
-    request: Request, principal: StaffPrincipal, ledger: Ledger, status: StatusFilter, *,
+    request: Request, principal: StaffPrincipal, ledger: Backend, status: StatusFilter, *,
     status_code: int = 200, error: str | None = None, values: dict[str, str] | None = None,
 ) -> HTMLResponse:
     w = words()
@@ -155,7 +156,7 @@ def post(
     except FormError as refused:
         return list_page(request, principal, ledger, "open", status_code=422,
                          error=refused.message, values=given)
-    except LedgerError as refused:
+    except DomainError as refused:
         return list_page(request, principal, ledger, "open", values=given,
                          status_code=error_status(refused), error=refused.message)
     if principal.sees(view.municipality_code):
@@ -209,7 +210,7 @@ def cancel(request: Request, principal: TaskPoster, _: CsrfChecked, ledger: Ledg
     visible_task(ledger, principal, task_id)
     try:
         ledger.tasks.cancel_task(task_id, employer_cvr=None, actor=principal.actor)
-    except LedgerError as refused:
+    except DomainError as refused:
         return task_page(request, principal, ledger, task_id, error=refused.message,
                          status_code=casework_helpers.refusal_status(refused),
                          error_form="cancel")

@@ -19,6 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.bootstrap import Backend
 from api.console.deps import CsrfChecked, require_roles
 from api.console.pages.cards import error_status, municipality_choices
 from api.console.pages.casework_helpers import flash_message, redirect_with_flash
@@ -27,8 +28,8 @@ from api.console.rendering import render
 from api.console.texts import texts
 from api.deps import LedgerDep
 from api.schemas import RowId
-from ledger import Ledger, LedgerError
-from ledger.staff import StaffPrincipal
+from db.errors import DomainError
+from staff import StaffPrincipal
 
 router = APIRouter(prefix="/console/users", include_in_schema=False)
 Admin = Annotated[StaffPrincipal, Depends(require_roles("admin"))]
@@ -37,7 +38,7 @@ Password = Annotated[str, Form(max_length=4096)]
 USERS_URL = "/console/users"
 
 
-def _page(request: Request, principal: StaffPrincipal, ledger: Ledger, *,
+def _page(request: Request, principal: StaffPrincipal, ledger: Backend, *,
           status_code: int = 200, error: str | None = None,
           values: dict[str, str] | None = None) -> HTMLResponse:
     flash = None if error else flash_message(request, SECTION)
@@ -68,7 +69,7 @@ def add_user(
     try:
         ledger.staff.add_user(username, password, role, code, display_name,
                               actor=principal.actor)
-    except LedgerError as refused:
+    except DomainError as refused:
         return _page(request, principal, ledger, status_code=error_status(refused),
                      error=refused.message, values=values)
     return redirect_with_flash(USERS_URL, SECTION, "user_added")

@@ -15,15 +15,10 @@ import httpx
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from ledger import CreateEmployment, IssueCard, Ledger, RegisterEmployer, VerifyEmployer
-from ledger.db.base import Base
-from tests.api.console.conftest import (
-    MUNICIPALITY_A,
-    MUNICIPALITY_B,
-    ConsoleEnv,
-    login,
-    post_form,
-)
+from api.bootstrap import Backend
+from db.base import Base
+from ledger import CreateEmployment, IssueCard, RegisterEmployer, VerifyEmployer
+from tests.api.console.conftest import MUNICIPALITY_A, MUNICIPALITY_B, ConsoleEnv, login, post_form
 from tests.ledger.support import ADMIN, TODAY, fresh_cpr, raw_engine, valid_cvr, wage
 
 CARD_A, CARD_B, CARD_A_OLD = "11111", "22222", "13131"
@@ -45,7 +40,7 @@ class World:
     """Posted, 900 kr., on card B."""
 
 
-def _card(ledger: Ledger, number: str, name: str, municipality: str, cvr: str,
+def _card(ledger: Backend, number: str, name: str, municipality: str, cvr: str,
           **extra: object) -> str:
     cpr = fresh_cpr()
     ledger.issue_card(IssueCard(cpr=cpr, name=name, municipality_code=municipality,

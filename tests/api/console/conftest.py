@@ -27,12 +27,12 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
 from api.app import create_app
+from api.bootstrap import Backend
 from api.settings import Settings
-from ledger import Ledger
-from ledger.config import StaffConfig
-from ledger.staff import StaffPrincipal
-from tests.ledger.support import FakeClock, make_config, prepare_database
+from db.config import StaffConfig
+from staff import StaffPrincipal
 from tests.conftest import TEST_CLIENT_HOST
+from tests.ledger.support import FakeClock, make_config, prepare_database
 
 PASSWORD = "konsol-test-adgang-1"
 MUNICIPALITY_A, MUNICIPALITY_B = "751", "101"
@@ -51,7 +51,7 @@ _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 class ConsoleEnv:
     url: str
     app: FastAPI
-    ledger: Ledger
+    ledger: Backend
     clock: FakeClock
     client: TestClient
     users: dict[str, StaffPrincipal] = field(default_factory=dict)
@@ -114,7 +114,7 @@ def post_form(client: TestClient, path: str, data: dict[str, str] | None = None,
 def _build(url: str) -> Iterator[ConsoleEnv]:
     prepare_database(url)
     clock = FakeClock()
-    ledger = Ledger(make_config(url, staff=CHEAP_ARGON2), clock=clock)
+    ledger = Backend(make_config(url, staff=CHEAP_ARGON2), clock=clock)
     settings = Settings(_env_file=None, DATABASE_URL=url,
                         RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False,
                         ALLOWED_HOSTS=TEST_CLIENT_HOST)

@@ -13,9 +13,10 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ledger import DeactivateCard, IssueCard, Ledger, RegisterEmployer, VerifyEmployer
-from ledger.db.base import Base
-from ledger.tasks.commands import PostTask
+from api.bootstrap import Backend
+from db.base import Base
+from ledger import DeactivateCard, IssueCard, RegisterEmployer, VerifyEmployer
+from smalljobs.commands import PostTask
 from tests.api.console.conftest import MUNICIPALITY_A, MUNICIPALITY_B, ConsoleEnv
 from tests.ledger.support import ADMIN, fresh_cpr, raw_engine, valid_cvr
 
@@ -39,7 +40,7 @@ class World:
     task_b: int
 
 
-def post(ledger: Ledger, cvr: str, title: str, postcode: str, *, places: int = 1,
+def post(ledger: Backend, cvr: str, title: str, postcode: str, *, places: int = 1,
          audience: str = "open", days: int = 0, start: dt.date = START) -> int:
     return ledger.tasks.post_task(PostTask(
         employer_cvr=cvr, title=title, postcode=postcode, window_start=start,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
+from ledger import RegisterEmployer
 from tests.api.console.conftest import ConsoleEnv, login, post_form
 from tests.api.console.test_caps_pages import alerts
 from tests.ledger.support import ADMIN, audit_rows, valid_cvr
-from ledger import RegisterEmployer
 
 KEY = re.compile(r'<code class="api-key" id="new-api-key">(frk_[0-9a-f]{12}_[A-Za-z0-9_-]{43})</code>')
 

@@ -14,7 +14,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger.conversations.records import ApplicationAnswers
+from conversations.records import ApplicationAnswers
 from nlu import Parser
 from tests.api.console.conftest import ConsoleEnv, csrf_token, post_form
 from tests.api.console.test_inbox_pages import Town, follow, make_town, user

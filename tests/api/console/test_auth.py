@@ -22,9 +22,7 @@ from api.console.headers import SECURITY_HEADERS
 from api.console.session import COOKIE_NAME
 from api.settings import Settings
 from ledger.errors import CardNotActive, CardNotFound
-from ledger.staff import StaffPrincipal
-from tests.production_env import PRODUCTION_SECRETS
-from tests.conftest import TEST_CLIENT_HOST
+from staff import StaffPrincipal
 from tests.api.console.conftest import (
     PASSWORD,
     ConsoleEnv,
@@ -33,6 +31,8 @@ from tests.api.console.conftest import (
     login,
     post_form,
 )
+from tests.conftest import TEST_CLIENT_HOST
+from tests.production_env import PRODUCTION_SECRETS
 
 PUBLIC_GETS = {"/console/login"}
 FAILED = "Forkert brugernavn eller adgangskode."

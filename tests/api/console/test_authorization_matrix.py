@@ -40,14 +40,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from ledger import (
-    CreateEmployment,
-    DeactivateCard,
-    IssueCard,
-    RegisterEmployer,
-    VerifyEmployer,
-)
-from ledger.tasks.commands import PostTask
+from ledger import CreateEmployment, DeactivateCard, IssueCard, RegisterEmployer, VerifyEmployer
+from smalljobs.commands import PostTask
 from tests.api.console.conftest import (
     MUNICIPALITY_A,
     MUNICIPALITY_B,

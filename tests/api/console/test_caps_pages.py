@@ -61,7 +61,7 @@ def test_the_admin_sets_a_cap_with_its_source(console_env: ConsoleEnv, typed: st
     assert f'<a href="{SOURCE}" rel="noreferrer noopener"' in page.text
     assert "Demoværdi" not in row
     assert cap_row(page.text, 2025).startswith("42.766,00 kr. Lov nr. 616")
-    assert "Kildelisten (ledger/data/caps.yml)" in cap_row(page.text, 2025)
+    assert "Kildelisten (db/data/caps.yml)" in cap_row(page.text, 2025)
 
 
 def test_reports_waiting_for_the_cap_are_counted_when_it_is_set(

@@ -11,15 +11,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from ledger.db.conversation_tables import LinkCode
-from tests.api.console.card_data import (
-    CARD_A,
-    CARD_B,
-    audit,
-    browser,
-    build,
-    text_of,
-)
+from db.conversation_tables import LinkCode
+from tests.api.console.card_data import CARD_A, CARD_B, audit, browser, build, text_of
 from tests.api.console.conftest import ConsoleEnv
 from tests.ledger.support import TODAY, dump_tables, raw_engine
 

@@ -9,14 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.api.console.card_data import (
-    CARD_A,
-    CARD_B,
-    HOLDER_B,
-    browser,
-    build,
-    text_of,
-)
+from tests.api.console.card_data import CARD_A, CARD_B, HOLDER_B, browser, build, text_of
 from tests.api.console.conftest import ConsoleEnv, csrf_token
 
 CARD_GETS = ["/console/cards", "/console/cards/controls-due", f"/console/cards/{CARD_A}",

@@ -6,16 +6,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from ledger.staff import StaffPrincipal
-from tests.api.console.card_data import (
-    CARD_A,
-    CARD_B,
-    HOLDER_B,
-    audit,
-    browser,
-    build,
-    text_of,
-)
+from staff import StaffPrincipal
+from tests.api.console.card_data import CARD_A, CARD_B, HOLDER_B, audit, browser, build, text_of
 from tests.api.console.conftest import ConsoleEnv, csrf_token
 from tests.ledger.support import dump_tables
 

@@ -9,7 +9,6 @@ with an unbounded id fails here. Before (issue 14, finding 4), /console/inbox/99
 from __future__ import annotations
 
 import re
-
 import types
 from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin

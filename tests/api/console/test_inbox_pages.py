@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot import Dialogue, InboundMessage
+from db.commands import Actor
 from ledger import IssueCard
-from ledger.commands import Actor
 from nlu import Parser
 from tests.api.console.conftest import ConsoleEnv, csrf_token, login, post_form
 from tests.ledger.support import fresh_cpr
@@ -79,7 +79,7 @@ def make_town(env: ConsoleEnv, parser: Parser) -> Town:
     cprs = [issue(env, "Jens Hansen", "751", JENS_PHONE, JENS_TELEGRAM)[1],
             issue(env, "Lis Holm", "751", LIS_PHONE)[1],
             issue(env, "Mette Larsen", "101", METTE_PHONE)[1]]
-    dialogue = Dialogue(env.ledger, parser, config=env.app.state.settings.bot)
+    dialogue = Dialogue(env.ledger.conversations, parser, config=env.app.state.settings.bot)
     return Town(env=env, dialogue=dialogue, cprs=cprs)
 
 

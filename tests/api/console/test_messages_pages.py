@@ -50,14 +50,14 @@ def test_preview_send_and_deliver_to_the_own_municipality(sqlite_console_env: Co
     sent = post_form(client, "/console/messages", {"text": TEXT, "modtagere": "active",
                                                    "municipality_code": "101", "step": "send"})
     assert sent.status_code == 303
-    outcomes = run_sweep(env.ledger).sent  # the world's clock: 14:00 Danish time
+    outcomes = run_sweep(env.ledger.outreach).sent  # the world's clock: 14:00 Danish time
     assert sorted(o.recipient or "" for o in outcomes) == ["+4540123001", "+4540123002"]
     assert {o.text for o in outcomes} == {TEXT}
     page = client.get("/console/messages")
     assert page.status_code == 200 and TEXT in html.unescape(page.text)
     row = re.search(r'data-testid="announcements".*?<tbody>(.*?)</tbody>', page.text, re.S)
     assert row and "Sendt" in row.group(1)
-    assert run_sweep(env.ledger).sent == []  # once
+    assert run_sweep(env.ledger.outreach).sent == []  # once
     overview = client.get("/console/overview")
     assert "Beskeder fra kommunen" in overview.text
 

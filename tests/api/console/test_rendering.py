@@ -6,7 +6,7 @@ import datetime as dt
 
 from api.console.filters import dato, kommune, kr, masked_cpr, rolle, tid, varighed
 from api.console.rendering import nav_for, templates
-from ledger.staff import StaffPrincipal
+from staff import StaffPrincipal
 
 CASEWORKER = StaffPrincipal(1, "anna", "Anna", "caseworker", "751")
 ADMIN = StaffPrincipal(2, "root", "Root", "admin", None)

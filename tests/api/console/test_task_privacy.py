@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.tasks.commands import PostTask
+from smalljobs.commands import PostTask
 from tests.api.console.card_data import browser, text_of
 from tests.api.console.conftest import ConsoleEnv
 from tests.api.console.task_data import BENTE, JENS, METTE, NAMES, PHONES, START, build

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from api.bootstrap import Backend
 from api.cli import app as cli_app
-from api.demo_seed import demo_data, seed_staff
-from ledger import Ledger
+from sampledata.demo import demo_data, seed_staff
 from tests.api.console.conftest import CHEAP_ARGON2
 from tests.ledger.support import make_config, prepare_database
 from tests.production_env import PRODUCTION_SECRETS
@@ -27,9 +27,9 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def ledger(cli_env: dict[str, str]) -> Iterator[Ledger]:
+def ledger(cli_env: dict[str, str]) -> Iterator[Backend]:
     """The same database, read with the test's keys (staff accounts hold no CPR)."""
-    the_ledger = Ledger(make_config(cli_env["DATABASE_URL"], staff=CHEAP_ARGON2))
+    the_ledger = Backend(make_config(cli_env["DATABASE_URL"], staff=CHEAP_ARGON2))
     yield the_ledger
     the_ledger.close()
 
@@ -39,7 +39,7 @@ def users(cli_env: dict[str, str], *args: str, stdin: str = "") -> tuple[int, st
     return result.exit_code, result.output
 
 
-def test_add_with_password_from_stdin_then_log_in(cli_env: dict[str, str], ledger: Ledger) -> None:
+def test_add_with_password_from_stdin_then_log_in(cli_env: dict[str, str], ledger: Backend) -> None:
     code, out = users(cli_env, "add", "Anna", "--role", "caseworker", "--municipality", "751",
                       "--name", "Anna Berg", "--password-stdin", stdin=GOOD + "\n")
     assert code == 0, out
@@ -49,7 +49,7 @@ def test_add_with_password_from_stdin_then_log_in(cli_env: dict[str, str], ledge
     assert GOOD not in out
 
 
-def test_add_asks_for_the_password_twice(cli_env: dict[str, str], ledger: Ledger) -> None:
+def test_add_asks_for_the_password_twice(cli_env: dict[str, str], ledger: Backend) -> None:
     code, out = users(cli_env, "add", "root", "--role", "admin",
                       stdin=f"{GOOD}\n{GOOD}\n")
     assert code == 0, out
@@ -68,7 +68,7 @@ def test_add_asks_for_the_password_twice(cli_env: dict[str, str], ledger: Ledger
     (["--role", "caseworker", "--municipality", "751"], "kort", "invalid_password"),
 ])
 def test_bad_input_is_refused_with_its_code(
-    cli_env: dict[str, str], ledger: Ledger, args: list[str], password: str, code: str,
+    cli_env: dict[str, str], ledger: Backend, args: list[str], password: str, code: str,
 ) -> None:
     exit_code, out = users(cli_env, "add", "bo", *args, "--password-stdin",
                            stdin=password + "\n")
@@ -83,7 +83,7 @@ def test_a_taken_username_is_refused(cli_env: dict[str, str]) -> None:
     assert code == 2 and "username_taken: Brugernavnet bo er allerede i brug." in out
 
 
-def test_list_shows_every_account(cli_env: dict[str, str], ledger: Ledger) -> None:
+def test_list_shows_every_account(cli_env: dict[str, str], ledger: Backend) -> None:
     assert users(cli_env, "list") == (0, "")
     ledger.staff.add_user("zoe", GOOD, "employer_consultant", "101", "Zoe Z")
     ledger.staff.add_user("adam", GOOD, "admin", None, "Adam A")
@@ -95,11 +95,11 @@ def test_list_shows_every_account(cli_env: dict[str, str], ledger: Ledger) -> No
     assert "$argon2" not in out
 
 
-def test_demo_console_users_are_seeded_once_and_documented(ledger: Ledger) -> None:
+def test_demo_console_users_are_seeded_once_and_documented(ledger: Backend) -> None:
     staff = demo_data()["staff"]
     expected = [user["username"] for user in staff["users"]]
-    assert seed_staff(ledger) == expected
-    assert seed_staff(ledger) == []
+    assert seed_staff(ledger.staff) == expected
+    assert seed_staff(ledger.staff) == []
     roles = {a.username: (a.role, a.municipality_code) for a in ledger.staff.list_users()}
     assert roles["admin"] == ("admin", None)
     assert {roles[name][1] for name in expected if roles[name][0] == "caseworker"} == {
@@ -118,7 +118,7 @@ def test_demo_seed_adds_the_console_users_outside_production(cli_env: dict[str, 
 
 
 def test_demo_seed_leaves_the_console_users_out_in_production(
-    cli_env: dict[str, str], ledger: Ledger,
+    cli_env: dict[str, str], ledger: Backend,
 ) -> None:
     production = {**cli_env, **PRODUCTION_SECRETS}
     result = CliRunner().invoke(cli_app, ["demo", "seed"], env=production)

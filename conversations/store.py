@@ -1,0 +1,206 @@
+"""Conversation rows, the transcript, and who a sender is."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from conversations.records import Identity, StoredInbound, TranscriptLine
+from cpr import redact_cpr
+from db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
+from db.tables import Card, Citizen, CitizenContact, Employer, EmployerContact
+
+
+def contact_kind(channel: str) -> str:
+    """The citizen-contact kind a channel's addresses are: a Telegram id, or else a phone number
+    (the web chat's demo identities write as phone numbers)."""
+    return "telegram" if channel == "telegram" else "phone"
+
+
+def channels_of_kind(kind: str) -> tuple[str, ...]:
+    """The channels whose conversations a contact of this kind writes in ("voice": a caller's
+    wrong Frikort-ID endings are counted under it; the call itself is in the SMS conversation)."""
+    return ("telegram",) if kind == "telegram" else ("sms", "web", "voice")
+
+
+def _insert(session: Session) -> Callable[[type[Conversation]], PgInsert | SqliteInsert]:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def conversation_for(
+    session: Session, channel: str, address: str, now: dt.datetime, *, lock: bool
+) -> Conversation:
+    """The sender's conversation, created on first contact; locked when `lock` is set.
+
+    Read first: nearly every message comes from a known sender, and the insert (which SQLAlchemy
+    cannot cache on SQLite) is then one statement saved. The insert ignores a conflict, so two
+    first messages at once still make one row.
+    """
+    stmt = _CONVERSATION_LOCKED if lock else _CONVERSATION
+    params = {"channel": channel, "address": address}
+    found = session.scalars(stmt, params).one_or_none()
+    if found is not None:
+        return found
+    session.execute(
+        _insert(session)(Conversation)
+        .values(channel=channel, address=address, state_json="{}", handoff="bot",
+                opted_out=False, last_activity_at=now, created_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "address"])
+    )
+    return session.scalars(stmt, params).one()
+
+
+# Built once: they run for every message, and building a select costs more than running it.
+_CONVERSATION = select(Conversation).where(Conversation.channel == bindparam("channel"),
+                                           Conversation.address == bindparam("address"))
+_CONVERSATION_LOCKED = _CONVERSATION.with_for_update().execution_options(populate_existing=True)
+_INBOUND_BY_PROVIDER_ID = select(TranscriptMessage).where(
+    TranscriptMessage.channel == bindparam("channel"),
+    TranscriptMessage.provider_message_id == bindparam("provider_message_id"))
+_INBOUND_BY_ID = (select(TranscriptMessage).where(TranscriptMessage.id == bindparam("id"))
+                  .execution_options(populate_existing=True))
+
+
+def store_inbound(
+    session: Session, conversation: Conversation, provider_message_id: str, text: str,
+    now: dt.datetime, *, channel: str | None = None,
+) -> StoredInbound:
+    """Stores a message before anything else happens to it; a provider retry finds the first.
+
+    `channel` is the message's own channel when it is kept in another channel's conversation
+    (a call's turns in the caller's SMS conversation): provider ids are unique per channel."""
+    channel = channel or conversation.channel
+    existing = session.scalar(_INBOUND_BY_PROVIDER_ID, {
+        "channel": channel, "provider_message_id": provider_message_id})
+    if existing is not None:
+        replies = tuple(json.loads(existing.replies_json)) if existing.replies_json else None
+        return StoredInbound(existing.id, existing.conversation_id, True, replies)
+    message = TranscriptMessage(
+        conversation_id=conversation.id, direction="in", channel=channel,
+        provider_message_id=provider_message_id, author="user", text=redact_cpr(text),
+        created_at=now)
+    session.add(message)
+    session.flush()
+    return StoredInbound(message.id, conversation.id, False, None)
+
+
+def load_inbound(session: Session, inbound_id: int) -> TranscriptMessage | None:
+    """The stored message as the database has it now (a concurrent retry may have answered it)."""
+    return session.scalars(_INBOUND_BY_ID, {"id": inbound_id}).one_or_none()
+
+
+def replies_of(message: TranscriptMessage | None) -> tuple[str, ...] | None:
+    """The replies already sent to a stored message; None while it is not answered."""
+    if message is None or message.processed_at is None:
+        return None
+    return tuple(json.loads(message.replies_json or "[]"))
+
+
+def finish_inbound(
+    session: Session, inbound_id: int, intent: str | None, replies: tuple[str, ...],
+    now: dt.datetime,
+) -> None:
+    message = session.get(TranscriptMessage, inbound_id)
+    assert message is not None
+    message.intent = intent
+    message.replies_json = json.dumps(list(replies), ensure_ascii=False)
+    message.processed_at = now
+
+
+def record_outbound(
+    session: Session, conversation: Conversation, text: str, author: str, now: dt.datetime,
+    outbox_id: int | None = None, *, channel: str | None = None,
+) -> None:
+    session.add(TranscriptMessage(
+        conversation_id=conversation.id, direction="out",
+        channel=channel or conversation.channel,
+        provider_message_id=None, author=author, text=redact_cpr(text), outbox_id=outbox_id,
+        created_at=now))
+
+
+def transcript(session: Session, conversation_id: int, limit: int = 200) -> list[TranscriptLine]:
+    rows = session.execute(
+        select(TranscriptMessage, OutboxMessage.status)
+        .outerjoin(OutboxMessage, OutboxMessage.id == TranscriptMessage.outbox_id)
+        .where(TranscriptMessage.conversation_id == conversation_id)
+        .order_by(TranscriptMessage.id.desc()).limit(limit)
+    ).all()
+    # Redacted again on the way out: a row stored before a spelling was recognised (see
+    # `frikort privacy redact-history`) is not shown in full either.
+    return [TranscriptLine(m.direction, m.author, redact_cpr(m.text), m.created_at, status)
+            for m, status in reversed(rows)]
+
+
+def pending_buttons(
+    session: Session, channel: str, address: str, pressed_in: str,
+) -> tuple[str | None, tuple[str, ...]] | None:
+    """(provider message id, buttons) of the question with buttons still waiting in the
+    conversation: its newest outbound message with buttons, and not followed by any inbound
+    message but `pressed_in` itself (a provider's retry of the same press). The id is None
+    while the message is on its way: the provider has shown it (the button was pressed) but
+    the outbox has not written down its id yet. None when no question with buttons waits."""
+    conversation = session.scalar(_CONVERSATION_ID, {"channel": channel, "address": address})
+    if conversation is None:
+        return None
+    asked = session.execute(
+        select(TranscriptMessage.id, OutboxMessage.provider_message_id, OutboxMessage.buttons_json)
+        .join(OutboxMessage, OutboxMessage.id == TranscriptMessage.outbox_id)
+        .where(TranscriptMessage.conversation_id == conversation,
+               TranscriptMessage.direction == "out", OutboxMessage.buttons_json != "[]")
+        .order_by(TranscriptMessage.id.desc()).limit(1)).first()
+    if asked is None:
+        return None
+    answered = session.scalar(
+        select(TranscriptMessage.id).where(
+            TranscriptMessage.conversation_id == conversation,
+            TranscriptMessage.direction == "in", TranscriptMessage.id > asked.id,
+            TranscriptMessage.provider_message_id.is_distinct_from(pressed_in))
+        .limit(1))
+    if answered is not None:
+        return None
+    return asked.provider_message_id, tuple(json.loads(asked.buttons_json))
+
+
+_CONVERSATION_ID = select(Conversation.id).where(Conversation.channel == bindparam("channel"),
+                                                 Conversation.address == bindparam("address"))
+
+
+def has_opted_out(session: Session, channel: str, address: str) -> bool:
+    return bool(session.scalar(select(Conversation.opted_out).where(
+        Conversation.channel == channel, Conversation.address == address)))
+
+
+def identity_for(session: Session, channel: str, address: str) -> Identity:
+    """A linked card holder wins over an employer contact on the same number."""
+    params = {"kind": "telegram" if channel == "telegram" else "phone", "address": address}
+    holder = session.execute(_HOLDER_BY_CONTACT, params).first()
+    employer = session.execute(_EMPLOYER_BY_CONTACT, params).first()
+    return Identity(
+        card_number=holder[0] if holder else None,
+        holder_name=holder[1] if holder else None,
+        employer_cvr=employer.cvr if employer else None,
+        employer_name=employer.name if employer else None,
+        employer_verified=bool(employer and employer.verified),
+    )
+
+
+_HOLDER_BY_CONTACT = (
+    select(Card.number, Citizen.name)
+    .join(Citizen, Citizen.id == Card.citizen_id)
+    .join(CitizenContact, CitizenContact.citizen_id == Citizen.id)
+    .where(CitizenContact.kind == bindparam("kind"),
+           CitizenContact.address == bindparam("address")))
+_EMPLOYER_BY_CONTACT = (
+    select(Employer.cvr, Employer.name, Employer.verified)
+    .join(EmployerContact, EmployerContact.employer_id == Employer.id)
+    .where(EmployerContact.kind == bindparam("kind"),
+           EmployerContact.address == bindparam("address"))
+    .order_by(Employer.verified.desc(), Employer.id))

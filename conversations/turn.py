@@ -1,0 +1,283 @@
+"""A conversation turn: one transaction, under the conversation's row lock, for one message.
+
+The bot reads the sender's state and identity, runs ledger commands, queues messages and
+escalations through this object; all of it commits together or not at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from conversations import applications, escalations, linking, notify, outbox, store
+from conversations.records import ApplicationAnswers, EscalationView, Identity
+from db.commands import Actor, Command
+from db.conversation_tables import Conversation, TranscriptMessage
+from db.errors import DomainError
+from db.observe import Outcome
+from db.tables import Card, Citizen, Employer, EmployerContact, Employment
+from db.unit_of_work import UnitOfWork
+from ledger import queries
+from ledger.results import Balance, CapResult, CardResult, WageReportResult
+from ledger.service.cards import card_result
+from ledger.service.lookups import cap_in_force, card_by_number
+
+R = TypeVar("R")
+
+
+class Turn:
+    """Everything the dialogue may do while it handles one message."""
+
+    def __init__(self, uow: UnitOfWork, conversation: Conversation, *,
+                 via: str | None = None) -> None:
+        self._uow = uow
+        self._conversation = conversation
+        self.via = via or conversation.channel
+        """The channel this turn's messages come and go on: a call's turns are kept in the
+        caller's SMS conversation, each transcript line with its own channel."""
+        self.state: dict[str, Any] = json.loads(conversation.state_json or "{}")
+        self.now = uow.now
+        self.today = uow.today
+        self.outcomes: list[Outcome] = []
+        """The ledger commands run in this turn, told to `Ledger.observer` once it commits."""
+        self._inbound: TranscriptMessage | None = None
+
+    # The conversation ---------------------------------------------------------------
+
+    @property
+    def conversation_id(self) -> int:
+        return self._conversation.id
+
+    @property
+    def channel(self) -> str:
+        return self._conversation.channel
+
+    @property
+    def address(self) -> str:
+        return self._conversation.address
+
+    @property
+    def municipality(self) -> str | None:
+        """The municipality the conversation is filed under (the linked card's, else the one
+        an application named): whose office a caller is put through to."""
+        return self._conversation.municipality_code
+
+    @property
+    def handoff(self) -> str:
+        return self._conversation.handoff
+
+    @property
+    def opted_out(self) -> bool:
+        return self._conversation.opted_out
+
+    @property
+    def last_activity_at(self) -> dt.datetime:
+        """When the sender last wrote before this message (until `save_state` moves it on):
+        a flow left for hours must not capture a new request as an answer."""
+        return self._conversation.last_activity_at
+
+    def save_state(self) -> None:
+        self._conversation.state_json = json.dumps(self.state, ensure_ascii=False, default=str)
+        self._conversation.last_activity_at = self.now
+
+    def set_opted_out(self, value: bool) -> None:
+        self._conversation.opted_out = value
+
+
+    def identity(self) -> Identity:
+        return store.identity_for(self._uow.session, self.channel, self.address)
+
+    def record_reply(
+        self, text: str, *, buttons: tuple[str, ...] = (), queue: bool = False, author: str = "bot"
+    ) -> None:
+        """Adds a reply to the transcript; with `queue`, also to the outbox, in this transaction."""
+        outbox_id = None
+        if queue:
+            outbox_id = outbox.enqueue(
+                self._uow.session, channel=self.channel, recipient=self.address, text=text,
+                buttons=buttons, now=self.now, conversation_id=self._conversation.id)
+        store.record_outbound(self._uow.session, self._conversation, text, author, self.now,
+                              outbox_id, channel=self.via)
+
+    def inbound_replies(self, inbound_id: int) -> tuple[str, ...] | None:
+        message = store.load_inbound(self._uow.session, inbound_id)
+        # Held for the turn: the session keeps rows only while someone refers to them, and
+        # `finish_inbound` then finds it there instead of reading it again.
+        self._inbound = message
+        return store.replies_of(message)
+
+    def finish_inbound(self, inbound_id: int, intent: str | None, replies: tuple[str, ...]) -> None:
+        store.finish_inbound(self._uow.session, inbound_id, intent, replies, self.now)
+
+    # Ledger commands and reads --------------------------------------------------------
+
+    def execute(self, handler: Callable[..., R], cmd: Command, actor: Actor) -> R:
+        """Runs one service command in a savepoint: a refusal undoes only that command."""
+        return self.run(type(cmd).__name__, lambda uow: handler(cmd, uow=uow, actor=actor))
+
+    def run(self, name: str, work: Callable[[UnitOfWork], R]) -> R:
+        """Runs one change of any domain in a savepoint, counted under `name` for the observer:
+        a refusal undoes only that change, and its messages go out with the turn or not."""
+        with self._uow.nested() as nested:
+            try:
+                result = work(nested)
+            except DomainError as error:
+                self.outcomes.append((name, error))
+                raise
+            self.outcomes.append((name, result))
+            return result
+
+    def within(self, work: Callable[[UnitOfWork], R]) -> R:
+        """Work of another domain in this turn's transaction, not counted as a command: a read
+        (it sees the turn's own writes) or a bookkeeping write that commits with the turn."""
+        return work(self._uow)
+
+    def balance(self, card_number: str, year: int | None = None) -> Balance:
+        return queries.balance(self._uow.session, card_number, year or self.today.year)
+
+    def card(self, number: str) -> CardResult:
+        return card_result(self._uow.session, card_by_number(self._uow.session, number))
+
+    def employer_registered(self, cvr: str) -> bool:
+        return self._uow.session.scalar(select(Employer.id).where(Employer.cvr == cvr)) is not None
+
+    def report(self, report_id: int) -> WageReportResult:
+        return queries.report(self._uow.session, report_id)
+
+    def cap(self, year: int) -> CapResult | None:
+        found = cap_in_force(self._uow.session, year)
+        if found is None:
+            return None
+        return CapResult(year=found.year, amount_ore=found.amount_ore, source=found.source,
+                         is_demo=found.is_demo)
+
+    def caps(self) -> list[CapResult]:
+        """The newest cap of every year, oldest year first (one read for `cap` and `latest_cap`)."""
+        return queries.caps(self._uow.session)
+
+    def latest_cap(self) -> CapResult | None:
+        caps = queries.caps(self._uow.session)
+        return caps[-1] if caps else None
+
+    @property
+    def max_report_ore(self) -> int:
+        """The largest amount one wage report may have (a sanity bound against typos)."""
+        return self._uow.config.max_report_ore
+
+    def seal(self, secret: str) -> str:
+        """Encrypts a value (a CPR number mid-application) before it enters conversation state."""
+        return base64.b64encode(self._uow.vault.encrypt(secret)).decode()
+
+    def unseal(self, token: str) -> str:
+        return self._uow.vault.decrypt(base64.b64decode(token))
+
+    # Messages, escalations, applications, links ---------------------------------------
+
+    def enqueue(self, channel: str, recipient: str, text: str, buttons: tuple[str, ...] = ()) -> int:
+        return outbox.enqueue(self._uow.session, channel=channel, recipient=recipient, text=text,
+                              buttons=buttons, now=self.now, conversation_id=None)
+
+    def notify_card_holder(self, card_number: str, text: str) -> int:
+        """Queues a message to every phone and Telegram linked to the card's holder,
+        except those that said STOP (`conversations.notify`, the one path)."""
+        card_id = self._uow.session.scalar(select(Card.id).where(Card.number == card_number))
+        return notify.to_holder(self._uow, card_id, text) if card_id is not None else 0
+
+    def employees(self, cvr: str) -> list[tuple[str, str]]:
+        """(first name, card number) of the card holders this employer employs now, so an
+        employer may name "Mette" instead of her Frikort-ID; only its own employees."""
+        rows = self._uow.session.execute(
+            select(Citizen.name, Card.number)
+            .join(Card, Card.citizen_id == Citizen.id)
+            .join(Employment, Employment.card_id == Card.id)
+            .join(Employer, Employer.id == Employment.employer_id)
+            .where(Employer.cvr == cvr,
+                   (Employment.end_date.is_(None)) | (Employment.end_date >= self.today))
+            .distinct()).all()
+        return [(str(name).split()[0], str(number)) for name, number in rows]
+
+    def employer_contacts(self, cvr: str) -> list[tuple[str, str]]:
+        rows = self._uow.session.execute(
+            select(EmployerContact.kind, EmployerContact.address)
+            .join(Employer, Employer.id == EmployerContact.employer_id)
+            .where(Employer.cvr == cvr)).all()
+        return [("sms" if kind == "phone" else "telegram", address) for kind, address in rows]
+
+    def escalate(self, *, urgent: bool, reason: str) -> int:
+        return escalations.open_escalation(self._uow.session, self._conversation, urgent=urgent,
+                                           reason=reason, now=self.now)
+
+    def request_callback(self, *, urgent: bool) -> int:
+        """A caller asks to be rung back (first in line if crisis words were heard)."""
+        return escalations.request_callback(self._uow.session, self._conversation,
+                                            urgent=urgent, now=self.now)
+
+    def send_copy(self, text: str) -> int:
+        """An SMS copy of what a caller heard, to the number they call from, through the
+        outbox; kept in the transcript as the SMS it is."""
+        outbox_id = outbox.enqueue(
+            self._uow.session, channel="sms", recipient=self.address, text=text, buttons=(),
+            now=self.now, conversation_id=self._conversation.id)
+        store.record_outbound(self._uow.session, self._conversation, text, "bot", self.now,
+                              outbox_id, channel="sms")
+        return outbox_id
+
+    def check_card_ending(self, card_number: str, digits: str) -> linking.LinkOutcome:
+        return linking.check_card_ending(self._uow.session, address=self.address,
+                                         card_number=card_number, digits=digits, now=self.now)
+
+    def open_escalation(self) -> EscalationView | None:
+        """The conversation's open escalation, if a person has it (or it waits for one)."""
+        return escalations.open_for(self._uow.session, self._conversation)
+
+    def withdraw_escalation(self, actor: Actor) -> bool:
+        """The citizen no longer needs a person ("glem det"): the bot takes the conversation
+        back. An urgent (crisis) escalation is never withdrawn this way."""
+        withdrawn = escalations.withdraw(self._uow.session, self._conversation, self.now)
+        if withdrawn is None:
+            return False
+        self._uow.audit(actor, "escalation.withdrawn", "escalation", withdrawn)
+        return True
+
+    def submit_application(self, answers: ApplicationAnswers) -> int:
+        if answers.municipality_code:
+            self._conversation.municipality_code = answers.municipality_code
+        return applications.submit(self._uow.session, answers,
+                                   conversation_id=self._conversation.id,
+                                   vault=self._uow.vault, now=self.now)
+
+    def link_with_code(self, card_number: str, code: str) -> linking.LinkOutcome:
+        outcome = linking.link_with_code(
+            self._uow.session, channel=self.channel, address=self.address,
+            card_number=card_number, code=code, hash_key=self._uow.config.cpr_hash_key,
+            now=self.now)
+        if outcome is linking.LinkOutcome.LINKED:
+            self._remember_municipality(card_number)
+        return outcome
+
+    def link_tries_left(self) -> int:
+        return linking.tries_left(self._uow.session, self.channel, self.address)
+
+    def link_telegram_by_phone(self, phone: str) -> str | None:
+        number = linking.link_telegram_by_phone(self._uow.session, telegram_id=self.address,
+                                                phone=phone, now=self.now)
+        if number:
+            self._remember_municipality(number)
+        return number
+
+    def remember_identity(self) -> Identity:
+        """Files the conversation under the card holder's municipality, for caseworkers' inboxes."""
+        identity = self.identity()
+        if identity.card_number and self._conversation.municipality_code is None:
+            self._remember_municipality(identity.card_number)
+        return identity
+
+    def _remember_municipality(self, card_number: str) -> None:
+        code = self._uow.session.scalar(select(Card.municipality_code).where(
+            Card.number == card_number))
+        self._conversation.municipality_code = code

@@ -1,1 +1,0 @@
-"""Conversation storage used by the bot through `ledger.turn.Turn`."""

@@ -1,1 +1,0 @@
-"""Persistence for the ledger: table mappings, engines, migrations. Internal to `ledger`."""
