@@ -20,7 +20,7 @@ from api.bootstrap import Backend
 from bot import BotConfig, Dialogue, InboundMessage
 from bot.crisis import CrisisScorer
 from bot.evaluation import AnswerCase, Played
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import KnowledgeBase, shipped_knowledge
 from bot.observe import DialogueObserver
 from db.config import LedgerConfig
 from db.migrate import upgrade
@@ -63,7 +63,7 @@ class AnswerWorld:
         self._templates = {"demo": self._seeded("demo", with_cap=True),
                            "none": self._seeded("none", with_cap=False)}
         self._ids = itertools.count(1)
-        self._employer_versions = employer_versions(load_knowledge())
+        self._employer_versions = employer_versions(shipped_knowledge())
 
     def close(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
@@ -97,8 +97,8 @@ class AnswerWorld:
 
     def play(self, case: AnswerCase) -> Played:
         with self._fresh(case.cap) as ledger:
-            dialogue = Dialogue(ledger.conversations, self._parser, config=BotConfig(rate_limit_per_minute=0),
-                                crisis=self._crisis)
+            dialogue = Dialogue(ledger.conversations, self._parser,
+                                config=BotConfig(rate_limit_per_minute=0), crisis=self._crisis)
             watcher = _Outcome()
             dialogue.observer = watcher
             if case.before:
@@ -116,7 +116,8 @@ class AnswerWorld:
         said: list[tuple[str, str, list[str]]] = []
         start = self._now
         with self._fresh(cap) as ledger:
-            dialogue = Dialogue(ledger.conversations, self._parser, config=BotConfig(), crisis=self._crisis)
+            dialogue = Dialogue(ledger.conversations, self._parser, config=BotConfig(),
+                                crisis=self._crisis)
             for sender, text in turns:
                 if sender.startswith("+") and sender[-1] in "dhm":
                     unit = {"d": "days", "h": "hours", "m": "minutes"}[sender[-1]]

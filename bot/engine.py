@@ -11,7 +11,7 @@ from bot.context import FLOW_KEYS, Step
 from bot.crisis import Crisis, CrisisScorer, detect
 from bot.flows import routing
 from bot.keywords import keyword_of
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import KnowledgeBase, shipped_knowledge
 from bot.messages import InboundMessage, Reply
 from bot.observe import DialogueObserver, safely
 from bot.texts import text as bot_text
@@ -42,7 +42,7 @@ class Dialogue:
         self._crisis = crisis
         """The crisis classifier, beside the phrase patterns (either one is enough)."""
         self._config = config or BotConfig()
-        self._knowledge = knowledge or load_knowledge()
+        self._knowledge = knowledge or shipped_knowledge()
         self.observer = DialogueObserver()
         """Told about each message (the api counts them and logs the conversation id)."""
 
