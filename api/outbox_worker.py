@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from api.channels.senders import CHANNELS, DeliveryError, OutboundMessage, Sender
 from api.db_outage import describe
+from api.outbox_signal import committed_outbox_inserts
 from ledger import Actor, Ledger
 from ledger.conversations.outbox import CLAIM_LEASE_S
 from ledger.conversations.records import OutboxItem
@@ -53,6 +54,7 @@ class OutboxWorker:
         self._poll_s = poll_s
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
+        self._queued_seen = committed_outbox_inserts()
         self._unrecorded: list[tuple[int, str, str]] = []
         """(message id, channel, provider id) of sends accepted but not yet marked sent."""
         self.jobs: list[PeriodicJob] = []
@@ -94,6 +96,15 @@ class OutboxWorker:
     def kick(self) -> None:
         """Something was queued: deliver now rather than at the next poll."""
         self._wake.set()
+
+    def kick_if_queued(self) -> None:
+        """After a webhook's turn: wake the worker only if this process committed an outbox
+        message since the last such wake (api/outbox_signal.py). A turn that queued nothing
+        would only make the worker claim an empty outbox."""
+        seen = committed_outbox_inserts()
+        if seen != self._queued_seen:
+            self._queued_seen = seen
+            self._wake.set()
 
     async def deliver_due(self, limit: int = CLAIM_BATCH) -> int:
         """Sends what is due on the configured channels; returns how many were handled.

@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(table(summaries, by_path=True))
     if args.top:
-        area = next(a for a, _ in (*AREAS, (OTHER, ())) if a.startswith(args.top))
+        names = [a for a, _ in AREAS] + [TELEGRAM_INBOUND, OTHER]
+        area = next(a for a in names if a.startswith(args.top))
         for summary in summaries:
             print(f"\n{summary.phase}, {area}:")
             for frame, count in top_frames(args.directory, summary.phase, area):

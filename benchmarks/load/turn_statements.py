@@ -169,7 +169,10 @@ def _providers(provider: ProviderSecrets) -> Iterator[str]:
 
 def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: bool,
              workdir: Path) -> None:
-    settings = Settings(_env_file=None, **server.settings_env)  # type: ignore[arg-type]
+    settings = Settings(
+        _env_file=None,
+        **server.settings_env,  # type: ignore[arg-type]  # env strings, parsed by pydantic
+    )
     population = plan_population(max(200, 8 * turns))
     seed_population(settings.ledger, population, dt.datetime.now(dt.UTC).date())
     configure_logging(settings)  # JSON at INFO, as the server logs; into a file, not stdout
@@ -177,7 +180,8 @@ def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: b
     for handler in list(root.handlers):
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(workdir / "app.log", "a", encoding="utf-8"))  # noqa: SIM115
-    client = TestClient(create_app(settings), base_url=server.url)
+    app = create_app(settings)
+    client = TestClient(app, base_url=server.url)
     wire = Wire(server.url, provider)
     counter = Counter_()
     rows = []
@@ -199,7 +203,7 @@ def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: b
             for line, n in Counter(first.sql).items():
                 print(f"  {n}× {line}")
     # The outbox's share of a Telegram reply: the worker claims it, sends it, marks it sent.
-    ledger = client.app.state.services.ledger  # type: ignore[attr-defined]
+    ledger = app.state.services.ledger
     with counter.turn() as claim:
         items = ledger.conversations.claim_outbox(1, ("telegram",))
     with counter.turn() as mark:
