@@ -131,6 +131,27 @@ def _send(client: TestClient, wire: Wire, sender: Sender, text: str) -> None:
         raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
 
 
+def _with_worker(app: Any, base_url: str, wire: Wire, counter: Counter_,
+                 population: Population, turns: int) -> tuple[str, Counts, Counts, float]:
+    """SMS FAQ turns with the app's lifespan running (the outbox worker and the background
+    jobs, as in `frikort serve`): every statement of the process while they are answered, over
+    the turns; what the worker does because of them (or of its poll) is in it."""
+    senders = [s for s in population.holders if s.channel == "sms"][-turns:]
+    with TestClient(app, base_url=base_url) as client:
+        _send(client, wire, senders[0], FAQ)
+        time.sleep(1.5)  # the worker's first round (jobs due at start) is not the turns'
+        with counter.turn() as seen:
+            started = time.process_time()
+            for sender in senders[1:]:
+                _send(client, wire, sender, FAQ)
+            cpu_ms = (time.process_time() - started) / (len(senders) - 1) * 1000
+    per_turn = Counts(statements=round(seen.statements / (len(senders) - 1)),
+                      commits=round(seen.commits / (len(senders) - 1)),
+                      checkouts=round(seen.checkouts / (len(senders) - 1)))
+    return (f"FAQ by SMS with the outbox worker running ({seen.statements} statements, "
+            f"{seen.commits} commits over {len(senders) - 1} turns)", per_turn, per_turn, cpu_ms)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load.turn_statements")
     parser.add_argument("--turns", type=int, default=40, help="timed turns per kind (40)")
@@ -215,6 +236,7 @@ def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: b
             print(f"\n{name}:")
             for line, n in Counter(counts.sql).items():
                 print(f"  {n}× {line}")
+    rows.append(_with_worker(app, server.url, wire, counter, population, turns))
     print("| Turn | Statements (first message / next) | Transactions (commits + rollbacks) "
           "| Pool checkouts | CPU ms per turn, in-process |")
     print("|---|---:|---:|---:|---:|")
