@@ -171,6 +171,10 @@ class OutboxWorker:
         expiry_due = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
+            # Cleared before the claim, not after an empty one: a kick that comes while the
+            # claim runs (its message committed just too late to be claimed) must end the wait
+            # below at once instead of leaving that message to the next poll.
+            self._wake.clear()
             try:
                 handled = await self.deliver_due()
                 if loop.time() >= expiry_due:
@@ -187,7 +191,6 @@ class OutboxWorker:
                 handled = 0
             if handled:
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
             except TimeoutError:
