@@ -94,11 +94,12 @@ def create_app(
     app.state.outbox_worker = worker
     app.state.metrics = metrics
     app.state.kick_outbox = worker.kick
+    app.state.kick_outbox_if_queued = worker.kick_if_queued
     app.state.telegram_failures = {}
     app.state.telegram_ready = False
     app.state.telegram_attempts = {}
     app.state.telegram_app = webhooks.telegram_application(
-        services, worker.kick, app.state.telegram_failures)
+        services, worker.kick_if_queued, app.state.telegram_failures)
     install_problem_handlers(app)
     install_outage_handling(app, services.ledger)
 

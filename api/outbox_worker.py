@@ -15,6 +15,7 @@ from api.bootstrap import Backend
 from api.channels.senders import CHANNELS, DeliveryError, OutboundMessage, Sender
 from api.db_outage import describe
 from conversations.outbox import CLAIM_LEASE_S
+from conversations.outbox_signal import committed_outbox_inserts
 from conversations.records import OutboxItem
 from db.base import one_of
 from db.commands import Actor
@@ -54,6 +55,7 @@ class OutboxWorker:
         self._poll_s = poll_s
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
+        self._queued_seen = committed_outbox_inserts()
         self._unrecorded: list[tuple[int, str, str]] = []
         """(message id, channel, provider id) of sends accepted but not yet marked sent."""
         self.jobs: list[PeriodicJob] = []
@@ -95,6 +97,15 @@ class OutboxWorker:
     def kick(self) -> None:
         """Something was queued: deliver now rather than at the next poll."""
         self._wake.set()
+
+    def kick_if_queued(self) -> None:
+        """After a webhook's turn: wake the worker only if this process committed an outbox
+        message since the last such wake (conversations/outbox_signal.py). A turn that queued nothing
+        would only make the worker claim an empty outbox."""
+        seen = committed_outbox_inserts()
+        if seen != self._queued_seen:
+            self._queued_seen = seen
+            self._wake.set()
 
     async def deliver_due(self, limit: int = CLAIM_BATCH) -> int:
         """Sends what is due on the configured channels; returns how many were handled.
@@ -161,6 +172,10 @@ class OutboxWorker:
         expiry_due = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
+            # Cleared before the claim, not after an empty one: a kick that comes while the
+            # claim runs (its message committed just too late to be claimed) must end the wait
+            # below at once instead of leaving that message to the next poll.
+            self._wake.clear()
             try:
                 handled = await self.deliver_due()
                 if loop.time() >= expiry_due:
@@ -177,7 +192,6 @@ class OutboxWorker:
                 handled = 0
             if handled:
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
             except TimeoutError:

@@ -62,7 +62,7 @@ async def _call(request: Request, kind: Literal["start", "gather", "dial"]) -> R
                       confidence=confidence(params), digits=digits,
                       dial_status=params.get("DialCallStatus", "")[:20])
     reply = await run_in_threadpool(services.phone_line.answer, event)
-    request.app.state.kick_outbox()
+    request.app.state.kick_outbox_if_queued()
     return _twiml(services, reply)
 
 

@@ -69,7 +69,7 @@ async def twilio_sms(request: Request) -> Response:
                              text=cut(params.get("Body", ""), SMS_MAX_CHARS),
                              provider_message_id=sid)
     replies = await run_in_threadpool(services.dialogue.handle, inbound)
-    request.app.state.kick_outbox()
+    request.app.state.kick_outbox_if_queued()
     return Response(twiml_reply([reply.text for reply in replies]), media_type="application/xml")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.load.profile import PROFILE_PHASES
 from benchmarks.load.server import DEFAULT_POSTGRES_URL
 
 __all__ = ["LoadOptions", "parse_options"]
@@ -39,6 +40,11 @@ class LoadOptions:
     rasa_model: Path | None = None
     rasa_epochs: int | None = None
     markdown: Path | None = None
+    profile_dir: Path | None = None
+    """Record py-spy profiles of every worker into this directory (benchmarks/load/profile.py)."""
+    profile_phases: frozenset[str] = frozenset({"saturation"})
+    profile_nonblocking: bool = False
+    profile_rate: int = 200
     extra_notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -53,6 +59,15 @@ def _floats(text: str) -> tuple[float, ...]:
 
 def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def _phase_kinds(text: str) -> frozenset[str]:
+    kinds = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = kinds - set(PROFILE_PHASES)
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(
+            f"phases to profile: a list of {', '.join(PROFILE_PHASES)}")
+    return kinds
 
 
 def parse_options(argv: list[str] | None = None) -> LoadOptions:
@@ -94,6 +109,16 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
     parser.add_argument("--rasa-epochs", type=int,
                         help="train with this many DIET epochs when no model exists")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="py-spy every uvicorn worker during the profiled phases: flame "
+                             "graphs and collapsed stacks in DIR")
+    parser.add_argument("--profile-phases", type=_phase_kinds,
+                        help="which phases --profile records, a list of fixed, saturation, "
+                             "cost (default saturation)")
+    parser.add_argument("--profile-rate", type=int, default=200,
+                        help="py-spy samples per second (default 200)")
+    parser.add_argument("--profile-nonblocking", action="store_true",
+                        help="py-spy --nonblocking: never pause a worker to read its stack")
     args = parser.parse_args(argv)
 
     values: dict[str, Any] = dict(QUICK) if args.quick else {}
@@ -107,10 +132,13 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
         "seed_processes": args.seed_processes, "workdir": args.workdir,
         "nlu_cache_dir": args.nlu_cache, "rasa": args.rasa, "rasa_model": args.rasa_model,
         "rasa_epochs": args.rasa_epochs, "markdown": args.markdown,
+        "profile_dir": args.profile, "profile_phases": args.profile_phases,
     }
     values.update({k: v for k, v in chosen.items() if v is not None})
     dbs = ("postgres", "sqlite") if args.db == "both" else (args.db,)
     return LoadOptions(dbs=dbs, rate_limit_per_minute=args.rate_limit,
                        log_level=args.log_level, postgres_url=args.postgres_url,
-                       rasa_venv=args.rasa_venv, rasa_models=args.rasa_models,
+                       rasa_venv=args.rasa_venv,
+                       profile_nonblocking=args.profile_nonblocking,
+                       profile_rate=args.profile_rate, rasa_models=args.rasa_models,
                        **values)

@@ -6,6 +6,7 @@ caller's job)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import sys
@@ -22,6 +23,7 @@ from benchmarks.load import rasa as rasa_side
 from benchmarks.load.drive import PhaseResult, Target, closed_loop, open_loop
 from benchmarks.load.httpclient import HttpClient
 from benchmarks.load.options import LoadOptions
+from benchmarks.load.profile import ProfileSession
 from benchmarks.load.providers import FakeProviders
 from benchmarks.load.report import RunReport, ServerRun, machine_description
 from benchmarks.load.resources import ResourceMonitor, load_average
@@ -51,27 +53,30 @@ def say(text: str) -> None:
 
 
 async def _phases(run: ServerRun, target: Target, options: LoadOptions,
-                  monitor: Callable[[], ResourceMonitor]) -> None:
+                  monitor: Callable[[], ResourceMonitor],
+                  profile: ProfileSession | None = None) -> None:
     """Every fixed rate (an overloaded one stops early, see `open_loop`), then saturation."""
-    plans: list[tuple[str, Callable[[], Awaitable[PhaseResult]]]] = []
+    plans: list[tuple[str, str, Callable[[], Awaitable[PhaseResult]]]] = []
     for rate in options.rates:
-        plans.append((f"fixed rate {rate:g}/s", functools.partial(
+        plans.append(("fixed", f"fixed rate {rate:g}/s", functools.partial(
             open_loop, target, rate, options.duration_s, label=f"{rate:g}/s")))
     for concurrency in options.concurrency:
-        plans.append((f"saturation, {concurrency} in flight", functools.partial(
+        plans.append(("saturation", f"saturation, {concurrency} in flight", functools.partial(
             closed_loop, target, concurrency, options.saturation_s,
             label=f"saturation {concurrency}")))
-    for title, make in plans:
-        await _measured(run, title, make, monitor)
+    for kind, title, make in plans:
+        await _measured(run, title, make, monitor, profile, kind)
 
 
 async def _measured(run: ServerRun, title: str, make: Callable[[], Awaitable[PhaseResult]],
-                    monitor: Callable[[], ResourceMonitor]) -> PhaseResult:
+                    monitor: Callable[[], ResourceMonitor],
+                    profile: ProfileSession | None = None, kind: str = "") -> PhaseResult:
     say(f"{run.name}: {title} (load average {load_average()})")
     watch = monitor()
-    watch.start()
-    phase = await make()
-    phase.usage = await watch.stop()
+    async with profile.phase(kind, title) if profile else contextlib.nullcontext():
+        watch.start()
+        phase = await make()
+        phase.usage = await watch.stop()
     run.phases.append(phase)
     say(f"  {phase.achieved:.1f} msg/s, p50 {phase.latency(50):.1f} ms, p99 "
         f"{phase.latency(99):.1f} ms, errors {phase.error_count}")
@@ -80,7 +85,8 @@ async def _measured(run: ServerRun, title: str, make: Callable[[], Awaitable[Pha
 
 
 async def _cost_phases(run: ServerRun, target: AppTarget, source: TrafficSource,
-                       options: LoadOptions, monitor: Callable[[], ResourceMonitor]) -> None:
+                       options: LoadOptions, monitor: Callable[[], ResourceMonitor],
+                       profile: ProfileSession | None = None) -> None:
     """One channel at a time, the same kinds of question, a few in flight: the server's CPU
     per message and the latency of each channel alone (a mixed phase cannot split CPU)."""
     if options.cost_s <= 0:
@@ -92,7 +98,7 @@ async def _cost_phases(run: ServerRun, target: AppTarget, source: TrafficSource,
             finished = source.stats.completed
             phase = await _measured(run, f"cost phase, {focus.describe()}", functools.partial(
                 closed_loop, target, options.cost_concurrency, options.cost_s,
-                label=f"cost {channel}"), monitor)
+                label=f"cost {channel}"), monitor, profile, "cost")
             phase.focus = focus.describe()
             phase.conversations = source.stats.completed - finished
     finally:
@@ -140,13 +146,21 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
         run.warmup_errors.update(warm.errors)
         database_pids = ((lambda: postgres_backend_pids(server.database_url))
                          if db == "postgres" else None)
+        profile = (ProfileSession(options.profile_dir, server.pid, options.profile_phases, db,
+                                  rate_hz=options.profile_rate,
+                                  nonblocking=options.profile_nonblocking)
+                   if options.profile_dir is not None else None)
         await _phases(run, target, options,
-                      lambda: ResourceMonitor(server.pid, database_pids))
+                      lambda: ResourceMonitor(server.pid, database_pids), profile)
         # The mix as the mixed phases sent it (the cost phases send one channel each).
         run.mix = Counter(source.stats.sent_by_category)
         run.channels = Counter(source.stats.sent_by_channel)
         await _cost_phases(run, target, source, options,
-                           lambda: ResourceMonitor(server.pid, database_pids))
+                           lambda: ResourceMonitor(server.pid, database_pids), profile)
+        if profile is not None and profile.written:
+            phases = ", ".join(sorted(options.profile_phases))
+            run.notes.append(f"{name}: py-spy profiles of the workers ({phases} phases) in "
+                             f"{options.profile_dir}: {len(profile.written)} files")
         await asyncio.sleep(1.5)  # the outbox's last deliveries
         run.server_counted = counter_total(await asyncio.to_thread(server.metrics),
                                            "frikort_messages_in_total")

@@ -25,7 +25,7 @@ PUBLIC_MODULES: dict[str, set[str]] = {
     "ledger": {"ledger.commands", "ledger.results", "ledger.errors", "ledger.rules",
                "ledger.service.lookups"},
     "conversations": {"conversations.service", "conversations.turn", "conversations.records",
-                      "conversations.notify"},
+                      "conversations.notify", "conversations.outbox_signal"},
     "staff": {"staff.principal", "staff.access", "staff.redaction", "staff.errors",
               "staff.records"},
     "casework": {"casework.records", "casework.errors"},

@@ -1,0 +1,250 @@
+"""Statements, transactions and connection checkouts per turn, by kind of message.
+
+`python -m benchmarks.load.turn_statements [--turns N] [--show]`
+
+Why beside the load harness: a sampling profile says where the CPU goes, not how many round
+trips a turn makes, and each round trip is a wait for PostgreSQL plus driver, compile and
+result work in the worker. This builds the app exactly as `frikort serve` does (the harness's
+production settings on a fresh PostgreSQL database `frikort_load_turns`, seeded through the
+harness's own population), sends signed webhooks in-process (Starlette's TestClient, no
+lifespan: the outbox worker and the background jobs do not run, so only the webhook's own
+statements are counted), and counts with SQLAlchemy's engine events:
+
+- statements: `before_cursor_execute` (every SQL sent, SAVEPOINTs and locks included);
+- transactions: `commit` and `rollback` on a connection;
+- checkouts: a connection taken from the pool.
+
+It also times each kind over `--turns` turns from distinct senders (process CPU time per turn:
+the app's work plus the TestClient's, an upper bound of the worker's own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
+
+from api.app import create_app
+from api.logging_setup import configure_logging
+from api.settings import Settings
+from benchmarks.load.providers import FakeProviders
+from benchmarks.load.seed import Population, Sender, plan_population, seed_population
+from benchmarks.load.server import BenchServer, ServerOptions
+from benchmarks.load.wire import ProviderSecrets, Wire
+
+__all__ = ["Counts", "main"]
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/frikort_load_turns"
+FAQ = "hvor meget må jeg tjene"
+SALDO = "SALDO"
+
+
+@dataclass
+class Counts:
+    """What the engine events saw during one turn."""
+
+    statements: int = 0
+    commits: int = 0
+    rollbacks: int = 0
+    checkouts: int = 0
+    sql: list[str] = field(default_factory=list)
+
+
+class Counter_:
+    """Engine-wide listeners (every engine the app makes), switched on around one turn."""
+
+    def __init__(self) -> None:
+        self.current: Counts | None = None
+        event.listen(Engine, "before_cursor_execute", self._statement)
+        event.listen(Engine, "commit", self._commit)
+        event.listen(Engine, "rollback", self._rollback)
+        event.listen(Pool, "checkout", self._checkout)
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if self.current is not None:
+            self.current.statements += 1
+            self.current.sql.append(" ".join(statement.split())[:110])
+
+    def _commit(self, conn: Any) -> None:
+        if self.current is not None:
+            self.current.commits += 1
+
+    def _rollback(self, conn: Any) -> None:
+        if self.current is not None:
+            self.current.rollbacks += 1
+
+    def _checkout(self, *args: Any) -> None:
+        if self.current is not None:
+            self.current.checkouts += 1
+
+    @contextmanager
+    def turn(self) -> Iterator[Counts]:
+        self.current = Counts()
+        try:
+            yield self.current
+        finally:
+            self.current = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    senders: Callable[[Population], list[Sender]]
+    text: str
+
+
+KINDS = (
+    Kind("FAQ by SMS, card holder", lambda p: [s for s in p.holders if s.channel == "sms"], FAQ),
+    Kind("FAQ by SMS, unknown number",
+         lambda p: [s for s in p.unknowns if s.channel == "sms"], FAQ),
+    Kind("SALDO by SMS, card holder",
+         lambda p: [s for s in p.holders if s.channel == "sms"], SALDO),
+    Kind("FAQ by Telegram, card holder",
+         lambda p: [s for s in p.holders if s.channel == "telegram"], FAQ),
+    Kind("SALDO by Telegram, card holder",
+         lambda p: [s for s in p.holders if s.channel == "telegram"], SALDO),
+)
+
+
+def _send(client: TestClient, wire: Wire, sender: Sender, text: str) -> None:
+    if sender.channel == "telegram":
+        path, body, headers = wire.telegram(sender.address, text)
+    else:
+        path, body, headers = wire.sms(sender.address, text)
+    response = client.post(path, content=body, headers=headers)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
+
+
+def _with_worker(app: Any, base_url: str, wire: Wire, counter: Counter_,
+                 population: Population, turns: int) -> tuple[str, Counts, Counts, float]:
+    """SMS FAQ turns with the app's lifespan running (the outbox worker and the background
+    jobs, as in `frikort serve`): every statement of the process while they are answered, over
+    the turns; what the worker does because of them (or of its poll) is in it."""
+    senders = [s for s in population.holders if s.channel == "sms"][-turns:]
+    with TestClient(app, base_url=base_url) as client:
+        _send(client, wire, senders[0], FAQ)
+        time.sleep(1.5)  # the worker's first round (jobs due at start) is not the turns'
+        with counter.turn() as seen:
+            started = time.process_time()
+            for sender in senders[1:]:
+                _send(client, wire, sender, FAQ)
+            cpu_ms = (time.process_time() - started) / (len(senders) - 1) * 1000
+    per_turn = Counts(statements=round(seen.statements / (len(senders) - 1)),
+                      commits=round(seen.commits / (len(senders) - 1)),
+                      checkouts=round(seen.checkouts / (len(senders) - 1)))
+    return (f"FAQ by SMS with the outbox worker running ({seen.statements} statements, "
+            f"{seen.commits} commits over {len(senders) - 1} turns)", per_turn, per_turn, cpu_ms)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load.turn_statements")
+    parser.add_argument("--turns", type=int, default=40, help="timed turns per kind (40)")
+    parser.add_argument("--show", action="store_true", help="print each statement")
+    parser.add_argument("--nlu-cache", type=Path, default=Path("/tmp/nlucache-prof"))
+    args = parser.parse_args(argv)
+    provider = ProviderSecrets()
+    with TemporaryDirectory(prefix="frikort-turns-") as workdir, _providers(provider) as url:
+        server = BenchServer(ServerOptions(db="postgres", workers=1, workdir=Path(workdir),
+                                           nlu_cache_dir=args.nlu_cache,
+                                           postgres_url=POSTGRES_URL,
+                                           rate_limit_per_minute=10_000),
+                             provider, url)
+        server.create_database()
+        try:
+            _measure(server, provider, args.turns, args.show, Path(workdir))
+        finally:
+            server.drop_database()
+
+
+@contextmanager
+def _providers(provider: ProviderSecrets) -> Iterator[str]:
+    """The harness's fake Bot API and Twilio API on their own event loop in a thread (the
+    Telegram webhook asks the Bot API for getMe once; the outbox does not run here)."""
+    fakes = FakeProviders(bot_token=provider.bot_token, twilio_sid=provider.twilio_sid,
+                          twilio_token=provider.twilio_token)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(fakes.start(), loop).result(timeout=30)
+    try:
+        yield fakes.url
+    finally:
+        asyncio.run_coroutine_threadsafe(fakes.stop(), loop).result(timeout=30)
+
+
+def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: bool,
+             workdir: Path) -> None:
+    settings = Settings(
+        _env_file=None,
+        **server.settings_env,  # type: ignore[arg-type]  # env strings, parsed by pydantic
+    )
+    population = plan_population(max(200, 8 * turns))
+    seed_population(settings.ledger, population, dt.datetime.now(dt.UTC).date())
+    configure_logging(settings)  # JSON at INFO, as the server logs; into a file, not stdout
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(workdir / "app.log", "a", encoding="utf-8"))  # noqa: SIM115
+    app = create_app(settings)
+    client = TestClient(app, base_url=server.url)
+    wire = Wire(server.url, provider)
+    counter = Counter_()
+    rows = []
+    for kind in KINDS:
+        senders = kind.senders(population)
+        _send(client, wire, senders[0], kind.text)  # warm: caches, compiled statements
+        with counter.turn() as first:
+            _send(client, wire, senders[1], kind.text)  # a sender's first message
+        with counter.turn() as again:
+            _send(client, wire, senders[1], kind.text)  # the same sender, an open conversation
+        timed = senders[2:2 + turns]
+        started = time.process_time()
+        for sender in timed:
+            _send(client, wire, sender, kind.text)
+        cpu_ms = (time.process_time() - started) / len(timed) * 1000
+        rows.append((kind.name, first, again, cpu_ms))
+        if show:
+            print(f"\n{kind.name}, first message:")
+            for line, n in Counter(first.sql).items():
+                print(f"  {n}× {line}")
+    # The outbox's share of a Telegram reply: the worker claims it, sends it, marks it sent.
+    ledger = app.state.services.ledger
+    with counter.turn() as claim:
+        items = ledger.conversations.claim_outbox(1, ("telegram",))
+    with counter.turn() as mark:
+        ledger.conversations.mark_sent(items[0].id, "load-1")
+    for name, counts in (("outbox claim of one Telegram reply", claim),
+                         ("outbox mark_sent of that reply", mark)):
+        rows.append((name, counts, counts, float("nan")))
+        if show:
+            print(f"\n{name}:")
+            for line, n in Counter(counts.sql).items():
+                print(f"  {n}× {line}")
+    rows.append(_with_worker(app, server.url, wire, counter, population, turns))
+    print("| Turn | Statements (first message / next) | Transactions (commits + rollbacks) "
+          "| Pool checkouts | CPU ms per turn, in-process |")
+    print("|---|---:|---:|---:|---:|")
+    for name, first, again, cpu_ms in rows:
+        print(f"| {name} | {first.statements} / {again.statements} | "
+              f"{first.commits + first.rollbacks} / {again.commits + again.rollbacks} | "
+              f"{first.checkouts} / {again.checkouts} | {cpu_ms:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
