@@ -18,7 +18,6 @@ from api.docs import install_docs
 from api.edge import install_edge, install_proxy_headers
 from api.logging_setup import configure_logging
 from api.metrics import Metrics, install_metrics
-from api.outbox_worker import OutboxWorker
 from api.outreach_job import outreach_job
 from api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from api.retention_job import retention_job
@@ -36,8 +35,9 @@ from api.routes import (
     wage_reports,
     webhooks,
 )
+from api.scheduler import BackgroundScheduler
 from api.settings import Settings
-from api.task_jobs import task_jobs
+from api.smalljob_jobs import smalljob_jobs
 from nlu import Parser
 
 log = logging.getLogger(__name__)
@@ -52,13 +52,13 @@ def create_app(
     """
     settings.require_safe_secrets()
     services = build_services(settings, ledger=ledger, parser=parser)
-    worker = OutboxWorker(services.ledger, services.senders, poll_s=settings.OUTBOX_POLL_SECONDS)
+    worker = BackgroundScheduler(services.ledger, services.senders, poll_s=settings.OUTBOX_POLL_SECONDS)
     metrics = Metrics(services.ledger, multiprocess_dir=settings.PROMETHEUS_MULTIPROC_DIR)
     metrics.watch(services.ledger, services.dialogue)
     worker.on_delivery = metrics.delivered
     if settings.RETENTION_IN_SERVER:
         worker.add_job(retention_job(services.ledger, settings, metrics))
-    for job in task_jobs(services.ledger):  # small jobs: hour prompts, digests, expiry
+    for job in smalljob_jobs(services.ledger):  # small jobs: hour prompts, digests, expiry
         worker.add_job(job)
     if settings.OUTREACH_IN_SERVER:  # reminders, status messages, announcements
         worker.add_job(outreach_job(services.ledger, every_s=settings.OUTREACH_EVERY_SECONDS))
@@ -91,7 +91,7 @@ def create_app(
     app.state.settings = settings
     app.state.services = services
     app.state.ledger = services.ledger
-    app.state.outbox_worker = worker
+    app.state.scheduler = worker
     app.state.metrics = metrics
     app.state.kick_outbox = worker.kick
     app.state.kick_outbox_if_queued = worker.kick_if_queued

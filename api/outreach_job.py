@@ -4,8 +4,8 @@ keys in the database make sure each message goes once)."""
 from __future__ import annotations
 
 from api.bootstrap import Backend
-from api.outbox_worker import PeriodicJob
-from api.task_jobs import FIRST_RUN_AFTER_S
+from api.scheduler import PeriodicJob
+from api.smalljob_jobs import FIRST_RUN_AFTER_S
 from outreach.sweep import run_sweep
 
 

@@ -14,7 +14,7 @@ import uuid
 from api import logging_setup
 from api.bootstrap import Backend
 from api.metrics import Metrics
-from api.outbox_worker import PeriodicJob
+from api.scheduler import PeriodicJob
 from api.settings import Settings
 from db.commands import Actor
 from privacy import RetentionReport

@@ -9,7 +9,7 @@
 * overview: `GET /console/overview` for a caseworker (own municipality) and an administrator
   (every municipality), each logged in through the real form;
 * expiry sweep: `Ledger.expire_due`, which the background loop of every server process runs
-  once a minute (api/outbox_worker.py); it finds nothing due here, so this is its search alone.
+  once a minute (api/scheduler.py); it finds nothing due here, so this is its search alone.
 
 The HTTP calls go through a real uvicorn server in a thread on a loopback port (so the export
 really streams), from an httpx client in the same process.

@@ -20,7 +20,7 @@ from sampledata.population import CardPlan, EmploymentPlan
 from sampledata.timeline import DAY, HOUR, Timeline, ordinal
 
 SYSTEM_ACTOR = "system:maintenance"
-"""The server's background loop, which expires reservations (as api/outbox_worker.py)."""
+"""The server's background loop, which expires reservations (as api/scheduler.py)."""
 _FAR = 10**9
 
 

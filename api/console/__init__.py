@@ -23,10 +23,10 @@ from api.console.pages import (
     card_actions,
     cards,
     employers,
-    helpers,
     inbox,
     messages,
     overview,
+    phone_list,
     tasks,
     users,
 )
@@ -40,7 +40,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     overview.router, caps.router, users.router, api_keys.router,
     cards.router, card_actions.router, employers.router,
     inbox.router, applications.router,
-    tasks.router, helpers.router, messages.router,
+    tasks.router, phone_list.router, messages.router,
 ]
 
 console_router = APIRouter()

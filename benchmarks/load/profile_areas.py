@@ -40,7 +40,7 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                                "bot/texts.py", "bot/texts/",
                                                "bot/readability.py", "xml/", "jinja2/",
                                                "bot/voice/", "api/channels/twilio_voice.py")),
-    ("outbox / Telegram / Twilio delivery", ("api/outbox_worker.py", "telegram/",
+    ("outbox / Telegram / Twilio delivery", ("api/scheduler.py", "telegram/",
                                              "api/channels/telegram_sender.py",
                                              "api/channels/twilio_sender.py",
                                              "conversations/outbox.py", "httpx/",
@@ -65,11 +65,11 @@ TELEGRAM_INBOUND = "python-telegram-bot in the webhook (Update objects, Applicat
 
 PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("outbox delivery (claim, send, mark sent)", (
-        "(api/outbox_worker.py", "OutboxWorker.", "Conversations.claim_outbox",
+        "(api/scheduler.py", "BackgroundScheduler.", "Conversations.claim_outbox",
         "Conversations.mark_sent", "claim_outbox (", "mark_sent (",
         "api/channels/twilio_sender.py", "api/channels/telegram_sender.py")),
     ("background jobs (retention, task jobs, expiry)", (
-        "api/task_jobs.py", "api/retention_job.py", "api/outreach_job.py", "expire_due")),
+        "api/smalljob_jobs.py", "api/retention_job.py", "api/outreach_job.py", "expire_due")),
     ("Telegram button check (pending_buttons)", ("_answers_the_waiting_question",)),
     ("dialogue turn in the thread pool (Dialogue.handle: store, NLU, flow, reply)", (
         "Dialogue.handle",)),

@@ -3,7 +3,7 @@ Twilio and Telegram APIs on loopback, and helpers that speak each provider's wir
 
 Nothing in the code under test is patched. The app runs under FastAPI's TestClient with
 RUN_BACKGROUND_WORKER=False; a test delivers the outbox by awaiting the app's own
-``OutboxWorker.deliver_due`` on the TestClient's event loop (``Channels.deliver``), so the
+``BackgroundScheduler.deliver_due`` on the TestClient's event loop (``Channels.deliver``), so the
 PTB bot and its HTTP client stay on the loop they were opened on. The ledger has a FakeClock,
 so outbox backoff can be stepped by hand.
 
@@ -35,7 +35,7 @@ from twilio.request_validator import RequestValidator
 
 from api.app import create_app
 from api.bootstrap import Backend
-from api.outbox_worker import OutboxWorker
+from api.scheduler import BackgroundScheduler
 from api.settings import Settings
 from db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
 from nlu import Parser
@@ -274,8 +274,8 @@ class Channels:
     # The outbox --------------------------------------------------------------------------
 
     @property
-    def worker(self) -> OutboxWorker:
-        worker: OutboxWorker = self.app.state.outbox_worker
+    def worker(self) -> BackgroundScheduler:
+        worker: BackgroundScheduler = self.app.state.scheduler
         return worker
 
     def deliver(self) -> int:

@@ -278,7 +278,7 @@ def test_the_retention_job_runs_in_the_background_loop_and_is_counted(tmp_path: 
                         RUN_BACKGROUND_WORKER=False, RETENTION_DAYS=365,
                         ALLOWED_HOSTS=TEST_CLIENT_HOST)
     app = create_app(settings, ledger=ledger)
-    worker = app.state.outbox_worker
+    worker = app.state.scheduler
     [job] = [job for job in worker.jobs if job.name == "retention"]
 
     async def loop_passes() -> None:

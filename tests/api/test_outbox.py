@@ -1,4 +1,4 @@
-"""The outbox end to end: messages queued in the ledger, delivered by the app's OutboxWorker to
+"""The outbox end to end: messages queued in the ledger, delivered by the app's BackgroundScheduler to
 fake Twilio and Telegram APIs on loopback, with the ledger's clock stepped by hand for backoff.
 
 The app runs with RUN_BACKGROUND_WORKER=False; each test awaits ``deliver_due`` itself.
@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from api.bootstrap import Backend
 from api.channels.twilio_sender import TwilioSender
-from api.outbox_worker import OutboxWorker
+from api.scheduler import BackgroundScheduler
 from conversations.outbox import BASE_BACKOFF_S, MAX_ATTEMPTS
 from db.conversation_tables import OutboxMessage
 from nlu import Parser
@@ -178,7 +178,7 @@ def test_a_timeout_is_transient(outbox: Channels, fake_twilio: FakeTwilio,
                                 twilio_server: tuple[FakeTwilio, RunningServer]) -> None:
     """The fake answers only after 3 s; a worker whose sender gives up after 0.3 s retries."""
     _, server = twilio_server
-    impatient = OutboxWorker(outbox.ledger, {"sms": TwilioSender(
+    impatient = BackgroundScheduler(outbox.ledger, {"sms": TwilioSender(
         TWILIO_SID, TWILIO_TOKEN, TWILIO_FROM, server.url, timeout_s=0.3)})
     message_id = queue(outbox.ledger, JENS_PHONE, "Hej")
     fake_twilio.fail("timeout", times=1)
@@ -206,7 +206,7 @@ def test_a_garbled_provider_answer_is_retried_and_finally_dead_lettered_not_stuc
     garbled = Starlette(routes=[Route("/2010-04-01/Accounts/{sid}/Messages.json", _not_json,
                                       methods=["POST"])])
     with serve_asgi(garbled) as server:
-        worker = OutboxWorker(outbox.ledger, {"sms": TwilioSender(
+        worker = BackgroundScheduler(outbox.ledger, {"sms": TwilioSender(
             TWILIO_SID, TWILIO_TOKEN, TWILIO_FROM, server.url)})
         ids = [queue(outbox.ledger, JENS_PHONE, "Hej Jens"),
                queue(outbox.ledger, METTE_PHONE, "Hej Mette")]
@@ -272,7 +272,7 @@ def test_channels_without_a_sender_are_left_pending_and_untouched(
         assert bare.ledger.conversations.outbox_counts() == {"pending": 1}
 
 
-def _drain(worker: OutboxWorker, start: threading.Barrier, errors: list[BaseException]) -> None:
+def _drain(worker: BackgroundScheduler, start: threading.Barrier, errors: list[BaseException]) -> None:
     async def loop() -> None:
         start.wait()
         idle = 0
@@ -307,7 +307,7 @@ def test_two_workers_in_parallel_send_every_message_exactly_once_and_in_order(
         for recipient in recipients:
             queue(first, recipient, f"{recipient} nr. {n}")
             expected.append(f"{recipient} nr. {n}")
-    workers = [OutboxWorker(ledger, {"sms": TwilioSender(TWILIO_SID, TWILIO_TOKEN, TWILIO_FROM,
+    workers = [BackgroundScheduler(ledger, {"sms": TwilioSender(TWILIO_SID, TWILIO_TOKEN, TWILIO_FROM,
                                                          server.url)})
                for ledger in (first, second)]
     start = threading.Barrier(2)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.outbox_worker import OutboxWorker
+from api.scheduler import BackgroundScheduler
 from conversations.outbox_signal import committed_outbox_inserts
 from conversations.turn import Turn
 from ledger import Ledger
@@ -20,13 +20,13 @@ def ledger(tmp_path: Path) -> Ledger:
     return fast_ledger(f"sqlite:///{tmp_path / 'signal.db'}")
 
 
-def _woken(worker: OutboxWorker) -> bool:
+def _woken(worker: BackgroundScheduler) -> bool:
     return worker._wake.is_set()  # noqa: SLF001  (the worker's only observable state here)
 
 
 def test_only_a_committed_outbox_insert_wakes_the_worker(ledger: Ledger) -> None:
     async def check() -> None:
-        worker = OutboxWorker(ledger, {})
+        worker = BackgroundScheduler(ledger, {})
         before = committed_outbox_inserts()
         ledger.conversations.turn("sms", "+4526000001", lambda turn: None)
         worker.kick_if_queued()

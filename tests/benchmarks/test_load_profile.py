@@ -26,7 +26,7 @@ DRIVER = f"{ORM};Cursor.execute (sqlalchemy/engine/base.py:1);BaseCursor._send (
 NLU = f"{TURN};parse (nlu/fast_linear.py:84);compile (re/_compiler.py:7)"
 WEBHOOK = "run (asyncio/runners.py:1);telegram_webhook (api/routes/webhooks.py:83)"
 PTB = f"{WEBHOOK};Update.de_json (telegram/_update.py:862)"
-OUTBOX = "run (asyncio/runners.py:1);OutboxWorker.run (api/outbox_worker.py:158)"
+OUTBOX = "run (asyncio/runners.py:1);BackgroundScheduler.run (api/scheduler.py:158)"
 SEND = f"{OUTBOX};Bot.send_message (telegram/_bot.py:1)"
 
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from api.task_jobs import task_jobs
+from api.smalljob_jobs import smalljob_jobs
 from tests.api.console.card_data import browser, text_of
 from tests.api.console.conftest import ConsoleEnv, csrf_token
 from tests.api.console.task_data import (
@@ -244,7 +244,7 @@ def test_task_text_is_escaped(console_env: ConsoleEnv) -> None:
 def test_the_server_runs_the_small_job_jobs(console_env: ConsoleEnv) -> None:
     """The three jobs are registered on the background loop, and each calls the ledger."""
     world = build(console_env)
-    names = [job.name for job in console_env.app.state.outbox_worker.jobs]
+    names = [job.name for job in console_env.app.state.scheduler.jobs]
     assert {"task-hour-prompts", "task-digests", "task-expiry"} <= set(names)
 
     tasks = console_env.ledger.tasks
@@ -254,7 +254,7 @@ def test_the_server_runs_the_small_job_jobs(console_env: ConsoleEnv) -> None:
     console_env.clock.advance(days=8)  # Havearbejde's and Flytning's windows (20.06.) ended
     post(console_env.ledger, world.cvr, "Ny opgave i byen", "1050",
          start=dt.date(2025, 6, 27))
-    for job in task_jobs(console_env.ledger):
+    for job in smalljob_jobs(console_env.ledger):
         job.run()
     assert any("har udført opgaven Havearbejde" in t
                for t in outbox_to(console_env.url, EMPLOYER_PHONE))

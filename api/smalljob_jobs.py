@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 
 from api.bootstrap import Backend
-from api.outbox_worker import PeriodicJob
+from api.scheduler import PeriodicJob
 
 log = logging.getLogger(__name__)
 PROMPTS_EVERY_S = 300.0
@@ -35,8 +35,8 @@ def _logged(name: str, run: Callable[[], int]) -> Callable[[], int]:
     return job
 
 
-def task_jobs(ledger: Backend, *, first_after_s: float = FIRST_RUN_AFTER_S) -> list[PeriodicJob]:
-    """The three jobs for `OutboxWorker.add_job`; each reaches `ledger.tasks` when it runs."""
+def smalljob_jobs(ledger: Backend, *, first_after_s: float = FIRST_RUN_AFTER_S) -> list[PeriodicJob]:
+    """The three jobs for `BackgroundScheduler.add_job`; each reaches `ledger.tasks` when it runs."""
     return [
         PeriodicJob(name="task-hour-prompts", every_s=PROMPTS_EVERY_S,
                     first_after_s=first_after_s,

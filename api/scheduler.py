@@ -1,4 +1,6 @@
-"""Background delivery: the outbox to Twilio and Telegram, plus the expiry of unconfirmed reports.
+"""The server's background scheduler: delivers the outbox to Twilio and Telegram and runs the
+periodic jobs (expiry of unconfirmed reports, small jobs' prompts and digests, outreach,
+retention) on their intervals.
 
 Runs in every server process; the ledger's claim lease and row locks keep two processes from
 sending the same message. A message is marked sent only after the provider accepted it.
@@ -48,7 +50,10 @@ class PeriodicJob:
     task: asyncio.Task[None] | None = None
 
 
-class OutboxWorker:
+class BackgroundScheduler:
+    """One per process: the outbox delivery loop, woken by committed outbox inserts or its poll,
+    and the periodic jobs, each when it is due."""
+
     def __init__(self, ledger: Backend, senders: dict[str, Sender], *, poll_s: float = 1.0) -> None:
         self._ledger = ledger
         self._senders = senders
