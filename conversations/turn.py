@@ -24,8 +24,8 @@ from db.tables import Card, Citizen, Employer, EmployerContact, Employment
 from db.unit_of_work import UnitOfWork
 from ledger import queries
 from ledger.results import Balance, CapResult, CardResult, WageReportResult
-from ledger.service.cards import card_result
-from ledger.service.lookups import cap_in_force, card_by_number
+from ledger.service.cards import card_result_by_number
+from ledger.service.lookups import cap_in_force
 
 R = TypeVar("R")
 
@@ -141,7 +141,7 @@ class Turn:
         return queries.balance(self._uow.session, card_number, year or self.today.year)
 
     def card(self, number: str) -> CardResult:
-        return card_result(self._uow.session, card_by_number(self._uow.session, number))
+        return card_result_by_number(self._uow.session, number)
 
     def employer_registered(self, cvr: str) -> bool:
         return self._uow.session.scalar(select(Employer.id).where(Employer.cvr == cvr)) is not None

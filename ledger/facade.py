@@ -40,7 +40,6 @@ from ledger.results import (
 )
 from ledger.service import caps, cards, employers, employments, report_batch, reports
 from ledger.service.balances import lock_balance
-from ledger.service.lookups import card_by_number
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -167,7 +166,7 @@ class Ledger:
 
     def card(self, number: str) -> CardResult:
         with self._uow(write=False) as uow:
-            return cards.card_result(uow.session, card_by_number(uow.session, number))
+            return cards.card_result_by_number(uow.session, number)
 
     def report(self, report_id: int) -> WageReportResult:
         with self._uow(write=False) as uow:
