@@ -2,7 +2,7 @@
 
 Running it in every worker process is harmless: it is idempotent, and works in short batches
 (see privacy/retention.py). It also forgets failed console logins whose lock and
-window are over (`ledger.staff.prune_login_throttle`). `frikort retention run` does the same
+window are over (`StaffService.prune_login_throttle`). `frikort retention run` does the same
 on demand.
 """
 

@@ -1,7 +1,7 @@
 """The caseworker console's service layer: inbox, applications, cards, employers, overview.
 
-Reached as `ledger.casework` (a `Casework`, see `ledger.casework.service` for the contract);
-results are the frozen values of `ledger.casework.records`. No HTTP and no templates here:
+Reached as `backend.casework` (a `Casework`, see `casework.service` for the contract);
+results are the frozen values of `casework.records`. No HTTP and no templates here:
 the console pages in `api/` call these methods with the signed-in `StaffPrincipal`.
 """
 

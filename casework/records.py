@@ -1,4 +1,4 @@
-"""What the console pages get from `ledger.casework`: frozen values with plain types.
+"""What the console pages get from `casework`: frozen values with plain types.
 
 Money is integer øre, times are aware UTC datetimes, days are dates. Nothing here holds a
 CPR number in full: `cpr_masked` is the birth date and "xxxx", addresses shown to staff are

@@ -1,13 +1,13 @@
-"""`Casework`: what the console pages call, reached as `ledger.casework`.
+"""`Casework`: what the console pages call, reached as `backend.casework`.
 
 Every method takes the signed-in `StaffPrincipal` first and is scoped by it (see
-`ledger.casework.access`): rows outside the user's municipality are reported missing with
+`staff.access`): rows outside the user's municipality are reported missing with
 the same NotFound as rows that do not exist, and a role refusal is `NotAllowedForRole`
 (code not_allowed_for_role). Each method is one transaction; changes run the ledger's own
 service functions with `principal.actor`, so the audit log names the person. Refusals are
 `DomainError`s with stable codes and Danish messages; nothing is changed then.
 
-Results are the frozen values in `ledger.casework.records` (or the ledger's own results for
+Results are the frozen values in `casework.records` (or the ledger's own results for
 card and report changes). The module docstrings of `inbox`, `applications`, `cards`,
 `card_actions`, `employers` and `overview` say what each part does and why.
 """

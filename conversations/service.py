@@ -1,6 +1,6 @@
 """Conversations as the api and bot see them: store, turn, outbox, escalations.
 
-Reached as `ledger.conversations`; it shares the ledger's engines, clock and retry rules.
+Reached as `backend.conversations`; it runs on the shared kernel (engines, clock, retries).
 """
 
 from __future__ import annotations

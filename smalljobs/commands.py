@@ -1,4 +1,4 @@
-"""Typed commands for `ledger.tasks` (the pydantic models the bot and console build).
+"""Typed commands for `smalljobs` (the pydantic models the bot and console build).
 
 Only types are checked here; the rules (a known postcode, a window not in the past, sane
 pay, 1 to 20 places, the length of the texts) are checked by the service, which refuses with

@@ -1,4 +1,4 @@
-"""What `ledger.tasks` answers with: frozen values with plain types.
+"""What `smalljobs` answers with: frozen values with plain types.
 
 Money is integer øre, times are aware UTC datetimes, days are dates, hours are Decimal. A
 `TaskView` holds no personal data (it is what card holders and notice boards see); an

@@ -1,4 +1,4 @@
-"""`TaskService`: small jobs, reached as `ledger.tasks`.
+"""`TaskService`: small jobs, reached as `backend.tasks` (api.bootstrap.Backend).
 
 Each method is one transaction through the ledger's unit of work and calls the module-level
 function of the same name (`posting`, `matching`, `taking`, `hours`, `digests`, `people`,

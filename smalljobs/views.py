@@ -1,4 +1,4 @@
-"""Rows to the frozen values of `ledger.tasks.records`, and the lookups every module needs."""
+"""Rows to the frozen values of `smalljobs.records`, and the lookups every module needs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Console accounts and logins, reached as `ledger.staff`.
+"""Console accounts and logins, reached as `backend.staff`.
 
     add_user(username, password, role, municipality_code, display_name) -> StaffPrincipal
     authenticate(username, password, address) -> StaffPrincipal      (or LoginFailed/LoginLocked)
