@@ -26,10 +26,14 @@ from db.engine import is_database_unavailable
 log = logging.getLogger(__name__)
 SYSTEM = Actor(name="system:maintenance", channel="system")
 EXPIRY_EVERY_S = 60.0
-CLAIM_BATCH = 4
-"""Messages claimed at a time. They are sent one after another, and each is leased to this
-worker for CLAIM_LEASE_S only: with a provider that times out (10 s a try) a batch of 20 outlived
-its lease, the other worker claimed the rest too, and both sent them (tests/faults)."""
+CLAIM_BATCH = 8
+"""Messages claimed at a time, each to a different recipient, each leased to this worker for
+CLAIM_LEASE_S only. They are sent side by side (SEND_CONCURRENCY at once), so a batch takes
+about one send, not eight: with a provider that times out (10 s a try), a batch of 20 sent one
+after another outlived its lease, the other worker claimed the rest too, and both sent them
+(tests/faults)."""
+SEND_CONCURRENCY = 8
+"""Sends of one batch in flight at once (one per recipient, so order per recipient holds)."""
 LAST_SEND_START_S = CLAIM_LEASE_S - 20.0
 """No send of a batch starts later than this after its claim, so that it ends (the senders
 time out after 10 s; twice that leaves room to mark it) while the lease still holds; what is
@@ -125,13 +129,28 @@ class BackgroundScheduler:
         loop = asyncio.get_running_loop()
         claimed_at = loop.time()  # before the claim, so the lease ends after claimed_at + lease
         items = await asyncio.to_thread(self._ledger.conversations.claim_outbox, limit, channels)
-        for index, item in enumerate(items):
-            late = loop.time() - claimed_at > LAST_SEND_START_S
-            if late or (self._stop is not None and self._stop.is_set()):
-                log.warning("outbox: %d claimed messages left until their lease ends (%s)",
-                            len(items) - index, "sending was slow" if late else "stopping")
-                break
-            await self._deliver(item)
+        # A claim holds at most one message per recipient (the oldest), so the batch's sends
+        # are independent: they go out side by side, a few at a time, and are recorded in one
+        # transaction. Per-recipient order holds: a recipient's next message is claimed only
+        # once this one is marked sent.
+        slots = asyncio.Semaphore(SEND_CONCURRENCY)
+        left_behind = 0
+
+        async def send(item: OutboxItem) -> None:
+            nonlocal left_behind
+            async with slots:
+                late = loop.time() - claimed_at > LAST_SEND_START_S
+                if late or (self._stop is not None and self._stop.is_set()):
+                    left_behind += 1
+                    return
+                await self._deliver(item)
+
+        await asyncio.gather(*(send(item) for item in items))
+        if left_behind:
+            log.warning("outbox: %d claimed messages left until their lease ends (%s)",
+                        left_behind, "stopping" if self._stop is not None and self._stop.is_set()
+                        else "sending was slow")
+        await self._record_sent()
         return len(items)
 
     async def _deliver(self, item: OutboxItem) -> None:
@@ -160,16 +179,18 @@ class BackgroundScheduler:
             self._counted(item.channel, "dead" if status == "dead" else "retry")
             return
         self._unrecorded.append((item.id, item.channel, provider_id))
-        await self._record_sent()
 
     async def _record_sent(self) -> None:
         """Marks accepted sends as sent, oldest first. A send the provider accepted while the
         database was away stays here (and leased) until the database is back, instead of
         being sent again when its lease ends; only a crash of this process loses that memory."""
-        while self._unrecorded:
-            message_id, channel, provider_id = self._unrecorded[0]
-            await asyncio.to_thread(self._ledger.conversations.mark_sent, message_id, provider_id)
-            self._unrecorded.pop(0)
+        if not self._unrecorded:
+            return
+        batch = list(self._unrecorded)
+        await asyncio.to_thread(self._ledger.conversations.mark_sent_many,
+                                [(message_id, provider_id) for message_id, _, provider_id in batch])
+        del self._unrecorded[:len(batch)]
+        for _, channel, _ in batch:
             self._counted(channel, "sent")
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -75,6 +76,12 @@ def mark_sent(session: Session, message_id: int, provider_message_id: str, now: 
     message.status = "sent"
     message.provider_message_id = provider_message_id
     message.sent_at = now
+
+
+def mark_sent_many(session: Session, sent: Sequence[tuple[int, str]], now: dt.datetime) -> None:
+    """`mark_sent` for each (message id, provider id), oldest first, in the caller's transaction."""
+    for message_id, provider_message_id in sorted(sent):
+        mark_sent(session, message_id, provider_message_id, now)
 
 
 def mark_failed(

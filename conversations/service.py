@@ -6,7 +6,7 @@ Reached as `backend.conversations`; it runs on the shared kernel (engines, clock
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -102,6 +102,13 @@ class Conversations:
     def mark_sent(self, message_id: int, provider_message_id: str) -> None:
         def mark(uow: UnitOfWork) -> None:
             outbox.mark_sent(uow.session, message_id, provider_message_id, uow.now)
+            uow.commit()
+        self._kernel.run_write(mark)
+
+    def mark_sent_many(self, sent: Sequence[tuple[int, str]]) -> None:
+        """Every send a batch's provider accepted, in one transaction (not one per message)."""
+        def mark(uow: UnitOfWork) -> None:
+            outbox.mark_sent_many(uow.session, sent, uow.now)
             uow.commit()
         self._kernel.run_write(mark)
 
