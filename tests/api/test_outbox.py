@@ -230,7 +230,7 @@ def test_per_recipient_order_survives_a_failure_and_other_recipients_are_not_hel
     for n in (1, 2, 3):
         queue(outbox.ledger, JENS_PHONE, f"Jens {n}")
     queue(outbox.ledger, METTE_PHONE, "Mette 1")
-    fake_twilio.fail("error_500", times=1)  # Jens's first message fails once
+    fake_twilio.fail("error_500", times=1, to=JENS_PHONE)  # Jens's first message fails once
 
     outbox.deliver_all()  # everything due now: Mette's message, not Jens's 2 and 3
 

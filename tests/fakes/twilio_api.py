@@ -64,10 +64,14 @@ class FakeTwilio:
         self.retry_after_s = retry_after_s
         self.log = RequestLog()
         self._switch = FailureSwitch()
+        self._fail_to: str | None = None
         self._stop = threading.Event()
 
-    def fail(self, mode: TwilioMode, *, times: int | None = None) -> None:
-        """Answer the next ``times`` creates (all, when None) with ``mode``, then "ok"."""
+    def fail(self, mode: TwilioMode, *, times: int | None = None, to: str | None = None) -> None:
+        """Answer the next ``times`` creates (all, when None) with ``mode``, then "ok"; with
+        ``to``, only creates for that number count and fail (the worker sends to several
+        recipients side by side, so "the next create" alone would not say whose)."""
+        self._fail_to = to
         self._switch.set(mode, times=times)
 
     @property
@@ -118,7 +122,12 @@ class FakeTwilio:
         params = {key: str(value) for key, value in form.items()}
         path_sid = request.path_params["account_sid"]
         authorized = self._authorized(request, path_sid)
-        mode = self._switch.take() if authorized else "unauthorized"
+        if not authorized:
+            mode = "unauthorized"
+        elif self._fail_to is not None and params.get("To") != self._fail_to:
+            mode = "ok"
+        else:
+            mode = self._switch.take()
         self.log.append(
             RecordedRequest(
                 method=request.method,
