@@ -109,8 +109,8 @@ class BackgroundScheduler:
 
     def kick_if_queued(self) -> None:
         """After a webhook's turn: wake the worker only if this process committed an outbox
-        message since the last such wake (conversations/outbox_signal.py). A turn that queued nothing
-        would only make the worker claim an empty outbox."""
+        message since the last such wake (conversations/outbox_signal.py). A turn that queued
+        nothing would only make the worker claim an empty outbox."""
         seen = committed_outbox_inserts()
         if seen != self._queued_seen:
             self._queued_seen = seen

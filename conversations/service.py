@@ -100,10 +100,7 @@ class Conversations:
         return self._kernel.run_write(claim)
 
     def mark_sent(self, message_id: int, provider_message_id: str) -> None:
-        def mark(uow: UnitOfWork) -> None:
-            outbox.mark_sent(uow.session, message_id, provider_message_id, uow.now)
-            uow.commit()
-        self._kernel.run_write(mark)
+        self.mark_sent_many([(message_id, provider_message_id)])
 
     def mark_sent_many(self, sent: Sequence[tuple[int, str]]) -> None:
         """Every send a batch's provider accepted, in one transaction (not one per message)."""
