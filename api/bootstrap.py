@@ -41,7 +41,7 @@ class Backend(Ledger):
 
     def __init__(self, config: LedgerConfig, *, clock: Clock | None = None) -> None:
         super().__init__(Kernel(config, clock=clock))
-        self.conversations = Conversations(self.kernel)
+        self.conversations = Conversations(self.kernel, self.handlers)
         self.casework = Casework(self.kernel)
         self.staff = StaffService(self.kernel)
         self.api_keys = ApiKeyService(self.kernel)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from bot.config import BotConfig
 from bot.job_steps import JobSteps
 from bot.knowledge import KnowledgeBase
+from bot.ledger_reads import LedgerReads
 from bot.messages import InboundMessage, Reply
 from bot.textmatch import fold
 from bot.texts import keys, text
@@ -18,7 +19,6 @@ from conversations.turn import Turn
 from db.commands import Actor
 from db.errors import DomainError
 from ledger import VoidReport
-from ledger.service import reports
 from nlu import ParseResult
 
 
@@ -43,6 +43,11 @@ class Step:
     to_person: str | None = None
     """On the phone, why the caller is to be put through to a person now (bot/voice decides
     between the municipality's number and a callback request); other channels escalate."""
+
+    @property
+    def ledger(self) -> LedgerReads:
+        """The ledger's reads (balances, cards, reports, caps), in this message's turn."""
+        return LedgerReads(self.turn)
 
     @property
     def jobs(self) -> JobSteps:
@@ -142,8 +147,7 @@ class Step:
         """
         for pending in pending_reports(self.state):
             try:
-                self.turn.execute(reports.void_report,
-                                  VoidReport(report_id=pending, reason="afbrudt"),
+                self.turn.execute(VoidReport(report_id=pending, reason="afbrudt"),
                                   self.actor())
             except DomainError:
                 pass  # already expired or settled: nothing is reserved any more

@@ -19,6 +19,7 @@ from conversations.records import (
     TranscriptLine,
 )
 from conversations.turn import Turn
+from db.handlers import CommandHandlers
 from db.kernel import Kernel
 from db.observe import notify, notify_tasks, take_task_events
 
@@ -29,8 +30,10 @@ R = TypeVar("R")
 
 
 class Conversations:
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, handlers: CommandHandlers) -> None:
         self._kernel = kernel
+        self._handlers = handlers
+        """The commands a turn may run (`Turn.execute`), from the composition root."""
 
     def store_inbound(
         self, channel: str, address: str, provider_message_id: str, text: str, *,
@@ -75,7 +78,7 @@ class Conversations:
         def run(uow: UnitOfWork) -> R:
             conversation = store.conversation_for(uow.session, channel, address, uow.now,
                                                   lock=True)
-            turn = Turn(uow, conversation, via=via)
+            turn = Turn(uow, conversation, self._handlers, via=via)
             result = handler(turn)
             uow.commit()
             notify(self._kernel.observer, turn.outcomes)

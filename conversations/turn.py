@@ -1,7 +1,8 @@
 """A conversation turn: one transaction, under the conversation's row lock, for one message.
 
-The bot reads the sender's state and identity, runs ledger commands, queues messages and
-escalations through this object; all of it commits together or not at all.
+The bot reads the sender's state and identity, runs commands (any registered one, through
+`execute`), queues messages and escalations through this object; all of it commits together
+or not at all.
 """
 
 from __future__ import annotations
@@ -19,13 +20,10 @@ from conversations.records import ApplicationAnswers, EscalationView, Identity
 from db.commands import Actor, Command
 from db.conversation_tables import Conversation, TranscriptMessage
 from db.errors import DomainError
+from db.handlers import CommandHandlers
 from db.observe import Outcome
 from db.tables import Card, Citizen, Employer, EmployerContact, Employment
 from db.unit_of_work import UnitOfWork
-from ledger import queries
-from ledger.results import Balance, CapResult, CardResult, WageReportResult
-from ledger.service.cards import card_result_by_number
-from ledger.service.lookups import cap_in_force
 
 R = TypeVar("R")
 
@@ -33,9 +31,10 @@ R = TypeVar("R")
 class Turn:
     """Everything the dialogue may do while it handles one message."""
 
-    def __init__(self, uow: UnitOfWork, conversation: Conversation, *,
-                 via: str | None = None) -> None:
+    def __init__(self, uow: UnitOfWork, conversation: Conversation, handlers: CommandHandlers,
+                 *, via: str | None = None) -> None:
         self._uow = uow
+        self._handlers = handlers
         self._conversation = conversation
         self.via = via or conversation.channel
         """The channel this turn's messages come and go on: a call's turns are kept in the
@@ -116,9 +115,11 @@ class Turn:
 
     # Ledger commands and reads --------------------------------------------------------
 
-    def execute(self, handler: Callable[..., R], cmd: Command, actor: Actor) -> R:
-        """Runs one service command in a savepoint: a refusal undoes only that command."""
-        return self.run(type(cmd).__name__, lambda uow: handler(cmd, uow=uow, actor=actor))
+    def execute(self, cmd: Command[R], actor: Actor) -> R:
+        """Runs any registered command in a savepoint, the way `Ledger.execute` runs it in a
+        transaction of its own: a refusal undoes only that command."""
+        return self.run(type(cmd).__name__,
+                        lambda uow: self._handlers.handle(cmd, uow, actor))
 
     def run(self, name: str, work: Callable[[UnitOfWork], R]) -> R:
         """Runs one change of any domain in a savepoint, counted under `name` for the observer:
@@ -136,33 +137,6 @@ class Turn:
         """Work of another domain in this turn's transaction, not counted as a command: a read
         (it sees the turn's own writes) or a bookkeeping write that commits with the turn."""
         return work(self._uow)
-
-    def balance(self, card_number: str, year: int | None = None) -> Balance:
-        return queries.balance(self._uow.session, card_number, year or self.today.year)
-
-    def card(self, number: str) -> CardResult:
-        return card_result_by_number(self._uow.session, number)
-
-    def employer_registered(self, cvr: str) -> bool:
-        return self._uow.session.scalar(select(Employer.id).where(Employer.cvr == cvr)) is not None
-
-    def report(self, report_id: int) -> WageReportResult:
-        return queries.report(self._uow.session, report_id)
-
-    def cap(self, year: int) -> CapResult | None:
-        found = cap_in_force(self._uow.session, year)
-        if found is None:
-            return None
-        return CapResult(year=found.year, amount_ore=found.amount_ore, source=found.source,
-                         is_demo=found.is_demo)
-
-    def caps(self) -> list[CapResult]:
-        """The newest cap of every year, oldest year first (one read for `cap` and `latest_cap`)."""
-        return queries.caps(self._uow.session)
-
-    def latest_cap(self) -> CapResult | None:
-        caps = queries.caps(self._uow.session)
-        return caps[-1] if caps else None
 
     @property
     def max_report_ore(self) -> int:

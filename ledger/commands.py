@@ -1,4 +1,5 @@
-"""Typed commands: the only way to ask the ledger to change something."""
+"""Typed commands: the only way to ask the ledger to change something. Each names the result
+its handler gives back (`ledger/handlers.py` maps each to its handler)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,23 @@ from decimal import Decimal
 from pydantic import Field, field_validator
 
 from db.commands import Command
+from ledger.results import (
+    CapResult,
+    CardResult,
+    EmployerResult,
+    EmploymentResult,
+    WageReportResult,
+)
 
 
-class SetCap(Command):
+class SetCap(Command[CapResult]):
     year: int = Field(ge=2019, le=2100)
     amount_ore: int = Field(gt=0)
     source: str = Field(min_length=3, max_length=2000)
     is_demo: bool = False
 
 
-class RegisterEmployer(Command):
+class RegisterEmployer(Command[EmployerResult]):
     cvr: str
     name: str = Field(min_length=1, max_length=200)
     """Trimmed; a name of only spaces is refused (it would be stored empty)."""
@@ -33,11 +41,11 @@ class RegisterEmployer(Command):
         return name.strip()
 
 
-class VerifyEmployer(Command):
+class VerifyEmployer(Command[EmployerResult]):
     cvr: str
 
 
-class IssueCard(Command):
+class IssueCard(Command[CardResult]):
     cpr: str
     name: str = Field(min_length=1, max_length=200)
     municipality_code: str
@@ -48,7 +56,7 @@ class IssueCard(Command):
     """An existing Frikort-ID (an import or the demo data); a fresh random one otherwise."""
 
 
-class DeactivateCard(Command):
+class DeactivateCard(Command[CardResult]):
     number: str
     reason: str = Field(min_length=1, max_length=2000)
     effective_on: dt.date | None = None
@@ -56,22 +64,22 @@ class DeactivateCard(Command):
     is decided, so a past date (backdating) and a future date are both refused."""
 
 
-class ReactivateCard(Command):
+class ReactivateCard(Command[CardResult]):
     number: str
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class TransferCard(Command):
+class TransferCard(Command[CardResult]):
     number: str
     municipality_code: str
 
 
-class RecordControl(Command):
+class RecordControl(Command[CardResult]):
     number: str
     controlled_on: dt.date | None = None
 
 
-class CreateEmployment(Command):
+class CreateEmployment(Command[EmploymentResult]):
     employer_cvr: str
     card_number: str
     start_date: dt.date
@@ -79,7 +87,7 @@ class CreateEmployment(Command):
     weekly_hours: Decimal = Field(ge=0, le=168, decimal_places=2)
 
 
-class ReportWage(Command):
+class ReportWage(Command[WageReportResult]):
     employer_cvr: str
     card_number: str
     paid_on: dt.date
@@ -92,22 +100,22 @@ class ReportWage(Command):
     source_message_id: str | None = Field(default=None, max_length=128)
 
 
-class PostReport(Command):
+class PostReport(Command[WageReportResult]):
     report_id: int
 
 
-class ExpireIfDue(Command):
+class ExpireIfDue(Command[WageReportResult]):
     """Write the expiry of a report's reservation now if its time is up, instead of waiting
     for the periodic sweep (the dialogue asks when the employer writes again)."""
 
     report_id: int
 
 
-class VoidReport(Command):
+class VoidReport(Command[WageReportResult]):
     report_id: int
     reason: str = Field(default="", max_length=2000)
 
 
-class ReverseReport(Command):
+class ReverseReport(Command[WageReportResult]):
     report_id: int
     reason: str = Field(min_length=1, max_length=2000)

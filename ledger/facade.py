@@ -9,6 +9,7 @@ from typing import TypeVar
 from db import audit_chain
 from db.audit_chain import ChainReport
 from db.commands import Actor, Command
+from db.handlers import CommandHandlers
 from db.engine import ping
 from db.errors import DomainError
 from db.kernel import Kernel
@@ -38,12 +39,13 @@ from ledger.results import (
     EmploymentResult,
     WageReportResult,
 )
-from ledger.service import caps, cards, employers, employments, report_batch, reports
+from ledger.handlers import ledger_handlers
+from ledger import reads
+from ledger.service import report_batch, reports
 from ledger.service.balances import lock_balance
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
-C = TypeVar("C", bound=Command)
 MAX_ATTEMPTS = 8
 
 
@@ -56,6 +58,9 @@ class Ledger:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.config = kernel.config
+        self.handlers: CommandHandlers = ledger_handlers()
+        """The ledger's commands and their handlers; the composition root hands the same
+        registry to the conversations, so a turn runs a command the way this facade does."""
 
     @property
     def observer(self) -> LedgerObserver:
@@ -79,9 +84,11 @@ class Ledger:
     def run_read(self, work: Callable[[UnitOfWork], R]) -> R:
         return self.kernel.run_read(work)
 
-    def _run(self, handler: Callable[..., R], cmd: C, actor: Actor) -> R:
+    def execute(self, cmd: Command[R], *, actor: Actor) -> R:
+        """Runs any registered command in a unit of work of its own (retried whole), and
+        tells the observer how it went; the named methods below are this, typed."""
         try:
-            result = self.run_write(lambda uow: handler(cmd, uow=uow, actor=actor))
+            result = self.run_write(lambda uow: self.handlers.handle(cmd, uow, actor))
         except DomainError as error:
             notify(self.observer, [(type(cmd).__name__, error)])
             raise
@@ -91,34 +98,34 @@ class Ledger:
     # Commands ------------------------------------------------------------------------
 
     def set_cap(self, cmd: SetCap, *, actor: Actor) -> CapResult:
-        return self._run(caps.set_cap, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def register_employer(self, cmd: RegisterEmployer, *, actor: Actor) -> EmployerResult:
-        return self._run(employers.register_employer, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def verify_employer(self, cmd: VerifyEmployer, *, actor: Actor) -> EmployerResult:
-        return self._run(employers.verify_employer, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def issue_card(self, cmd: IssueCard, *, actor: Actor) -> CardResult:
-        return self._run(cards.issue_card, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def deactivate_card(self, cmd: DeactivateCard, *, actor: Actor) -> CardResult:
-        return self._run(cards.deactivate_card, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def reactivate_card(self, cmd: ReactivateCard, *, actor: Actor) -> CardResult:
-        return self._run(cards.reactivate_card, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def transfer_card(self, cmd: TransferCard, *, actor: Actor) -> CardResult:
-        return self._run(cards.transfer_card, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def record_control(self, cmd: RecordControl, *, actor: Actor) -> CardResult:
-        return self._run(cards.record_control, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def create_employment(self, cmd: CreateEmployment, *, actor: Actor) -> EmploymentResult:
-        return self._run(employments.create_employment, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def report_wage(self, cmd: ReportWage, *, actor: Actor) -> WageReportResult:
-        return self._run(reports.report_wage, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def report_wages(self, cmds: Sequence[ReportWage], *,
                      actor: Actor) -> list[report_batch.Outcome]:
@@ -135,13 +142,13 @@ class Ledger:
         return [outcome for outcome in outcomes if outcome is not None]
 
     def post_report(self, cmd: PostReport, *, actor: Actor) -> WageReportResult:
-        return self._run(reports.post_report, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def void_report(self, cmd: VoidReport, *, actor: Actor) -> WageReportResult:
-        return self._run(reports.void_report, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def reverse_report(self, cmd: ReverseReport, *, actor: Actor) -> WageReportResult:
-        return self._run(reports.reverse_report, cmd, actor)
+        return self.execute(cmd, actor=actor)
 
     def expire_due(self, *, actor: Actor) -> int:
         """Frees every reservation past its expiry; run periodically by the server."""
@@ -161,20 +168,16 @@ class Ledger:
     # Queries -------------------------------------------------------------------------
 
     def balance(self, card_number: str, year: int | None = None) -> Balance:
-        with self._uow(write=False) as uow:
-            return queries.balance(uow.session, card_number, year or uow.today.year)
+        return self.run_read(lambda uow: reads.balance(uow, card_number, year))
 
     def card(self, number: str) -> CardResult:
-        with self._uow(write=False) as uow:
-            return cards.card_result_by_number(uow.session, number)
+        return self.run_read(lambda uow: reads.card(uow, number))
 
     def report(self, report_id: int) -> WageReportResult:
-        with self._uow(write=False) as uow:
-            return queries.report(uow.session, report_id, self.config.pending_ttl_seconds)
+        return self.run_read(lambda uow: reads.report(uow, report_id))
 
     def caps(self) -> list[CapResult]:
-        with self._uow(write=False) as uow:
-            return queries.caps(uow.session)
+        return self.run_read(reads.caps)
 
     def export_wage_reports(self, municipality_code: str, year: int) -> Iterator[queries.ExportRow]:
         """Streams rows in report order; the read transaction stays open while iterating."""

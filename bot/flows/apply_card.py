@@ -28,7 +28,7 @@ def start(step: Step) -> None:
     """An application, unless the sender already holds an active card: then that is said,
     with what the card is for, instead of asking for a name and a CPR number again."""
     number = step.identity.card_number
-    if number is not None and step.inbound.proven and step.turn.card(number).status == "active":
+    if number is not None and step.inbound.proven and step.ledger.card(number).status == "active":
         step.say("apply_already_holder", card=number)
         return
     step.start_flow(FLOW)

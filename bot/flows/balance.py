@@ -35,9 +35,9 @@ def show(step: Step) -> None:
     if not step.inbound.proven:
         step.needs_proof = True  # a caller keys the last two digits of the card first
         return
-    balance = step.turn.balance(number, asked_year(step))
+    balance = step.ledger.balance(number, asked_year(step))
     year = balance.year
-    inactive = step.turn.card(number).status != "active"
+    inactive = step.ledger.card(number).status != "active"
     if balance.cap_ore is None:
         # Never "0 kr." while reported pay waits for the year's cap to be loaded.
         body = text("balance_no_cap", card=number, year=year,

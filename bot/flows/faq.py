@@ -31,7 +31,7 @@ def cap_values(step: Step) -> dict[str, str]:
     A demo cap carries its label wherever it is shown."""
     year = step.turn.today.year
     values = {"year": str(year)}
-    caps = step.turn.caps()  # the newest per year: the same figures as cap(year), latest_cap()
+    caps = step.ledger.caps()  # the newest per year: the same figures as cap(year), latest_cap()
     cap = next((c for c in caps if c.year == year), None)
     if cap is not None:
         label = f" {text('demo_cap_label')}" if cap.is_demo else ""
@@ -55,10 +55,10 @@ def personal_values(step: Step) -> tuple[str | None, dict[str, str]]:
     if number is None or step.asker == "employer" or not step.inbound.proven:
         return None, {}
     try:
-        card = step.turn.card(number)
+        card = step.ledger.card(number)
     except CardNotFound:
         return None, {}
-    balance = step.turn.balance(number)
+    balance = step.ledger.balance(number)
     values = {"earned": kroner_whole(balance.posted_ore + balance.awaiting_cap_ore),
               "card_number": number,
               "municipality": municipality_names().get(card.municipality_code, "")}

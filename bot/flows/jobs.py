@@ -77,7 +77,7 @@ def _near(step: Step, number: str, postcode: str | None,
         current = step.jobs.digest(number)
         postcode = current.postcode if current else None
     home = set(postcode_municipalities(postcode)) if postcode else set()
-    home = home or {step.turn.card(number).municipality_code}
+    home = home or {step.ledger.card(number).municipality_code}
     return [task for task in tasks if task.municipality_code in home]
 
 

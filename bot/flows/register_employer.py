@@ -7,7 +7,6 @@ from bot.texts import text
 from db.errors import DomainError
 from ledger import RegisterEmployer
 from ledger.errors import EmployerExists, InvalidCvr
-from ledger.service import employers
 from ledger.service.lookups import normalise_cvr
 
 FLOW = "register_employer"
@@ -16,7 +15,7 @@ FLOW = "register_employer"
 def start(step: Step) -> None:
     step.start_flow(FLOW)
     cvr = step.entity("cvr")
-    if cvr and step.turn.employer_registered(cvr):
+    if cvr and step.ledger.employer_registered(cvr):
         step.end_flow()
         step.say("register_exists", cvr=cvr)
         return
@@ -42,7 +41,7 @@ def proceed(step: Step, _: str | None) -> None:
             step.say("register_cvr_invalid")
             return
         cvr = step.slots["cvr"]
-        if step.turn.employer_registered(cvr):
+        if step.ledger.employer_registered(cvr):
             step.end_flow()
             step.say("register_exists", cvr=cvr)
             return
@@ -67,7 +66,7 @@ def _register(step: Step) -> None:
         telegram_id=step.inbound.sender if channel == "telegram" else None)
     step.end_flow()
     try:
-        step.turn.execute(employers.register_employer, cmd, step.actor())
+        step.turn.execute(cmd, step.actor())
     except EmployerExists:
         step.say("register_exists", cvr=cmd.cvr)
         return

@@ -27,7 +27,6 @@ from ledger import CreateEmployment, PostReport, ReportWage, VoidReport
 from ledger.commands import ExpireIfDue
 from ledger.errors import AmountOutOfBounds, CardNotFound, HoursImplausible, NoEmployment
 from ledger.results import WageReportResult
-from ledger.service import employments, reports
 
 FLOW = "report_wage"
 QUESTIONS = (("card_number", "ask_card_number"), ("amount", "ask_amount"), ("hours", "ask_hours"))
@@ -86,7 +85,7 @@ def _read(step: Step) -> Reading:
 
 def _card_exists(step: Step, number: str) -> bool:
     try:
-        step.turn.card(number)
+        step.ledger.card(number)
     except CardNotFound:
         return False
     return True
@@ -248,7 +247,7 @@ def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any
         step.ask("amount", "amount_unreadable")
         return None
     try:
-        result = step.turn.execute(reports.report_wage, cmd, step.actor())
+        result = step.turn.execute(cmd, step.actor())
     except NoEmployment:
         step.slots.update(figures)
         step.state["asking"] = "create_employment"
@@ -281,7 +280,7 @@ def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any
 
 
 def _read_back(step: Step) -> None:
-    waiting = [step.turn.report(int(entry["id"])) for entry in _pending(step)]
+    waiting = [step.ledger.report(int(entry["id"])) for entry in _pending(step)]
     notes = " ".join(note for note in (_note(r) for r in waiting) if note)
     if len(waiting) == 1:
         report, entry = waiting[0], _pending(step)[0]
@@ -341,11 +340,10 @@ def _forget_settled(step: Step) -> None:
     """A report that expired (or was settled elsewhere) is no longer waiting: say so once."""
     still = []
     for entry in _pending(step):
-        report = step.turn.report(int(entry["id"]))
+        report = step.ledger.report(int(entry["id"]))
         if report.expires_at is not None and report.expires_at <= step.turn.now \
                 and report.status == "pending":  # the sweep has not come by yet: do it now
-            report = step.turn.execute(reports.expire_if_due,
-                                       ExpireIfDue(report_id=report.id), step.actor())
+            report = step.turn.execute(ExpireIfDue(report_id=report.id), step.actor())
         if report.status in ("pending", "awaiting_cap"):
             still.append(entry)
         elif report.status == "expired":
@@ -452,7 +450,7 @@ def _post_all(step: Step) -> None:
     posted = []
     for entry in waiting:
         try:
-            result = step.turn.execute(reports.post_report, PostReport(report_id=int(entry["id"])),
+            result = step.turn.execute(PostReport(report_id=int(entry["id"])),
                                        step.actor())
         except DomainError as error:
             step.say_text(text("report_not_posted", card=entry["card_number"],
@@ -478,7 +476,7 @@ def _void_all(step: Step) -> None:
 def _void(step: Step, report_id: int, *, reason: str) -> None:
     """Cancels a reservation; one already expired or settled needs nothing more."""
     try:
-        step.turn.execute(reports.void_report, VoidReport(report_id=report_id, reason=reason),
+        step.turn.execute(VoidReport(report_id=report_id, reason=reason),
                           step.actor())
     except DomainError:
         pass
@@ -538,7 +536,7 @@ def _employment_answer(step: Step, answer: str | None) -> None:
         step.say("employment_declined")
         return
     weekly = cmd.hours if cmd.hours > 0 else Decimal(1)
-    created = step.turn.execute(employments.create_employment, CreateEmployment(
+    created = step.turn.execute(CreateEmployment(
         employer_cvr=cmd.employer_cvr, card_number=cmd.card_number,
         start_date=min(cmd.paid_on, step.turn.today), weekly_hours=min(weekly, Decimal(168))),
         step.actor())

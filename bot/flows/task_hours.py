@@ -155,7 +155,7 @@ def _read_back(step: Step) -> None:
     body = text("jobs.hours_readback", amount=kroner(amount), hours=worked,
                 first_name=assignment.holder_first_name, card=assignment.card_number,
                 title=reply_title(assignment.task.title))
-    remaining = step.turn.balance(assignment.card_number).remaining_ore
+    remaining = step.ledger.balance(assignment.card_number).remaining_ore
     if remaining is not None and amount > remaining:
         note = text("readback_over_cap", counted=kroner(remaining),
                     over=kroner(amount - remaining))

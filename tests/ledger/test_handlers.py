@@ -1,0 +1,92 @@
+"""The command registry: every ledger command has exactly one handler, and the facade and a
+conversation turn run a command through the same registry with the same result."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+from db.commands import Actor, Command
+from db.observe import LedgerObserver
+from db.handlers import CommandHandlers, DuplicateHandler, UnknownCommand
+from ledger import commands as ledger_commands
+from ledger import reads
+from ledger.commands import SetCap, VerifyEmployer
+from ledger.errors import EmployerNotFound
+from ledger.handlers import ledger_handlers
+from ledger.results import CapResult
+from tests.ledger.support import ADMIN, Env, valid_cvr, wage
+
+
+def _ledger_command_types() -> list[type[Command[Any]]]:
+    """The command classes ledger/commands.py declares (pydantic also files each parametrised
+    base, `Command[CardResult]`, in the module: those are not commands)."""
+    return [value for name, value in inspect.getmembers(ledger_commands, inspect.isclass)
+            if issubclass(value, Command) and value.__module__ == ledger_commands.__name__
+            and "[" not in name]
+
+
+def test_every_ledger_command_has_a_handler() -> None:
+    registered = ledger_handlers().commands()
+    declared = _ledger_command_types()
+    assert len(declared) >= 14
+    assert sorted(c.__name__ for c in declared) == sorted(c.__name__ for c in registered)
+
+
+def test_a_second_handler_for_one_command_is_refused() -> None:
+    handlers = ledger_handlers()
+    with pytest.raises(DuplicateHandler):
+        handlers.add(SetCap, lambda cmd, *, uow, actor: None)
+
+
+def test_a_command_nobody_handles_is_refused_before_any_work(env: Env) -> None:
+    class Unheard(Command[None]):
+        pass
+
+    handlers = CommandHandlers()
+    with pytest.raises(UnknownCommand, match="Unheard"):
+        env.ledger.kernel.run_read(lambda uow: handlers.handle(Unheard(), uow, ADMIN))
+    assert Unheard not in env.ledger.handlers
+
+
+def test_the_facade_runs_any_command_through_the_registry(env: Env) -> None:
+    result = env.ledger.execute(SetCap(year=2030, amount_ore=50_000_00, source="test source"),
+                                actor=ADMIN)
+    assert isinstance(result, CapResult)
+    assert [c.amount_ore for c in env.ledger.caps() if c.year == 2030] == [50_000_00]
+    with pytest.raises(EmployerNotFound):
+        env.ledger.execute(VerifyEmployer(cvr=valid_cvr(999)), actor=ADMIN)
+
+
+class _Recorder(LedgerObserver):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def command_succeeded(self, command: str, result: object) -> None:
+        self.seen.append((command, "ok"))
+
+    def command_refused(self, command: str, code: str) -> None:
+        self.seen.append((command, code))
+
+
+def test_a_turn_runs_a_command_as_the_facade_does_and_a_refusal_undoes_only_it(
+        env: Env) -> None:
+    actor = Actor(name="sms:+4512345678", channel="sms")
+    recorder = _Recorder()
+    env.ledger.observer = recorder
+    stranger = valid_cvr(998)
+
+    def in_turn(turn: Any) -> tuple[int, int]:
+        report = turn.execute(wage(env.cvr, env.card, 500_00, "turn-1"), actor)
+        with pytest.raises(EmployerNotFound):
+            turn.execute(wage(stranger, env.card, 1_00, "turn-2"), actor)
+        seen = turn.within(lambda uow: reads.balance(uow, env.card))
+        return report.counted_ore, seen.pending_ore + seen.posted_ore
+
+    counted, seen_in_turn = env.ledger.conversations.turn("sms", "+4512345678", in_turn)
+    assert counted == 500_00 and seen_in_turn == 500_00
+    balance = env.ledger.balance(env.card)
+    assert balance.pending_ore + balance.posted_ore == 500_00
+    assert recorder.seen == [("ReportWage", "ok"), ("ReportWage", "employer_not_found")]
