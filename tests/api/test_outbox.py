@@ -235,7 +235,9 @@ def test_per_recipient_order_survives_a_failure_and_other_recipients_are_not_hel
     outbox.deliver_all()  # everything due now: Mette's message, not Jens's 2 and 3
 
     assert bodies(fake_twilio) == ["Mette 1"]
-    assert bodies(fake_twilio, accepted_only=False) == ["Jens 1", "Mette 1"]
+    # A claim's sends go out side by side, so the two recipients' attempts may arrive in
+    # either order; what matters is that each was tried once and Jens's 2 and 3 were not.
+    assert sorted(bodies(fake_twilio, accepted_only=False)) == ["Jens 1", "Mette 1"]
     assert [r["status"] for r in outbox.outbox(OutboxMessage.recipient == JENS_PHONE)] == [
         "pending", "pending", "pending"]
 
