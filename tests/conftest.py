@@ -11,10 +11,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests import databases, profiles
+from tests import databases, nlu_models, profiles
 from tests.databases import POSTGRES_ADMIN_URL
 
 profiles.load()
+
+# An app a test builds does not load the NLU models in the background at start-up (most tests
+# never parse a message; those that do pass the suite's shared parser), and one that loads its
+# own finds them in the suite's one model cache instead of training them again in
+# var/nlu-cache: on a fresh clone every REST test's app used to start a training thread of
+# about 20 CPU seconds. A test about warming up asks for it (WARM_NLU_AT_START=True).
+os.environ["WARM_NLU_AT_START"] = "false"
+os.environ["NLU_CACHE_DIR"] = str(nlu_models.CACHE_DIR)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_CLIENT_HOST = "testserver"
