@@ -26,11 +26,16 @@ run: $(STAMP)
 	$(BIN)/frikort serve --host 127.0.0.1 --port 8000
 
 # The fault tests and the load harness (marker slow) time real servers against wall-clock
-# bounds: they run after the rest, one at a time, so the parallel workers cannot starve them.
+# bounds and mostly wait: they run in one process beside mypy and the parallel tests, which run
+# at the lowest CPU priority so they cannot starve them (scripts/test_all.sh). With PYTEST_ARGS,
+# only those tests run, in parallel, after mypy.
 test: $(STAMP) chromium
+ifeq ($(PYTEST_ARGS),)
+	scripts/test_all.sh $(BIN) -- $(PYTEST_XDIST)
+else
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_XDIST) $(if $(PYTEST_ARGS),$(PYTEST_ARGS),-m "not slow")
-	$(if $(PYTEST_ARGS),,$(BIN)/python -m pytest -m slow)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
+endif
 
 # The quick loop: every test but the fault and browser tests (markers slow and e2e), Hypothesis
 # on its light profile (tests/profiles.py); no mypy. `make test` before pushing.

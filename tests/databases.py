@@ -9,9 +9,9 @@ copy (milliseconds), made when the test's file does not exist yet (`materialise`
 
 PostgreSQL: a template is a database of this process on the shared server,
 ``frikort_<pid>_<token>_tpl<n>``; a test's database is ``CREATE DATABASE <name> TEMPLATE <tpl>``
-(a tenth of a second, against a second or more for the migrations), whose commits do not
-wait for the disk (synchronous_commit off). A copy is dropped after its
-test in a background thread (DROP DATABASE waits for a checkpoint), and every database of this
+(50 ms with STRATEGY FILE_COPY, against a second or more for the migrations), whose commits
+do not wait for the disk (synchronous_commit off). A copy is dropped after its test in a
+background thread (DROP DATABASE waits for a checkpoint), and every database of this
 process, templates included, is dropped at the end of the session (`finish`). The names carry
 the process id and a random token, so concurrent runs on the same server never meet.
 """
@@ -128,6 +128,7 @@ class _Postgres:
         self.drops: queue.Queue[str | None] = queue.Queue()
         self.dropper: threading.Thread | None = None
         self.failed_drops: list[str] = []
+        self.server_version: int | None = None
 
     def admin(self) -> sa.Engine:
         if self.engine is None:
@@ -139,8 +140,20 @@ class _Postgres:
         return make_url(self.server).set(database=name).render_as_string(
             hide_password=False)
 
+    def knows_strategy(self) -> bool:
+        if self.server_version is None:
+            with self.admin().connect() as conn:
+                shown = conn.execute(sa.text("SHOW server_version_num")).scalar_one()
+            self.server_version = int(shown)
+        return self.server_version >= 150000
+
     def create(self, name: str, template: str | None) -> None:
-        sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        # FILE_COPY copies the template's files instead of writing all 9 MB of them to the WAL
+        # (PostgreSQL 15's default, WAL_LOG): 50 ms instead of 270 ms a copy, and a run of the
+        # PostgreSQL tests about an eighth faster. Older servers know only the file copy.
+        strategy = " STRATEGY FILE_COPY" if self.knows_strategy() else ""
+        copy = f' TEMPLATE "{template}"{strategy}' if template else ""
+        sql = f'CREATE DATABASE "{name}"{copy}'
         for attempt in range(20):
             try:
                 with self.admin().connect() as conn:

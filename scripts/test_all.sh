@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make test`: mypy, the parallel tests and the slow tests side by side, with one exit status.
+#
+# The slow tests (tests/faults, the load harness) run real servers against wall-clock bounds and
+# spend most of their time waiting (a minute of provider outage, PostgreSQL stopped for ten
+# seconds, drains). They run in one process at normal priority; mypy and the pytest-xdist
+# workers run at the lowest CPU priority (nice 19), so they use the cores the slow tests leave
+# idle and step aside when a fault test's server needs them. Each part's output is kept in a
+# log and printed whole when that part ends, so the three never interleave.
+#
+# Usage: scripts/test_all.sh BIN -- PYTEST_ARGS_FOR_THE_PARALLEL_PART...
+set -uo pipefail
+
+bin=$1
+shift
+[ "${1:-}" = "--" ] && shift
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+"$bin/python" -m pytest -m slow >"$logs/slow.log" 2>&1 &
+slow_pid=$!
+nice -n 19 "$bin/mypy" >"$logs/mypy.log" 2>&1 &
+mypy_pid=$!
+
+nice -n 19 "$bin/python" -m pytest "$@" -m "not slow"
+parallel_rc=$?
+
+wait "$mypy_pid"
+mypy_rc=$?
+echo
+echo "================================ mypy (exit $mypy_rc) ================================"
+cat "$logs/mypy.log"
+
+wait "$slow_pid"
+slow_rc=$?
+echo
+echo "=========================== the slow tests (exit $slow_rc) ==========================="
+cat "$logs/slow.log"
+
+echo
+echo "make test: mypy exit $mypy_rc, parallel tests exit $parallel_rc, slow tests exit $slow_rc"
+for rc in "$mypy_rc" "$parallel_rc" "$slow_rc"; do
+  [ "$rc" -eq 0 ] || exit "$rc"
+done
