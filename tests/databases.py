@@ -3,6 +3,9 @@ that is built once per process (once per pytest-xdist worker), never migrated or
 
     MIGRATED                the Alembic head schema with its reference data (`ledger.upgrade`)
     seeded(now, demo_cap)   MIGRATED plus the demo data (api/demo_seed.py) seeded at `now`
+    built(builder)          MIGRATED plus what `builder(url)` writes; what it returns (ids,
+                            numbers: the facts a test needs about its copy) is kept with the
+                            template and given back by `facts_of`
 
 SQLite: a template is a file in a temporary folder of this process; a test's database is a file
 copy (milliseconds), made when the test's file does not exist yet (`materialise`).
@@ -29,6 +32,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +40,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-__all__ = ["DEMO_NOW", "MIGRATED", "Template", "finish", "materialise", "postgres_copy", "release",
-           "seeded", "sqlite_copy"]
+__all__ = ["DEMO_NOW", "MIGRATED", "Template", "built", "facts_of", "finish", "materialise",
+           "postgres_copy", "release", "seeded", "sqlite_copy"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -54,18 +58,22 @@ class Template:
 
     now: dt.datetime | None = None
     demo_cap: bool = True
+    builder: Callable[[str], object] | None = None
 
     @property
     def parent(self) -> Template | None:
-        return None if self.now is None else MIGRATED
+        return None if self.now is None and self.builder is None else MIGRATED
 
-    def build(self, url: str) -> None:
-        """Fills the database at `url`, which already holds the parent template (or nothing)."""
+    def build(self, url: str) -> object:
+        """Fills the database at `url`, which already holds the parent template (or nothing);
+        returns the builder's facts (None for the migrated and seeded templates)."""
+        if self.builder is not None:
+            return self.builder(url)
         if self.now is None:
             from db.migrate import upgrade
 
             upgrade(url)
-            return
+            return None
         from api.bootstrap import Backend
         from sampledata.demo import seed
         from tests.ledger.support import FakeClock, make_config
@@ -75,6 +83,7 @@ class Template:
             seed(ledger, ledger.tasks, self.now.date(), demo_cap=self.demo_cap)
         finally:
             ledger.close()
+        return None
 
 
 MIGRATED = Template()
@@ -84,9 +93,16 @@ def seeded(now: dt.datetime, demo_cap: bool = True) -> Template:
     return Template(now=now, demo_cap=demo_cap)
 
 
+def built(builder: Callable[[str], object]) -> Template:
+    """A template that `builder` fills once per process and backend (a world a whole module
+    of tests shares, each test on a copy of its own)."""
+    return Template(builder=builder)
+
+
 # --- SQLite: file copies ---------------------------------------------------------------------
 
 _sqlite_files: dict[Template, Path] = {}
+_sqlite_facts: dict[Template, object] = {}
 _folder: list[Path] = []
 
 
@@ -99,7 +115,7 @@ def _sqlite_template(template: Template) -> Path:
         path = _folder[0] / f"template-{len(_sqlite_files)}.db"  # after the parent's
         if parent is not None:
             shutil.copyfile(parent, path)
-        template.build(f"{SQLITE_PREFIX}{path}")
+        _sqlite_facts[template] = template.build(f"{SQLITE_PREFIX}{path}")
         _sqlite_files[template] = path
     return _sqlite_files[template]
 
@@ -129,6 +145,7 @@ class _Postgres:
         self.dropper: threading.Thread | None = None
         self.failed_drops: list[str] = []
         self.server_version: int | None = None
+        self.facts: dict[Template, object] = {}
 
     def admin(self) -> sa.Engine:
         if self.engine is None:
@@ -177,7 +194,7 @@ class _Postgres:
             name = f"{self.prefix}_tpl{len(self.templates)}"
             self.create(name, parent)
             self.templates[template] = name  # dropped at the end even if the build fails
-            template.build(self.url(name))
+            self.facts[template] = template.build(self.url(name))
         return self.templates[template]
 
     def copy(self, template: Template) -> str:
@@ -234,6 +251,13 @@ def postgres_copy(template: Template = MIGRATED, server: str = POSTGRES_ADMIN_UR
     if server not in _servers:
         _servers[server] = _Postgres(server)
     return _servers[server].copy(template)
+
+
+def facts_of(template: Template, *, postgres: bool,
+             server: str = POSTGRES_ADMIN_URL) -> object:
+    """What the template's builder returned when it built the template this process copies
+    from on that backend (after a `sqlite_copy` or `postgres_copy` of it)."""
+    return _servers[server].facts[template] if postgres else _sqlite_facts[template]
 
 
 def release(url: str) -> None:

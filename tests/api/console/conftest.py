@@ -14,6 +14,7 @@ Clients do not follow redirects, so tests see the 303s themselves.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -111,15 +112,20 @@ def post_form(client: TestClient, path: str, data: dict[str, str] | None = None,
                        **kwargs)
 
 
-def _build(url: str) -> Iterator[ConsoleEnv]:
-    prepare_database(url)
-    clock = FakeClock()
+def build_env(url: str, *, users: dict[str, StaffPrincipal] | None = None,
+           now: dt.datetime | None = None) -> Iterator[ConsoleEnv]:
+    """The console on the database at `url`, with the USERS added; `users` (and the clock's
+    `now`) when the database holds them already (a copy of a built template)."""
+    if users is None:
+        prepare_database(url)
+    clock = FakeClock() if now is None else FakeClock(now)
     ledger = Backend(make_config(url, staff=CHEAP_ARGON2), clock=clock)
     settings = Settings(_env_file=None, DATABASE_URL=url,
                         RUN_BACKGROUND_WORKER=False, WARM_NLU_AT_START=False,
                         ALLOWED_HOSTS=TEST_CLIENT_HOST)
-    users = {name: ledger.staff.add_user(name, PASSWORD, role, municipality, display)
-             for name, (role, municipality, display) in USERS.items()}
+    if users is None:
+        users = {name: ledger.staff.add_user(name, PASSWORD, role, municipality, display)
+                 for name, (role, municipality, display) in USERS.items()}
     app = create_app(settings, ledger=ledger)
     with TestClient(app, follow_redirects=False) as client:
         yield ConsoleEnv(url=url, app=app, ledger=ledger, clock=clock, client=client,
@@ -129,9 +135,9 @@ def _build(url: str) -> Iterator[ConsoleEnv]:
 
 @pytest.fixture
 def console_env(db_url: str) -> Iterator[ConsoleEnv]:
-    yield from _build(db_url)
+    yield from build_env(db_url)
 
 
 @pytest.fixture
 def sqlite_console_env(tmp_path: Path) -> Iterator[ConsoleEnv]:
-    yield from _build(f"sqlite:///{tmp_path / 'console.db'}")
+    yield from build_env(f"sqlite:///{tmp_path / 'console.db'}")

@@ -28,7 +28,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,12 +42,15 @@ from api.app import create_app
 from api.settings import Settings
 from ledger import CreateEmployment, DeactivateCard, IssueCard, RegisterEmployer, VerifyEmployer
 from smalljobs.commands import PostTask
+from staff import StaffPrincipal
+from tests import databases
 from tests.api.console.conftest import (
     MUNICIPALITY_A,
     MUNICIPALITY_B,
     PASSWORD,
     USERS,
     ConsoleEnv,
+    build_env,
     csrf_token,
     login,
 )
@@ -453,11 +456,47 @@ def check_route(matrix: Matrix, route: Route) -> None:
                 login(client, who)
 
 
-@pytest.fixture
-def matrix(console_env: ConsoleEnv) -> Iterator[Matrix]:
-    built = build(console_env)
-    built.clients = {who: login(console_env.new_client(), who) for who in HOME}
-    yield built
+@dataclass(frozen=True)
+class WorldFacts:
+    """What a test needs to know about its copy of the matrix's world."""
+
+    users: dict[str, StaffPrincipal]
+    records: dict[tuple[str, str], Records]
+    now: datetime
+
+
+def _build_world(url: str) -> WorldFacts:
+    """Fills a template once per process and backend: building the world through the real
+    services is most of a route's cost, and every route gets a copy of the same world."""
+    facts = None
+    for env in build_env(url):  # to its end: the app and the ledger are closed before the copy
+        built = build(env)
+        facts = WorldFacts(users=env.users, records=built.records, now=env.clock.now)
+    assert facts is not None
+    return facts
+
+
+WORLD = databases.built(_build_world)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def matrix(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Matrix]:
+    postgres = request.param == "postgres"
+    if postgres:
+        if not request.getfixturevalue("postgres_available"):
+            pytest.skip("PostgreSQL not reachable (this is a failure when CI is set)")
+        url = databases.postgres_copy(WORLD)
+    else:
+        url = databases.sqlite_copy(tmp_path / "matrix.db", WORLD)
+    facts = databases.facts_of(WORLD, postgres=postgres)
+    assert isinstance(facts, WorldFacts)
+    try:
+        for env in build_env(url, users=facts.users, now=facts.now):
+            world = Matrix(env, dict(facts.records))
+            world.clients = {who: login(env.new_client(), who) for who in HOME}
+            yield world
+    finally:
+        databases.release(url)
 
 
 def test_the_matrix_sees_the_console() -> None:
