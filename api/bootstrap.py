@@ -25,10 +25,12 @@ from db.config import LedgerConfig
 from db.kernel import Kernel
 from db.unit_of_work import Clock
 from ledger import Ledger
+from ledger.handlers import ledger_handlers
 from nlu import Parser, ParseResult, load_crisis_classifier, load_parser
 from outreach.store import OutreachStore
 from privacy import Privacy
 from smalljobs import TaskService
+from smalljobs.handlers import smalljobs_handlers
 from staff import StaffService
 
 
@@ -40,7 +42,8 @@ class Backend(Ledger):
     """
 
     def __init__(self, config: LedgerConfig, *, clock: Clock | None = None) -> None:
-        super().__init__(Kernel(config, clock=clock))
+        super().__init__(Kernel(config, clock=clock),
+                         handlers=smalljobs_handlers(ledger_handlers()))
         self.conversations = Conversations(self.kernel, self.handlers)
         self.casework = Casework(self.kernel)
         self.staff = StaffService(self.kernel)

@@ -1,8 +1,9 @@
 """What the dialogue does with small jobs inside a conversation turn.
 
-Each change runs through `Turn.run` (a savepoint, counted for the observer like a ledger
-command); each read through `Turn.within`, in the turn's own transaction. The turn itself knows
-no small jobs: this is where the dialogue meets `smalljobs`.
+Each change is a command run through `Turn.execute` and the one registry
+(`smalljobs/handlers.py`), in a savepoint, as a ledger command is; each read through
+`Turn.within`, in the turn's own transaction. The turn itself knows no small jobs: this is
+where the dialogue meets `smalljobs`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,18 @@ from decimal import Decimal
 from conversations.turn import Turn
 from db.commands import Actor
 from ledger.results import WageReportResult
-from smalljobs import digests, hours, matching, posting, taking
-from smalljobs.commands import PostTask
+from smalljobs import digests, hours, matching, taking
+from smalljobs.commands import (
+    CancelAssignment,
+    CancelTask,
+    ConfirmAssignment,
+    MarkNoShow,
+    PostTask,
+    RecordTaskHours,
+    SubscribeDigest,
+    TakeTask,
+    UnsubscribeDigest,
+)
 from smalljobs.records import AssignmentView, CancelledBy, DigestView, Frequency, TaskView, Via
 
 
@@ -24,11 +35,10 @@ class JobSteps:
         self._turn = turn
 
     def post_task(self, cmd: PostTask, actor: Actor) -> TaskView:
-        return self._turn.run("PostTask", lambda uow: posting.post_task(uow, cmd, actor))
+        return self._turn.execute(cmd, actor)
 
     def cancel_task(self, task_id: int, *, employer_cvr: str, actor: Actor) -> TaskView:
-        return self._turn.run("CancelTask", lambda uow: posting.cancel_task(
-            uow, task_id, employer_cvr=employer_cvr, actor=actor))
+        return self._turn.execute(CancelTask(task_id=task_id, employer_cvr=employer_cvr), actor)
 
     def tasks_for_card(self, card_number: str, *, postcode: str | None = None,
                        limit: int = 3) -> list[TaskView]:
@@ -40,26 +50,26 @@ class JobSteps:
 
     def take_task(self, task_id: int, card_number: str, *, via: Via,
                   actor: Actor) -> AssignmentView:
-        return self._turn.run("TakeTask", lambda uow: taking.take_task(
-            uow, task_id, card_number, via=via, actor=actor))
+        return self._turn.execute(TakeTask(task_id=task_id, card_number=card_number, via=via),
+                                  actor)
 
     def confirm_assignment(self, assignment_id: int, *, employer_cvr: str,
                            actor: Actor) -> AssignmentView:
-        return self._turn.run("ConfirmAssignment", lambda uow: taking.confirm_assignment(
-            uow, assignment_id, employer_cvr=employer_cvr, actor=actor))
+        return self._turn.execute(ConfirmAssignment(assignment_id=assignment_id,
+                                                    employer_cvr=employer_cvr), actor)
 
     def cancel_assignment(self, assignment_id: int, *, by: CancelledBy, actor: Actor,
                           employer_cvr: str | None = None,
                           card_number: str | None = None) -> AssignmentView:
         """`employer_cvr` / `card_number`: the assignment must be theirs (else not found)."""
-        return self._turn.run("CancelAssignment", lambda uow: taking.cancel_assignment(
-            uow, assignment_id, by=by, actor=actor, employer_cvr=employer_cvr,
-            card_number=card_number))
+        return self._turn.execute(CancelAssignment(
+            assignment_id=assignment_id, by=by, employer_cvr=employer_cvr,
+            card_number=card_number), actor)
 
     def mark_no_show(self, assignment_id: int, *, employer_cvr: str,
                      actor: Actor) -> AssignmentView:
-        return self._turn.run("MarkNoShow", lambda uow: taking.mark_no_show(
-            uow, assignment_id, employer_cvr=employer_cvr, actor=actor))
+        return self._turn.execute(MarkNoShow(assignment_id=assignment_id,
+                                             employer_cvr=employer_cvr), actor)
 
     def assignments_for_card(self, card_number: str) -> list[AssignmentView]:
         """The holder's reserved and confirmed places, soonest first."""
@@ -75,18 +85,17 @@ class JobSteps:
     def record_task_hours(self, assignment_id: int, *, employer_cvr: str, worked: Decimal,
                           amount_ore: int, actor: Actor,
                           idempotency_key: str) -> WageReportResult:
-        return self._turn.run("RecordTaskHours", lambda uow: hours.record_task_hours(
-            uow, assignment_id, employer_cvr=employer_cvr, hours=worked, amount_ore=amount_ore,
-            actor=actor, idempotency_key=idempotency_key))
+        return self._turn.execute(RecordTaskHours(
+            assignment_id=assignment_id, employer_cvr=employer_cvr, hours=worked,
+            amount_ore=amount_ore, idempotency_key=idempotency_key), actor)
 
     def subscribe_digest(self, card_number: str, postcode: str, frequency: Frequency,
                          actor: Actor) -> DigestView:
-        return self._turn.run("SubscribeDigest", lambda uow: digests.subscribe_digest(
-            uow, card_number, postcode, frequency, actor))
+        return self._turn.execute(SubscribeDigest(card_number=card_number, postcode=postcode,
+                                                  frequency=frequency), actor)
 
     def unsubscribe_digest(self, card_number: str, actor: Actor) -> bool:
-        return self._turn.run("UnsubscribeDigest", lambda uow: digests.unsubscribe_digest(
-            uow, card_number, actor))
+        return self._turn.execute(UnsubscribeDigest(card_number=card_number), actor)
 
     def digest(self, card_number: str) -> DigestView | None:
         return self._turn.within(lambda uow: digests.digest(uow, card_number))

@@ -117,16 +117,12 @@ class Turn:
 
     def execute(self, cmd: Command[R], actor: Actor) -> R:
         """Runs any registered command in a savepoint, the way `Ledger.execute` runs it in a
-        transaction of its own: a refusal undoes only that command."""
-        return self.run(type(cmd).__name__,
-                        lambda uow: self._handlers.handle(cmd, uow, actor))
-
-    def run(self, name: str, work: Callable[[UnitOfWork], R]) -> R:
-        """Runs one change of any domain in a savepoint, counted under `name` for the observer:
-        a refusal undoes only that change, and its messages go out with the turn or not."""
+        transaction of its own: a refusal undoes only that command, and its messages go out
+        with the turn or not. The outcome is counted for the observer under the command's name."""
+        name = type(cmd).__name__
         with self._uow.nested() as nested:
             try:
-                result = work(nested)
+                result = self._handlers.handle(cmd, nested, actor)
             except DomainError as error:
                 self.outcomes.append((name, error))
                 raise

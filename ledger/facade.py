@@ -55,12 +55,13 @@ class Ledger:
     Built once per process in the composition root (`api.bootstrap.Backend`), beside the other
     domain services; it knows none of them."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, handlers: CommandHandlers | None = None) -> None:
         self.kernel = kernel
         self.config = kernel.config
-        self.handlers: CommandHandlers = ledger_handlers()
-        """The ledger's commands and their handlers; the composition root hands the same
-        registry to the conversations, so a turn runs a command the way this facade does."""
+        self.handlers: CommandHandlers = ledger_handlers() if handlers is None else handlers
+        """The command registry: the ledger's commands, and in the composition root every
+        other domain's too. The same registry goes to the conversations, so a turn runs a
+        command the way this facade does."""
 
     @property
     def observer(self) -> LedgerObserver:

@@ -11,7 +11,7 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["HttpClient", "HttpResponse", "TransportError"]
+__all__ = ["HttpClient", "HttpResponse", "SpreadClient", "TransportError"]
 
 
 class TransportError(Exception):
@@ -111,6 +111,29 @@ class HttpClient:
     async def close(self) -> None:
         while self._idle:
             self._idle.pop().close()
+
+
+
+class SpreadClient:
+    """Several instances behind one name, as a load balancer without stickiness spreads them:
+    each request goes to the next instance in turn, so one sender's consecutive messages land
+    on different machines (only state in the database can carry a conversation)."""
+
+    def __init__(self, clients: list[HttpClient]) -> None:
+        if not clients:
+            raise ValueError("a spread needs at least one instance")
+        self._clients = clients
+        self._next = 0
+
+    async def request(self, method: str, path: str, body: bytes = b"",
+                      headers: dict[str, str] | None = None) -> HttpResponse:
+        client = self._clients[self._next]
+        self._next = (self._next + 1) % len(self._clients)
+        return await client.request(method, path, body, headers)
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.close()
 
 
 def _parse_head(raw: bytes) -> tuple[int, dict[str, str]]:

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 class LoadOptions:
     dbs: tuple[str, ...] = ("postgres",)
     workers: int = 2
+    instances: int = 1
+    """Separate server instances on one database (own processes and ports, as on N machines);
+    each message goes to the next in turn."""
     senders: int = 10_000
     rates: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0)
     duration_s: float = 20.0
@@ -77,6 +80,10 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
                     "the Telegram webhook and prints throughput and latency (docs/load-bench.md).")
     parser.add_argument("--db", choices=("postgres", "sqlite", "both"), default="postgres")
     parser.add_argument("--workers", type=int, help="uvicorn worker processes (default 2)")
+    parser.add_argument("--instances", type=int,
+                        help="separate server instances on one database, each with --workers "
+                             "workers (own processes and ports, as on N machines behind a "
+                             "load balancer); messages go to each in turn (default 1)")
     parser.add_argument("--senders", type=int, help="distinct senders (default 10000)")
     parser.add_argument("--rates", type=_floats, help="fixed arrival rates, msg/s: 25,50,100,200")
     parser.add_argument("--duration", type=float, help="seconds per fixed rate (default 20)")
@@ -125,7 +132,7 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
     if args.quick and args.rasa is None and args.rasa_model is None:
         values["rasa"] = "skip"
     chosen = {
-        "workers": args.workers, "senders": args.senders, "rates": args.rates,
+        "workers": args.workers, "instances": args.instances, "senders": args.senders, "rates": args.rates,
         "duration_s": args.duration, "saturation_s": args.saturation_duration,
         "concurrency": args.concurrency, "warmup_s": args.warmup,
         "cost_s": args.cost_duration, "cost_concurrency": args.cost_concurrency,
@@ -135,6 +142,10 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
         "profile_dir": args.profile, "profile_phases": args.profile_phases,
     }
     values.update({k: v for k, v in chosen.items() if v is not None})
+    if values.get("instances", 1) < 1:
+        parser.error("--instances must be at least 1")
+    if values.get("instances", 1) > 1 and args.profile is not None:
+        parser.error("--profile records one instance's workers: use it with --instances 1")
     dbs = ("postgres", "sqlite") if args.db == "both" else (args.db,)
     return LoadOptions(dbs=dbs, rate_limit_per_minute=args.rate_limit,
                        log_level=args.log_level, postgres_url=args.postgres_url,

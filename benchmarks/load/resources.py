@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import psutil
 
@@ -54,9 +54,11 @@ def _rss_mb(pids: list[int]) -> float:
 class ResourceMonitor:
     """``start()`` before a phase, ``await stop()`` after it; a new monitor per phase."""
 
-    def __init__(self, server_pid: int | None,
+    def __init__(self, server_pid: int | Sequence[int] | None,
                  database_pids: Callable[[], list[int]] | None = None) -> None:
-        self._server_pid = server_pid
+        """`server_pid`: the server's process, or each instance's when there are several."""
+        self._server_roots = ([] if server_pid is None else
+                              [server_pid] if isinstance(server_pid, int) else list(server_pid))
         self._database_pids = database_pids
         self._task: asyncio.Task[None] | None = None
         self._max_rss = 0.0
@@ -67,7 +69,7 @@ class ResourceMonitor:
         self.load_before = ""
 
     def _server_pids(self) -> list[int]:
-        return _tree(self._server_pid) if self._server_pid else []
+        return [pid for root in self._server_roots for pid in _tree(root)]
 
     def _db_pids(self) -> list[int]:
         if self._database_pids is None:

@@ -21,7 +21,7 @@ import uvloop
 from api.settings import Settings
 from benchmarks.load import rasa as rasa_side
 from benchmarks.load.drive import PhaseResult, Target, closed_loop, open_loop
-from benchmarks.load.httpclient import HttpClient
+from benchmarks.load.httpclient import HttpClient, SpreadClient
 from benchmarks.load.options import LoadOptions
 from benchmarks.load.profile import ProfileSession
 from benchmarks.load.providers import FakeProviders
@@ -116,11 +116,12 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
         workdir=workdir, nlu_cache_dir=options.nlu_cache_dir,
         postgres_url=options.postgres_url, rate_limit_per_minute=options.rate_limit_per_minute,
         log_level=options.log_level), provider, providers.url)
-    name = f"ours, {'PostgreSQL' if db == 'postgres' else 'SQLite'}, {options.workers} " \
-           f"worker{'s' if options.workers > 1 else ''}"
+    instances = [server, *(server.twin(i) for i in range(1, options.instances))]
+    name = _run_name(db, options)
     run = ServerRun(name)
     report.runs.append(run)
-    client = HttpClient("127.0.0.1", server.port)
+    clients = [HttpClient("127.0.0.1", instance.port) for instance in instances]
+    client = clients[0] if len(clients) == 1 else SpreadClient(clients)
     try:
         say(f"{name}: creating and migrating the database")
         await asyncio.to_thread(server.create_database)
@@ -137,8 +138,10 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
                                          dt.datetime.now(dt.UTC).date(), processes=processes)
         run.notes.append(f"{name}: seeded through the Ledger facade in "
                          f"{time.perf_counter() - started:.0f} s: {counts}")
-        say(f"{name}: seeded {counts}; starting `frikort serve --workers {options.workers}`")
-        await asyncio.to_thread(server.start)
+        say(f"{name}: seeded {counts}; starting `frikort serve --workers {options.workers}`"
+            + (f" {len(instances)} times" if len(instances) > 1 else ""))
+        for instance in instances:
+            await asyncio.to_thread(instance.start)
         source = TrafficSource(population, mix)
         target = AppTarget(source, Wire(server.url, provider), client, providers)
         warm = await closed_loop(target, min(8, max(options.concurrency)), options.warmup_s,
@@ -150,20 +153,24 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
                                   rate_hz=options.profile_rate,
                                   nonblocking=options.profile_nonblocking)
                    if options.profile_dir is not None else None)
+        server_pids = [pid for pid in (instance.pid for instance in instances)
+                       if pid is not None]
         await _phases(run, target, options,
-                      lambda: ResourceMonitor(server.pid, database_pids), profile)
+                      lambda: ResourceMonitor(server_pids, database_pids), profile)
         # The mix as the mixed phases sent it (the cost phases send one channel each).
         run.mix = Counter(source.stats.sent_by_category)
         run.channels = Counter(source.stats.sent_by_channel)
         await _cost_phases(run, target, source, options,
-                           lambda: ResourceMonitor(server.pid, database_pids), profile)
+                           lambda: ResourceMonitor(server_pids, database_pids), profile)
         if profile is not None and profile.written:
             phases = ", ".join(sorted(options.profile_phases))
             run.notes.append(f"{name}: py-spy profiles of the workers ({phases} phases) in "
                              f"{options.profile_dir}: {len(profile.written)} files")
         await asyncio.sleep(1.5)  # the outbox's last deliveries
-        run.server_counted = counter_total(await asyncio.to_thread(server.metrics),
-                                           "frikort_messages_in_total")
+        run.server_counted = 0.0
+        for instance in instances:  # each instance counts its own workers' messages
+            run.server_counted += counter_total(await asyncio.to_thread(instance.metrics),
+                                                "frikort_messages_in_total")
         run.sent_ok_http = target.answered
         _conversation_notes(run, source, target, population, providers)
         if run.server_counted != target.answered:
@@ -172,10 +179,19 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
             run.warmup_errors["server_count_mismatch"] += 1
     finally:
         await client.close()
-        await asyncio.to_thread(server.stop)
+        for instance in instances:
+            await asyncio.to_thread(instance.stop)
         await providers.stop()
         if db == "postgres":
             await asyncio.to_thread(server.drop_database)
+
+
+def _run_name(db: str, options: LoadOptions) -> str:
+    workers = f"{options.workers} worker{'s' if options.workers > 1 else ''}"
+    where = "PostgreSQL" if db == "postgres" else "SQLite"
+    if options.instances > 1:
+        return f"ours, {where}, {options.instances} instances × {workers}"
+    return f"ours, {where}, {workers}"
 
 
 def _conversation_notes(run: ServerRun, source: TrafficSource, target: AppTarget,

@@ -11,6 +11,7 @@ and created again for every run. SQLite: a file in the scratch directory.
 from __future__ import annotations
 
 import base64
+import copy
 import os
 import secrets
 import shutil
@@ -118,6 +119,7 @@ class BenchServer:
     def __init__(self, options: ServerOptions, provider: ProviderSecrets,
                  providers_url: str) -> None:
         self.options = options
+        self.instance = 0
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_token = secrets.token_urlsafe(32)
@@ -150,6 +152,19 @@ class BenchServer:
             "LOG_LEVEL": options.log_level,
         }
 
+    def twin(self, instance: int) -> BenchServer:
+        """Another instance of the same deployment, as on another machine behind the load
+        balancer: its own process, port, log and metrics folder; the same database, secrets
+        and public URL (the balancer's name, which Twilio signs)."""
+        twin = copy.copy(self)
+        twin.instance = instance
+        twin.port = free_port()
+        twin.url = f"http://127.0.0.1:{twin.port}"
+        twin.log_path = self.options.workdir / f"server-{self.options.db}-{instance}.log"
+        twin.settings_env = dict(self.settings_env)
+        twin._process = None
+        return twin
+
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
@@ -159,7 +174,7 @@ class BenchServer:
                if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")}
         env.update(self.settings_env)
         if self.options.workers > 1:
-            metrics_dir = self.options.workdir / f"prometheus-{self.options.db}"
+            metrics_dir = self.options.workdir / f"prometheus-{self.options.db}-{self.instance}"
             shutil.rmtree(metrics_dir, ignore_errors=True)
             metrics_dir.mkdir(parents=True)
             env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)

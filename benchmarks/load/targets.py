@@ -18,7 +18,7 @@ import json
 import time
 
 from benchmarks.load.drive import PhaseRecorder
-from benchmarks.load.httpclient import HttpClient, TransportError
+from benchmarks.load.httpclient import HttpClient, SpreadClient, TransportError
 from benchmarks.load.providers import Delivered, FakeProviders
 from benchmarks.load.traffic import Conversation, Message, TrafficSource
 from benchmarks.load.wire import VOICE_PATH, VOICE_STATUS_PATH, Wire, twiml_call, twiml_texts
@@ -37,7 +37,7 @@ def _short(text: str, limit: int = 140) -> str:
 class AppTarget:
     """Plays conversations through the signed Twilio and the Telegram webhook."""
 
-    def __init__(self, source: TrafficSource, wire: Wire, client: HttpClient,
+    def __init__(self, source: TrafficSource, wire: Wire, client: HttpClient | SpreadClient,
                  providers: FakeProviders, *, delivery_timeout_s: float = 60.0) -> None:
         self.source = source
         self._wire = wire

@@ -4,6 +4,7 @@ conversation turn run a command through the same registry with the same result."
 from __future__ import annotations
 
 import inspect
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from db.commands import Actor, Command
 from db.observe import LedgerObserver
 from db.handlers import CommandHandlers, DuplicateHandler, UnknownCommand
 from ledger import commands as ledger_commands
+from smalljobs import commands as smalljobs_commands
 from ledger import reads
 from ledger.commands import SetCap, VerifyEmployer
 from ledger.errors import EmployerNotFound
@@ -20,19 +22,28 @@ from ledger.results import CapResult
 from tests.ledger.support import ADMIN, Env, valid_cvr, wage
 
 
-def _ledger_command_types() -> list[type[Command[Any]]]:
-    """The command classes ledger/commands.py declares (pydantic also files each parametrised
-    base, `Command[CardResult]`, in the module: those are not commands)."""
-    return [value for name, value in inspect.getmembers(ledger_commands, inspect.isclass)
-            if issubclass(value, Command) and value.__module__ == ledger_commands.__name__
+def _command_types(module: ModuleType) -> list[type[Command[Any]]]:
+    """The command classes a module declares (pydantic also files each parametrised base,
+    `Command[CardResult]`, in the module: those are not commands)."""
+    return [value for name, value in inspect.getmembers(module, inspect.isclass)
+            if issubclass(value, Command) and value.__module__ == module.__name__
             and "[" not in name]
 
 
+def _names(commands: list[type[Command[Any]]]) -> list[str]:
+    return sorted(c.__name__ for c in commands)
+
+
 def test_every_ledger_command_has_a_handler() -> None:
-    registered = ledger_handlers().commands()
-    declared = _ledger_command_types()
+    declared = _command_types(ledger_commands)
     assert len(declared) >= 14
-    assert sorted(c.__name__ for c in declared) == sorted(c.__name__ for c in registered)
+    assert _names(declared) == _names(ledger_handlers().commands())
+
+
+def test_the_composition_root_registers_every_command_of_every_domain(env: Env) -> None:
+    declared = _command_types(ledger_commands) + _command_types(smalljobs_commands)
+    assert len(declared) >= 23
+    assert _names(declared) == _names(env.ledger.handlers.commands())
 
 
 def test_a_second_handler_for_one_command_is_refused() -> None:
