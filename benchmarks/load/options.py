@@ -37,6 +37,8 @@ class LoadOptions:
     workdir: Path | None = None
     nlu_cache_dir: Path = ROOT / "var" / "nlu-cache"
     postgres_url: str = DEFAULT_POSTGRES_URL
+    keep_database: bool = False
+    """Leave the PostgreSQL database in place at the end (a test looks into it)."""
     rasa: str = "auto"
     rasa_venv: Path = ROOT / ".venv-rasa"
     rasa_models: Path = ROOT / "var" / "rasa-models"
@@ -104,6 +106,8 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
     parser.add_argument("--nlu-cache", type=Path, help="NLU model cache (var/nlu-cache)")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL,
                         help="database to drop and create; its name must start frikort_load")
+    parser.add_argument("--keep-database", action="store_true",
+                        help="leave the PostgreSQL database in place at the end")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 200 senders, 5 and 10 msg/s for 3 s, 1 worker, "
                              "cost phases of 3 s")
@@ -148,6 +152,7 @@ def parse_options(argv: list[str] | None = None) -> LoadOptions:
         parser.error("--profile records one instance's workers: use it with --instances 1")
     dbs = ("postgres", "sqlite") if args.db == "both" else (args.db,)
     return LoadOptions(dbs=dbs, rate_limit_per_minute=args.rate_limit,
+                       keep_database=args.keep_database,
                        log_level=args.log_level, postgres_url=args.postgres_url,
                        rasa_venv=args.rasa_venv,
                        profile_nonblocking=args.profile_nonblocking,

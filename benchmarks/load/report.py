@@ -29,6 +29,8 @@ class ServerRun:
     warmup_errors: Counter[str] = field(default_factory=Counter)
     sent_ok_http: int = 0
     server_counted: float | None = None
+    instance_counts: list[float] = field(default_factory=list)
+    """With several instances: the new inbound messages each counted (their sum is above)."""
     mix: Counter[str] = field(default_factory=Counter)
     channels: Counter[str] = field(default_factory=Counter)
 

@@ -167,10 +167,13 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
             run.notes.append(f"{name}: py-spy profiles of the workers ({phases} phases) in "
                              f"{options.profile_dir}: {len(profile.written)} files")
         await asyncio.sleep(1.5)  # the outbox's last deliveries
-        run.server_counted = 0.0
-        for instance in instances:  # each instance counts its own workers' messages
-            run.server_counted += counter_total(await asyncio.to_thread(instance.metrics),
-                                                "frikort_messages_in_total")
+        counted = [counter_total(await asyncio.to_thread(instance.metrics),
+                                 "frikort_messages_in_total") for instance in instances]
+        run.server_counted = sum(counted)  # each instance counts its own workers' messages
+        if len(instances) > 1:
+            run.instance_counts = counted
+            run.notes.append(f"{name}: new inbound messages counted by each instance: "
+                             + ", ".join(f"{c:.0f}" for c in counted))
         run.sent_ok_http = target.answered
         _conversation_notes(run, source, target, population, providers)
         if run.server_counted != target.answered:
@@ -182,7 +185,7 @@ async def _measure_ours(db: str, options: LoadOptions, workdir: Path, population
         for instance in instances:
             await asyncio.to_thread(instance.stop)
         await providers.stop()
-        if db == "postgres":
+        if db == "postgres" and not options.keep_database:
             await asyncio.to_thread(server.drop_database)
 
 

@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from benchmarks.load.options import parse_options
 from benchmarks.load.report import render
 from benchmarks.load.run import run
 from db.conversation_tables import TranscriptMessage
+from tests.databases import POSTGRES_ADMIN_URL
 from tests.api.channel_fixtures import nlu_cache_dir  # noqa: F401  (the shared model cache)
 
 
-def _inbound_rows(database: Path) -> dict[str, int]:
-    engine = sa.create_engine(f"sqlite:///{database}", poolclass=sa.pool.NullPool)
+def _inbound_rows(database: Path | str) -> dict[str, int]:
+    """Stored inbound messages per channel: a SQLite file, or a database URL."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
@@ -71,3 +76,37 @@ def test_quick_run_processes_every_message(tmp_path: Path, nlu_cache_dir: Path) 
     hung_up = re.search(r"(\d+) calls hung up \(status callback answered 204\)", text)
     assert hung_up is not None and int(hung_up.group(1)) > 0, text
     assert "No errors" in text
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_instances_on_one_postgres_share_the_work_and_store_each_message_once(
+        tmp_path: Path, nlu_cache_dir: Path, postgres_available: bool) -> None:  # noqa: F811
+    """Issue 17, item 6: two separate servers (as on two machines) on one PostgreSQL, every
+    message to the next in turn: both do work, nothing fails, and the database holds each
+    message the generator saw answered exactly once."""
+    if not postgres_available:
+        pytest.skip("PostgreSQL not reachable (this is a failure when CI is set)")
+    name = f"frikort_load_test_{uuid.uuid4().hex[:10]}"
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    options = parse_options(["--quick", "--db", "postgres", "--instances", "2",
+                             "--workdir", str(tmp_path), "--nlu-cache", str(nlu_cache_dir),
+                             "--postgres-url", url, "--keep-database"])
+    try:
+        report = run(options)
+        text = render(report)
+        assert report.errors == 0, text
+        ours = report.runs[0]
+        assert ours.name == "ours, PostgreSQL, 2 instances × 1 worker", text
+        assert len(ours.instance_counts) == 2 and min(ours.instance_counts) > 0, text
+        assert ours.server_counted == ours.sent_ok_http > 0, text
+        # Each answered webhook is one stored inbound message, whichever instance took it.
+        stored = _inbound_rows(url)
+        assert sum(stored.values()) == ours.sent_ok_http, (stored, text)
+        assert stored.get("sms", 0) > 0 and stored.get("telegram", 0) > 0, stored
+    finally:
+        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT",
+                                 poolclass=sa.pool.NullPool)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
