@@ -40,8 +40,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-__all__ = ["DEMO_NOW", "MIGRATED", "Template", "built", "facts_of", "finish", "materialise",
-           "postgres_copy", "release", "seeded", "sqlite_copy"]
+__all__ = ["DEMO_NOW", "MIGRATED", "Template", "built", "copy_of", "facts_of", "finish",
+           "materialise", "postgres_copy", "release", "seeded", "sqlite_copy"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -251,6 +251,18 @@ def postgres_copy(template: Template = MIGRATED, server: str = POSTGRES_ADMIN_UR
     if server not in _servers:
         _servers[server] = _Postgres(server)
     return _servers[server].copy(template)
+
+
+def copy_of(template: Template, backend: str, folder: Path) -> tuple[str, object]:
+    """A database of its own holding `template` on `backend` ("sqlite": a file in `folder`;
+    "postgres": give it back with `release`), and the facts its builder returned."""
+    if backend == "postgres":
+        return postgres_copy(template), facts_of(template, postgres=True)
+    url = sqlite_copy(folder / f"copy-{next(_sqlite_copies)}.db", template)
+    return url, facts_of(template, postgres=False)
+
+
+_sqlite_copies = itertools.count(1)
 
 
 def facts_of(template: Template, *, postgres: bool,

@@ -32,6 +32,7 @@ from api.bootstrap import Backend
 from api.settings import Settings
 from db.config import StaffConfig
 from staff import StaffPrincipal
+from tests import databases
 from tests.conftest import TEST_CLIENT_HOST
 from tests.ledger.support import FakeClock, make_config, prepare_database
 
@@ -133,11 +134,42 @@ def build_env(url: str, *, users: dict[str, StaffPrincipal] | None = None,
     ledger.close()
 
 
-@pytest.fixture
-def console_env(db_url: str) -> Iterator[ConsoleEnv]:
-    yield from build_env(db_url)
+def _add_users(url: str) -> dict[str, StaffPrincipal]:
+    """Fills the console template: the USERS, added once per process and backend."""
+    ledger = Backend(make_config(url, staff=CHEAP_ARGON2), clock=FakeClock())
+    try:
+        return {name: ledger.staff.add_user(name, PASSWORD, role, municipality, display)
+                for name, (role, municipality, display) in USERS.items()}
+    finally:
+        ledger.close()
+
+
+WITH_USERS = databases.built(_add_users)
+"""The migrated schema with the console's USERS: every console test gets a copy."""
+
+
+def env_on_copy(request: pytest.FixtureRequest, folder: Path,
+                template: databases.Template) -> Iterator[tuple[str, object]]:
+    """A copy of `template` on the backend the fixture's parameter names, and its facts."""
+    if request.param == "postgres" and not request.getfixturevalue("postgres_available"):
+        pytest.skip("PostgreSQL not reachable (this is a failure when CI is set)")
+    url, facts = databases.copy_of(template, request.param, folder)
+    try:
+        yield url, facts
+    finally:
+        databases.release(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def console_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsoleEnv]:
+    for url, users in env_on_copy(request, tmp_path, WITH_USERS):
+        assert isinstance(users, dict)
+        yield from build_env(url, users=users)
 
 
 @pytest.fixture
 def sqlite_console_env(tmp_path: Path) -> Iterator[ConsoleEnv]:
-    yield from build_env(f"sqlite:///{tmp_path / 'console.db'}")
+    url = databases.sqlite_copy(tmp_path / "console.db", WITH_USERS)
+    users = databases.facts_of(WITH_USERS, postgres=False)
+    assert isinstance(users, dict)
+    yield from build_env(url, users=users)

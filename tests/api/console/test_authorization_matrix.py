@@ -51,6 +51,7 @@ from tests.api.console.conftest import (
     USERS,
     ConsoleEnv,
     build_env,
+    env_on_copy,
     csrf_token,
     login,
 )
@@ -481,22 +482,12 @@ WORLD = databases.built(_build_world)
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def matrix(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Matrix]:
-    postgres = request.param == "postgres"
-    if postgres:
-        if not request.getfixturevalue("postgres_available"):
-            pytest.skip("PostgreSQL not reachable (this is a failure when CI is set)")
-        url = databases.postgres_copy(WORLD)
-    else:
-        url = databases.sqlite_copy(tmp_path / "matrix.db", WORLD)
-    facts = databases.facts_of(WORLD, postgres=postgres)
-    assert isinstance(facts, WorldFacts)
-    try:
+    for url, facts in env_on_copy(request, tmp_path, WORLD):
+        assert isinstance(facts, WorldFacts)
         for env in build_env(url, users=facts.users, now=facts.now):
             world = Matrix(env, dict(facts.records))
             world.clients = {who: login(env.new_client(), who) for who in HOME}
             yield world
-    finally:
-        databases.release(url)
 
 
 def test_the_matrix_sees_the_console() -> None:
