@@ -91,7 +91,11 @@ def test_two_instances_on_one_postgres_share_the_work_and_store_each_message_onc
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     options = parse_options(["--quick", "--db", "postgres", "--instances", "2",
                              "--workdir", str(tmp_path), "--nlu-cache", str(nlu_cache_dir),
-                             "--postgres-url", url, "--keep-database"])
+                             "--postgres-url", url, "--keep-database",
+                             # No cost phases and a short saturation: the point is the
+                             # sharing, and the other tests run beside this one.
+                             "--cost-duration", "0", "--saturation-duration", "2",
+                             "--concurrency", "2"])
     try:
         report = run(options)
         text = render(report)
