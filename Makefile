@@ -37,11 +37,12 @@ else
 	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 endif
 
-# The quick loop: every test but the fault and browser tests (markers slow and e2e), Hypothesis
-# on its light profile (tests/profiles.py); no mypy. `make test` before pushing.
+# The quick loop: every test on SQLite, but the fault and browser tests (markers slow, e2e and
+# postgres), Hypothesis on its light profile (tests/profiles.py); no mypy. `make test` (both
+# databases, everything) before pushing.
 test-fast: $(STAMP)
-	HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest $(PYTEST_XDIST) -m "not slow and not e2e" \
-	  $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest $(PYTEST_XDIST) \
+	  -m "not slow and not e2e and not postgres" $(PYTEST_ARGS)
 
 # Installs the Debian package when missing and we are root; otherwise says what to install
 # (the browser tests then skip, or fail when CI is set).
