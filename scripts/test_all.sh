@@ -15,7 +15,11 @@ bin=$1
 shift
 [ "${1:-}" = "--" ] && shift
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+slow_pid=
+mypy_pid=
+# Interrupted (Ctrl-C) or done: no part goes on running in the background, and the logs go.
+trap 'kill $slow_pid $mypy_pid 2>/dev/null; rm -rf "$logs"' EXIT
+trap 'exit 130' INT TERM
 
 "$bin/python" -m pytest -m slow >"$logs/slow.log" 2>&1 &
 slow_pid=$!
@@ -27,12 +31,14 @@ parallel_rc=$?
 
 wait "$mypy_pid"
 mypy_rc=$?
+mypy_pid=
 echo
 echo "================================ mypy (exit $mypy_rc) ================================"
 cat "$logs/mypy.log"
 
 wait "$slow_pid"
 slow_rc=$?
+slow_pid=
 echo
 echo "=========================== the slow tests (exit $slow_rc) ==========================="
 cat "$logs/slow.log"
