@@ -1,8 +1,12 @@
 """The demo world the answer evaluation plays messages in: the documented demo identities on a
-fresh SQLite copy per message, so no case leaves state (a flow, a report) for the next one.
+fresh copy of the demo data per message, so no case leaves state (a flow, a report) for the
+next one.
 
 Two templates are seeded once: with the demo seed's labelled cap for the year, and without a
-cap for the year (Jens's reports then wait for it), as the `cap` field of a case asks.
+cap for the year (Jens's reports then wait for it), as the `cap` field of a case asks. Each has
+one working database and one `Backend` on it; before a case, SQLite's backup API writes the
+template over the working database. A new database and `Backend` per case cost twice as much:
+a new engine compiles every statement again (SQLAlchemy caches compiled SQL per engine).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,10 +67,15 @@ class AnswerWorld:
         self._folder = Path(tempfile.mkdtemp(prefix="answer-world-"))
         self._templates = {"demo": self._seeded("demo", with_cap=True),
                            "none": self._seeded("none", with_cap=False)}
+        self._working: dict[Path, Backend] = {}
+        """Template -> the Backend on its working database (made when first needed)."""
         self._ids = itertools.count(1)
         self._employer_versions = employer_versions(shipped_knowledge())
 
     def close(self) -> None:
+        for ledger in self._working.values():
+            ledger.close()
+        self._working.clear()
         shutil.rmtree(self._folder, ignore_errors=True)
 
     def _url(self, name: str) -> str:
@@ -84,16 +94,20 @@ class AnswerWorld:
 
     @contextmanager
     def _fresh(self, cap: str) -> Iterator[Backend]:
-        name = f"case-{next(self._ids)}"
-        shutil.copyfile(self._templates.get(cap, self._templates["demo"]),
-                        self._folder / f"{name}.db")
-        ledger = Backend(dataclasses.replace(self._config, database_url=self._url(name)),
-                        clock=lambda: self._now)
+        template = self._templates.get(cap, self._templates["demo"])
+        working = self._folder / f"working-{template.stem}.db"
+        source, target = sqlite3.connect(template), sqlite3.connect(working)
         try:
-            yield ledger
+            target.execute("PRAGMA synchronous = OFF")  # a scratch copy: no waiting for the disk
+            source.backup(target)
         finally:
-            ledger.close()
-            (self._folder / f"{name}.db").unlink(missing_ok=True)
+            source.close()
+            target.close()
+        if template not in self._working:
+            self._working[template] = Backend(
+                dataclasses.replace(self._config, database_url=f"sqlite:///{working}"),
+                clock=lambda: self._now)
+        yield self._working[template]
 
     def play(self, case: AnswerCase) -> Played:
         with self._fresh(case.cap) as ledger:

@@ -37,15 +37,15 @@ from api.routes import (
 )
 from api.scheduler import BackgroundScheduler
 from api.settings import Settings
+from api.shared_routes import include_shared
 from api.smalljob_jobs import smalljob_jobs
 from nlu import Parser
 
 log = logging.getLogger(__name__)
 
 API_V1 = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-"""The REST API, assembled once per process: FastAPI builds an included router's routes
-(their parameters' validators) when it is included, so assembling it in `create_app` cost
-every app about 60 ms, and each test builds an app of its own."""
+"""The REST API, assembled once per process (and included with `include_shared`): each test
+builds an app of its own, and assembling it in `create_app` cost every app about 60 ms."""
 for _module in (caps, employers, cards, employments, wage_report_batch, wage_reports,
                 reporting, escalations, outbox):
     API_V1.include_router(_module.router)
@@ -111,11 +111,10 @@ def create_app(
     install_problem_handlers(app)
     install_outage_handling(app, services.ledger)
 
-    app.include_router(API_V1)
-    app.include_router(webhooks.router)
-    app.include_router(voice.router)
+    for router in (API_V1, webhooks.router, voice.router):
+        include_shared(app, router)
     if settings.demo_enabled:
-        app.include_router(demo.router)
+        include_shared(app, demo.router)
     install_console(app, settings)
     install_docs(app, settings)
 

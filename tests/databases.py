@@ -12,9 +12,12 @@ copy (milliseconds), made when the test's file does not exist yet (`materialise`
 
 PostgreSQL: a template is a database of this process on the shared server,
 ``frikort_<pid>_<token>_tpl<n>``; a test's database is ``CREATE DATABASE <name> TEMPLATE <tpl>``
-(50 ms with STRATEGY FILE_COPY, against a second or more for the migrations), whose commits
-do not wait for the disk (synchronous_commit off). A copy is dropped after its test in a
-background thread (DROP DATABASE waits for a checkpoint), and every database of this
+(STRATEGY FILE_COPY), whose commits do not wait for the disk (synchronous_commit off). A copy
+costs 50 ms on a quiet fast disk but up to half a second where each of its few hundred files
+waits for its fsync, so the next copy of the template a test took is made in a background
+thread while that test runs (a spare), and the next test of the module finds it ready. A
+copy is dropped after its test in another background thread (DROP DATABASE waits for a
+checkpoint), and every database of this
 process, templates included, is dropped at the end of the session (`finish`). The names carry
 the process id and a random token, so concurrent runs on the same server never meet.
 """
@@ -33,6 +36,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +150,9 @@ class _Postgres:
         self.failed_drops: list[str] = []
         self.server_version: int | None = None
         self.facts: dict[Template, object] = {}
+        self.spares: dict[Template, Future[str]] = {}
+        """The next copy of each template, made in the background (`copy`)."""
+        self.spare_maker: ThreadPoolExecutor | None = None
 
     def admin(self) -> sa.Engine:
         if self.engine is None:
@@ -198,11 +205,30 @@ class _Postgres:
         return self.templates[template]
 
     def copy(self, template: Template) -> str:
-        name = f"{self.prefix}_{next(self.names)}"
-        self.create(name, self.template(template))
+        source = self.template(template)
+        name = self.take_spare(template) or self.new_copy(source)
+        if self.spare_maker is None:
+            self.spare_maker = ThreadPoolExecutor(max_workers=1,
+                                                  thread_name_prefix="spare-test-database")
+        self.spares[template] = self.spare_maker.submit(self.new_copy, source)
         url = self.url(name)
         self.copies[url] = template
         return url
+
+    def take_spare(self, template: Template) -> str | None:
+        spare = self.spares.pop(template, None)
+        if spare is None:
+            return None
+        try:
+            return spare.result()
+        except Exception as exc:  # noqa: BLE001  (made again in the foreground, where it fails loudly)
+            _log.warning("could not make a spare copy of a test template: %s", exc)
+            return None
+
+    def new_copy(self, template_name: str) -> str:
+        name = f"{self.prefix}_{next(self.names)}"  # next() on a count is atomic in CPython
+        self.create(name, template_name)
+        return name
 
     def release(self, url: str) -> None:
         if self.copies.pop(url, None) is None:
@@ -226,11 +252,16 @@ class _Postgres:
             self.failed_drops.append(name)
 
     def finish(self) -> None:
+        spares = [spare.result() for spare in self.spares.values() if spare.exception() is None]
+        self.spares.clear()
+        if self.spare_maker is not None:
+            self.spare_maker.shutdown()
+            self.spare_maker = None
         if self.dropper is not None:
             self.drops.put(None)
             self.dropper.join()
             self.dropper = None
-        leftovers = [str(make_url(url).database) for url in self.copies]
+        leftovers = spares + [str(make_url(url).database) for url in self.copies]
         leftovers += self.failed_drops + list(self.templates.values())[::-1]
         self.copies.clear()
         self.failed_drops = []

@@ -32,6 +32,7 @@ from api.console.pages import (
 )
 from api.console.session import install_sessions
 from api.settings import Settings
+from api.shared_routes import include_shared
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "console"
 
@@ -55,4 +56,4 @@ def install_console(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(ConsoleSecurityHeaders)
     install_error_pages(app)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
-    app.include_router(console_router)
+    include_shared(app, console_router)
