@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.compiled_sql import PROCESS_COMPILED_SQL
 from db.config import LedgerConfig
 
 CONNECT_TIMEOUT_S = 5
@@ -54,6 +55,7 @@ def _sqlite_engine(config: LedgerConfig, begin_statement: str) -> Engine:
         connect_args={"check_same_thread": False, "timeout": config.sqlite_busy_timeout_ms / 1000},
         pool_size=config.pool_size,
         max_overflow=config.pool_size,
+        execution_options={"compiled_cache": PROCESS_COMPILED_SQL},
     )
 
     @event.listens_for(engine, "connect")
@@ -90,6 +92,7 @@ def make_engines(config: LedgerConfig) -> Engines:
         pool_pre_ping=True,
         pool_timeout=CONNECT_TIMEOUT_S * 2,
         connect_args=_pg_connect_args(config.database_url),
+        execution_options={"compiled_cache": PROCESS_COMPILED_SQL},
     )
     return Engines(write=engine, read=engine)
 

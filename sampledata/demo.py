@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -31,8 +33,14 @@ DEMO_ACTOR = Actor(name="demo-seed", channel="system")
 
 
 def demo_data() -> dict[str, Any]:
+    """The demo identities and records (data/demo.yml): a copy the caller may change."""
+    return copy.deepcopy(_parsed_demo_data())
+
+
+@functools.cache
+def _parsed_demo_data() -> dict[str, Any]:
     text = resources.files("sampledata").joinpath("data/demo.yml").read_text("utf-8")
-    return dict(yaml.safe_load(text))
+    return dict(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 def is_seeded(ledger: Ledger) -> bool:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from api.bootstrap import Backend
 from db.base import Base
+from db.compiled_sql import PROCESS_COMPILED_SQL
 from db.commands import Actor
 from db.config import LedgerConfig
 from db.errors import DomainError
@@ -125,8 +126,10 @@ def wage(
 
 
 def raw_engine(url: str) -> sa.Engine:
-    """A plain engine of its own, outside the ledger, for looking at (or poking) the tables."""
-    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+    """A plain engine of its own, outside the ledger, for looking at (or poking) the tables
+    (its statements compiled once per process, as the ledger's are)."""
+    return sa.create_engine(url, poolclass=sa.pool.NullPool,
+                            execution_options={"compiled_cache": PROCESS_COMPILED_SQL})
 
 
 def table_counts(url: str) -> dict[str, int]:
