@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import replace
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -77,6 +78,9 @@ class Settings(BaseSettings):
     NLU_BACKEND: Literal["embedded", "rasa"] = "embedded"
     RASA_URL: str | None = None
     NLU_CACHE_DIR: str = "var/nlu-cache"
+    NLU_DATA_DIR: str | None = None
+    """A folder of Rasa YAML training data to train the embedded model on instead of the shipped
+    nlu/data (a deployment's own examples, or a small set for a quick check)."""
 
     HANDOFF_RESPONSE_HOURS: int = 24
     SENDER_RATE_LIMIT_PER_MINUTE: int = 20
@@ -193,8 +197,13 @@ class Settings(BaseSettings):
 
     @cached_property
     def nlu(self) -> NluConfig:
-        return NluConfig(backend=self.NLU_BACKEND, rasa_url=self.RASA_URL,
-                         cache_dir=Path(self.NLU_CACHE_DIR))
+        return replace(self.embedded_nlu, backend=self.NLU_BACKEND, rasa_url=self.RASA_URL)
+
+    @property
+    def embedded_nlu(self) -> NluConfig:
+        """The embedded model's settings, whatever NLU_BACKEND says (`frikort nlu train`)."""
+        config = NluConfig(cache_dir=Path(self.NLU_CACHE_DIR))
+        return replace(config, data_dir=Path(self.NLU_DATA_DIR)) if self.NLU_DATA_DIR else config
 
     @cached_property
     def bot(self) -> BotConfig:

@@ -28,7 +28,7 @@ def _config(**overrides: object) -> NluConfig:
     changes: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     if changes.get("backend") == "embedded":
         # An embedded run must not trip over NLU_BACKEND=rasa without RASA_URL in the environment.
-        return replace(NluConfig(cache_dir=Path(settings.NLU_CACHE_DIR)), **changes)
+        return replace(settings.embedded_nlu, **changes)
     return replace(settings.nlu, **changes) if changes else settings.nlu
 
 
