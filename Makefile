@@ -7,6 +7,12 @@ STAMP := $(VENV)/.installed
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
+# Each Python process keeps the bytecode it compiles (__pycache__, ignored by git) even where the
+# environment says not to (PYTHONDONTWRITEBYTECODE=1 on these machines): otherwise every
+# pytest-xdist worker, CLI and server subprocess compiles the whole code base and rewrites the
+# test modules' asserts again, about 7 CPU seconds each.
+unexport PYTHONDONTWRITEBYTECODE
+
 # pytest-xdist workers for `make test` and `make test-fast`. The tests wait on sockets, servers,
 # PostgreSQL and the browser as much as they compute, so a few more workers than cores pay.
 TEST_WORKERS ?= 4

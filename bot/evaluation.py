@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from bot.knowledge import YAML_LOADER
+
 __all__ = ["AUDIENCES", "AnswerCase", "Played", "format_report", "load_cases", "score"]
 
 AUDIENCES = {"jens": "card holder", "mette": "card holder", "ali": "card holder",
@@ -58,7 +60,7 @@ class Played:
 
 def load_cases(path: Path) -> list[AnswerCase]:
     """The cases of one YAML file (a list of {from, text, expect, cap?, before?})."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     if not isinstance(raw, list):
         raise ValueError(f"{path.name}: expected a list of cases")
     cases = []

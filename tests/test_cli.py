@@ -17,7 +17,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from api.bootstrap import Backend
@@ -26,10 +25,11 @@ from api.settings import Settings
 from tests import databases, nlu_models
 from tests.cli_runner import run_frikort
 from tests.conftest import IN_CI
+from tests.yaml_files import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FRIKORT = Path(sys.executable).parent / "frikort"
-DEMO = yaml.safe_load((ROOT / "sampledata" / "data" / "demo.yml").read_text(encoding="utf-8"))
+DEMO = read_yaml(ROOT / "sampledata" / "data" / "demo.yml")
 YEAR = dt.date.today().year
 
 pytestmark = pytest.mark.skipif(not FRIKORT.exists() and not IN_CI,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import yaml
 from typer.testing import CliRunner
 
 from api.bootstrap import Backend
@@ -18,9 +17,10 @@ from api.settings import Settings
 from db.commands import Actor
 from db.migrate import upgrade
 from sampledata.demo import seed
+from tests.yaml_files import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = yaml.safe_load((ROOT / "sampledata" / "data" / "demo.yml").read_text(encoding="utf-8"))
+DEMO = read_yaml(ROOT / "sampledata" / "data" / "demo.yml")
 JENS = next(h for h in DEMO["card_holders"] if h["number"] == "48213")
 ALI = next(h for h in DEMO["card_holders"] if h["number"] == "60417")
 CLI_HOLDER = Actor(name="sms:48213", channel="sms")

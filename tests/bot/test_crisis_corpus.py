@@ -13,9 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.crisis import ACUTE, detect
+from tests.yaml_files import read_yaml
 
 CORPUS = Path(__file__).parent / "crisis"
 FALSE_ALARM_CEILING = 0.02
@@ -24,7 +24,7 @@ look: the cheap side to err on)."""
 
 
 def _load(name: str) -> list[dict[str, str]]:
-    return yaml.safe_load((CORPUS / name).read_text(encoding="utf-8"))
+    return read_yaml(CORPUS / name)
 
 
 CRISES = _load("crisis_messages.yml")

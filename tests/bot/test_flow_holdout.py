@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from nlu import Parser
 from tests.bot.test_scenarios import play
+from tests.yaml_files import read_yaml
 
 HOLDOUT = Path(__file__).parent / "scenarios_holdout"
 FLOOR = 0.95
@@ -24,7 +24,7 @@ def test_held_out_flows_succeed(parser: Parser, tmp_path_factory: pytest.TempPat
     assert len(files) >= 50, "the held-out set needs at least 50 conversations"
     failed = []
     for path in files:
-        scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+        scenario = read_yaml(path)
         try:
             play(scenario, tmp_path_factory.mktemp(path.stem), parser)
         except AssertionError as miss:

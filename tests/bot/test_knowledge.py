@@ -24,6 +24,7 @@ from bot.knowledge import (
     render,
 )
 from danish import gsm7
+from tests.yaml_files import read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE_DIR = ROOT / "bot" / "knowledge"
@@ -141,7 +142,7 @@ def raw_texts() -> list[tuple[str, str, str]]:
             found.append((file, where, node))
 
     for path in sorted(KNOWLEDGE_DIR.glob("*.yml")):
-        walk(yaml.safe_load(path.read_text(encoding="utf-8")), "", path.name)
+        walk(read_yaml(path), "", path.name)
     return found
 
 
@@ -227,7 +228,7 @@ def test_every_message_is_gsm7_and_fits_its_segment_budget(kb: KnowledgeBase) ->
 
 
 def test_short_answers_with_more_end_with_the_more_hint(kb: KnowledgeBase) -> None:
-    hint = yaml.safe_load((KNOWLEDGE_DIR / "_common.yml").read_text(encoding="utf-8"))["more_hint"]
+    hint = read_yaml(KNOWLEDGE_DIR / "_common.yml")["more_hint"]
     assert "MERE" in hint
     for answer in all_answers(kb):
         short = render(answer, LONG_VALUES)
@@ -499,7 +500,7 @@ def test_a_broken_file_is_named_in_the_error(
 
 def test_a_missing_cap_unknown_variant_is_refused(kb_copy: Path) -> None:
     path = kb_copy / "faq_limit.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
     del data["answer"]["text_cap_unknown"]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"faq_limit\.yml.*text_cap_unknown"):
@@ -514,7 +515,7 @@ def test_a_missing_intent_file_is_refused(kb_copy: Path) -> None:
 
 def test_an_answer_without_sources_is_refused(kb_copy: Path) -> None:
     path = kb_copy / "faq_225_rule.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
     data["answer"]["sources"] = []
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"faq_225_rule\.yml.*sources"):

@@ -80,7 +80,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import yaml
 
 from bot.messages import InboundMessage, Reply
 from danish.money import parse_kroner
@@ -97,6 +96,7 @@ from sampledata.demo import demo_data
 from tests.bot.conftest import IDENTITIES, Chat, make_chat
 from tests.bot.scenario_tasks import TaskSteps
 from tests.ledger.support import raw_engine
+from tests.yaml_files import read_yaml
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 SETUP_ACTOR = Actor(name="scenario-setup", channel="system")
@@ -107,7 +107,7 @@ MAX_SEGMENTS_MORE = 4
 def _load(folder: Path = SCENARIOS) -> list[Any]:
     params = []
     for path in sorted(folder.glob("*.yml")):
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = read_yaml(path)
         marks = [pytest.mark.xfail(reason=data["xfail"], strict=True)] if data.get("xfail") else []
         params.append(pytest.param(data, id=path.stem, marks=marks))
     return params
