@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from bot.context import Step
 from bot.flows.employer import employees_named, require_verified
 from bot.flows.report_reading import Reading, bare_answer, read
+from bot.messages import Reply
 from bot.texts import template, text
 from danish.money import MoneyFormatError, parse_kroner
 from danish.wording import danish_date, hours_text, kroner, kroner_whole
@@ -154,13 +155,38 @@ def _fill(step: Step, asking: str | None) -> None:
     if len(reading.parts) > 1:
         _several(step, reading)
         return
+    before = set(step.slots)
     if _take(step, reading):
+        if asking is not None and asking not in step.slots:
+            noted = _noted(step, [slot for slot in step.slots if slot not in before])
+            first = len(step.replies)
+            _advance(step)
+            _lead_with(step, noted, first)
+            return
         _advance(step)
         return
     if asking == "card_number" and not any(ch.isdigit() for ch in step.inbound.text):
         step.say("card_number_help")  # a name, "ved ikke": where the number is found
         return
     step.say("not_understood_slot", question=resume_question(step) or "")
+
+
+def _noted(step: Step, taken: list[str]) -> str | None:
+    """'3 timer' after 'how much?': what was noted, said before the question again, or the
+    question looks as if the answer was lost."""
+    said = {"card_number": lambda v: text("noted_card", card=v),
+            "amount": lambda v: kroner(parse_kroner(f"{Decimal(v):.2f}")),
+            "hours": lambda v: _hours(Decimal(v))}
+    parts = [said[slot](step.slots[slot]) for slot, _ in QUESTIONS if slot in taken]
+    return text("noted", what=", ".join(parts)) if parts else None
+
+
+def _lead_with(step: Step, noted: str | None, first: int) -> None:
+    """`noted` in front of the first reply said since `first` (one message, not two)."""
+    if noted is None or len(step.replies) <= first:
+        return
+    reply = step.replies[first]
+    step.replies[first] = Reply(f"{noted} {reply.text}", reply.buttons)
 
 
 def _advance(step: Step) -> None:

@@ -133,6 +133,7 @@ SAMPLE = {"amount": "42.766,00 kr.", "pending": "42.766,00 kr.", "posted": "42.7
           "period": " Arbejdet er fra 01.11.2026 til 30.11.2026.", "cards": "48213 og 51736",
           "day": "23.11.2026", "end": "30.11.2026", "reported": "42.766,00 kr.",
           "url": "elov.dk/lov-om-socialt-frikort-ny/paragraf/6",
+          "what": "frikort 48213, 42.766,00 kr., 16 timer",
           # small jobs (the jobs: section)
           "n": 3, "hours_short": "2,5", "title": "Bære varer ind fra lageret og feje gården",
           "town": "Kongens Lyngby",
