@@ -55,6 +55,9 @@ RESCUE_CONFIDENT = 0.5
 """When the intent classifier is unsure but its best guess is a rule question and the response
 selector is at least this sure of an answer to it, that answer is given, not "Det forstod jeg
 ikke" (the selector sees the answers' own examples, which the intent model pools)."""
+OWN_SIDE_CONFIDENT = 0.25
+"""How sure the classifier must be of a card holder's own question to answer it instead of the
+employer's version it ranked first."""
 
 _FLOW_STARTS: dict[str, tuple[Callable[[Step], None], str]] = {
     "check_balance": (balance.show, "balance"),
@@ -110,7 +113,19 @@ def reread(step: Step) -> str:
         named = step.entity("card_number")
         if intent == "employer_check_card" and named in (None, identity.card_number):
             return "faq_card_validity"  # "virker mit kort": their own card
+        if intent.startswith("employer_faq_"):
+            return _own_side(step) or intent  # "tæller feriepenge med": their own limit
     return intent
+
+
+def _own_side(step: Step) -> str | None:
+    """A card holder's question the classifier put on the employer's side: the card holder's
+    own question instead, when it is a serious candidate (the employer's answer speaks to
+    someone who pays wages)."""
+    for candidate in step.parse["intent_ranking"][1:3]:
+        if candidate["name"].startswith("faq_") and candidate["confidence"] >= OWN_SIDE_CONFIDENT:
+            return str(candidate["name"])
+    return None
 
 
 def _rescued(step: Step) -> str:
