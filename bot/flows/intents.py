@@ -40,7 +40,10 @@ _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et r
 """Asking for a person in words the classifier may not know ("kan jeg få fat i den
 sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
-                           r"kom til at|til skat|eindkomst|ved en fejl|ikke kan se)\b")
+                           r"kom til at|til skat|eindkomst|ved en fejl|ikke kan se|"
+                           r"hvordan (skal|kan|gor) (vi|jeg|man))\b")
+_CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
+"""An employer asking whether a named employee's card is active ("er mette stadig aktiv")."""
 _CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense)\b")
 _POSTING = re.compile(r"\b(opsla\w*|sla (et |en )?(job|opgave)|opgave\w*|ledig\w*|soger (folk|en))\b")
 _APPLYING = re.compile(r"\b((hvordan|hvor) (soger|soge|ansoger) (jeg|hun|han|man|vi|de)|"
@@ -100,6 +103,8 @@ def reread(step: Step) -> str:
                 _NOT_A_REPORT.search(folded) or starts_as_question(folded)
                 or ("?" in step.inbound.text and not _has_figures(step))):
             return _rule_runner_up(step) or intent  # "hvordan indberetter vi, hvis ...?"
+        if employees_named(step) and _CARD_STATUS.search(folded):
+            return "employer_check_card"
         if intent == "check_balance" or (
                 intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit")
                 and _CARD_WORDS.search(folded) and employees_named(step)):
