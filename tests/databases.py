@@ -221,7 +221,7 @@ class _Postgres:
             return None
         try:
             return spare.result()
-        except Exception as exc:  # noqa: BLE001  (made again in the foreground, where it fails loudly)
+        except Exception as exc:  # noqa: BLE001  (made again in the foreground, failing loudly)
             _log.warning("could not make a spare copy of a test template: %s", exc)
             return None
 
