@@ -146,6 +146,9 @@ def _fill(step: Step, asking: str | None) -> None:
         _take(step, reading)
         _advance(step)
         return
+    if asking == "amount" and _repeats_card(step):
+        _ask_again_noting(step, ["card_number"])  # "48213" again, not 48.213 kr.
+        return
     if take_bare_answer(step, asking):  # the asked slot only: a filled one is never overwritten
         _advance(step)
         return
@@ -157,11 +160,9 @@ def _fill(step: Step, asking: str | None) -> None:
         return
     before = set(step.slots)
     if _take(step, reading):
-        if asking is not None and asking not in step.slots:
-            noted = _noted(step, [slot for slot in step.slots if slot not in before])
-            first = len(step.replies)
-            _advance(step)
-            _lead_with(step, noted, first)
+        by_name = asking == "card_number" and not any(ch.isdigit() for ch in step.inbound.text)
+        if asking is not None and (asking not in step.slots or by_name):
+            _ask_again_noting(step, [slot for slot in step.slots if slot not in before])
             return
         _advance(step)
         return
@@ -169,6 +170,20 @@ def _fill(step: Step, asking: str | None) -> None:
         step.say("card_number_help")  # a name, "ved ikke": where the number is found
         return
     step.say("not_understood_slot", question=resume_question(step) or "")
+
+
+def _repeats_card(step: Step) -> bool:
+    """A bare number that is the card number already taken (the employer typing it again)."""
+    card = step.slots.get("card_number")
+    return card is not None and step.inbound.text.strip().strip(".") == card
+
+
+def _ask_again_noting(step: Step, taken: list[str]) -> None:
+    """The next question, led by what was just noted ('Noteret: frikort 48213.')."""
+    noted = _noted(step, taken)
+    first = len(step.replies)
+    _advance(step)
+    _lead_with(step, noted, first)
 
 
 def _noted(step: Step, taken: list[str]) -> str | None:
