@@ -60,8 +60,10 @@ def _next(step: Step) -> None:
 
 
 _TIME_QUESTION = re.compile(r"\b(hvor lang tid|hvor laenge|hvor lange|hvornar (far|hor|kan))\b")
-_WHY = re.compile(r"\b(hvorfor|hvad (skal|vil) (i|du|de|kommunen) (bruge|med) (det|den|\w+) ?(til)?|"
-                  r"hvad bruger (i|du|de|kommunen) (det|den) til|hvem (ser|far|kan se) (det|den))\b")
+_WHY = re.compile(r"\b(hvorfor|"
+                  r"hvad (skal|vil) (i|du|de|kommunen) (bruge|med) (det|den|\w+) ?(til)?|"
+                  r"hvad bruger (i|du|de|kommunen) (det|den) til|"
+                  r"hvem (ser|far|kan se) (det|den))\b")
 """A wary applicant asking why we want it (the name, the CPR number, the postcode)."""
 
 
