@@ -8,6 +8,7 @@ from bot.context import Step
 from bot.textmatch import fold
 from bot.texts import text
 from danish.wording import kroner, kroner_whole
+from ledger.errors import CardNotActive
 from ledger.rules import current_warning
 
 _LAST_YEAR = re.compile(r"\b(sidste ar|sidste aar|forrige ar|i fjor|sidste kalenderar)\b")
@@ -38,6 +39,8 @@ def show(step: Step) -> None:
     balance = step.ledger.balance(number, asked_year(step))
     year = balance.year
     inactive = step.ledger.card(number).status != "active"
+    if inactive:
+        step.state["last_topic"] = CardNotActive.code  # "hvad betyder det?" next: why
     if balance.cap_ore is None:
         # Never "0 kr." while reported pay waits for the year's cap to be loaded.
         body = text("balance_no_cap", card=number, year=year,

@@ -53,8 +53,9 @@ def show(step: Step, postcode: str | None = None) -> None:
     try:
         tasks = _near(step, number, postcode,
                       step.jobs.tasks_for_card(number, postcode=postcode, limit=SHOWN))
-    except CardNotActive:
+    except CardNotActive as refused:
         step.say("jobs.card_inactive")
+        step.state["last_topic"] = refused.code  # "hvad betyder det?" next is about this
         return
     if not tasks:
         forget_choices(step)
