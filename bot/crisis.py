@@ -161,7 +161,7 @@ def phrase_kind(text: str) -> str | None:
 def detect(text: str, classifier: CrisisScorer | None = None) -> Crisis | None:
     """The crisis in the message, if any: the patterns first, then the classifier."""
     kind, by = phrase_kind(text), "phrases"
-    if kind is None and classifier is not None:
+    if kind is None and classifier is not None and _enough_words(text):
         kind, by = classifier.crisis_kind(text), "classifier"
     if kind is None:
         return None
@@ -169,6 +169,15 @@ def detect(text: str, classifier: CrisisScorer | None = None) -> Crisis | None:
     someone_else = (_patterns().someone_else.search(normalised) is not None
                     and _SELF.search(normalised) is None)
     return Crisis(kind=kind, someone_else=someone_else, by=by)
+
+
+CLASSIFIER_MIN_WORDS = 3
+"""Shorter messages are left to the phrase patterns: with two words the classifier has too
+little to go on ("og ali", a follow-up naming an employee, scored as sleeping out in frost)."""
+
+
+def _enough_words(text: str) -> bool:
+    return len(fold(text).split()) >= CLASSIFIER_MIN_WORDS
 
 
 def crisis_kind(text: str, classifier: CrisisScorer | None = None) -> str | None:

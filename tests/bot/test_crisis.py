@@ -19,6 +19,7 @@ import pytest
 
 from bot.crisis import crisis_kind, is_frustrated
 from bot.textmatch import contains_phrase, fold
+from tests.bot.conftest import crisis_classifier
 
 CRISES = [
     # suicide
@@ -162,3 +163,15 @@ def test_fold(text: str, folded: str) -> None:
 ])
 def test_frustration(message: str, frustrated: bool) -> None:
     assert is_frustrated(message) is frustrated
+
+
+@pytest.mark.parametrize("message", ["og ali", "og mette?", "ali"])
+def test_the_classifier_does_not_judge_two_words(message: str) -> None:
+    """A follow-up naming someone ("og ali") was scored as sleeping out in frost; messages of
+    fewer than three words are left to the phrase patterns."""
+    assert crisis_kind(message, crisis_classifier()) is None
+
+
+@pytest.mark.parametrize("message,kind", [("vil dø", "suicide"), ("hjælp overdosis", "overdose")])
+def test_short_crises_are_still_seen_by_the_phrases(message: str, kind: str) -> None:
+    assert crisis_kind(message, crisis_classifier()) == kind
