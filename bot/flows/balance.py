@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.context import Step
+from bot.flows.link import told_to_link
 from bot.textmatch import fold
 from bot.texts import text
 from danish.wording import kroner, kroner_whole
@@ -31,7 +32,7 @@ def show(step: Step) -> None:
     step.decide("balance")
     number = step.identity.card_number
     if number is None:
-        step.say("not_linked")
+        told_to_link(step, "not_linked")
         return
     if not step.inbound.proven:
         step.needs_proof = True  # a caller keys the last two digits of the card first

@@ -25,6 +25,7 @@ from bot.flows import (
     report_wage,
 )
 from bot.flows.employer import employees_named
+from bot.flows.link import LINK_CODE, NOT_LINKED
 from bot.textmatch import QUESTION_WORDS, fold
 from nlu import FALLBACK_INTENT
 
@@ -231,6 +232,8 @@ def _context_answer(step: Step) -> bool:
     if topic in _FOLLOW_UPS and _WHY.match(folded):
         faq.answer_key(step, _FOLLOW_UPS[topic])
         return True
+    if _link_in_two_steps(step, topic):
+        return True
     if _LINK_DIGITS.match(step.inbound.text) and not identity.is_employer:
         digits = "".join(ch for ch in step.inbound.text if ch.isdigit())
         step.decide("link")
@@ -249,6 +252,29 @@ def _context_answer(step: Step) -> bool:
             step.say("jobs.how_to_cancel")
             step.decide("jobs")
             return True
+    return False
+
+
+_CARD_ONLY = re.compile(r"^\s*(\d{5})\s*$")
+_CODE_ONLY = re.compile(r"^\s*(\d{4})\s*$")
+
+
+def _link_in_two_steps(step: Step, topic: str | None) -> bool:
+    """Told to link, someone sends the card number alone: ask for the code from the letter,
+    then link with the two (not an employer's card check of that number)."""
+    card = step.state.pop("link_card", None)
+    if step.identity.is_employer or step.identity.is_card_holder:
+        return False
+    if topic == NOT_LINKED and (number := _CARD_ONLY.match(step.inbound.text)):
+        step.state["link_card"] = number.group(1)
+        step.state["last_topic"] = LINK_CODE
+        step.say("link_ask_code", card=number.group(1))
+        step.decide("link")
+        return True
+    if topic == LINK_CODE and card and (code := _CODE_ONLY.match(step.inbound.text)):
+        step.decide("link")
+        link.with_code(step, (card, code.group(1)))
+        return True
     return False
 
 

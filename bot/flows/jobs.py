@@ -15,6 +15,7 @@ import re
 
 from bot.context import Step
 from bot.flows.job_format import listing, short_title, window
+from bot.flows.link import told_to_link
 from bot.textmatch import fold
 from bot.texts import text
 from db.errors import DomainError
@@ -139,7 +140,7 @@ def withdraw(step: Step, assignment: str | None) -> None:
     """AFLYS <n> or AFLYS JOB from the holder: the place is given back, no questions asked."""
     number = step.identity.card_number
     if number is None:
-        step.say("jobs.not_linked")
+        told_to_link(step, "jobs.not_linked")
         return
     if assignment is None:
         held = step.jobs.assignments_for_card(number)
@@ -169,7 +170,7 @@ def digest_on(step: Step, frequency: Frequency, postcode: str | None) -> None:
     """JOB DAGLIG [postcode]: the postcode given, else the one already chosen, else asked."""
     number = step.identity.card_number
     if number is None:
-        step.say("jobs.not_linked")
+        told_to_link(step, "jobs.not_linked")
         return
     if postcode is None:
         current = step.jobs.digest(number)
@@ -214,7 +215,7 @@ def _subscribe(step: Step, frequency: Frequency, postcode: str) -> None:
 def digest_off(step: Step) -> None:
     number = step.identity.card_number
     if number is None:
-        step.say("jobs.not_linked")
+        told_to_link(step, "jobs.not_linked")
         return
     ended = step.jobs.unsubscribe_digest(number, step.actor())
     step.say("jobs.digest_off" if ended else "jobs.digest_was_off")

@@ -7,6 +7,18 @@ from conversations.linking import LinkOutcome
 from ledger.errors import ContactInUse
 
 
+NOT_LINKED = "not_linked"
+"""`last_topic` after telling someone to link: the card number alone may follow."""
+LINK_CODE = "link_code"
+"""`last_topic` after asking for the letter's code of the card number just sent."""
+
+
+def told_to_link(step: Step, key: str) -> None:
+    """Says `key` (how to link) and remembers it, so a card number alone comes next."""
+    step.say(key)
+    step.state["last_topic"] = NOT_LINKED
+
+
 def with_code(step: Step, args: tuple[str, ...]) -> None:
     if len(args) != 2:
         step.say("link_usage")
