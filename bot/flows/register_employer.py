@@ -38,7 +38,8 @@ def proceed(step: Step, _: str | None) -> None:
         try:
             step.slots["cvr"] = normalise_cvr(step.entity("cvr") or answer.replace(" ", ""))
         except InvalidCvr:
-            step.say("register_cvr_invalid")
+            digits = "".join(ch for ch in answer if ch.isdigit())
+            step.say("register_cvr_digits_wrong" if len(digits) == 8 else "register_cvr_invalid")
             return
         cvr = step.slots["cvr"]
         if step.ledger.employer_registered(cvr):
