@@ -15,6 +15,7 @@ def require_verified(step: Step) -> bool:
         return False
     if not step.identity.employer_verified:
         step.say("employer_unverified")
+        step.state["last_topic"] = "employer_unverified"  # "hvorfor?" next: what happens now
         return False
     return True
 

@@ -218,6 +218,8 @@ _WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad
 _FOLLOW_UPS = {"card_not_active": "faq_card_validity/taken_away",
                "card_not_found": "faq_reporting/card_number"}
 """A refusal's code -> the answer to "hvorfor det?" right after it."""
+_FOLLOW_UP_TEXTS = {"employer_unverified": "employer_unverified_when"}
+"""The same, where the explanation is a reply of the bot's own rather than a rule answer."""
 _OWN_CARD = re.compile(r"\b(skriv\w*|sat\w*|registrer\w*|indberet\w*) .*\b(pa|ind pa) mit (fri)?kort\b")
 _GOT_A_JOB = re.compile(r"\b(har fat|fik|har fundet) (et |mig et )?(nyt |lille )?(job|arbejde)\b")
 _CANCEL_QUESTION = re.compile(r"\b(melde\w*( jeg| mig)? fra|aflys\w*|ikke komme)\b")
@@ -231,6 +233,10 @@ def _context_answer(step: Step) -> bool:
     topic = step.state.pop("last_topic", None)
     if topic in _FOLLOW_UPS and _WHY.match(folded):
         faq.answer_key(step, _FOLLOW_UPS[topic])
+        return True
+    if topic in _FOLLOW_UP_TEXTS and _WHY.match(folded):
+        step.say(_FOLLOW_UP_TEXTS[topic])
+        step.decide("flow:register_employer")
         return True
     if _link_in_two_steps(step, topic):
         return True
