@@ -240,6 +240,10 @@ def _context_answer(step: Step) -> bool:
         return True
     if _link_in_two_steps(step, topic):
         return True
+    if _ABOUT_ME.search(folded):
+        step.say("about_me")  # mistrust: what this is, and who reads what is written here
+        step.decide("about_me")
+        return True
     if _LINK_DIGITS.match(step.inbound.text) and not identity.is_employer:
         digits = "".join(ch for ch in step.inbound.text if ch.isdigit())
         step.decide("link")
@@ -261,6 +265,13 @@ def _context_answer(step: Step) -> bool:
     return False
 
 
+_ABOUT_ME = re.compile(
+    r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
+    r"fra kommunen)|hvem er du|hvem (laser|ser) (det|det her|med|mine beskeder|hvad jeg skriver)|"
+    r"gemmer (i|du) (det|mine beskeder|hvad jeg skriver|det jeg skriver)|"
+    r"(kan|ma) (kommunen|min sagsbehandler|nogen) (se|lase) (hvad|det) jeg skriver|"
+    r"stoler ikke pa (kommunen|jer|dig|systemet))\b")
+"""Questions about the assistant itself, the seeds' first barrier (mistrust of "the system")."""
 _CARD_ONLY = re.compile(r"^\s*(\d{5})\s*$")
 _CODE_ONLY = re.compile(r"^\s*(\d{4})\s*$")
 
