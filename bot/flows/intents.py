@@ -45,7 +45,8 @@ _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|
                            r"hvordan (skal|kan|gor) (vi|jeg|man))\b")
 _CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
 """An employer asking whether a named employee's card is active ("er mette stadig aktiv")."""
-_CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense)\b")
+_CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense|"
+                         r"tjene (endnu|mere)|mangler)\b")
 _POSTING = re.compile(r"\b(opsla\w*|sla (et |en )?(job|opgave)|opgave\w*|ledig\w*|soger (folk|en))\b")
 _APPLYING = re.compile(r"\b((hvordan|hvor) (soger|soge|ansoger) (jeg|hun|han|man|vi|de)|"
                        r"(vil gerne|hjalpe \w+( \w+)* med at|vil) (sog\w*|ansog\w*)|"
@@ -107,7 +108,7 @@ def reread(step: Step) -> str:
         if employees_named(step) and _CARD_STATUS.search(folded):
             return "employer_check_card"
         if intent == "check_balance" or (
-                intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit")
+                intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit", "out_of_scope")
                 and _CARD_WORDS.search(folded) and employees_named(step)):
             return "employer_check_card"  # "har mette plads til 3000 kr mere", "er jens aktiv"
     elif not identity.is_card_holder and intent == "employer_post_job" \
