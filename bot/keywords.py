@@ -60,7 +60,7 @@ _SOURCE_MAX_WORDS = 12
 _LINK_WORDED = re.compile(
     r"\b(kobl\w*|forbind\w*|tilknyt\w*|knyt\w*)\b.*\b(nummer|telefon\w*|mobil\w*|kort\w*|"
     r"frikort\w*)\b|\bkoden fra (mit |det )?brev\w*|"
-    r"\b(skiftet|fat nyt|fat ny|nyt|ny|mistet|mistede|mist)( min| mit)?( gamle)? (tlf|telefon\w*|"
+    r"\b(skiftet|fat nyt|fat ny|nyt|ny)( min| mit)?( gamle)? (tlf|telefon\w*|"
     r"mobil\w*|telefonnummer)\b|\b(skiftet|nyt) (nummer|nr)\b")
 # Keywords typed with one letter wrong ("sldo", "menesk"): only these long, distinctive ones.
 _FUZZY = {"saldo": "BALANCE", "hjalp": "HELP", "menneske": "HUMAN", "medarbejder": "HUMAN",

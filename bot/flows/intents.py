@@ -241,6 +241,14 @@ def _context_answer(step: Step) -> bool:
         return True
     if _link_in_two_steps(step, topic):
         return True
+    if _APPLICATION_STATUS.search(folded) and not identity.is_card_holder:
+        step.say("apply_status", days=step.config.application_response_days)
+        step.decide("flow:apply_card")
+        return True
+    if _PHONE_GONE.search(folded):
+        step.say("phone_gone")  # the old phone may still be linked: a person removes it
+        step.decide("link")
+        return True
     if _ABOUT_ME.search(folded):
         step.say("about_me")  # mistrust: what this is, and who reads what is written here
         step.decide("about_me")
@@ -273,6 +281,13 @@ _ABOUT_ME = re.compile(
     r"(kan|ma) (kommunen|min sagsbehandler|nogen) (se|lase) (hvad|det) jeg skriver|"
     r"stoler ikke pa (kommunen|jer|dig|systemet))\b")
 """Questions about the assistant itself, the seeds' first barrier (mistrust of "the system")."""
+_APPLICATION_STATUS = re.compile(
+    r"\b(svar pa|modtaget|fact|faet|fat|hort (noget )?(om|fra)|sket med|status pa) (min|mit|vores|hans|"
+    r"hendes) (ansogning|frikortansogning)\b|\b(min|mit) ansogning\b.*\b(svar|modtaget|kommet)\b")
+"""Asking about an application already sent: not a new application."""
+_PHONE_GONE = re.compile(r"\b((mistet|tabt|mistede|tabte|mist) (min|mit) (gamle )?(tlf|telefon\w*|"
+                         r"mobil\w*)|(min|mit) (tlf|telefon|mobil) (er|blev) (stjalet|vaek|vak|tabt))\b")
+"""A lost or stolen phone: it may still be linked to the card."""
 _CARD_ONLY = re.compile(r"^\s*(\d{5})\s*$")
 _CODE_ONLY = re.compile(r"^\s*(\d{4})\s*$")
 
