@@ -282,11 +282,13 @@ _ABOUT_ME = re.compile(
     r"stoler ikke pa (kommunen|jer|dig|systemet))\b")
 """Questions about the assistant itself, the seeds' first barrier (mistrust of "the system")."""
 _APPLICATION_STATUS = re.compile(
-    r"\b(svar pa|modtaget|fact|faet|fat|hort (noget )?(om|fra)|sket med|status pa) (min|mit|vores|hans|"
-    r"hendes) (ansogning|frikortansogning)\b|\b(min|mit) ansogning\b.*\b(svar|modtaget|kommet)\b")
+    r"\b(svar pa|modtaget|faet|fat|hort (noget )?(om|fra)|sket med|status pa) "
+    r"(min|mit|vores|hans|hendes) (ansogning|frikortansogning)\b|"
+    r"\b(min|mit) ansogning\b.*\b(svar|modtaget|kommet)\b")
 """Asking about an application already sent: not a new application."""
-_PHONE_GONE = re.compile(r"\b((mistet|tabt|mistede|tabte|mist) (min|mit) (gamle )?(tlf|telefon\w*|"
-                         r"mobil\w*)|(min|mit) (tlf|telefon|mobil) (er|blev) (stjalet|vaek|vak|tabt))\b")
+_PHONE_GONE = re.compile(
+    r"\b((mistet|tabt|mistede|tabte|mist) (min|mit) (gamle )?(tlf|telefon\w*|mobil\w*)|"
+    r"(min|mit) (tlf|telefon|mobil) (er|blev) (stjalet|vaek|vak|tabt))\b")
 """A lost or stolen phone: it may still be linked to the card."""
 _CARD_ONLY = re.compile(r"^\s*(\d{5})\s*$")
 _CODE_ONLY = re.compile(r"^\s*(\d{4})\s*$")
