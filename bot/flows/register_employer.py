@@ -13,6 +13,11 @@ FLOW = "register_employer"
 
 
 def start(step: Step) -> None:
+    if step.identity.is_employer and not step.entity("cvr"):  # already here (another CVR may be)
+        step.say("register_you_are" if step.identity.employer_verified
+                 else "employer_unverified_when")
+        step.decide(f"flow:{FLOW}")
+        return
     step.start_flow(FLOW)
     cvr = step.entity("cvr")
     if cvr and step.ledger.employer_registered(cvr):
