@@ -43,6 +43,8 @@ sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
                            r"kom til at|til skat|eindkomst|ved en fejl|ikke kan se|"
                            r"hvordan (skal|kan|gor) (vi|jeg|man))\b")
+_AND_NAME = re.compile(r"^(og|og hvad med|hvad med|hvad sa med|samme med) \w+( og \w+)?\W*$")
+"""An employer's follow-up naming another employee: the same card check for them."""
 _CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
 """An employer asking whether a named employee's card is active ("er mette stadig aktiv")."""
 _CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense|"
@@ -105,8 +107,8 @@ def reread(step: Step) -> str:
                 _NOT_A_REPORT.search(folded) or starts_as_question(folded)
                 or ("?" in step.inbound.text and not _has_figures(step))):
             return _rule_runner_up(step) or intent  # "hvordan indberetter vi, hvis ...?"
-        if employees_named(step) and _CARD_STATUS.search(folded):
-            return "employer_check_card"
+        if employees_named(step) and (_CARD_STATUS.search(folded) or _AND_NAME.match(folded)):
+            return "employer_check_card"  # "er mette stadig aktiv", "og ali?" after a check
         if intent == "check_balance" or (
                 intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit", "out_of_scope")
                 and _CARD_WORDS.search(folded) and employees_named(step)):
