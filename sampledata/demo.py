@@ -40,7 +40,7 @@ def demo_data() -> dict[str, Any]:
 @functools.cache
 def _parsed_demo_data() -> dict[str, Any]:
     text = resources.files("sampledata").joinpath("data/demo.yml").read_text("utf-8")
-    return dict(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    return dict(yaml.safe_load(text))
 
 
 def is_seeded(ledger: Ledger) -> bool:

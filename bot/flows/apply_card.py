@@ -76,9 +76,23 @@ def _asked_back(step: Step, question_key: str) -> bool:
         return False
     if _TIME_QUESTION.search(folded):
         step.say("apply_how_long", days=step.config.application_response_days)
-    elif _WHY.search(folded) and f"apply_why_{step.state.get('asking')}" in keys():
-        step.say(f"apply_why_{step.state.get('asking')}")
     step.say(question_key, postcode="")
+    return True
+
+
+def explain_why(step: Step) -> bool:
+    """"Hvad skal I bruge det til?" about the question waiting: its reason, then the question
+    again (a wary applicant; the words alone may look like a rule question)."""
+    asking = str(step.state.get("asking") or "")
+    folded = fold(step.inbound.text)
+    words = folded.split()
+    if not words or words[0] not in QUESTION_WORDS or not _WHY.search(folded) \
+            or f"apply_why_{asking}" not in keys() or asking not in QUESTIONS:
+        return False
+    step.answered_flow = FLOW
+    step.decide(f"flow:{FLOW}")
+    step.say(f"apply_why_{asking}")
+    step.say(QUESTIONS[asking], postcode="")
     return True
 
 

@@ -64,7 +64,7 @@ def continue_flow(step: Step, answer: str | None, keyword: Keyword | None) -> No
     if explicit_no and not spec.accepts_no(step) and not has_slot_entities(step):
         leave_flow(step)
         return
-    if _interrupted(step, spec, answer, keyword):
+    if spec.explains(step) or _interrupted(step, spec, answer, keyword):
         return
     if step.idle >= FLOW_STALE and not answers_the_question(step, answer) \
             and clear_request(step):

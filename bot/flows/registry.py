@@ -38,6 +38,9 @@ class FlowSpec:
     yes_no: Callable[[Step], bool] = lambda step: False
     """Whether the question waiting is a JA/NEJ question: asked again after an interruption,
     it comes with its JA and NEJ buttons again (Telegram), as it did the first time."""
+    explains: Callable[[Step], bool] = lambda step: False
+    """Answers "why do you ask?" about the question waiting (True when it did), before the
+    message is read as a rule question its words resemble."""
 
 
 def _asking(*slots: str) -> Callable[[Step], bool]:
@@ -52,7 +55,7 @@ FLOWS: dict[str, FlowSpec] = {
     apply_card.FLOW: FlowSpec(apply_card.proceed, apply_card.resume_question,
                               _asking("consent", "cpr", "helper", "municipality"),
                               "apply_cancelled", "resume_apply_prefix",
-                              yes_no=_asking("consent")),
+                              yes_no=_asking("consent"), explains=apply_card.explain_why),
     register_employer.FLOW: FlowSpec(register_employer.proceed,
                                      register_employer.resume_question,
                                      lambda step: False, "register_left"),

@@ -20,7 +20,8 @@ from api.bootstrap import Backend
 from bot.crisis import CrisisScorer
 from bot.engine import Dialogue
 from bot.messages import Channel, InboundMessage, Reply
-from nlu import Parser
+from bot.observe import DialogueObserver
+from nlu import ParseResult, Parser, ResponseRanking, extract_entities
 from sampledata.demo import seed
 from tests import databases, nlu_models
 from tests.databases import DEMO_NOW
@@ -120,3 +121,30 @@ def chat(tmp_path: Path, parser: Parser) -> Iterator[Chat]:
     made = make_chat(f"sqlite:///{tmp_path / 'bot.db'}", parser)
     yield made
     made.ledger.close()
+
+
+class LastOutcome(DialogueObserver):
+    """Remembers the last outcome the dialogue decided (the answer id, a flow, "crisis")."""
+
+    def __init__(self) -> None:
+        self.last = ""
+
+    def decided(self, inbound: object, outcome: str) -> None:
+        self.last = outcome
+
+
+def scripted_parse(text: str, today: dt.date | None, *, intents: list[tuple[str, float]],
+                   answers: list[tuple[str, float]]) -> ParseResult:
+    """A parse result of the parser's shape with the intent ranking and the response
+    selector's ranking given (best first), for tests that script what the classifier says."""
+    ranking: list[ResponseRanking] = [{"intent_response_key": key, "confidence": confidence}
+                                      for key, confidence in answers]
+    best_key, best_confidence = answers[0]
+    return ParseResult(
+        text=text, intent={"name": intents[0][0], "confidence": intents[0][1]},
+        intent_ranking=[{"name": name, "confidence": confidence} for name, confidence in intents],
+        entities=extract_entities(text, today),
+        response_selector={"all_retrieval_intents": [name for name, _ in intents], "default": {
+            "response": {"intent_response_key": best_key, "confidence": best_confidence,
+                         "utter_action": f"utter_{best_key}"},
+            "ranking": ranking}})

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge import load_knowledge
-from bot.observe import DialogueObserver
 from danish.wording import segments
-from nlu import ParseResult, ResponseRanking, extract_entities
-from tests.bot.conftest import Chat, make_chat
+from nlu import ParseResult
+from tests.bot.conftest import Chat, LastOutcome, make_chat, scripted_parse
 
 KNOWLEDGE = load_knowledge()
 KEYS = KNOWLEDGE.keys()
@@ -33,34 +32,18 @@ class NamedAnswerParser:
         self.key = KEYS[0]
 
     def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
-        intent = self.key.split("/")[0]
-        ranking: list[ResponseRanking] = [{"intent_response_key": self.key, "confidence": 0.9}]
-        return ParseResult(
-            text=text, intent={"name": intent, "confidence": 0.95},
-            intent_ranking=[{"name": intent, "confidence": 0.95}],
-            entities=extract_entities(text, today),
-            response_selector={"all_retrieval_intents": [intent], "default": {
-                "response": {"intent_response_key": self.key, "confidence": 0.9,
-                             "utter_action": f"utter_{self.key}"},
-                "ranking": ranking}})
-
-
-class Outcome(DialogueObserver):
-    def __init__(self) -> None:
-        self.last = ""
-
-    def decided(self, inbound: object, outcome: str) -> None:
-        self.last = outcome
+        return scripted_parse(text, today, intents=[(self.key.split("/")[0], 0.95)],
+                              answers=[(self.key, 0.9)])
 
 
 @pytest.fixture(params=["cap", "nocap"], scope="module")
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[tuple[Chat, NamedAnswerParser, Outcome]]:
+          ) -> Iterator[tuple[Chat, NamedAnswerParser, LastOutcome]]:
     parser = NamedAnswerParser()
     folder: Path = tmp_path_factory.mktemp(f"matrix-{request.param}")
     chat = make_chat(f"sqlite:///{folder / 'bot.db'}", parser,
                      demo_cap=request.param == "cap")
-    watcher = Outcome()
+    watcher = LastOutcome()
     chat.dialogue.observer = watcher
     yield chat, parser, watcher
     chat.ledger.close()
@@ -68,7 +51,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.mark.parametrize("channel", ["sms", "telegram"])
 def test_every_answer_renders_for_every_asker(
-        world: tuple[Chat, NamedAnswerParser, Outcome], channel: str) -> None:
+        world: tuple[Chat, NamedAnswerParser, LastOutcome], channel: str) -> None:
     chat, parser, watcher = world
     problems = []
     for key in KEYS:
