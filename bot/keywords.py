@@ -54,8 +54,9 @@ _SOURCE = re.compile(
     r"\b(hvor (sta|star|stod) (det|de|der)|hvor (har|ved) (i|du) det fra|hvor kommer det fra|"
     r"(sta|star) det i loven|hvilken (lov|paragraf)|hvem siger det|link til hvor|"
     r"where do\w* it say|what is the source|kilde\w*|hvor kan jeg (lase|se) (det|mere)|"
-    r"link til det|lase mere om det|star det (skrevet|noget sted))\b")
-_SOURCE_MAX_WORDS = 12
+    r"link til det|lase mere om det|star det (skrevet|noget sted)|sort pa hvidt)\b")
+_SOURCE_MAX_WORDS = 16
+_CLAUSE_END = re.compile(r"[.!?,;\n]+")
 # Linking a phone to a card, said in words ("hvordan kobler jeg mit nummer til mit kort").
 _LINK_WORDED = re.compile(
     r"\b(kobl\w*|forbind\w*|tilknyt\w*|knyt\w*)\b.*\b(nummer|telefon\w*|mobil\w*|kort\w*|"
@@ -87,9 +88,7 @@ class Keyword:
 def keyword_of(text: str) -> Keyword | None:
     """A message that is just a keyword (or LINK with its arguments); None otherwise."""
     folded = fold(text)
-    source = _SOURCE.search(folded)
-    if source and len(folded.split()) <= _SOURCE_MAX_WORDS \
-            and len(folded[source.end():].split()) <= 3:  # the question ends the message
+    if _asks_for_source(text, folded):
         return Keyword("SOURCE")
     if folded.startswith("link"):
         return _link(folded)
@@ -106,6 +105,19 @@ def keyword_of(text: str) -> Keyword | None:
                       if contains_words([folded], (word,))), None)
         return Keyword(typed) if typed else None
     return found
+
+
+def _asks_for_source(text: str, folded: str) -> bool:
+    """A short message whose sentence or clause ends with asking for the source ("hvor står
+    det henne? vil gerne vise min chef det", "har du et link til det, min revisor vil se det")."""
+    if len(folded.split()) > _SOURCE_MAX_WORDS:
+        return False
+    for clause in _CLAUSE_END.split(text):
+        clause = fold(clause)
+        found = _SOURCE.search(clause)
+        if found and len(clause[found.end():].split()) <= 3:
+            return True
+    return False
 
 
 def _link(folded: str) -> Keyword:

@@ -84,14 +84,15 @@ __all__ = [
 
 
 def load_embedded_parser(config: NluConfig, *, force_train: bool = False) -> ClassifierParser:
-    """The embedded parser, trained now if the cached model does not match the data."""
+    """The embedded parser, trained now if the cached model does not match the data; a long
+    message's question sentence weighs extra (nlu/focus.py)."""
     from nlu.embedded import load_or_train
+    from nlu.focus import QuestionFocus
     from nlu.parser import ClassifierParser
 
     classifier = load_or_train(config.data_dir, config.cache_dir, force=force_train)
-    return ClassifierParser(
-        classifier, threshold=config.threshold, ambiguity_threshold=config.ambiguity_threshold
-    )
+    unsure = {"threshold": config.threshold, "ambiguity_threshold": config.ambiguity_threshold}
+    return ClassifierParser(QuestionFocus(classifier, **unsure), **unsure)
 
 
 def load_parser(config: NluConfig) -> Parser:

@@ -19,7 +19,7 @@ from nlu.fast_linear import LinearScorer
 from nlu.model import DEFAULT_MODEL, build_pipeline
 from nlu.normalize import normalize
 from nlu.training_data import TrainingData, load_training_data, training_files
-from nlu.types import IntentPrediction, ResponseRanking
+from nlu.types import RANKING_LENGTH, IntentPrediction, ResponseRanking
 
 __all__ = ["EmbeddedClassifier", "data_fingerprint", "load_or_train"]
 
@@ -27,8 +27,6 @@ logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "3"
 """Bump when the features or model change, so caches built by older code are not reused."""
-RANKING_LENGTH = 10
-"""Intents listed in `intent_ranking`, as Rasa's DIET does by default."""
 _CACHE_PREFIX = "embedded-"
 
 

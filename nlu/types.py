@@ -44,6 +44,9 @@ INTENTS: tuple[str, ...] = (
 FALLBACK_INTENT = "nlu_fallback"
 """Predicted when the classifier is unsure; the same name Rasa's FallbackClassifier uses."""
 
+RANKING_LENGTH = 10
+"""Intents (and answers) listed in a ranking, as Rasa's DIET does by default."""
+
 ENTITY_TYPES: tuple[str, ...] = ("amount", "hours", "card_number", "date", "cvr", "phone", "cpr")
 
 

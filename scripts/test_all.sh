@@ -5,8 +5,9 @@
 # spend most of their time waiting (a minute of provider outage, PostgreSQL stopped for ten
 # seconds, drains). They run in one process at normal priority; mypy and the pytest-xdist
 # workers run at the lowest CPU priority (nice 19), so they use the cores the slow tests leave
-# idle and step aside when a fault test's server needs them. Each part's output is kept in a
-# log and printed whole when that part ends, so the three never interleave.
+# idle and step aside when a fault test's server needs them. The parallel part prints as it
+# goes; mypy's and the slow tests' output is kept in a log and printed whole when that part
+# ends, so the three never interleave. The parallel part's failures are named again at the end.
 #
 # Usage: scripts/test_all.sh BIN -- PYTEST_ARGS_FOR_THE_PARALLEL_PART...
 set -uo pipefail
@@ -26,8 +27,9 @@ slow_pid=$!
 nice -n 19 "$bin/mypy" >"$logs/mypy.log" 2>&1 &
 mypy_pid=$!
 
-nice -n 19 "$bin/python" -m pytest "$@" -m "not slow"
-parallel_rc=$?
+# Shown live and kept, so the end of the output can name what failed (CI shows only the tail).
+nice -n 19 "$bin/python" -m pytest "$@" -m "not slow" 2>&1 | tee "$logs/parallel.log"
+parallel_rc=${PIPESTATUS[0]}
 
 wait "$mypy_pid"
 mypy_rc=$?
@@ -43,6 +45,11 @@ echo
 echo "=========================== the slow tests (exit $slow_rc) ==========================="
 cat "$logs/slow.log"
 
+if [ "$parallel_rc" -ne 0 ]; then
+  echo
+  echo "========================= the parallel tests that failed ========================="
+  grep -E '^(FAILED|ERROR) ' "$logs/parallel.log" || tail -n 40 "$logs/parallel.log"
+fi
 echo
 echo "make test: mypy exit $mypy_rc, parallel tests exit $parallel_rc, slow tests exit $slow_rc"
 for rc in "$mypy_rc" "$parallel_rc" "$slow_rc"; do

@@ -12,6 +12,8 @@ from danish.wording import kroner, kroner_whole
 from ledger.errors import CardNotActive
 from ledger.rules import current_warning
 
+BALANCE_SHOWN = "balance_shown"
+"""`last_topic` after SALDO showed an active card's figures: "hvorfor så lidt?" may follow."""
 _LAST_YEAR = re.compile(r"\b(sidste ar|sidste aar|forrige ar|i fjor|sidste kalenderar)\b")
 _YEAR = re.compile(r"\b(20\d\d)\b")
 
@@ -40,8 +42,7 @@ def show(step: Step) -> None:
     balance = step.ledger.balance(number, asked_year(step))
     year = balance.year
     inactive = step.ledger.card(number).status != "active"
-    if inactive:
-        step.state["last_topic"] = CardNotActive.code  # "hvad betyder det?" next: why
+    step.state["last_topic"] = CardNotActive.code if inactive else BALANCE_SHOWN
     if balance.cap_ore is None:
         # Never "0 kr." while reported pay waits for the year's cap to be loaded.
         body = text("balance_no_cap", card=number, year=year,

@@ -13,7 +13,15 @@ import logging
 import re
 
 from bot.context import Step
-from bot.knowledge import Answer, KnowledgeError, RenderError, UnknownIntent, has_more, render
+from bot.knowledge import (
+    Answer,
+    KnowledgeError,
+    RenderError,
+    Source,
+    UnknownIntent,
+    has_more,
+    render,
+)
 from bot.texts import text
 from danish.wording import kroner_whole
 from db.reference_data import municipality_names
@@ -182,12 +190,23 @@ def sources(step: Step) -> None:
         step.say("source_none")
         return
     lines: list[str] = []
-    for source in found.sources[:2]:
+    for source in _for_whom(found.sources, step.state.get("last_answer", {}).get("asker"))[:2]:
         line = text("source_line", title=source.title, url=short_url(source.url))
         if len(" ".join([*lines, line])) > SOURCE_BUDGET:
             break
         lines.append(line)
     step.say_text(" ".join([text("source_intro"), *lines]))
+
+
+_FOR_EMPLOYERS = re.compile(r"virksomhed|erhverv|arbejdsgiver", re.IGNORECASE)
+
+
+def _for_whom(sources: tuple[Source, ...], asker: str | None) -> list[Source]:
+    """An employer is shown the pages written for employers first (the order is kept
+    otherwise)."""
+    if asker != "employer":
+        return list(sources)
+    return sorted(sources, key=lambda s: _FOR_EMPLOYERS.search(s.title) is None)
 
 
 SOURCE_BUDGET = 260

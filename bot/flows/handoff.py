@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.context import Step
 from bot.crisis import Crisis
 
 FLOW = "handoff"
+CRISIS_AT = "crisis_at"
+"""State: when and of what kind the last crisis was, so the wait for a person is never silent."""
+CRISIS_WAIT = dt.timedelta(hours=24)
+"""For this long after a crisis, every message while the person waits gets a reply."""
 
 
 def offer(step: Step) -> None:
@@ -33,6 +39,7 @@ def escalate(step: Step, *, reason: str) -> None:
         return
     step.turn.escalate(urgent=False, reason=reason)
     step.state["handoff_ack_at"] = step.turn.now.isoformat()
+    step.state.pop(CRISIS_AT, None)
     step.say("escalated", response_hours=step.config.handoff_response_hours)
     step.decide("handoff")
 
@@ -44,5 +51,19 @@ def crisis(step: Step, found: Crisis) -> None:
     step.end_flow()
     step.turn.escalate(urgent=True, reason=f"crisis:{found.kind}")
     step.state["handoff_ack_at"] = step.turn.now.isoformat()
+    step.state[CRISIS_AT] = {"at": step.turn.now.isoformat(), "kind": found.kind}
     step.say(f"crisis.{found.kind}{'_other' if found.someone_else else ''}")
     step.decide("crisis")
+
+
+def waiting_after_crisis(step: Step) -> bool:
+    """While someone in a crisis waits for a person, nothing they write meets silence ("er du
+    der?"): each message gets what to do now again, and that a person is on the way."""
+    crisis_at = step.state.get(CRISIS_AT)
+    if not isinstance(crisis_at, dict) or step.turn.handoff != "waiting":
+        return False
+    if step.turn.now - dt.datetime.fromisoformat(str(crisis_at["at"])) > CRISIS_WAIT:
+        return False
+    step.say("crisis_waiting_suicide" if crisis_at.get("kind") == "suicide" else "crisis_waiting")
+    step.decide("handoff")
+    return True

@@ -24,6 +24,7 @@ from bot.flows import (
     register_employer,
     report_wage,
 )
+from bot.flows.balance import BALANCE_SHOWN
 from bot.flows.employer import employees_named
 from bot.flows.link import LINK_CODE, NOT_LINKED
 from bot.textmatch import QUESTION_WORDS, fold
@@ -43,6 +44,11 @@ sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
                            r"kom til at|til skat|eindkomst|ved en fejl|ikke kan se|"
                            r"hvordan (skal|kan|gor) (vi|jeg|man))\b")
+_MAY_WE_HIRE = re.compile(r"\b(kan|ma|mon) (vi|jeg|man) (godt |gerne |sa )?ansatte\b")
+"""Asking whether one may hire someone on the card at all."""
+_MOVING = re.compile(r"\bflyt\w*\b")
+"""A named employee who moves: a question about the card and moving, not a card check."""
+_HOW = re.compile(r"^(hvordan|how)\b")
 _AND_NAME = re.compile(r"^(og|og hvad med|hvad med|hvad sa med|samme med) \w+( og \w+)?\W*$")
 """An employer's follow-up naming another employee: the same card check for them."""
 _CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
@@ -77,6 +83,7 @@ _FLOW_STARTS: dict[str, tuple[Callable[[Step], None], str]] = {
     "employer_post_job": (post_job.start, "flow:post_job"),
 }
 _SOCIAL = {"goodbye": "goodbye", "thanks": "thanks", "help": "menu", "out_of_scope": "out_of_scope"}
+_PARTING = ("thanks", "goodbye")
 
 
 SURE_OF_A_RULE = 0.6
@@ -106,16 +113,21 @@ def reread(step: Step) -> str:
         if intent == "employer_report_wage" and (
                 _NOT_A_REPORT.search(folded) or starts_as_question(folded)
                 or ("?" in step.inbound.text and not _has_figures(step))):
-            return _rule_runner_up(step) or intent  # "hvordan indberetter vi, hvis ...?"
+            return _rule_runner_up(step) or (  # "hvordan indberetter vi, hvis ...?"
+                "employer_faq_payroll" if _HOW.match(folded) and not _has_figures(step)
+                else intent)  # "hvordan indberetter vi lønnen": how it works
         if employees_named(step) and (_CARD_STATUS.search(folded) or _AND_NAME.match(folded)):
             return "employer_check_card"  # "er mette stadig aktiv", "og ali?" after a check
         if intent == "check_balance" or (
                 intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit", "out_of_scope")
-                and _CARD_WORDS.search(folded) and employees_named(step)):
+                and _CARD_WORDS.search(folded) and employees_named(step)
+                and not _MOVING.search(folded)):
             return "employer_check_card"  # "har mette plads til 3000 kr mere", "er jens aktiv"
     elif not identity.is_card_holder and intent == "employer_post_job" \
             and not speaks_as_employer(step.inbound.text):
         return "find_job"  # "er der job til folk med frikort": someone looking for work
+    if intent in ("employer_post_job", FALLBACK_INTENT) and _MAY_WE_HIRE.search(folded):
+        return "faq_job_types"  # "kan vi ansætte en på frikort": who may hire, not a job ad
     if identity.is_card_holder and not identity.is_employer:
         if intent == "employer_report_wage":
             return "faq_reporting"  # only the employer reports; say how, and who to ask
@@ -209,8 +221,8 @@ def by_intent(step: Step, answer: str | None) -> None:
         start(step)
     elif intent == "greet":
         greet(step)
-    elif intent in ("affirm", "deny") or answer is not None:
-        _ack(step)
+    elif intent in ("affirm", "deny") or (answer is not None and intent not in _PARTING):
+        _ack(step)  # "ok mange tak" is thanks, though it starts as a yes
     else:
         key = _SOCIAL.get(intent, "menu")
         step.say(key)
@@ -221,6 +233,9 @@ _WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad
 _FOLLOW_UPS = {"card_not_active": "faq_card_validity/taken_away",
                "card_not_found": "faq_reporting/card_number"}
 """A refusal's code -> the answer to "hvorfor det?" right after it."""
+_DOUBTS_BALANCE = re.compile(r"\b(det passer ikke|passer ikke|det er forkert|for lidt|sa lidt|"
+                             r"mangler (der )?(noget|penge|lon)|jeg (har )?fik|fik jeg)\b")
+"""Doubting the figure SALDO just gave: what has been reported, and why pay may be missing."""
 _FOLLOW_UP_TEXTS = {"employer_unverified": "employer_unverified_when"}
 """The same, where the explanation is a reply of the bot's own rather than a rule answer."""
 _OWN_CARD = re.compile(r"\b(skriv\w*|sat\w*|registrer\w*|indberet\w*) .*\b(pa|ind pa) mit (fri)?kort\b")
@@ -236,6 +251,9 @@ def _context_answer(step: Step) -> bool:
     topic = step.state.pop("last_topic", None)
     if topic in _FOLLOW_UPS and _WHY.match(folded):
         faq.answer_key(step, _FOLLOW_UPS[topic])
+        return True
+    if topic == BALANCE_SHOWN and (_WHY.match(folded) or _DOUBTS_BALANCE.search(folded)):
+        faq.answer_key(step, "faq_reporting/missing_pay")  # "hvorfor så lidt?" after SALDO
         return True
     if topic in _FOLLOW_UP_TEXTS and _WHY.match(folded):
         step.say(_FOLLOW_UP_TEXTS[topic])
@@ -260,7 +278,7 @@ def _context_answer(step: Step) -> bool:
         step.decide("link")
         link.with_code(step, (digits[:5], digits[5:]))  # "81322 5427" without the word LINK
         return True
-    if identity.is_employer and not identity.employer_verified and "godkend" in folded:
+    if identity.is_employer and not identity.employer_verified and _OWN_APPROVAL.search(folded):
         step.say("employer_unverified_when")
         step.decide("flow:register_employer")
         return True
@@ -276,6 +294,11 @@ def _context_answer(step: Step) -> bool:
     return False
 
 
+_OWN_APPROVAL = re.compile(
+    r"\bgodkend\w*\b(?! (jobbet|job|arbejdet|ham|hende|opgaven|timerne|lonnen))|"
+    r"\bregistrering\w*\b")
+"""An employer not yet approved asking about their own approval ("er vi godkendt", "svar på
+vores registrering"), not whether a job or a person must be approved."""
 _ABOUT_ME = re.compile(
     r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
     r"fra kommunen)|hvem er du|hvem (laser|ser) (det|det her|med|mine beskeder|hvad jeg skriver)|"
@@ -333,7 +356,7 @@ def misunderstood(step: Step) -> None:
         step.state["misunderstood"] = 0
         handoff.offer(step)
     else:
-        step.say("fallback_first")
+        step.say("fallback_first_employer" if step.asker == "employer" else "fallback_first")
 
 
 def greet(step: Step) -> None:

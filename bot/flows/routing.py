@@ -15,6 +15,7 @@ that applies:
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from bot.context import Step
 from bot.flows import balance, faq, handoff, jobs, link, post_job, task_hours, task_replies
@@ -22,12 +23,14 @@ from bot.flows.intents import by_intent
 from bot.flows.interrupts import PENDING_ASKING, continue_flow, resume, yes_no
 from bot.flows.registry import FLOWS, leave_flow
 from bot.keywords import Keyword, keyword_of
-from bot.textmatch import looks_like_question
+from bot.textmatch import fold, looks_like_question
 from outreach.store import pauses
 from smalljobs.records import Frequency
 
 ACK_EVERY = dt.timedelta(hours=1)
 """While a person has the conversation, how often the bot says it has the message."""
+_ASKS_WHEN = re.compile(r"\b(hvornar|hvor lang\w* tid|hvor lange)\b")
+"""Asking when a person will answer: answered whenever asked."""
 
 
 def route(step: Step) -> None:
@@ -123,6 +126,14 @@ def _with_a_person(step: Step, keyword: Keyword | None) -> None:
     if keyword is not None and keyword.name == "CANCEL" \
             and step.turn.withdraw_escalation(step.actor()):
         step.say("handoff_withdrawn")
+        step.decide("handoff")
+        return
+    if handoff.waiting_after_crisis(step):
+        return
+    if step.turn.handoff == "waiting" and _ASKS_WHEN.search(fold(step.inbound.text)):
+        # "hvornår svarer de?" has an answer, so it is never met by silence (a bare
+        # "hallo??" is acknowledged once an hour, as any other message).
+        step.say("already_waiting_when", response_hours=step.config.handoff_response_hours)
         step.decide("handoff")
         return
     last = step.state.get("handoff_ack_at")

@@ -95,6 +95,9 @@ ORDINARY = [
     "Det var så lidt",
     "jeg er træt af at vente",
     "min chef slår altid på tromme for frikortet",
+    # "vagter" (shifts) is one letter from "vågner", and "tage en masse vagter op" then read
+    # as "vågner op" (an employer asking about the cap before Christmas).
+    "jens vil gerne tage en masse vagter op til jul",
     "",
 ]
 

@@ -46,6 +46,27 @@ def test_not_keywords(text: str) -> None:
     assert keyword_of(text) is None
 
 
+@pytest.mark.parametrize("text", [
+    "hvor staar det henne? vil gerne vise min chef det",
+    "har du et link til det, min revisor vil se det sort på hvidt",
+    "kan jeg få det sort på hvidt",
+    "min sagsbehandler siger noget andet. hvor står det?",
+])
+def test_asking_for_the_source_ends_a_clause(text: str) -> None:
+    """The source question may be followed by why it is asked, in a sentence or clause of its
+    own; the words after it in the same clause decide (at most three)."""
+    assert keyword_of(text) == Keyword("SOURCE")
+
+
+@pytest.mark.parametrize("text", [
+    "hvor står det beløb jeg har tjent henne på min lønseddel",
+    "jeg har fundet en kilde til ekstra arbejde om lørdagen hos min fætters firma og vil høre "
+    "om det er lovligt at tage imod det",
+])
+def test_a_source_word_inside_another_question_is_not_a_source_question(text: str) -> None:
+    assert keyword_of(text) is None
+
+
 @pytest.mark.parametrize(("text", "args"), [
     ("LINK 48213 7319", ("48213", "7319")),
     ("link 48213 7319", ("48213", "7319")),
