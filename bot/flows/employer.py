@@ -9,9 +9,14 @@ from danish.wording import kroner
 from ledger.errors import CardNotFound
 
 
+OFFERED_REGISTRATION = "offered_registration"
+"""`last_topic` after telling a sender who is not an employer how to register: "ja" may follow."""
+
+
 def require_verified(step: Step) -> bool:
     if not step.identity.is_employer:
         step.say("employer_only")
+        step.state["last_topic"] = OFFERED_REGISTRATION
         return False
     if not step.identity.employer_verified:
         step.say("employer_unverified")

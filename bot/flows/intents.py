@@ -25,7 +25,7 @@ from bot.flows import (
     report_wage,
 )
 from bot.flows.balance import BALANCE_SHOWN
-from bot.flows.employer import employees_named
+from bot.flows.employer import OFFERED_REGISTRATION, employees_named
 from bot.flows.link import LINK_CODE, NOT_LINKED
 from bot.textmatch import QUESTION_WORDS, fold
 from nlu import FALLBACK_INTENT
@@ -115,7 +115,8 @@ def reread(step: Step) -> str:
                 or ("?" in step.inbound.text and not _has_figures(step))):
             return _rule_runner_up(step) or (  # "hvordan indberetter vi, hvis ...?"
                 "employer_faq_payroll" if _HOW.match(folded) and not _has_figures(step)
-                else intent)  # "hvordan indberetter vi lønnen": how it works
+                and not identity.employer_verified  # one who cannot report yet: how it works
+                else intent)
         if employees_named(step) and (_CARD_STATUS.search(folded) or _AND_NAME.match(folded)):
             return "employer_check_card"  # "er mette stadig aktiv", "og ali?" after a check
         if intent == "check_balance" or (
@@ -134,8 +135,8 @@ def reread(step: Step) -> str:
         named = step.entity("card_number")
         if intent == "employer_check_card" and named in (None, identity.card_number):
             return "faq_card_validity"  # "virker mit kort": their own card
-        if intent.startswith("employer_faq_"):
-            return _own_side(step) or intent  # "tæller feriepenge med": their own limit
+        if intent.startswith("employer_faq_"):  # "tæller feriepenge med": their own limit
+            return _own_side(step) or intent
     return intent
 
 
@@ -233,6 +234,9 @@ _WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad
 _FOLLOW_UPS = {"card_not_active": "faq_card_validity/taken_away",
                "card_not_found": "faq_reporting/card_number"}
 """A refusal's code -> the answer to "hvorfor det?" right after it."""
+_AGREES = re.compile(r"^(ja|ok|okay|jep|gerne|lad os (gore|gor) det|det vil (jeg|vi) gerne|"
+                     r"start|kom i gang)\b")
+"""Taking up what the last reply offered ("ok lad os gøre det")."""
 _DOUBTS_BALANCE = re.compile(r"\b(det passer ikke|passer ikke|det er forkert|for lidt|sa lidt|"
                              r"mangler (der )?(noget|penge|lon)|jeg (har )?fik|fik jeg)\b")
 """Doubting the figure SALDO just gave: what has been reported, and why pay may be missing."""
@@ -252,6 +256,11 @@ def _context_answer(step: Step) -> bool:
     if topic in _FOLLOW_UPS and _WHY.match(folded):
         faq.answer_key(step, _FOLLOW_UPS[topic])
         return True
+    if topic == OFFERED_REGISTRATION and _AGREES.match(folded) and not (
+            identity.is_employer or identity.is_card_holder):
+        step.decide("flow:register_employer")  # "ok lad os gøre det" after the offer
+        register_employer.start(step)
+        return True
     if topic == BALANCE_SHOWN and (_WHY.match(folded) or _DOUBTS_BALANCE.search(folded)):
         faq.answer_key(step, "faq_reporting/missing_pay")  # "hvorfor så lidt?" after SALDO
         return True
@@ -265,12 +274,16 @@ def _context_answer(step: Step) -> bool:
         step.say("apply_status", days=step.config.application_response_days)
         step.decide("flow:apply_card")
         return True
-    if _PHONE_GONE.search(folded):
-        step.say("phone_gone")  # the old phone may still be linked: a person removes it
-        step.decide("link")
+    if link.phone_gone(step):
         return True
     if _ABOUT_ME.search(folded):
         step.say("about_me")  # mistrust: what this is, and who reads what is written here
+        step.decide("about_me")
+        return True
+    if _IS_IT_REAL.search(folded) and len(folded.split()) <= _SHORT:
+        step.say("is_it_real")  # "er det en fidus": the law, and the source on request
+        step.state["last_answer"] = {"intent": "faq_eligibility", "id": "what_is",
+                                     "asker": step.asker}
         step.decide("about_me")
         return True
     if _LINK_DIGITS.match(step.inbound.text) and not identity.is_employer:
@@ -304,18 +317,22 @@ _ABOUT_ME = re.compile(
     r"fra kommunen)|hvem er du|hvem (laser|ser) (det|det her|med|mine beskeder|hvad jeg skriver)|"
     r"gemmer (i|du) (det|mine beskeder|hvad jeg skriver|det jeg skriver)|"
     r"(kan|ma) (kommunen|min sagsbehandler|nogen) (se|lase) (hvad|det) jeg skriver|"
+    r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
     r"stoler ikke pa (kommunen|jer|dig|systemet))\b")
 """Questions about the assistant itself, the seeds' first barrier (mistrust of "the system")."""
+_IS_IT_REAL = re.compile(
+    r"\b(fidus|svindel|scam|for godt til at (vare|vaere) sandt|hvem star bag( jer| dig| det)?|"
+    r"hvem har lavet (dig|det her)|er (det|det her|frikortet) (agte|aegte|seriost|en fup)|fup)\b")
+"""Doubting that the card is real: it is a law (the source follows on "hvor står det")."""
+_SHORT = 12
+"""Words in a message that is only the doubt; a longer one also asks its real question."""
 _APPLICATION_STATUS = re.compile(
     r"\b(svar pa|modtaget|faet|fat|hort (noget )?(om|fra)|sket med|status pa) "
     r"(min|mit|vores|hans|hendes) (ansogning|frikortansogning)\b|"
     r"\b(min|mit) ansogning\b.*\b(svar|modtaget|kommet)\b")
 """Asking about an application already sent: not a new application."""
-_PHONE_GONE = re.compile(
-    r"\b((mistet|tabt|mistede|tabte|mist) (min|mit) (gamle )?(tlf|telefon\w*|mobil\w*)|"
-    r"(min|mit) (tlf|telefon|mobil) (er|blev) (stjalet|vaek|vak|tabt))\b")
-"""A lost or stolen phone: it may still be linked to the card."""
-_CARD_ONLY = re.compile(r"^\s*(\d{5})\s*$")
+_CARD_ONLY = re.compile(r"^\s*(?:(?:mit )?(?:frikort|kort)(?:nummer|nr)?(?: er| nr| nummer)?\s*)?(\d{5})\s*$")
+"""The card number alone ("48213", "mit frikort er 48213")."""
 _CODE_ONLY = re.compile(r"^\s*(\d{4})\s*$")
 
 

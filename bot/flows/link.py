@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.context import Step
+from bot.textmatch import fold
 from conversations.linking import LinkOutcome
 from ledger.errors import ContactInUse
 
@@ -11,6 +14,22 @@ NOT_LINKED = "not_linked"
 """`last_topic` after telling someone to link: the card number alone may follow."""
 LINK_CODE = "link_code"
 """`last_topic` after asking for the letter's code of the card number just sent."""
+
+
+_PHONE_GONE = re.compile(
+    r"\b((mistet|tabt|mistede|tabte|mist) (min|mit) (gamle )?(tlf|telefon\w*|mobil\w*)|"
+    r"(min|mit) (tlf|telefon|mobil) (er|blev) (stjalet|vaek|vak|tabt))\b")
+"""A lost or stolen phone: it may still be linked to the card."""
+
+
+def phone_gone(step: Step) -> bool:
+    """A lost or stolen phone ("har mistet min telefon og skriver fra et nyt nummer"): a person
+    removes the old one, LINK from the new one; the card number alone may come next."""
+    if not _PHONE_GONE.search(fold(step.inbound.text)):
+        return False
+    told_to_link(step, "phone_gone")
+    step.decide("link")
+    return True
 
 
 def told_to_link(step: Step, key: str) -> None:
