@@ -194,3 +194,18 @@ def bare_answer(text: str, asking: str | None) -> str | None:
     if value is None or value <= 0:
         return None
     return f"{value:.2f}" if asking == "amount" else f"{value.normalize():f}"
+
+
+_WRONG_FIELD = (
+    ("amount", re.compile(r"\b(belob\w*|beloeb\w*|kroner|kr|lonnen|pengene|summen)\b")),
+    ("hours", re.compile(r"\b(timer|timerne|timetal\w*)\b")),
+    ("card_number", re.compile(r"\b(kort\w*|frikort\w*|nummer\w*|nr)\b")),
+)
+
+
+def wrong_field(text: str) -> str | None:
+    """The one figure a NEJ at the read-back says is wrong ("nej beløbet er forkert"), if it
+    names exactly one."""
+    folded = fold(text)
+    named = [field for field, words in _WRONG_FIELD if words.search(folded)]
+    return named[0] if len(named) == 1 else None

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from bot.context import Step
 from bot.flows.employer import employees_named, require_verified
-from bot.flows.report_reading import Reading, bare_answer, read
+from bot.flows.report_reading import Reading, bare_answer, read, wrong_field
 from bot.messages import Reply
 from bot.texts import template, text
 from danish.money import MoneyFormatError, parse_kroner
@@ -413,6 +413,10 @@ def _confirm(step: Step, answer: str | None) -> None:
         return
     if answer == "YES":
         _post_all(step)
+    elif answer == "NO" and (field := wrong_field(step.inbound.text)) and len(_pending(step)) == 1:
+        _reopen(step, _pending(step)[0])  # "nej beløbet er forkert": ask for it again
+        step.slots.pop(field, None)
+        _advance(step)
     elif answer == "NO":
         _void_all(step)
     elif bare_answer(step.inbound.text, "amount") is not None:
@@ -448,11 +452,7 @@ def _change(step: Step, reading: Reading) -> None:
     if target is None:
         step.say("correct_which")
         return
-    _void(step, int(target["id"]), reason="rettet")
-    step.state[PENDING] = [e for e in waiting if e["id"] != target["id"]]
-    figures = {k: target.get(k) for k in FIGURES}
-    step.slots.clear()
-    step.slots.update({k: v for k, v in figures.items() if v is not None})
+    _reopen(step, target)
     if len(reading.parts) == 1 and reading.parts[0].card_number and len(waiting) == 1:
         step.slots["card_number"] = reading.parts[0].card_number  # "det var 51736"
     part = next((p for p in reading.parts if p.card_number == target["card_number"]),
@@ -465,8 +465,16 @@ def _change(step: Step, reading: Reading) -> None:
         step.slots["paid_on"] = reading.paid_on.isoformat()
     if reading.period:
         step.slots["work_from"], step.slots["work_to"] = (d.isoformat() for d in reading.period)
-    step.state.pop("rate_checked", None)
     _advance(step)
+
+
+def _reopen(step: Step, target: dict[str, Any]) -> None:
+    """Voids a report waiting for JA and puts its figures back as the flow's answers."""
+    _void(step, int(target["id"]), reason="rettet")
+    step.state[PENDING] = [e for e in _pending(step) if e["id"] != target["id"]]
+    step.slots.clear()
+    step.slots.update({k: v for k in FIGURES if (v := target.get(k)) is not None})
+    step.state.pop("rate_checked", None)
 
 
 def _correction_target(waiting: list[dict[str, Any]], reading: Reading) -> dict[str, Any] | None:
