@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.context import Step
 from bot.textmatch import fold
 from bot.texts import text
@@ -11,6 +13,11 @@ from ledger.errors import CardNotFound
 
 OFFERED_REGISTRATION = "offered_registration"
 """`last_topic` after telling a sender who is not an employer how to register: "ja" may follow."""
+
+
+LAST_CARD = "last_checked_card"
+"""State: the card an employer checked last, for a follow-up about "him" or "her"."""
+_PRONOUN = re.compile(r"\b(han|hun|ham|hende|hans|hendes)\b")
 
 
 def require_verified(step: Step) -> bool:
@@ -34,6 +41,9 @@ def start_check(step: Step) -> None:
         for card in named[:3]:  # "har jens og mette stadig aktive kort?"
             show_card(step, card)
         if named:
+            return
+        if _PRONOUN.search(fold(step.inbound.text)) and step.state.get(LAST_CARD):
+            show_card(step, str(step.state[LAST_CARD]))  # "hvor meget har hun tilbage"
             return
         step.start_flow("check_card")
         step.ask("card_number", "ask_card_number")
@@ -72,6 +82,7 @@ def show_card(step: Step, number: str) -> None:
     if balance.remaining_ore is None:
         step.say("card_check_active_no_cap", card=number, year=balance.year)
         return
+    step.state[LAST_CARD] = number
     demo = text("balance_demo_label") if balance.cap_is_demo else ""
     step.say("card_check_active", card=number, remaining=kroner(balance.remaining_ore),
              year=balance.year, demo=demo)
