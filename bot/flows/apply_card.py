@@ -13,14 +13,23 @@ from conversations.records import ApplicationAnswers
 from db.errors import InvalidCpr
 from db.reference_data import municipality_names, postcode_municipalities
 from db.vault import normalise_cpr
+from nlu import redact_cpr
 
 FLOW = "apply_card"
 QUESTIONS = {
     "name": "apply_ask_name", "cpr": "apply_ask_cpr", "postcode": "apply_ask_postcode",
     "municipality": "apply_postcode_unknown", "benefit": "apply_ask_benefit",
     "consent": "apply_ask_consent", "jobs": "apply_ask_jobs", "contact": "apply_ask_contact",
-    "helper": "apply_ask_helper",
+    "helper": "apply_ask_helper", "confirm": "apply_confirm", "fix": "apply_fix_which",
 }
+_ORDER = ("name", "cpr", "postcode", "benefit", "consent", "jobs", "contact", "helper", "confirm")
+_FIXABLE = (("name", re.compile(r"\bnavn\w*")), ("cpr", re.compile(r"\bcpr\w*")),
+            ("postcode", re.compile(r"\b(postnummer\w*|postnr|kommune\w*|adresse\w*)")),
+            ("benefit", re.compile(r"\b(lever|ydelse\w*|hjalp\b|forsorgelse)")),
+            ("jobs", re.compile(r"\b(job\w*|arbejde\w*)")),
+            ("contact", re.compile(r"\b(kontakt\w*|sms|telefon\w*)")),
+            ("helper", re.compile(r"\bhjalper\w*")))
+"""What "hvad er forkert?" may name in the read-back, and the answer it asks for again."""
 LATER_WORDS = {"senere", "sagsbehandler", "min sagsbehandler", "ved ikke", "nej", "later"}
 
 
@@ -40,6 +49,8 @@ def resume_question(step: Step) -> str | None:
     asking = step.state.get("asking")
     if asking == "municipality":
         return text("apply_municipality_unknown")
+    if asking == "confirm":
+        return text("apply_confirm_again")
     return text(QUESTIONS[asking], postcode="") if asking in QUESTIONS else None
 
 
@@ -52,11 +63,64 @@ def proceed(step: Step, answer: str | None) -> None:
 
 
 def _next(step: Step) -> None:
-    for slot in ("name", "cpr", "postcode", "benefit", "consent", "jobs", "contact", "helper"):
+    for slot in _ORDER:
+        if slot == "confirm" and slot not in step.slots:
+            _read_back(step)
+            return
         if slot not in step.slots:
             step.ask(slot, QUESTIONS[slot])
             return
     _submit(step)
+
+
+def _read_back(step: Step) -> None:
+    """What will be sent, before it is sent (never the CPR number itself)."""
+    slots = step.slots
+    name = municipality_names().get(slots.get("municipality") or "", "")
+    free = {slot: redact_cpr(str(slots.get(slot) or "-")) for slot in ("benefit", "contact")}
+    step.ask("confirm", "apply_confirm", buttons=("JA", "NEJ"),
+             name=redact_cpr(str(slots.get("name", ""))), postcode=slots.get("postcode") or "-",
+             municipality=name or "-",
+             cpr=text("apply_cpr_given" if slots.get("cpr") else "apply_cpr_later"),
+             helper=redact_cpr(_none_if_no(slots.get("helper"))), **free)
+
+
+def _none_if_no(answer: str | None) -> str:
+    return text("apply_no_helper") if not answer or fold(answer) in LATER_WORDS | {"ingen"} \
+        else answer
+
+
+def _confirm(step: Step, answer: str | None) -> bool:
+    if answer == "YES":
+        step.slots["confirm"] = True
+        return True
+    if answer == "NO" and (field := _field_named(step)) is not None:
+        return _reopen(step, field)  # "nej, postnummeret er forkert"
+    if answer == "NO":
+        step.ask("fix", "apply_fix_which")
+        return False
+    _read_back(step)
+    return False
+
+
+def _fix(step: Step, _: str | None) -> bool:
+    field = _field_named(step)
+    if field is None:
+        step.say("apply_fix_which")
+        return False
+    return _reopen(step, field)
+
+
+def _field_named(step: Step) -> str | None:
+    folded = fold(step.inbound.text)
+    return next((field for field, words in _FIXABLE if words.search(folded)), None)
+
+
+def _reopen(step: Step, field: str) -> bool:
+    """Forgets one answer (and the read-back), so it is asked again and read back again."""
+    for slot in (field, "confirm", *(("municipality",) if field == "postcode" else ())):
+        step.slots.pop(slot, None)
+    return True
 
 
 _TIME_QUESTION = re.compile(r"\b(hvor lang tid|hvor laenge|hvor lange|hvornar (far|hor|kan))\b")
@@ -206,5 +270,6 @@ def _submit(step: Step) -> None:
 _HANDLERS = {
     "name": _name, "cpr": _cpr, "postcode": _postcode, "municipality": _municipality,
     "benefit": _free_text("benefit"), "consent": _consent, "jobs": _jobs,
-    "contact": _free_text("contact"), "helper": _free_text("helper"),
+    "contact": _free_text("contact"), "helper": _free_text("helper"), "confirm": _confirm,
+    "fix": _fix,
 }

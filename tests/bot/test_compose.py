@@ -132,7 +132,9 @@ SAMPLE = {"amount": "42.766,00 kr.", "pending": "42.766,00 kr.", "posted": "42.7
           "names": "Frederiksberg, København", "rate": "1.000,00 kr.", "count": 3,
           "period": " Arbejdet er fra 01.11.2026 til 30.11.2026.", "cards": "48213 og 51736",
           "day": "23.11.2026", "end": "30.11.2026", "reported": "42.766,00 kr.",
-          "url": "elov.dk/lov-om-socialt-frikort-ny/paragraf/6",
+          "url": "elov.dk/lov-om-socialt-frikort-ny/paragraf/6", "cpr": "modtaget",
+          "benefit": "kontanthjælp", "contact": "gennem min hjælper",
+          "helper": "Lise fra værestedet 20 20 20 20",
           "what": "frikort 48213, 42.766,00 kr., 16 timer",
           # small jobs (the jobs: section)
           "n": 3, "hours_short": "2,5", "title": "Bære varer ind fra lageret og feje gården",

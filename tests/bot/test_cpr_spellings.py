@@ -28,7 +28,7 @@ def test_the_cpr_answer_is_taken_and_never_stored_in_clear(tmp_path: Path, parse
         chat.send(who, "Anna Holm")
         assert "postnummer" in " ".join(r.text for r in chat.send(who, spelling))
         for answer in ("8000", "kontanthjælp", "ja", "rengøring",
-                       f"ring til min mor, mit cpr er {spelling}", "nej"):
+                       f"ring til min mor, mit cpr er {spelling}", "nej", "ja"):
             chat.send(who, answer)
         values = _every_text_value(chat.url.removeprefix("sqlite:///"))
         leaks = [(table, column) for table, column, value in values

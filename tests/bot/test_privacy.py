@@ -42,7 +42,7 @@ def _send_everywhere(chat: Chat) -> None:
     chat.send("+4542424242", "Anna Holm")
     chat.send("+4542424242", "120385-4417")  # the answer to the CPR question
     chat.send("+4542424242", "hvad er mit cpr 1203854417?")  # a question mid-flow
-    for answer in ("8000", "kontanthjælp", "ja", "rengøring", "sms", "nej"):
+    for answer in ("8000", "kontanthjælp", "ja", "rengøring", "sms", "nej", "ja"):
         chat.send("+4542424242", answer)
     chat.send("cafe", "indberet 4 timer 600 kr frikort 48213")
     chat.send("cafe", "borgerens cpr er 1203854417")  # mid-confirmation

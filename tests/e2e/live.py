@@ -160,7 +160,8 @@ def apply_by_sms(live: LiveServer, phone: str, *, name: str, cpr: str,
         ("ja", "arbejde med"),
         ("rengøring og lager", "kontaktes"),
         ("sms", "hjælper"),
-        ("nej", "ansøgning er sendt til"),
+        ("nej", "Svar JA for at sende"),
+        ("ja", "ansøgning er sendt til"),
     ]
     return live.dialogue(phone, turns)
 
