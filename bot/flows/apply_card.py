@@ -131,6 +131,11 @@ _WHY = re.compile(r"\b(hvorfor|"
 """A wary applicant asking why we want it (the name, the CPR number, the postcode)."""
 
 
+_REFUSES = re.compile(r"\b(vil (jeg |du )?ikke|gider (jeg )?ikke|har ikke lyst|ikke give|"
+                      r"ikke til en robot|vil helst ikke|nej tak)\b")
+"""Not wanting to give the CPR number here: it can wait for the caseworker."""
+
+
 def _asked_back(step: Step, question_key: str) -> bool:
     """A question in place of an answer is answered (or the question asked again), never
     stored as the applicant's name, postcode or circumstances."""
@@ -177,6 +182,10 @@ def _cpr(step: Step, answer: str | None) -> bool:
     raw = step.entity("cpr") or step.inbound.text
     if fold(step.inbound.text) in LATER_WORDS or answer == "NO":
         step.slots["cpr"] = None
+        return True
+    if _REFUSES.search(fold(step.inbound.text)) and not any(c.isdigit() for c in raw):
+        step.slots["cpr"] = None  # "det vil jeg ikke give til en robot": that is fine
+        step.say("apply_cpr_refused")
         return True
     try:
         step.slots["cpr"] = step.turn.seal(normalise_cpr(raw))

@@ -244,7 +244,9 @@ _FOLLOW_UP_TEXTS = {"employer_unverified": "employer_unverified_when"}
 """The same, where the explanation is a reply of the bot's own rather than a rule answer."""
 _OWN_CARD = re.compile(r"\b(skriv\w*|sat\w*|registrer\w*|indberet\w*) .*\b(pa|ind pa) mit (fri)?kort\b")
 _GOT_A_JOB = re.compile(r"\b(har fat|fik|har fundet) (et |mig et )?(nyt |lille )?(job|arbejde)\b")
-_CANCEL_QUESTION = re.compile(r"\b(melde\w*( jeg| mig)? fra|aflys\w*|ikke komme)\b")
+_CANCEL_QUESTION = re.compile(r"\b(melde\w*( jeg| mig)? fra|aflys\w*|ikke komme|alligevel ikke|"
+                              r"kan ikke (den dag|alligevel|i morgen|pa (mandag|tirsdag|onsdag|"
+                              r"torsdag|fredag|lordag|sondag))|kan jeg ikke)\b")
 _LINK_DIGITS = re.compile(r"^\s*\d{5}[\s./-]+\d{2}\s?\d{2}\s*$")
 
 
@@ -309,9 +311,10 @@ def _context_answer(step: Step) -> bool:
 
 _OWN_APPROVAL = re.compile(
     r"\bgodkend\w*\b(?! (jobbet|job|arbejdet|ham|hende|opgaven|timerne|lonnen))|"
-    r"\bregistrering\w*\b")
+    r"\bregistrering\w*\b|\bhvornar kan (vi|jeg) (sa |godt )?(indberette|bruge|komme i gang)\b")
 """An employer not yet approved asking about their own approval ("er vi godkendt", "svar på
-vores registrering"), not whether a job or a person must be approved."""
+vores registrering", "hvornår kan vi så indberette"), not whether a job or a person must be
+approved."""
 _ABOUT_ME = re.compile(
     r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
     r"fra kommunen)|hvem er du|hvem (laser|ser) (det|det her|med|mine beskeder|hvad jeg skriver)|"

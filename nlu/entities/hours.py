@@ -21,6 +21,10 @@ _ONLY_MINUTES = re.compile(
 _HALF_FRACTION = re.compile(
     rf"(?<![\d/])(?:(?P<whole>\d+)\s*(?:og\s*)?)?1/2(?P<unit>{_HOUR_UNIT})", re.IGNORECASE
 )
+_AND_A_HALF = re.compile(
+    rf"(?<![\d,.])(?P<whole>\d+)\s+og\s+en\s+halv(?P<unit>{_HOUR_UNIT})", re.IGNORECASE
+)
+"""'8 og en halv time': 8.5 (without this, "en halv time" alone was read: 0.5)."""
 _QUARTERS = re.compile(rf"{_NUMBER}\s*kvarter(?:er)?{_NOT_LETTER}", re.IGNORECASE)
 # "225-timers-reglen", "225 timer reglen": a rule's name, not hours worked.
 _RULE_NAME = re.compile(r"s?[\s-]*(?:regl|regel|krav|rule)", re.IGNORECASE)
@@ -55,7 +59,7 @@ def find_hours(text: str) -> list[Candidate]:
         found.append(
             _candidate(match.start(), match.end(), Decimal(match.group("minutes")) / _SIXTY)
         )
-    for match in _HALF_FRACTION.finditer(text):
+    for match in (*_HALF_FRACTION.finditer(text), *_AND_A_HALF.finditer(text)):
         value = Decimal(match.group("whole") or 0) + Decimal("0.5")
         found.append(_candidate(match.start(), match.end(), value))
     for match in _QUARTERS.finditer(text):

@@ -152,14 +152,15 @@ def format_hours(value: Decimal) -> str:
 
 
 _BARE_DIGITS = re.compile(rf"^\s*(?:kr\.?\s*)?(?P<num>{DIGITS})\s*(?:,-+|:-)?\s*$", re.IGNORECASE)
-_BARE_FRACTION = re.compile(r"^\s*(?P<whole>\d+)\s+1/2\s*$")
+_BARE_FRACTION = re.compile(r"^\s*(?P<whole>\d+)\s+(?:1/2|og\s+en\s+halv)\s*$", re.IGNORECASE)
 _HALF_PAST = re.compile(r"^\s*halv\s+(?P<next>[a-zæøå]+)\s*$", re.IGNORECASE)
 
 
 def read_number(text: str) -> Decimal | None:
     """A message that is only a number, as people answer "how much?" or "how many hours?":
     "40000", "40.000", "1.250,50", "450,-", "40 000", "kr. 800", "4,5", "4 1/2", "4½",
-    "fire", "halvanden", "halv fem" (half past four: 4.5). None when it is anything else."""
+    "4 og en halv", "fire", "halvanden", "halv fem" (half past four: 4.5). None when it is
+    anything else."""
     if (fraction := _BARE_FRACTION.match(text)) is not None:
         return Decimal(fraction.group("whole")) + Decimal("0.5")
     if (half := _HALF_PAST.match(text)) is not None:

@@ -64,6 +64,8 @@ def test_no_amount(text: str) -> None:
         ("1/2 time", "0.5"),
         ("1½ time", "1.5"),
         ("to og en halv time", "2.5"),
+        ("8 og en halv time", "8.5"),  # was 0.5: only "en halv time" was read
+        ("han arbejdede 3 og en halv time i går", "3.5"),
         ("fire timer", "4"),
         ("30 min", "0.5"),
         ("4 timer og 30 min", "4.5"),
