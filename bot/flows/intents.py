@@ -334,7 +334,8 @@ _APPLICATION_STATUS = re.compile(
     r"(min|mit|vores|hans|hendes) (ansogning|frikortansogning)\b|"
     r"\b(min|mit) ansogning\b.*\b(svar|modtaget|kommet)\b")
 """Asking about an application already sent: not a new application."""
-_CARD_ONLY = re.compile(r"^\s*(?:(?:mit )?(?:frikort|kort)(?:nummer|nr)?(?: er| nr| nummer)?\s*)?(\d{5})\s*$")
+_CARD_ONLY = re.compile(
+    r"^\s*(?:(?:mit )?(?:frikort|kort)(?:nummer|nr)?(?: er| nr| nummer)?\s*)?(\d{5})\s*$")
 """The card number alone ("48213", "mit frikort er 48213")."""
 _CODE_ONLY = re.compile(r"^\s*(\d{4})\s*$")
 

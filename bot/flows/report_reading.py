@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -209,3 +209,18 @@ def wrong_field(text: str) -> str | None:
     folded = fold(text)
     named = [field for field, words in _WRONG_FIELD if words.search(folded)]
     return named[0] if len(named) == 1 else None
+
+
+_NUMBER_TOKEN = re.compile(r"\d[\d.,]*\d|\d")
+
+
+def named_correction(text: str, asking: str | None, filled: Mapping[str, object]
+                     ) -> tuple[str, str] | None:
+    """"ret beløbet til 900" while another question waits: (the figure named, its new value),
+    when that figure was already given and the message holds exactly one number."""
+    field = wrong_field(text)
+    numbers = _NUMBER_TOKEN.findall(text)
+    if field is None or field == asking or field not in filled or len(numbers) != 1:
+        return None
+    value = bare_answer(numbers[0], field)
+    return (field, value) if value is not None else None

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from bot.context import Step
 from bot.flows.employer import employees_named, require_verified
-from bot.flows.report_reading import Reading, bare_answer, read, wrong_field
+from bot.flows.report_reading import Reading, bare_answer, named_correction, read, wrong_field
 from bot.messages import Reply
 from bot.texts import template, text
 from danish.money import MoneyFormatError, parse_kroner
@@ -151,6 +151,10 @@ def _fill(step: Step, asking: str | None) -> None:
         return
     if take_bare_answer(step, asking):  # the asked slot only: a filled one is never overwritten
         _advance(step)
+        return
+    if (fix := named_correction(step.inbound.text, asking, step.slots)) is not None:
+        step.slots[fix[0]] = fix[1]  # "ret beløbet til 900" while the hours are asked
+        _ask_again_noting(step, [fix[0]])
         return
     reading = _read(step)
     if _refuse_problems(step, reading, asking):
