@@ -61,6 +61,9 @@ _APPLYING = re.compile(r"\b((hvordan|hvor) (soger|soge|ansoger) (jeg|hun|han|man
                        r"(soge|sog|ansoge) (om )?(et )?(socialt )?frikort)\b"
                        r"( (om )?(et |det |socialt )*(frikort|kort|her))?(?P<rest>.*)$")
 """Asking how to apply: the card (or nothing else) is what is applied for, not housing."""
+_APPLY_NOW = re.compile(r"^(ok|okay|ja|jo|godt|fint)( sa)? (sog|soge|ansog\w*)( om)?( et)?"
+                        r"( socialt)?( frikort| kortet| det| et kort)?( tak)?$")
+"""Taking up applying in a few words ("ok søg", "ja søg om et frikort")."""
 _FINDING_WORK = re.compile(r"\b(find\w*|fundet|skaff\w*|sog\w*) (\w+ ){0,3}"
                            r"(job\w*|arbejde|noget|opgave\w*|beskaeftigelse)\b")
 _ONLY_SYMBOLS = re.compile(r"^[\W_]*$")
@@ -102,6 +105,8 @@ def reread(step: Step) -> str:
             and not identity.is_employer and (
             "frikort" in folded or not applying.group("rest").strip()):
         return "apply_card"
+    if _APPLY_NOW.match(folded) and not identity.is_card_holder and not identity.is_employer:
+        return "apply_card"  # "ok søg" after hearing who can get a card
     if _PERSON.search(folded) and not sure_rule:
         return "human_handoff"
     if intent == "apply_card" and identity.is_card_holder and _FINDING_WORK.search(folded):
