@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from bot.context import Step
 from bot.messages import Reply
-from bot.textmatch import QUESTION_WORDS, fold
+from bot.textmatch import QUESTION_WORDS, asks_why, fold
 from bot.texts import keys, text
 from conversations.records import ApplicationAnswers
 from db.errors import InvalidCpr
@@ -124,11 +124,6 @@ def _reopen(step: Step, field: str) -> bool:
 
 
 _TIME_QUESTION = re.compile(r"\b(hvor lang tid|hvor laenge|hvor lange|hvornar (far|hor|kan))\b")
-_WHY = re.compile(r"\b(hvorfor|"
-                  r"hvad (skal|vil) (i|du|de|kommunen) (bruge|med) (det|den|\w+) ?(til)?|"
-                  r"hvad bruger (i|du|de|kommunen) (det|den) til|"
-                  r"hvem (ser|far|kan se) (det|den))\b")
-"""A wary applicant asking why we want it (the name, the CPR number, the postcode)."""
 
 
 _REFUSES = re.compile(r"\b(vil (jeg |du )?ikke|gider (jeg )?ikke|har ikke lyst|ikke give|"
@@ -153,10 +148,8 @@ def explain_why(step: Step) -> bool:
     """"Hvad skal I bruge det til?" about the question waiting: its reason, then the question
     again (a wary applicant; the words alone may look like a rule question)."""
     asking = str(step.state.get("asking") or "")
-    folded = fold(step.inbound.text)
-    words = folded.split()
-    if not words or words[0] not in QUESTION_WORDS or not _WHY.search(folded) \
-            or f"apply_why_{asking}" not in keys() or asking not in QUESTIONS:
+    if not asks_why(step.inbound.text) or f"apply_why_{asking}" not in keys() \
+            or asking not in QUESTIONS:
         return False
     step.answered_flow = FLOW
     step.decide(f"flow:{FLOW}")

@@ -203,6 +203,12 @@ def starts_as_question(folded: str) -> bool:
     return bool(words) and words[0] in QUESTION_WORDS
 
 
+def flow_label(step: Step) -> str | None:
+    """The flow ("flow:apply_card") this message would start, if it starts one."""
+    start = _FLOW_STARTS.get(reread(step))
+    return start[1] if start else None
+
+
 def by_intent(step: Step, answer: str | None) -> None:
     if _ONLY_SYMBOLS.match(step.inbound.text):
         _ack(step)  # 👍, 🙏, "..." : one short line, not the whole menu

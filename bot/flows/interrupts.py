@@ -16,7 +16,7 @@ import re
 from bot.context import Step
 from bot.crisis import is_frustrated
 from bot.flows import balance, employer, faq, handoff, post_job
-from bot.flows.intents import RULE_PREFIXES, by_intent
+from bot.flows.intents import RULE_PREFIXES, by_intent, flow_label
 from bot.flows.registry import FLOWS, FlowSpec, leave_flow
 from bot.keywords import Keyword
 from bot.textmatch import fold, looks_like_question
@@ -143,6 +143,10 @@ def _switch(step: Step, spec: FlowSpec, answer: str | None) -> None:
     if step.state.get("asking") in PENDING_ASKING:
         step.say("pending_first")
         resume(step, spec)
+        step.decide(f"flow:{step.flow}")
+        return
+    if flow_label(step) == f"flow:{step.flow}":
+        resume(step, spec)  # "registrer virksomhed" again while registering: go on
         step.decide(f"flow:{step.flow}")
         return
     step.end_flow()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Step
+from bot.textmatch import asks_why, fold
 from bot.texts import text
 from db.errors import DomainError
 from ledger import RegisterEmployer
@@ -31,9 +32,26 @@ def start(step: Step) -> None:
     step.ask("cvr", "register_start")
 
 
+_QUESTIONS = {"cvr": "register_ask_cvr", "name": "register_ask_name",
+              "contact": "register_ask_contact"}
+_YES_NO = frozenset({"ja", "nej", "ok", "okay", "jo", "ja tak", "nej tak"})
+
+
+def explain_why(step: Step) -> bool:
+    """"Hvorfor skal I bruge det?" about the question waiting: its reason, then the question."""
+    asking = str(step.state.get("asking") or "")
+    if asking not in _QUESTIONS or not asks_why(step.inbound.text):
+        return False
+    step.answered_flow = FLOW
+    step.decide(f"flow:{FLOW}")
+    step.say(f"register_why_{asking}")
+    step.say(_QUESTIONS[asking])
+    return True
+
+
 def resume_question(step: Step) -> str | None:
-    return {"cvr": text("register_start"), "name": text("register_ask_name"),
-            "contact": text("register_ask_contact")}.get(step.state.get("asking") or "")
+    key = _QUESTIONS.get(str(step.state.get("asking") or ""))
+    return text(key) if key else None
 
 
 def proceed(step: Step, _: str | None) -> None:
@@ -45,6 +63,10 @@ def proceed(step: Step, _: str | None) -> None:
         except InvalidCvr:
             digits = "".join(ch for ch in answer if ch.isdigit())
             step.say("register_cvr_digits_wrong" if len(digits) == 8 else "register_cvr_invalid")
+            misses = int(step.slots.get("cvr_misses", 0)) + 1
+            step.slots["cvr_misses"] = misses
+            if misses >= 2:
+                step.say("register_cvr_help")  # not the same line a third time
             return
         cvr = step.slots["cvr"]
         if step.ledger.employer_registered(cvr):
@@ -52,6 +74,8 @@ def proceed(step: Step, _: str | None) -> None:
             step.say("register_exists", cvr=cvr)
             return
         step.ask("name", "register_ask_name")
+    elif asking in ("name", "contact") and fold(answer) in _YES_NO:
+        step.say(f"{_QUESTIONS[asking]}_example")  # "ja" is not a name
     elif asking == "name":
         if not answer:  # only spaces or invisible characters: a company needs a name
             step.ask("name", "register_ask_name")
