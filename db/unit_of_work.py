@@ -33,7 +33,7 @@ class UnitOfWork:
         self.config = config
         self.vault = vault
         self.now = clock()
-        self.today = self.now.astimezone(_COPENHAGEN).date()
+        self.today = danish_day(self.now)
         self._audit_rows: list[dict[str, Any]] = []
 
     def __enter__(self) -> UnitOfWork:
@@ -124,3 +124,9 @@ def _copenhagen() -> dt.tzinfo:
 
 
 _COPENHAGEN = _copenhagen()
+
+
+def danish_day(moment: dt.datetime) -> dt.date:
+    """The calendar day in Denmark at `moment`: the ledger's "today" (after 23:00 UTC in winter
+    it is already tomorrow there)."""
+    return moment.astimezone(_COPENHAGEN).date()

@@ -14,6 +14,7 @@ from rich.progress import track
 from api.answer_world import AnswerWorld
 from api.settings import Settings
 from bot.evaluation import format_report, load_cases, score
+from db.unit_of_work import danish_day
 from nlu import load_crisis_classifier, load_parser
 
 app = typer.Typer(no_args_is_help=True, help="The dialogue: answer accuracy on real messages")
@@ -29,7 +30,7 @@ def play(
     stdin (jens, mette, ali, cafe, groen, unknown), or "+2d" / "+3h" / "+30m" to let time
     pass; prints what the assistant answered."""
     settings = Settings()
-    day = dt.date.fromisoformat(today) if today else dt.date.today()
+    day = dt.date.fromisoformat(today) if today else danish_day(dt.datetime.now(dt.UTC))
     world = AnswerWorld(settings.ledger, load_parser(settings.nlu),
                         now=dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC),
                         crisis=load_crisis_classifier(settings.nlu))
@@ -63,7 +64,7 @@ def evaluate(
     database per message) and prints answer accuracy per audience, the not-understood rate,
     crisis recall, server errors and the most frequent confusions."""
     settings = Settings()
-    day = dt.date.fromisoformat(today) if today else dt.date.today()
+    day = dt.date.fromisoformat(today) if today else danish_day(dt.datetime.now(dt.UTC))
     now = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
     cases = load_cases(answers)
     world = AnswerWorld(settings.ledger, load_parser(settings.nlu), now=now,

@@ -9,6 +9,7 @@ import typer
 
 from api.cli.context import load_settings, open_ledger
 from bot import Dialogue
+from db.unit_of_work import danish_day
 from nlu import load_parser
 from sampledata.demo import is_seeded, seed, seed_conversations, seed_staff
 
@@ -33,10 +34,11 @@ def seed_demo(
                 return
             typer.echo("demo data already present; nothing done", err=True)
             raise typer.Exit(1)
-        seed(ledger, ledger.tasks, dt.date.today())
+        now = dt.datetime.now(dt.UTC)
+        seed(ledger, ledger.tasks, danish_day(now))  # the ledger's today, not the machine's
         if settings.ENVIRONMENT != "production":
             typer.echo("playing the demo conversations through the bot (trains the NLU model "
                        "on first use)", err=True)
             dialogue = Dialogue(ledger.conversations, load_parser(settings.nlu), config=settings.bot)
-            seed_conversations(dialogue, dt.datetime.now(dt.UTC))
+            seed_conversations(dialogue, now)
     typer.echo("demo data seeded (see README: demo identities and console)")
