@@ -30,6 +30,8 @@ _FIXABLE = (("name", re.compile(r"\bnavn\w*")), ("cpr", re.compile(r"\bcpr\w*"))
             ("contact", re.compile(r"\b(kontakt\w*|sms|telefon\w*)")),
             ("helper", re.compile(r"\bhjalper\w*")))
 """What "hvad er forkert?" may name in the read-back, and the answer it asks for again."""
+_NOT_A_NAME = frozenset({"ja", "ja gerne", "ja tak", "gerne", "ok", "okay", "jo", "jep", "nej",
+                         "nej tak", "ved ikke", "hvad", "hva"})
 LATER_WORDS = {"senere", "sagsbehandler", "min sagsbehandler", "ved ikke", "nej", "later"}
 
 
@@ -162,7 +164,8 @@ def _name(step: Step, _: str | None) -> bool:
     if _asked_back(step, "apply_ask_name"):
         return False
     name = " ".join(step.inbound.text.split())[:200]
-    if not name or any(ch.isdigit() for ch in name) or len(name.split()) > 6:
+    if not name or any(ch.isdigit() for ch in name) or len(name.split()) > 6 \
+            or fold(name) in _NOT_A_NAME:  # "ja gerne" to "hvordan får man et frikort"
         step.say("apply_ask_name")
         return False
     step.slots["name"] = name

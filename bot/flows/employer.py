@@ -56,6 +56,7 @@ def employees_named(step: Step) -> list[str]:
     if not step.identity.employer_cvr:
         return []
     words = set(fold(step.inbound.text).split())
+    words |= {w[:-1] for w in words if w.endswith("s") and len(w) > 3}  # "mettes nummer"
     return [card for first_name, card in step.turn.employees(step.identity.employer_cvr)
             if fold(first_name) in words]
 

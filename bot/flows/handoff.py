@@ -64,6 +64,11 @@ def waiting_after_crisis(step: Step) -> bool:
         return False
     if step.turn.now - dt.datetime.fromisoformat(str(crisis_at["at"])) > CRISIS_WAIT:
         return False
-    step.say("crisis_waiting_suicide" if crisis_at.get("kind") == "suicide" else "crisis_waiting")
+    suicide = crisis_at.get("kind") == "suicide"
+    if crisis_at.get("followed_up"):  # said once in full; after that, shorter
+        step.say("crisis_waiting_short_suicide" if suicide else "crisis_waiting_short")
+    else:
+        step.say("crisis_waiting_suicide" if suicide else "crisis_waiting")
+        step.state[CRISIS_AT] = {**crisis_at, "followed_up": True}
     step.decide("handoff")
     return True

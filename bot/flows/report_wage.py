@@ -11,6 +11,7 @@ never changed. Monthly pay with many hours gets a work period ("for november", "
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -19,10 +20,12 @@ from pydantic import ValidationError
 from bot.context import Step
 from bot.flows.employer import employees_named, require_verified
 from bot.flows.report_reading import Reading, bare_answer, named_correction, read, wrong_field
+from bot.flows.report_notices import hours_said, tell_card_holder, tell_employer
 from bot.messages import Reply
-from bot.texts import template, text
+from bot.textmatch import fold
+from bot.texts import text
 from danish.money import MoneyFormatError, parse_kroner
-from danish.wording import danish_date, hours_text, kroner, kroner_whole
+from danish.wording import danish_date, kroner, kroner_whole
 from db.errors import DomainError
 from ledger import CreateEmployment, PostReport, ReportWage, VoidReport
 from ledger.commands import ExpireIfDue
@@ -149,6 +152,10 @@ def _fill(step: Step, asking: str | None) -> None:
     if asking == "amount" and _repeats_card(step):
         _ask_again_noting(step, ["card_number"])  # "48213" again, not 48.213 kr.
         return
+    if (card := _other_card(step, asking)) is not None:
+        step.slots["card_number"] = card  # "hov, det var mettes nummer", or her number typed
+        _ask_again_noting(step, ["card_number"])
+        return
     if take_bare_answer(step, asking):  # the asked slot only: a filled one is never overwritten
         _advance(step)
         return
@@ -176,6 +183,25 @@ def _fill(step: Step, asking: str | None) -> None:
     step.say("not_understood_slot", question=resume_question(step) or "")
 
 
+_MEANT_OTHER = re.compile(r"\b(nej|hov|mente|forkert|skulle vare|det var)\b")
+
+
+def _other_card(step: Step, asking: str | None) -> str | None:
+    """Another of this employer's employees, while a figure is asked: named with a correction
+    ("hov nej det var mettes nummer jeg mente") or her card number typed alone."""
+    current = step.slots.get("card_number")
+    cvr = step.identity.employer_cvr
+    if current is None or cvr is None or asking not in ("amount", "hours"):
+        return None
+    cards = {card for _, card in step.turn.employees(cvr)} - {current}
+    typed = step.inbound.text.strip().strip(".")
+    if typed in cards:
+        return typed
+    named = [c for c in employees_named(step) if c != current]
+    meant = _MEANT_OTHER.search(fold(step.inbound.text))
+    return named[0] if len(named) == 1 and meant else None
+
+
 def _repeats_card(step: Step) -> bool:
     """A bare number that is the card number already taken (the employer typing it again)."""
     card = step.slots.get("card_number")
@@ -195,7 +221,7 @@ def _noted(step: Step, taken: list[str]) -> str | None:
     question looks as if the answer was lost."""
     said = {"card_number": lambda v: text("noted_card", card=v),
             "amount": lambda v: kroner(parse_kroner(f"{Decimal(v):.2f}")),
-            "hours": lambda v: _hours(Decimal(v))}
+            "hours": lambda v: hours_said(Decimal(v))}
     parts = [said[slot](step.slots[slot]) for slot, _ in QUESTIONS if slot in taken]
     return text("noted", what=", ".join(parts)) if parts else None
 
@@ -234,7 +260,7 @@ def _ask_rate(step: Step) -> None:
     amount, hours = Decimal(step.slots["amount"]), Decimal(step.slots["hours"])
     step.state["asking"] = "check_rate"
     step.say("check_rate", buttons=("JA", "NEJ"), amount=kroner(parse_kroner(f"{amount:.2f}")),
-             hours=_hours(hours), rate=kroner(parse_kroner(f"{amount / hours:.2f}")))
+             hours=hours_said(hours), rate=kroner(parse_kroner(f"{amount / hours:.2f}")))
 
 
 def _rate_answer(step: Step, answer: str | None) -> None:
@@ -303,7 +329,7 @@ def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any
         step.slots.update(figures)
         if not figures.get("work_from"):
             step.state["asking"] = "period"
-            step.say("hours_need_period", hours=_hours(cmd.hours))
+            step.say("hours_need_period", hours=hours_said(cmd.hours))
             return None
         step.slots.pop("hours", None)
         step.say_text(HoursImplausible().message)
@@ -329,13 +355,13 @@ def _read_back(step: Step) -> None:
     notes = " ".join(note for note in (_note(r) for r in waiting) if note)
     if len(waiting) == 1:
         report, entry = waiting[0], _pending(step)[0]
-        body = text("readback", amount=kroner(report.amount_ore), hours=_hours(report.hours),
+        body = text("readback", amount=kroner(report.amount_ore), hours=hours_said(report.hours),
                     card=report.card_number, paid_on=danish_date(report.paid_on),
                     period=_period_text(entry))
         ask = text("readback_ask")
     else:
         lines = " ".join(text("readback_line", n=n, amount=kroner(r.amount_ore),
-                              hours=_hours(r.hours), card=r.card_number)
+                              hours=hours_said(r.hours), card=r.card_number)
                          for n, r in enumerate(waiting, start=1))
         body = text("readback_many", lines=lines)
         ask = text("readback_ask_many", count=len(waiting))
@@ -452,6 +478,9 @@ def _change(step: Step, reading: Reading) -> None:
     if complete_new and all(p.hours for p in complete_new):
         _add_reports(step, reading, complete_new)
         return
+    if not reading.cards and any(c not in waiting_cards for c in employees_named(step)):
+        step.say("confirm_other_first", buttons=("JA", "NEJ"))  # "og så mette 4 timer"
+        return
     target = _correction_target(waiting, reading)
     if target is None:
         step.say("correct_which")
@@ -510,7 +539,7 @@ def _post_all(step: Step) -> None:
                                reason=error.message))
             continue
         posted.append(result)
-        _tell_card_holder(step, result)
+        tell_card_holder(step, result)
     for result in posted:
         tell_employer(step, result, many=len(posted) > 1)
     if len(posted) > 1:
@@ -533,38 +562,6 @@ def _void(step: Step, report_id: int, *, reason: str) -> None:
                           step.actor())
     except DomainError:
         pass
-
-
-def tell_employer(step: Step, result: WageReportResult, *, many: bool = False) -> None:
-    if result.status == "awaiting_cap":
-        step.say("posted_awaiting_cap", card=result.card_number)
-    elif result.over_cap_ore:
-        step.say("posted_over_cap", counted=kroner(result.counted_ore),
-                 over=kroner(result.over_cap_ore), card=result.card_number)
-    elif many:
-        step.say("posted_line", amount=kroner(result.amount_ore), card=result.card_number)
-    else:
-        step.say("posted", amount=kroner(result.amount_ore), card=result.card_number)
-
-
-def _tell_card_holder(step: Step, result: WageReportResult) -> None:
-    hours = _hours(result.hours)
-    employer = step.identity.employer_name or ""
-    balance = result.balance
-    if balance.remaining_ore is None or result.status == "awaiting_cap":
-        body = text("holder_notified_no_cap", employer=employer, amount=kroner(result.amount_ore),
-                    hours=hours)
-    else:
-        body = text("holder_notified", employer=employer, amount=kroner(result.amount_ore),
-                    hours=hours, earned=kroner(balance.posted_ore), year=balance.year,
-                    remaining=kroner(balance.remaining_ore))
-        if result.over_cap_ore:
-            body = f"{body} {text('holder_over_cap_note', over=kroner(result.over_cap_ore))}"
-    step.turn.notify_card_holder(result.card_number, body)
-
-
-def _hours(hours: Decimal) -> str:
-    return hours_text(hours, template("hours_one"), template("hours_many"))
 
 
 # --------------------------------------------------------------------------- the employment

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from bot.context import Step
 from bot.flows.job_format import reply_title, short_title
-from bot.flows.report_wage import take_bare_answer, tell_employer
+from bot.flows.report_notices import tell_employer
+from bot.flows.report_wage import take_bare_answer
 from bot.texts import template, text
 from danish.money import MoneyFormatError, parse_kroner
 from danish.wording import hours_text, kroner

@@ -98,6 +98,7 @@ ORDINARY = [
     # "vagter" (shifts) is one letter from "vågner", and "tage en masse vagter op" then read
     # as "vågner op" (an employer asking about the cap before Christmas).
     "jens vil gerne tage en masse vagter op til jul",
+    "kan i ikke bare slå mig op, mit navn er Ali Hassan",  # look me up, not hit me
     "",
 ]
 
