@@ -245,6 +245,8 @@ _WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad
 _FOLLOW_UPS = {"card_not_active": "faq_card_validity/taken_away",
                "card_not_found": "faq_reporting/card_number"}
 """A refusal's code -> the answer to "hvorfor det?" right after it."""
+_COMPLAINT = re.compile(r"\b(klag\w*|uenig)\b")
+"""A card holder whose card is closed wanting to complain: the decision and how to complain."""
 _AGREES = re.compile(r"^(ja|ok|okay|jep|gerne|lad os (gore|gor) det|det vil (jeg|vi) gerne|"
                      r"start|kom i gang)\b")
 """Taking up what the last reply offered ("ok lad os gøre det")."""
@@ -273,6 +275,10 @@ def _context_answer(step: Step) -> bool:
             identity.is_employer or identity.is_card_holder):
         step.decide("flow:register_employer")  # "ok lad os gøre det" after the offer
         register_employer.start(step)
+        return True
+    if _COMPLAINT.search(folded) and identity.card_number and identity.is_card_holder \
+            and step.ledger.card(identity.card_number).status != "active":
+        faq.answer_key(step, "faq_card_validity/taken_away")  # "kan jeg klage": a closed card
         return True
     if topic == BALANCE_SHOWN and (_WHY.match(folded) or _DOUBTS_BALANCE.search(folded)):
         faq.answer_key(step, "faq_reporting/missing_pay")  # "hvorfor så lidt?" after SALDO
