@@ -245,6 +245,10 @@ _WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad
 _FOLLOW_UPS = {"card_not_active": "faq_card_validity/taken_away",
                "card_not_found": "faq_reporting/card_number"}
 """A refusal's code -> the answer to "hvorfor det?" right after it."""
+_TAX_LETTER = re.compile(r"\b(brev|regning|opkraevning|opkravning)\b.*\bbetale (\w+ )?skat\b|"
+                         r"\brestskat\b|\bskat\w* (vil have|kraever|kraver)\b|"
+                         r"\barsopgorelse\b.*\b(frikort\w*|lon\w*)\b")
+"""A card holder who got a tax bill or letter about the card's pay: it was sent to SKAT."""
 _COMPLAINT = re.compile(r"\b(klag\w*|uenig)\b")
 """A card holder whose card is closed wanting to complain: the decision and how to complain."""
 _AGREES = re.compile(r"^(ja|ok|okay|jep|gerne|lad os (gore|gor) det|det vil (jeg|vi) gerne|"
@@ -275,6 +279,11 @@ def _context_answer(step: Step) -> bool:
             identity.is_employer or identity.is_card_holder):
         step.decide("flow:register_employer")  # "ok lad os gøre det" after the offer
         register_employer.start(step)
+        return True
+    if _TAX_LETTER.search(folded) and identity.is_card_holder and not identity.is_employer:
+        step.say("tax_letter")  # not "Du skal ikke betale skat": the pay went to SKAT by mistake
+        step.state["last_answer"] = {"intent": "faq_tax", "id": "general", "asker": step.asker}
+        step.decide("faq_tax/general")
         return True
     if _COMPLAINT.search(folded) and identity.card_number and identity.is_card_holder \
             and step.ledger.card(identity.card_number).status != "active":
