@@ -372,6 +372,8 @@ def _link_in_two_steps(step: Step, topic: str | None) -> bool:
     card = step.state.pop("link_card", None)
     if step.identity.is_employer or step.identity.is_card_holder:
         return False
+    if topic == NOT_LINKED:  # still unknown: the number may come a message or two later
+        step.state["last_topic"] = NOT_LINKED
     if topic == NOT_LINKED and (number := _CARD_ONLY.match(step.inbound.text)):
         step.state["link_card"] = number.group(1)
         step.state["last_topic"] = LINK_CODE
