@@ -18,6 +18,7 @@ from bot.context import Step
 from bot.flows import job_parse
 from bot.flows.employer import require_verified
 from bot.flows.job_format import hours, money, reply_title, window
+from bot.textmatch import looks_like_question
 from bot.texts import text
 from danish.money import MoneyFormatError, parse_kroner
 from db.errors import DomainError
@@ -61,7 +62,11 @@ def proceed(step: Step, answer: str | None) -> None:
     if asking == "confirm":
         _confirm(step, answer)
     elif _take_answer(step, asking):
+        if asking is not None and asking not in step.slots:
+            step.say("jobs.post_noted")  # "lørdag 4 timer" while the postcode is asked: kept
         _advance(step)
+    elif asking == "postcode" and looks_like_question(step.inbound.text):
+        step.say("jobs.post_postcode_help")  # "hvad skal jeg skrive her"
     else:
         step.say("not_understood_slot", question=resume_question(step) or "")
 
