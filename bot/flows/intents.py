@@ -245,6 +245,9 @@ _WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad
 _FOLLOW_UPS = {"card_not_active": "faq_card_validity/taken_away",
                "card_not_found": "faq_reporting/card_number"}
 """A refusal's code -> the answer to "hvorfor det?" right after it."""
+_EXPLAIN = re.compile(r"^(hvad betyder det|hva betyder det|det forstar jeg ikke|forklar( det)?|"
+                      r"hvad mener du( med det)?)\W*$")
+"""Asking what the last answer meant: its longer text (MERE), not "what is a frikort"."""
 _TAX_LETTER = re.compile(r"\b(brev|regning|opkraevning|opkravning)\b.*\bbetale (\w+ )?skat\b|"
                          r"\brestskat\b|\bskat\w* (vil have|kraever|kraver)\b|"
                          r"\barsopgorelse\b.*\b(frikort\w*|lon\w*)\b")
@@ -280,6 +283,8 @@ def _context_answer(step: Step) -> bool:
         step.decide("flow:register_employer")  # "ok lad os gøre det" after the offer
         register_employer.start(step)
         return True
+    if _EXPLAIN.match(folded) and faq.more(step):
+        return True  # "hvad betyder det?" after a rule answer: the longer explanation of it
     if _TAX_LETTER.search(folded) and identity.is_card_holder and not identity.is_employer:
         step.say("tax_letter")  # not "Du skal ikke betale skat": the pay went to SKAT by mistake
         step.state["last_answer"] = {"intent": "faq_tax", "id": "general", "asker": step.asker}

@@ -64,7 +64,8 @@ Ledger checks (all optional, in one mapping)::
 `SCENARIO_TRANSCRIPT=1 pytest tests/bot/test_scenarios.py -s -k NAME` prints the conversation.
 
 After every scenario, whatever it says: each SMS reply is GSM-7 and fits the segment budget
-(two segments for replies, MERE texts may use up to four; the same for notifications
+(two segments for replies, MERE texts may use up to four, also when a step with `more_text:
+true` gets one without the word MERE; the same for notifications
 queued to card holders), no reply and no stored text
 contains a demo CPR number or a `secrets` entry, and `ledger.check_invariants()` is empty.
 """
@@ -183,7 +184,7 @@ class Runner(TaskSteps):
             print(f"\n> {inbound.sender}: {inbound.text}\n< " + (joined or "(silent)"))  # noqa: T201
         for reply in replies:
             self.replies.append((inbound.channel, inbound.text, reply.text))
-            if inbound.text.strip().lower() == "mere":
+            if inbound.text.strip().lower() == "mere" or step.get("more_text"):
                 self.more_replies.add(reply.text)
         context = f"{where}: replies were:\n{joined or '(none)'}"
         for fragment in map(self.expand, _fragments(step.get("expect"))):
