@@ -70,10 +70,10 @@ QUESTION_WORDS = frozenset(
     "taller bliver far what how can may".split())
 
 
-ASKS_WHY = re.compile(r"\b(hvorfor|"
-                      r"hvad (skal|vil) (i|du|de|kommunen) (bruge|med) (det|den|\w+) ?(til)?|"
-                      r"hvad bruger (i|du|de|kommunen) (det|den) til|"
-                      r"hvem (ser|far|kan se) (det|den))\b")
+_ASKS_WHY = re.compile(r"\b(hvorfor|"
+                       r"hvad (skal|vil) (i|du|de|kommunen) (bruge|med) (det|den|\w+) ?(til)?|"
+                       r"hvad bruger (i|du|de|kommunen) (det|den) til|"
+                       r"hvem (ser|far|kan se) (det|den))\b")
 """Asking why a flow wants what it asks for ("hvad skal I bruge det til"), on folded text."""
 
 
@@ -81,7 +81,7 @@ def asks_why(text: str) -> bool:
     """A question (starting with a question word) about why something is asked."""
     folded = fold(text)
     words = folded.split()
-    return bool(words) and words[0] in QUESTION_WORDS and ASKS_WHY.search(folded) is not None
+    return bool(words) and words[0] in QUESTION_WORDS and _ASKS_WHY.search(folded) is not None
 
 
 def looks_like_question(text: str) -> bool:

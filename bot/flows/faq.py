@@ -118,8 +118,7 @@ def answer(step: Step, intent: str) -> None:
         return
     shown = _for_asker(step, found)
     step.say_text(_render(step, shown, more=False))
-    step.state["last_answer"] = {"intent": shown.intent, "id": shown.id,
-                                 "asker": step.asker}
+    remember(step, shown.key)
     step.decide(shown.key)
 
 
@@ -128,8 +127,14 @@ def answer_key(step: Step, key: str) -> None:
     found = step.knowledge.answer(key)
     shown = _for_asker(step, found)
     step.say_text(_render(step, shown, more=False))
-    step.state["last_answer"] = {"intent": shown.intent, "id": shown.id, "asker": step.asker}
+    remember(step, shown.key)
     step.decide(found.key)
+
+
+def remember(step: Step, key: str) -> None:
+    """The answer just given ("faq_tax/general"), for MERE and "hvor står det" next."""
+    intent, _, answer_id = key.partition("/")
+    step.state["last_answer"] = {"intent": intent, "id": answer_id, "asker": step.asker}
 
 
 def _for_asker(step: Step, found: Answer) -> Answer:

@@ -287,7 +287,7 @@ def _context_answer(step: Step) -> bool:
         return True  # "hvad betyder det?" after a rule answer: the longer explanation of it
     if _TAX_LETTER.search(folded) and identity.is_card_holder and not identity.is_employer:
         step.say("tax_letter")  # not "Du skal ikke betale skat": the pay went to SKAT by mistake
-        step.state["last_answer"] = {"intent": "faq_tax", "id": "general", "asker": step.asker}
+        faq.remember(step, "faq_tax/general")
         step.decide("faq_tax/general")
         return True
     if _COMPLAINT.search(folded) and identity.card_number and identity.is_card_holder \
@@ -315,8 +315,7 @@ def _context_answer(step: Step) -> bool:
         return True
     if _IS_IT_REAL.search(folded) and len(folded.split()) <= _SHORT:
         step.say("is_it_real")  # "er det en fidus": the law, and the source on request
-        step.state["last_answer"] = {"intent": "faq_eligibility", "id": "what_is",
-                                     "asker": step.asker}
+        faq.remember(step, "faq_eligibility/what_is")
         step.decide("about_me")
         return True
     if _LINK_DIGITS.match(step.inbound.text) and not identity.is_employer:

@@ -152,11 +152,11 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
     if keyword is None:
         return False
     name = keyword.name
-    if name == "LINK" and not keyword.args and link.phone_gone(step):
-        pass  # "mistet min telefon, skriver fra et nyt nummer": not only how to LINK
-    elif name == "LINK":
-        step.decide("link")
-        link.with_code(step, keyword.args)
+    if name == "LINK":
+        # "mistet min telefon, skriver fra et nyt nummer": the lost-phone help, not only LINK.
+        if keyword.args or not link.phone_gone(step):
+            step.decide("link")
+            link.with_code(step, keyword.args)
     elif name == "MORE":
         if not faq.more(step):
             step.say("more_nothing")
