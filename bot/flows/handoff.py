@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from bot.context import Step
 from bot.crisis import Crisis
+from bot.textmatch import fold
 
 FLOW = "handoff"
 CRISIS_AT = "crisis_at"
 """State: when and of what kind the last crisis was, so the wait for a person is never silent."""
+INVITED = "handoff_invited"
+"""State: we asked what it is about, so the next message while waiting is acknowledged."""
 CRISIS_WAIT = dt.timedelta(hours=24)
 """For this long after a crisis, every message while the person waits gets a reply."""
+
+
+_NAMES_A_PERSON = re.compile(
+    r"\b(menneske\w*|person|personer|medarbejder\w*|sagsbehandler\w*|kontaktperson\w*|"
+    r"radgiver\w*|human|agent|someone|ring|ringe|ringer|opringning|call|"
+    r"(tale|snakke|skrive) med (en|nogen)|en (af|fra) (jer|jeres))\b")
+"""Words that ask for a person outright ("jeg vil tale med et menneske", "ring til mig"); a
+request in other words ("jeg forstår ikke brevet") is offered first."""
+
+
+def asked(step: Step) -> None:
+    """Someone who names a person gets one at once: asking them to confirm with JA is one more
+    step for a request they already made. Anything vaguer is offered."""
+    if _NAMES_A_PERSON.search(fold(step.inbound.text)):
+        step.end_flow()
+        escalate(step, reason="asked_for_person", on_request=True)
+    else:
+        offer(step)
 
 
 def offer(step: Step) -> None:
@@ -29,7 +51,7 @@ def proceed(step: Step, answer: str | None) -> None:
         step.say("offer_declined")
 
 
-def escalate(step: Step, *, reason: str) -> None:
+def escalate(step: Step, *, reason: str, on_request: bool = False) -> None:
     """To a person now. A flow in progress stays as it is (a read-back keeps its reservation
     until it expires): the caseworker sees it in the transcript. On the phone the line
     decides how (bot/voice): the municipality's number now, or a callback request."""
@@ -39,8 +61,11 @@ def escalate(step: Step, *, reason: str) -> None:
         return
     step.turn.escalate(urgent=False, reason=reason)
     step.state["handoff_ack_at"] = step.turn.now.isoformat()
+    if on_request:  # we ask what it is about, so the answer to that is acknowledged
+        step.state[INVITED] = True
     step.state.pop(CRISIS_AT, None)
-    step.say("escalated", response_hours=step.config.handoff_response_hours)
+    step.say("escalated_on_request" if on_request else "escalated",
+             response_hours=step.config.handoff_response_hours)
     step.decide("handoff")
 
 

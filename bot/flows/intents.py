@@ -81,7 +81,7 @@ _FLOW_STARTS: dict[str, tuple[Callable[[Step], None], str]] = {
     "employer_check_card": (employer.start_check, "card_check"),
     "employer_report_wage": (report_wage.start, "flow:report_wage"),
     "employer_register": (register_employer.start, "flow:register_employer"),
-    "human_handoff": (handoff.offer, "handoff"),
+    "human_handoff": (handoff.asked, "handoff"),
     "find_job": (jobs.find, "jobs"),
     "employer_post_job": (post_job.start, "flow:post_job"),
 }

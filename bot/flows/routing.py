@@ -128,15 +128,17 @@ def _with_a_person(step: Step, keyword: Keyword | None) -> None:
         step.say("handoff_withdrawn")
         step.decide("handoff")
         return
+    invited = step.state.pop(handoff.INVITED, False) and step.turn.handoff == "waiting"
     if handoff.waiting_after_crisis(step):
         return
     if step.turn.handoff == "waiting" and _ASKS_WHEN.search(fold(step.inbound.text)):
         # "hvornår svarer de?" has an answer, so it is never met by silence (a bare
         # "hallo??" is acknowledged once an hour, as any other message).
         step.say("already_waiting_when", response_hours=step.config.handoff_response_hours)
+        step.state["handoff_ack_at"] = step.turn.now.isoformat()
         step.decide("handoff")
         return
-    last = step.state.get("handoff_ack_at")
+    last = None if invited else step.state.get("handoff_ack_at")
     if last and step.turn.now - dt.datetime.fromisoformat(str(last)) < ACK_EVERY:
         step.decide("silent")
         return
@@ -165,7 +167,7 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
         step.say("menu")
         step.decide("menu")
     elif name == "HUMAN" and step.flow not in FLOWS:
-        handoff.offer(step)
+        handoff.asked(step)
     elif name == "CANCEL" and step.flow in FLOWS:
         leave_flow(step)
     elif name == "CANCEL":

@@ -68,6 +68,13 @@ def test_someone_else_in_danger_is_told_apart(text: str) -> None:
     assert found is not None and found.someone_else
 
 
+def test_the_corpus_messages_about_someone_else_are_told_apart() -> None:
+    """The reply says "ring 112 for them" only when the detector sees the other person."""
+    marked = [item["text"] for item in CRISES if item.get("someone_else")]
+    missed = [text for text in marked if not getattr(detect(text), "someone_else", False)]
+    assert marked and not missed, missed
+
+
 def test_the_writer_in_danger_is_not_someone_else() -> None:
     found = detect("jeg har taget alt for mange piller")
     assert found is not None and not found.someone_else and found.acute

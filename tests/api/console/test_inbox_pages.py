@@ -51,9 +51,8 @@ class Town:
         return [reply.text for reply in replies]
 
     def ask_for_person(self, sender: str, channel: str = "sms") -> int:
-        """"MENNESKE", then "ja": the bot escalates; returns the escalation id."""
-        assert any("JA" in r for r in self.say(sender, "MENNESKE", channel))
-        assert any("medarbejder" in r for r in self.say(sender, "ja", channel))
+        """"MENNESKE": the bot escalates at once; returns the escalation id."""
+        assert any("medarbejder om at skrive" in r for r in self.say(sender, "MENNESKE", channel))
         return self.escalation_of(sender)
 
     def escalation_of(self, sender: str) -> int:
@@ -130,7 +129,7 @@ def test_inbox_lists_urgent_first_then_oldest_with_waiting_time_and_scope(town: 
     assert "Lis Holm" in rows[1] and "jeg vil ikke leve mere" in rows[1]
     assert "venter 2 t. 5 min." in rows[1] and "Krise: selvmordstanker" in rows[1]
     assert "Jens Hansen" in rows[2] and "venter 2 t. 35 min." in rows[2]
-    assert "SMS" in rows[2] and "»ja«" in rows[2] and "Ingen endnu" in rows[2]
+    assert "SMS" in rows[2] and "»MENNESKE«" in rows[2] and "Ingen endnu" in rows[2]
     assert 'class="urgent"' not in rows[2]
     # København's caseworker sees neither; the administrator sees both, with the municipality.
     assert ids_in_order(user(town, "caseworker_b").get("/console/inbox").text) == []
@@ -309,8 +308,10 @@ def test_polling_returns_only_newer_messages_and_delivery_states(town: Town) -> 
     update = client.get(f"/console/inbox/{eid}/messages", params={"after": after},
                         headers=FETCH).json()
 
-    assert update["count"] == 2 and update["last_message_id"] > after
-    assert update["html"].index("er der nogen?") < update["html"].index("Ja, Anna her.")
+    # Her question, the bot's note that a person has it (it asked what it is about), the reply.
+    assert update["count"] == 3 and update["last_message_id"] > after
+    html = update["html"]
+    assert html.index("er der nogen?") < html.index("har fået din besked") < html.index("Ja, Anna")
     assert "ja" not in re.findall(r">([^<]*)</div>", update["html"])  # nothing older
     assert update["status"] == "taken" and update["status_label"] == "Taget"
     [(message_id, delivery)] = update["deliveries"].items()
