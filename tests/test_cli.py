@@ -9,7 +9,6 @@ import datetime as dt
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +21,19 @@ from typer.testing import CliRunner
 from api.bootstrap import Backend
 from api.cli import app as cli_app
 from api.settings import Settings
+from db.unit_of_work import danish_day
 from tests import databases, nlu_models
 from tests.cli_runner import run_frikort
 from tests.conftest import IN_CI
+from tests.fakes.http_server import free_port
 from tests.yaml_files import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FRIKORT = Path(sys.executable).parent / "frikort"
 DEMO = read_yaml(ROOT / "sampledata" / "data" / "demo.yml")
-YEAR = dt.date.today().year
+YEAR = danish_day(dt.datetime.now(dt.UTC)).year
+"""The ledger's year (its today is the Danish day), which `demo seed` and `ledger balance` use:
+the machine's date is still last year for the hour after 23:00 UTC on 31 December."""
 
 pytestmark = pytest.mark.skipif(not FRIKORT.exists() and not IN_CI,
                                 reason="the frikort entry point is not installed (with CI set "
@@ -211,15 +214,9 @@ def _caps(env: dict[str, str]) -> dict[int, tuple[int, str, bool]]:
         ledger.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_answers_healthz(tmp_path: Path) -> None:
     env = _migrated_env(tmp_path)
-    port = _free_port()
+    port = free_port()  # not from bind(0): another worker's next bind(0) could take it
     server = subprocess.Popen([str(FRIKORT), "serve", "--host", "127.0.0.1", "--port", str(port)],
                               env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)

@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 
 from api.bootstrap import Backend
 from api.cli import app as cli_app
-from tests.ledger.support import dump_tables, employer_with_card, fast_ledger, make_config
+from tests.ledger.support import (
+    NO_SUCH_CARD,
+    dump_tables,
+    employer_with_card,
+    fast_ledger,
+    make_config,
+)
 
 PAID = "2025-11-03"
 
@@ -55,7 +61,7 @@ def test_malformed_rows_by_line_and_a_rerun_changes_nothing(
         f"{cvr},{b},{PAID},4,300.00,true",                        # 4: a field missing
         "",                                                       # 5: blank, skipped
         f"{cvr},{b},2025-13-01,4,300.00,true,nov-4",              # 6: no such date
-        f"{cvr},99999,{PAID},4,300.00,true,nov-5",                # 7: refused: no such card
+        f"{cvr},{NO_SUCH_CARD},{PAID},4,300.00,true,nov-5",       # 7: refused: no such card
         f"{cvr},{c},{PAID},4,500.00,nej,nov-6",                   # 8: pending
         f"{cvr},{c},{PAID},,500.00,true,nov-7",                   # 9: hours missing
         f"{cvr},{b},{PAID},4,-5.00,true,nov-8",                   # 10: a sign: malformed
@@ -68,7 +74,7 @@ def test_malformed_rows_by_line_and_a_rerun_changes_nothing(
     reported = sorted(int(line.split(":")[0].split()[1]) for line in err.splitlines()
                       if line.startswith("line "))
     assert reported == [3, 4, 6, 7, 9, 10, 11]
-    assert "line 7: card_not_found: Frikort 99999 findes ikke." in err
+    assert f"line 7: card_not_found: Frikort {NO_SUCH_CARD} findes ikke." in err
     assert "line 3: malformed: amount" in err and "12.50.1" not in err
     assert out.strip() == "lon.csv: 9 rows: 1 posted, 1 pending, 1 refused, 6 malformed"
     assert _balances(url, cards) == [(1250_50, 0), (0, 0), (0, 500_00)]

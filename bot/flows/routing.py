@@ -45,7 +45,7 @@ def route(step: Step) -> None:
     if step.turn.opted_out and not step.live:
         step.decide("silent")
         return
-    if step.turn.handoff != "bot" and not step.live:
+    if step.turn.handoff != "bot" and not step.live and not _served_while_waiting(step, keyword):
         _with_a_person(step, keyword)
         return
     if _session_keywords(step, keyword):
@@ -118,6 +118,27 @@ def _has_small_jobs(step: Step) -> bool:
     if number is None:
         return False
     return bool(step.jobs.assignments_for_card(number)) or step.jobs.digest(number) is not None
+
+
+_TASKS = frozenset({"check_balance", "employer_report_wage", "employer_check_card"})
+"""What the bot still does while someone waits for a person: a wait can be a day, and an
+employer who reported an employee's crisis must still be able to report his wages."""
+
+
+def _served_while_waiting(step: Step, keyword: Keyword | None) -> bool:
+    """A balance, a wage report or a card check is the bot's own work, not the caseworker's:
+    done while the request waits (not once a person has taken the conversation), with the
+    crisis line kept beside it for a day after a crisis."""
+    if step.turn.handoff != "waiting":
+        return False
+    if step.flow in FLOWS and step.state.get(handoff.SERVED_WHILE_WAITING):
+        return True  # a task begun while waiting (a flow begun before is the caseworker's)
+    if keyword is not None and keyword.name == "BALANCE" \
+            or keyword is None and step.intent in _TASKS:
+        step.state[handoff.SERVED_WHILE_WAITING] = True
+        handoff.remind_after_crisis(step)
+        return True
+    return False
 
 
 def _with_a_person(step: Step, keyword: Keyword | None) -> None:

@@ -16,6 +16,7 @@ from api.routes.reporting import EXPORT_COLUMNS
 from ledger import AWAITING_CAP_REASON
 from tests.api.conftest import PROBLEM_JSON, Api
 from tests.api.rest_helpers import V1, export
+from tests.ledger.support import NO_SUCH_CARD
 
 # Caps ------------------------------------------------------------------------------------
 
@@ -217,7 +218,7 @@ def test_employments_flag_the_three_hour_rule(api: Api) -> None:
             "weekly_hours": "3"}
     api.problem("POST", f"{V1}/employments", 409, "employment_exists", json=body)
     api.problem("POST", f"{V1}/employments", 404, "card_not_found",
-                json={**body, "card_number": "11111"})
+                json={**body, "card_number": NO_SUCH_CARD})
     api.problem("POST", f"{V1}/employments", 404, "employer_not_found",
                 json={**body, "employer_cvr": "31425360"})
     api.problem("POST", f"{V1}/employments", 422, "invalid_dates",

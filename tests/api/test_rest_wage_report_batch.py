@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.api.conftest import Api
 from tests.api.rest_helpers import V1
-from tests.ledger.support import dump_tables
+from tests.ledger.support import NO_SUCH_CARD, dump_tables
 
 BATCH = f"{V1}/wage-reports/batch"
 
@@ -28,7 +28,7 @@ def test_partial_failure_and_replay(api: Api) -> None:
     single = api.report(cvr, number, "100.00", key="tidligere")
     reports = [
         item(cvr, number, "1250.50", "l-1"),
-        item(cvr, "99999", "10.00", "l-2"),
+        item(cvr, NO_SUCH_CARD, "10.00", "l-2"),
         item(unverified, number, "10.00", "l-3"),
         item(cvr, number, "60000.00", "l-4"),
         item(cvr, number, "200.00", "tidligere"),            # a key used before, other payload

@@ -11,6 +11,7 @@ import pytest
 
 from tests.api.conftest import Api
 from tests.api.rest_helpers import V1, export
+from tests.ledger.support import NO_SUCH_CARD
 
 # Wage reports ----------------------------------------------------------------------------
 
@@ -150,7 +151,7 @@ def test_wage_report_ledger_refusals(api: Api) -> None:
     assert closed in refused(409, "card_not_active", "r3", employer_cvr=closed_cvr,
                              card_number=closed, paid_on="2025-06-16")["detail"]
     refused(409, "card_not_valid_on_date", "r4", paid_on="2024-12-31")
-    refused(404, "card_not_found", "r5", card_number="11111")
+    refused(404, "card_not_found", "r5", card_number=NO_SUCH_CARD)
     refused(404, "employer_not_found", "r6", employer_cvr="31425360")
     assert "50.000 kr." in refused(422, "amount_out_of_bounds", "r7", amount="50000.01")["detail"]
     refused(422, "amount_out_of_bounds", "r8", amount="0")

@@ -21,7 +21,8 @@ def test_two_apps_share_route_nodes_and_each_answers_from_its_own_ledger(
         number = api_a.card()
         assert api_a.get(f"/api/v1/cards/{number}").status_code == 200
         api_b.problem("GET", f"/api/v1/cards/{number}", 404, "card_not_found")
-        other = api_b.card()
+        # Below 10000, so not `number` again: random numbers are 10000-99999.
+        other = api_b.card(number="01234")
         api_a.problem("GET", f"/api/v1/cards/{other}", 404, "card_not_found")
         assert api_b.get(f"/api/v1/cards/{other}").status_code == 200
         app_a, app_b = api_a.client.app, api_b.client.app

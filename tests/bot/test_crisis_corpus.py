@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.crisis import ACUTE, detect
+from tests.nlu_models import crisis_classifier
 from tests.yaml_files import read_yaml
 
 CORPUS = Path(__file__).parent / "crisis"
@@ -52,11 +53,19 @@ def test_acute_danger_gets_112_first_by_kind() -> None:
 
 
 def test_false_alarms_are_few_and_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    """With the crisis classifier too, as the server runs it: it once heard an overdose in
+    "han har ikke cvr"."""
+    classifier = crisis_classifier()
+    assert classifier is not None
     alarms = [item["text"] for item in NEAR_MISSES if detect(item["text"]) is not None]
+    with_model = [item["text"] for item in NEAR_MISSES
+                  if detect(item["text"], classifier) is not None]
     with capsys.disabled():
         print(f"\ncrisis corpus: recall {len(CRISES)}/{len(CRISES)}, false alarms "
-              f"{len(alarms)}/{len(NEAR_MISSES)} near misses")
-    assert len(alarms) <= len(NEAR_MISSES) * FALSE_ALARM_CEILING, alarms
+              f"{len(alarms)}/{len(NEAR_MISSES)} near misses ({len(with_model)} with the "
+              "classifier)")
+    assert len(with_model) <= len(NEAR_MISSES) * FALSE_ALARM_CEILING, with_model
+    assert len(alarms) <= len(with_model), alarms
 
 
 @pytest.mark.parametrize("text", [

@@ -28,6 +28,7 @@ from api.bootstrap import Backend
 from db.config import StaffConfig
 from db.conversation_tables import OutboxMessage
 from db.tables import WageReport
+from db.unit_of_work import danish_day
 from nlu import Parser
 from sampledata.demo import seed, seed_staff
 from tests.api.channel_fixtures import (
@@ -142,9 +143,8 @@ class LiveServer:
 
 
 def ask_for_a_person(live: LiveServer, phone: str) -> None:
-    """Asks for a human in words, then says yes: the conversation is escalated (waiting)."""
-    live.dialogue(phone, [("kan jeg tale med en person", "medarbejder"),
-                          ("ja", "24 timer")])
+    """Asks for a human in words: the conversation is escalated at once (waiting)."""
+    live.dialogue(phone, [("kan jeg tale med en person", "24 timer")])
 
 
 def apply_by_sms(live: LiveServer, phone: str, *, name: str, cpr: str,
@@ -184,8 +184,10 @@ def live_app(database_url: str, parser: Parser, twilio: tuple[FakeTwilio, Runnin
     app = create_app(settings, ledger=ledger, parser=parser)
     try:
         if seeded:
-            # The ledger's clock is UTC; the demo data is dated relative to its today.
-            seed(app.state.ledger, app.state.ledger.tasks, dt.datetime.now(dt.UTC).date())
+            # The demo data is dated relative to the ledger's today: the Danish day, as
+            # `frikort demo seed` has it (after 23:00 UTC in winter the UTC date is yesterday
+            # there, and on 31 December last year: no demo cap or balance for this year).
+            seed(app.state.ledger, app.state.ledger.tasks, danish_day(dt.datetime.now(dt.UTC)))
             # And the documented demo console users, as `frikort demo seed` adds them.
             seed_staff(app.state.ledger.staff)
         with serve_asgi(app, sock=sock, lifespan="on") as server, \

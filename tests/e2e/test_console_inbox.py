@@ -42,7 +42,7 @@ def test_a_citizen_asks_for_a_person_and_the_caseworker_answers_from_the_inbox(
     expect(inbox_rows(page)).to_have_text(["Ingen venter på et menneske lige nu."])
     page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
 
-    # Jens asks for a person by SMS, through the signed webhook, and says yes.
+    # Jens asks for a person by SMS, through the signed webhook.
     ask_for_a_person(live_server, JENS_PHONE)
 
     # The inbox's polling brings the conversation in; the page was not reloaded.
@@ -51,7 +51,7 @@ def test_a_citizen_asks_for_a_person_and_the_caseworker_answers_from_the_inbox(
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Frikort 48213")
     expect(row).to_contain_text("SMS")
-    expect(row).to_contain_text("»ja«")  # his latest message
+    expect(row).to_contain_text("»kan jeg tale med en person«")  # his latest message
     expect(row).to_contain_text("Bad om at tale med et menneske")
     expect(row).to_contain_text("Ingen endnu")  # no owner
     expect(row).to_contain_text("venter under 1 min.")  # the waiting time

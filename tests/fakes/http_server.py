@@ -5,11 +5,13 @@ Two flavours, both context managers yielding a RunningServer with `.url`:
     pass `sock=bound_socket()` when the app must know its own URL before it starts, and
     `lifespan="on"` to run its start-up and shut-down (background tasks);
   * serve_http(handler_class): a stdlib http.server handler, for fakes that need nothing more.
-`closed_port()` gives a loopback port with nothing listening, to test "server down".
+`closed_port()` gives a loopback port with nothing listening, to test "server down";
+`free_port()` a port for a server another process starts (a subprocess, a PostgreSQL).
 """
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -17,11 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-__all__ = ["RunningServer", "bound_socket", "closed_port", "serve_asgi", "serve_http"]
+__all__ = ["RunningServer", "bound_socket", "closed_port", "free_port", "serve_asgi",
+           "serve_http"]
 
 LOOPBACK = "127.0.0.1"
 _START_TIMEOUT_S = 10.0
@@ -51,6 +55,25 @@ def closed_port() -> int:
     port = int(sock.getsockname()[1])
     sock.close()
     return port
+
+
+def free_port() -> int:
+    """A free loopback port below the kernel's ephemeral range, for a server that another
+    process binds later (a subprocess, a PostgreSQL started and restarted by a test). A port
+    picked by binding port 0 and closed again may meanwhile be handed to the next bind(0) of
+    any process (a pytest-xdist worker's fake provider), and the server then finds its port
+    taken at its start or restart."""
+    low, _ = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12_000), low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 @contextmanager

@@ -18,7 +18,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -30,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import IN_CI
+from tests.fakes.http_server import free_port
 
 StopMode = Literal["smart", "fast", "immediate"]
 OS_USER = "postgres"
@@ -60,19 +60,15 @@ def find_bindir() -> Path:
     raise ClusterUnavailable("no PostgreSQL server binaries (initdb, pg_ctl, postgres) found")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PgCluster:
     """One throw-away cluster. Use as a context manager, or call `close()`; it is also
     stopped and removed when the interpreter exits, so a failed test leaves no postmaster."""
 
     def __init__(self, *, bindir: Path | None = None, port: int | None = None) -> None:
         self.bindir = bindir or find_bindir()
-        self.port = port or _free_port()
+        # Below the ephemeral range: the cluster is stopped and started again on this port
+        # while the parallel tests bind port 0 for their fake providers (tests/fakes).
+        self.port = port or free_port()
         self.root = Path(tempfile.mkdtemp(prefix="frikort-pg-"))
         self.data = self.root / "data"
         self.socket_dir = self.root / "sock"

@@ -10,10 +10,8 @@ from the same settings (`ServerProcess.settings()`), e.g. to seed identities or 
 from __future__ import annotations
 
 import os
-import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,7 +33,7 @@ from tests.api.channel_fixtures import (
     TWILIO_SID,
     TWILIO_TOKEN,
 )
-from tests.fakes.http_server import LOOPBACK, RunningServer, serve_asgi
+from tests.fakes.http_server import LOOPBACK, RunningServer, free_port, serve_asgi
 from tests.fakes.twilio_api import FakeTwilio
 
 __all__ = ["PROVIDER_TIMEOUT_S", "ServerConfig", "ServerFailed", "ServerProcess", "fake_twilio",
@@ -281,23 +279,6 @@ class ServerProcess:
             if time.monotonic() > deadline:
                 raise ServerFailed(f"process group {group} still alive after {timeout_s}s")
             time.sleep(0.05)
-
-
-def free_port() -> int:
-    """A free loopback port below the kernel's ephemeral range: one picked by binding port 0
-    and closed again may be handed to the next bind(0) (a fake provider's), and then the
-    server under test finds its port taken at a restart."""
-    low, _ = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(max(1024, low - 12_000), low)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((LOOPBACK, port))
-            except OSError:
-                continue
-        return port
-    raise ServerFailed("no free loopback port below the ephemeral range")
 
 
 def _live_members(group: int) -> list[int]:

@@ -77,6 +77,11 @@ def valid_cvr(seed: int) -> str:
             return "".join(map(str, digits)) + str(check)
 
 
+NO_SUCH_CARD = "09999"
+"""A well-formed Frikort-ID that no test database holds: the ledger draws its numbers from
+10000-99999 (ledger/service/cards.py), so a fixed number in that range, say 11111, is one of a
+test's own random cards about once in 90.000 cards issued."""
+
 _cpr_counter = itertools.count(1)
 
 

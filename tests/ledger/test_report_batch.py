@@ -15,6 +15,7 @@ from ledger.service.report_batch import CHUNK, lock_order
 from tests.ledger.support import (
     ADMIN,
     CAP_2025,
+    NO_SUCH_CARD,
     Env,
     dump_tables,
     employer_with_card,
@@ -57,7 +58,7 @@ def test_one_refusal_leaves_the_others_and_a_replay_changes_nothing(env: Env) ->
     other_cvr = valid_cvr(99)
     cmds = [
         wage(env.cvr, env.card, 1_000_00, "a", post=True),
-        wage(env.cvr, "99999", 1_000_00, "b"),                  # no such card
+        wage(env.cvr, NO_SUCH_CARD, 1_000_00, "b"),             # no such card
         wage(other_cvr, env.card, 1_000_00, "c"),                # no such employer
         wage(env.cvr, env.card, 0, "d"),                         # amount out of bounds
         wage(env.cvr, env.card, 2_000_00, "e"),

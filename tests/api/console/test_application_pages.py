@@ -113,8 +113,14 @@ def test_queue_shows_open_applications_oldest_first_with_waiting_time(town: Town
 # One application -------------------------------------------------------------------------
 
 
+MASKED_CPR = "1407812958"
+"""Not from `fresh_cpr` (always born in 1980, so never this one): its last four digits are
+looked for on the whole page, and fresh_cpr's count of calls in the process (1000 + n) meets
+the page's own numbers (2025, 2000, 8000) or its random CSRF token by chance."""
+
+
 def test_detail_shows_the_answers_with_the_cpr_masked(town: Town) -> None:
-    cpr = fresh_cpr()
+    cpr = MASKED_CPR
     application = apply_through_the_bot(town, cpr)
 
     page = user(town, "caseworker_a").get(f"/console/applications/{application}")
@@ -122,7 +128,7 @@ def test_detail_shows_the_answers_with_the_cpr_masked(town: Town) -> None:
     assert page.status_code == 200
     text = page.text
     assert "Peter Nielsen" in text and f"{cpr[:6]}-xxxx" in text
-    assert cpr not in text and cpr[6:] not in text
+    assert cpr not in text and cpr[6:] not in re.findall(r"\d+", text)
     assert "rengøring, have, lager" in text and "ring til mig" in text
     assert "min bostøtte Per" in text and "kontanthjælp" in text
     assert "Ja, borgeren har givet samtykke" in text and "Aarhus (751)" in text
