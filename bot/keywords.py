@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.textmatch import contains_words, fold
+from bot.textmatch import contains_words, fold, looks_like_question
 
 _SINGLE = {
     "stop": "STOP", "stopp": "STOP", "stop alt": "STOP", "stop alle beskeder": "STOP",
@@ -66,6 +66,9 @@ _LINK_WORDED = re.compile(
 # Keywords typed with one letter wrong ("sldo", "menesk"): only these long, distinctive ones.
 _FUZZY = {"saldo": "BALANCE", "hjalp": "HELP", "menneske": "HUMAN", "medarbejder": "HUMAN",
           "annuller": "CANCEL", "fortryd": "CANCEL"}
+# "ok glem det jeg gør det i morgen": opens by calling it off and gives no new figure.
+_CANCEL_OPENING = re.compile(r"^(?:ok |okay |nej |nej nej |ah |arh )?(?:glem det|glem det hele|"
+                             r"drop det|annuller|afbryd|fortryd)\b(?!.*\d)")
 _LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b")
 # Small jobs, matched on the folded text: JOB [postcode], JOB DAGLIG|UGENTLIG [postcode],
 # JOB STOP; the replies to our task messages: JA/AFLYS/AFMELD/UDEBLEV <number>; AFLYS JOB
@@ -99,6 +102,8 @@ def keyword_of(text: str) -> Keyword | None:
         return Keyword(_SINGLE[stripped])
     if folded in _SINGLE:
         return Keyword(_SINGLE[folded])
+    if _CANCEL_OPENING.match(folded) and not looks_like_question(text):
+        return Keyword("CANCEL")  # "nej glem det, hvor meget må jeg tjene?" asks instead
     found = _job_keyword(folded)
     if found is None and " " not in folded:
         typed = next((name for word, name in _FUZZY.items()

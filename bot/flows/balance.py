@@ -49,6 +49,10 @@ def show(step: Step) -> None:
                     reported=kroner(balance.posted_ore + balance.awaiting_cap_ore))
         step.say_text(f"{body} {text('card_inactive_note')}" if inactive else body)
         return
+    if inactive and year == step.turn.today.year:
+        # No "du kan tjene … mere" on a card that cannot be used for pay now.
+        step.say("balance_inactive", card=number, year=year, posted=kroner(balance.posted_ore))
+        return
     if year < step.turn.today.year:
         step.say("balance_past", card=number, year=year, posted=kroner(balance.posted_ore),
                  cap=kroner_whole(balance.cap_ore))

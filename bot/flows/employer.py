@@ -53,9 +53,14 @@ def start_check(step: Step) -> None:
 
 def employees_named(step: Step) -> list[str]:
     """The cards of this employer's own employees named by first name in the message."""
+    return employees_in(step, step.inbound.text)
+
+
+def employees_in(step: Step, text: str) -> list[str]:
+    """The cards of this employer's own employees named by first name in `text`."""
     if not step.identity.employer_cvr:
         return []
-    words = set(fold(step.inbound.text).split())
+    words = set(fold(text).split())
     words |= {w[:-1] for w in words if w.endswith("s") and len(w) > 3}  # "mettes nummer"
     return [card for first_name, card in step.turn.employees(step.identity.employer_cvr)
             if fold(first_name) in words]

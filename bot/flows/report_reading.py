@@ -49,8 +49,9 @@ class Reading:
     paid_on: dt.date | None = None
     period: tuple[dt.date, dt.date] | None = None
     problems: list[str] = field(default_factory=list)
-    """"negative", "scientific", "several_amounts", "several_hours": what is not taken as
-    written, so the bot says so and asks again rather than changing the figure."""
+    """"negative", "scientific", "several_amounts", "several_hours", "future_date": what is
+    not taken as written, so the bot says so and asks again rather than changing the figure
+    (a payment date still to come is never moved back a year: wages are reported once paid)."""
 
     @property
     def cards(self) -> list[str]:
@@ -87,7 +88,11 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool]) 
         elif entity["entity"] == "hours":
             part.hours.append(Decimal(entity["value"]))
         elif entity["entity"] == "date":
-            reading.paid_on = not_in_future(dt.date.fromisoformat(entity["value"]), today)
+            paid_on = dt.date.fromisoformat(entity["value"])
+            if paid_on > today:  # "i morgen", "på fredag", "10.12" said before it
+                reading.problems.append("future_date")
+            else:
+                reading.paid_on = paid_on
         elif entity["entity"] == "card_number" and (entity["start"], entity["value"]) not in cards:
             # A five-digit number that is no card here: an amount without "kr" ("40000").
             part.amounts.append(Decimal(entity["value"]))
@@ -119,18 +124,6 @@ def _part_at(parts: list[Part], cards: list[tuple[int, str]], position: int) -> 
         if start <= position:
             index = i
     return parts[index]
-
-
-def not_in_future(day: dt.date, today: dt.date) -> dt.date:
-    """Wages are paid for work done: a date that lands in the future without a year typed is
-    last year's ("d. 30/12" written on 4 January)."""
-    if day <= today:
-        return day
-    try:
-        earlier = day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        earlier = day - dt.timedelta(days=365)
-    return earlier if earlier <= today else today
 
 
 def period_of(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from bot.context import Step
 from bot.flows.employer import employees_named, require_verified
+from bot.flows.report_selection import cards_to_keep
 from bot.flows.report_reading import Reading, bare_answer, named_correction, read, wrong_field
 from bot.flows.report_notices import hours_said, tell_card_holder, tell_employer
 from bot.messages import Reply
@@ -100,6 +101,9 @@ def _refuse_problems(step: Step, reading: Reading, asking: str | None) -> bool:
     if not reading.problems:
         return False
     problem = reading.problems[0]
+    if problem == "future_date":
+        _not_paid_yet(step, asking)
+        return True
     key = {"negative": "amount_negative", "scientific": "amount_unreadable",
            "several_amounts": "several_amounts", "several_hours": "several_hours"}[problem]
     step.say(key)
@@ -108,6 +112,14 @@ def _refuse_problems(step: Step, reading: Reading, asking: str | None) -> bool:
     if asking not in ("confirm", "create_employment", "check_rate"):
         step.ask(slot, dict(QUESTIONS)[slot])
     return True
+
+
+def _not_paid_yet(step: Step, asking: str | None) -> None:
+    """A payment date still to come: nothing is reported for it. A read-back already waiting
+    keeps its JA/NEJ (its own date is today or earlier); a new report ends here."""
+    step.say("paid_in_future")
+    if asking is None:
+        step.end_flow()
 
 
 def _take(step: Step, reading: Reading) -> bool:
@@ -435,6 +447,8 @@ def _confirm(step: Step, answer: str | None) -> None:
         else:
             step.end_flow()
         return
+    if _keep_only(step):
+        return
     if reading.has_figures and answer != "YES":
         _change(step, reading)  # "nej det var 450 kr", "ja men det var 5 timer"
         return
@@ -453,6 +467,25 @@ def _confirm(step: Step, answer: str | None) -> None:
         step.say("confirm_bare", buttons=("JA", "NEJ"))
     else:
         step.say("confirm_again", buttons=("JA", "NEJ"))
+
+
+def _keep_only(step: Step) -> bool:
+    """"kun jens" or "mette har jeg allerede indberettet" at a read-back of several: the
+    others are cancelled, and what is left is read back for its JA."""
+    waiting = _pending(step)
+    kept = cards_to_keep(step, [e["card_number"] for e in waiting]) if len(waiting) > 1 else None
+    if kept is None or len(kept) == len(waiting):
+        return False
+    if not kept:
+        _void_all(step)
+        return True
+    step.state[PENDING] = [e for e in waiting if e["card_number"] in kept]
+    dropped = [e for e in waiting if e["card_number"] not in kept]
+    for entry in dropped:
+        _void(step, int(entry["id"]), reason="")
+    step.say("readback_dropped", cards=" og ".join(e["card_number"] for e in dropped))
+    _read_back(step)
+    return True
 
 
 def _fresh(step: Step, reading: Reading) -> None:
@@ -481,7 +514,7 @@ def _change(step: Step, reading: Reading) -> None:
     if not reading.cards and any(c not in waiting_cards for c in employees_named(step)):
         step.say("confirm_other_first", buttons=("JA", "NEJ"))  # "og så mette 4 timer"
         return
-    target = _correction_target(waiting, reading)
+    target = _correction_target(waiting, reading, employees_named(step))
     if target is None:
         step.say("correct_which")
         return
@@ -510,10 +543,13 @@ def _reopen(step: Step, target: dict[str, Any]) -> None:
     step.state.pop("rate_checked", None)
 
 
-def _correction_target(waiting: list[dict[str, Any]], reading: Reading) -> dict[str, Any] | None:
+def _correction_target(waiting: list[dict[str, Any]], reading: Reading,
+                       by_name: list[str]) -> dict[str, Any] | None:
+    """The one waiting report a correction is for: the only one, or the one whose card is
+    typed or whose holder is named ("nej mette skal have 500 kr")."""
     if len(waiting) == 1:
         return waiting[0]
-    named = [e for e in waiting if e["card_number"] in reading.cards]
+    named = [e for e in waiting if e["card_number"] in (reading.cards or by_name)]
     return named[0] if len(named) == 1 else None
 
 
