@@ -125,7 +125,8 @@ def reread(step: Step) -> str:
         if employees_named(step) and (_CARD_STATUS.search(folded) or _AND_NAME.match(folded)):
             return "employer_check_card"  # "er mette stadig aktiv", "og ali?" after a check
         if intent == "check_balance" or (
-                intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit", "out_of_scope")
+                intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit", "out_of_scope",
+                           "affirm")  # "er mettes kort ok" is no "ok"
                 and _CARD_WORDS.search(folded) and employees_named(step)
                 and not _MOVING.search(folded)):
             return "employer_check_card"  # "har mette plads til 3000 kr mere", "er jens aktiv"
@@ -252,6 +253,12 @@ _TAX_LETTER = re.compile(r"\b(brev|regning|opkraevning|opkravning)\b.*\bbetale (
                          r"\brestskat\b|\bskat\w* (vil have|kraever|kraver)\b|"
                          r"\barsopgorelse\b.*\b(frikort\w*|lon\w*)\b")
 """A card holder who got a tax bill or letter about the card's pay: it was sent to SKAT."""
+_FIX_POSTED = re.compile(r"\b(ups|forkert|fejl|ret|rette|rettes|skulle (have )?(vaere|varet)|"
+                         r"slet|slette|fortryd|annuller\w*)\b")
+_DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette)\b"
+                            r".{0,30}\bindberetning\w*|"
+                            r"\b(indberettede|indberettet|skrev)\b.*\b(skulle|forkert|fejl)\b")
+"""An employer who wants a posted report undone or changed: only a caseworker can."""
 _COMPLAINT = re.compile(r"\b(klag\w*|uenig)\b")
 """A card holder whose card is closed wanting to complain: the decision and how to complain."""
 _AGREES = re.compile(r"^(ja|ok|okay|jep|gerne|lad os (gore|gor) det|det vil (jeg|vi) gerne|"
@@ -282,6 +289,12 @@ def _context_answer(step: Step) -> bool:
             identity.is_employer or identity.is_card_holder):
         step.decide("flow:register_employer")  # "ok lad os gøre det" after the offer
         register_employer.start(step)
+        return True
+    if identity.is_employer and (topic == report_wage.REPORT_POSTED and _FIX_POSTED.search(folded)
+                                 or _DELETE_REPORT.search(folded)):
+        step.say("posted_fix")  # never a new report that adds to the wrong one
+        step.state["last_topic"] = report_wage.REPORT_POSTED
+        step.decide("report_fix")
         return True
     if _EXPLAIN.match(folded) and faq.more(step):
         return True  # "hvad betyder det?" after a rule answer: the longer explanation of it

@@ -34,6 +34,8 @@ from ledger.errors import AmountOutOfBounds, CardNotFound, HoursImplausible, NoE
 from ledger.results import WageReportResult
 
 FLOW = "report_wage"
+REPORT_POSTED = "report_posted"
+"""Topic: reports were just posted, so "ups, det skulle være 500" is about them."""
 QUESTIONS = (("card_number", "ask_card_number"), ("amount", "ask_amount"), ("hours", "ask_hours"))
 FIGURES = ("card_number", "amount", "hours", "paid_on", "work_from", "work_to")
 PENDING = "pending"
@@ -576,6 +578,8 @@ def _post_all(step: Step) -> None:
             continue
         posted.append(result)
         tell_card_holder(step, result)
+    if posted:
+        step.state["last_topic"] = REPORT_POSTED
     for result in posted:
         tell_employer(step, result, many=len(posted) > 1)
     if len(posted) > 1:
