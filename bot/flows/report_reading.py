@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -66,11 +66,15 @@ class Reading:
 _BARE_NEGATIVE = re.compile(r"^\s*(?:-|−|minus\b)\s*\d[\d.,]*\s*[.!]?\s*$", re.IGNORECASE)
 
 
-def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool]) -> Reading:
-    """The figures in the message, split per card, resolved against `today`."""
+def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool],
+         employees: Sequence[tuple[str, str]] = ()) -> Reading:
+    """The figures in the message, split per card, resolved against `today`; an employee may
+    be named by first name (`employees`: the employer's own, first name and card)."""
     text = parse["text"]
     entities = sorted(parse["entities"], key=lambda e: e["start"])
-    cards = _cards(text, entities, known_card)
+    cards = _with_names(_cards(text, entities, known_card), text, employees)
+    figures = [e["start"] for e in entities if e["entity"] in ("amount", "hours")]
+    after = bool(cards and figures and figures[0] < cards[0][0])  # "3 timer 450 kr til jens"
     parts = [Part(card_number=card) for _, card in cards] or [Part()]
     reading = Reading(parts=parts)
     if _SCIENTIFIC.search(text):
@@ -78,7 +82,7 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool]) 
     if _BARE_NEGATIVE.match(text):
         reading.problems.append("negative")  # "-500" or "minus 500" on its own, no unit
     for entity in entities:
-        part = _part_at(parts, cards, entity["start"])
+        part = _part_at(parts, cards, entity["start"], after=after)
         if entity["entity"] == "amount":
             value = Decimal(entity["value"])
             if value <= 0:
@@ -117,8 +121,27 @@ def _cards(text: str, entities: list[Entity], known_card: Callable[[str], bool]
     return named or found[-1:]
 
 
-def _part_at(parts: list[Part], cards: list[tuple[int, str]], position: int) -> Part:
-    """Figures belong to the card named before them (or the first card, if none is)."""
+def _with_names(cards: list[tuple[int, str]], text: str,
+                employees: Sequence[tuple[str, str]]) -> list[tuple[int, str]]:
+    """Cards named by first name join the typed ones when together they are two or more
+    ("mette 3 timer 450 og jens 5 timer 750"); one name alone is left to the flow."""
+    named = [(found.start(), card) for first, card in employees
+             for found in re.finditer(rf"(?<!\w){re.escape(first)}s?(?!\w)", text, re.IGNORECASE)]
+    unique: list[tuple[int, str]] = []
+    for start, card in sorted({*cards, *named}):  # each card once, where it is first named
+        if card not in {known for _, known in unique}:
+            unique.append((start, card))
+    return unique if len(unique) > 1 and named else cards
+
+
+def _part_at(parts: list[Part], cards: list[tuple[int, str]], position: int, *,
+             after: bool) -> Part:
+    """Figures belong to the card named before them (or the first card, if none is); in a
+    message whose figures come first ("3 timer 450 kr til 48213 og ..."), to the card named
+    after them."""
+    if after:
+        return next((parts[i] for i, (start, _) in enumerate(cards) if start >= position),
+                    parts[-1])
     index = 0
     for i, (start, _) in enumerate(cards):
         if start <= position:

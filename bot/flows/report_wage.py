@@ -87,7 +87,8 @@ def proceed(step: Step, answer: str | None) -> None:
 
 
 def _read(step: Step) -> Reading:
-    return read(step.parse, step.turn.today, lambda number: _card_exists(step, number))
+    own = step.turn.employees(step.identity.employer_cvr) if step.identity.employer_cvr else []
+    return read(step.parse, step.turn.today, lambda number: _card_exists(step, number), own)
 
 
 def _card_exists(step: Step, number: str) -> bool:
