@@ -32,6 +32,10 @@ _FIXABLE = (("name", re.compile(r"\bnavn\w*")), ("cpr", re.compile(r"\bcpr\w*"))
 """What "hvad er forkert?" may name in the read-back, and the answer it asks for again."""
 _NOT_A_NAME = frozenset({"ja", "ja gerne", "ja tak", "gerne", "ok", "okay", "jo", "jep", "nej",
                          "nej tak", "ved ikke", "hvad", "hva"})
+_NAME_GIVEN = re.compile(r"\b(?:hedder|navn er|navnet er|name is)\s+(.+)$", re.IGNORECASE)
+_SENTENCE = re.compile(r" (jeg|du|han|hun|vi|bor|er|har|vil|kan|skal|ikke|hvad|hvorfor|"
+                       r"hvordan|min|mit|mine) ")
+"""Words no name holds: a sentence given in place of a name is not stored as one."""
 LATER_WORDS = {"senere", "sagsbehandler", "min sagsbehandler", "ved ikke", "nej", "later"}
 
 
@@ -97,7 +101,10 @@ def _confirm(step: Step, answer: str | None) -> bool:
         step.slots["confirm"] = True
         return True
     if answer == "NO" and (field := _field_named(step)) is not None:
-        return _reopen(step, field)  # "nej, postnummeret er forkert"
+        _reopen(step, field)  # "nej, postnummeret er forkert"
+        if field == "name" and _NAME_GIVEN.search(step.inbound.text):
+            return _name(step, None)  # "nej vent, mit navn er Tina Marie Berg": taken as said
+        return True
     if answer == "NO":
         step.ask("fix", "apply_fix_which")
         return False
@@ -164,8 +171,11 @@ def _name(step: Step, _: str | None) -> bool:
     if _asked_back(step, "apply_ask_name"):
         return False
     name = " ".join(step.inbound.text.split())[:200]
+    if (given := _NAME_GIVEN.search(name)) is not None:
+        name = given.group(1).strip(" .!")  # "han hedder Bo Hansen", "mit navn er Tina Berg"
+    # Not "ja gerne" (to "hvordan får man et frikort"), nor a sentence ("jeg bor i odense").
     if not name or any(ch.isdigit() for ch in name) or len(name.split()) > 6 \
-            or fold(name) in _NOT_A_NAME:  # "ja gerne" to "hvordan får man et frikort"
+            or fold(name) in _NOT_A_NAME or _SENTENCE.search(f" {fold(name)} "):
         step.say("apply_ask_name")
         return False
     step.slots["name"] = name
@@ -195,8 +205,12 @@ def _postcode(step: Step, _: str | None) -> bool:
     if _asked_back(step, "apply_ask_postcode"):
         return False
     match = re.search(r"\b(\d{4})\b", step.inbound.text)
+    if match is None and (code := _municipality_named(step.inbound.text)) is not None:
+        step.slots["municipality"] = code  # "aarhus", "jeg sover på herberget i aalborg"
+        step.slots["postcode"] = None
+        return True
     if match is None:
-        step.say("not_understood_slot", question=text("apply_ask_postcode"))
+        step.say("apply_postcode_or_town")
         return False
     postcode = match.group(1)
     step.slots["postcode"] = postcode
@@ -212,6 +226,15 @@ def _postcode(step: Step, _: str | None) -> bool:
              names=", ".join(names))
     step.replies[-1] = Reply(step.replies[-1].text, tuple(names[:3]))
     return False
+
+
+def _municipality_named(message: str) -> str | None:
+    """The municipality whose name the message holds (the longest, so "Lyngby-Taarbæk" wins
+    over a shorter name inside it); homeless applicants often know the town, not a postcode."""
+    folded = f" {fold(message).replace('-', ' ')} "
+    found = [(len(name), code) for code, name in municipality_names().items()
+             if f" {fold(name).replace('-', ' ')} " in folded]
+    return max(found)[1] if found else None
 
 
 def _municipality(step: Step, answer: str | None) -> bool:
@@ -232,11 +255,20 @@ def _municipality(step: Step, answer: str | None) -> bool:
 
 def _free_text(slot: str) -> Callable[[Step, str | None], bool]:
     def take(step: Step, _: str | None) -> bool:
-        if _asked_back(step, QUESTIONS[slot]):
+        if _asked_back(step, QUESTIONS[slot]) or _bare_yes(step, slot):
             return False
         step.slots[slot] = " ".join(step.inbound.text.split())[:300]
         return True
     return take
+
+
+def _bare_yes(step: Step, slot: str) -> bool:
+    """"ja" or "ok" answers no open question ("Hvad kunne du tænke dig at arbejde med?"): the
+    question again, with its examples, rather than "ja" stored as the answer."""
+    if fold(step.inbound.text) not in _NOT_A_NAME - {"nej", "nej tak", "ved ikke"}:
+        return False
+    step.say(QUESTIONS[slot])
+    return True
 
 
 def _consent(step: Step, answer: str | None) -> bool:
@@ -248,7 +280,7 @@ def _consent(step: Step, answer: str | None) -> bool:
 
 
 def _jobs(step: Step, _: str | None) -> bool:
-    if _asked_back(step, QUESTIONS["jobs"]):
+    if _asked_back(step, QUESTIONS["jobs"]) or _bare_yes(step, "jobs"):
         return False
     wishes = [w.strip() for w in re.split(r",| og |\n", step.inbound.text) if w.strip()]
     step.slots["jobs"] = wishes[:3]
