@@ -322,6 +322,10 @@ def _context_answer(step: Step) -> bool:
         return True
     if link.phone_gone(step):
         return True
+    if _FORGET_ME.search(folded):
+        step.say("forget_me")
+        handoff.escalate(step, reason="privacy_request")  # erasure is a caseworker's decision
+        return True
     if _ABOUT_ME.search(folded):
         step.say("about_me")  # mistrust: what this is, and who reads what is written here
         step.decide("about_me")
@@ -358,13 +362,24 @@ _OWN_APPROVAL = re.compile(
 """An employer not yet approved asking about their own approval ("er vi godkendt", "svar på
 vores registrering", "hvornår kan vi så indberette"), not whether a job or a person must be
 approved."""
+_FORGET_ME = re.compile(r"\b(slet|fjern|glem)\w* (alt|alle|mine|min|mig|det hele) ?"
+                        r"(om mig|oplysninger|data|samtale\w*|beskeder|historik)|"
+                        r"\bslet (mig|mine oplysninger|mine data)\b")
+"""Asking for one's data to be erased: only a person can decide that (privacy/)."""
 _ABOUT_ME = re.compile(
     r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
     r"fra kommunen)|hvem er du|hvem (laser|ser) (det|det her|med|mine beskeder|hvad jeg skriver)|"
     r"gemmer (i|du) (det|mine beskeder|hvad jeg skriver|det jeg skriver)|"
     r"(kan|ma) (kommunen|min sagsbehandler|nogen) (se|lase) (hvad|det) jeg skriver|"
     r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
-    r"stoler ikke pa (kommunen|jer|dig|systemet))\b")
+    r"stoler ikke pa (kommunen|jer|dig|systemet)|"
+    r"(i|du) er (bare |jo bare |ogsa )?(kommunen|fra kommunen|en del af kommunen|systemet)|"
+    r"er (det|det her|du|i) (kommunen|fra kommunen)|"
+    r"(sender|giver) (i|du) (det|det her|mine beskeder|beskederne|hvad jeg skriver)( \w+)? "
+    r"(videre|til)|"
+    r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
+    r"(det her|det|hvad jeg skriver|mine beskeder)|"
+    r"hvad (gemmer|ved|har) (i|du) om mig)\b")
 """Questions about the assistant itself, the seeds' first barrier (mistrust of "the system")."""
 _IS_IT_REAL = re.compile(
     r"\b(fidus|svindel|scam|for godt til at (vare|vaere) sandt|hvem star bag( jer| dig| det)?|"
