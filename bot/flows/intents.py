@@ -242,7 +242,8 @@ def by_intent(step: Step, answer: str | None) -> None:
         step.decide(key)
 
 
-_WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad sa nu)\b")
+_WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad sa nu|"
+                  r"hvad (gor|goer|gore|goere|skal) (jeg|vi|i) (sa|nu|sa nu)|hvad nu)\b")
 _FOLLOW_UPS = {"card_not_active": "faq_card_validity/taken_away",
                "card_not_found": "faq_reporting/card_number"}
 """A refusal's code -> the answer to "hvorfor det?" right after it."""

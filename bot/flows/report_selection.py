@@ -7,6 +7,7 @@ import re
 
 from bot.context import Step
 from bot.flows.employer import employees_in
+from bot.flows.report_pending import PENDING, pending, void, void_all
 from bot.textmatch import fold
 
 _CLAUSES = re.compile(r"[,.;!?]+|\bmen\b|\bog\b", re.IGNORECASE)
@@ -33,3 +34,21 @@ def cards_to_keep(step: Step, waiting: list[str]) -> list[str] | None:
     if drop:
         return [card for card in waiting if card not in drop]
     return None
+
+
+def drop_unwanted(step: Step) -> bool:
+    """"kun jens" or "mette har jeg allerede indberettet" at a read-back of several: the
+    others are cancelled (True). What is left, if anything, is read back by the caller."""
+    waiting = pending(step)
+    kept = cards_to_keep(step, [e["card_number"] for e in waiting]) if len(waiting) > 1 else None
+    if kept is None or len(kept) == len(waiting):
+        return False
+    if not kept:
+        void_all(step)
+        return True
+    step.state[PENDING] = [e for e in waiting if e["card_number"] in kept]
+    dropped = [e for e in waiting if e["card_number"] not in kept]
+    for entry in dropped:
+        void(step, int(entry["id"]), reason="")
+    step.say("readback_dropped", cards=" og ".join(e["card_number"] for e in dropped))
+    return True

@@ -18,18 +18,20 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.context import Step
+from bot.flows import report_card
 from bot.flows.employer import employees_named, require_verified
-from bot.flows.report_selection import cards_to_keep
-from bot.flows.report_reading import Reading, bare_answer, named_correction, read, wrong_field
 from bot.flows.report_notices import hours_said, tell_card_holder, tell_employer
+from bot.flows.report_pending import (FIGURES, PENDING, forget_settled, pending, void,
+                                      void_all)
+from bot.flows.report_reading import Reading, bare_answer, named_correction, read, wrong_field
+from bot.flows.report_selection import drop_unwanted
 from bot.messages import Reply
 from bot.textmatch import fold
 from bot.texts import text
 from danish.money import MoneyFormatError, parse_kroner
 from danish.wording import danish_date, kroner, kroner_whole
 from db.errors import DomainError
-from ledger import CreateEmployment, PostReport, ReportWage, VoidReport
-from ledger.commands import ExpireIfDue
+from ledger import CreateEmployment, PostReport, ReportWage
 from ledger.errors import AmountOutOfBounds, CardNotFound, HoursImplausible, NoEmployment
 from ledger.results import WageReportResult
 
@@ -37,9 +39,6 @@ FLOW = "report_wage"
 REPORT_POSTED = "report_posted"
 """Topic: reports were just posted, so "ups, det skulle være 500" is about them."""
 QUESTIONS = (("card_number", "ask_card_number"), ("amount", "ask_amount"), ("hours", "ask_hours"))
-FIGURES = ("card_number", "amount", "hours", "paid_on", "work_from", "work_to")
-PENDING = "pending"
-"""The reports read back and waiting for JA: [{"id", and the figures they were made from}]."""
 LOWEST_RATE = Decimal(30)
 HIGHEST_RATE = Decimal(1000)
 """Kroner per hour outside which a figure is asked back before anything is reserved."""
@@ -71,7 +70,7 @@ def resume_question(step: Step) -> str | None:
 
 def proceed(step: Step, answer: str | None) -> None:
     """Handles the next message of an ongoing report; `answer` is YES, NO, HEDGE or None."""
-    _forget_settled(step)
+    forget_settled(step)
     asking = step.state.get("asking")
     if asking == "confirm":
         _confirm(step, answer)
@@ -250,6 +249,8 @@ def _lead_with(step: Step, noted: str | None, first: int) -> None:
 
 
 def _advance(step: Step) -> None:
+    if report_card.unusable(step):
+        return
     for slot, key in QUESTIONS:
         if slot not in step.slots:
             step.ask(slot, key)
@@ -263,7 +264,7 @@ def _advance(step: Step) -> None:
     if not step.state.get("rate_checked") and _implausible(step.slots):
         _ask_rate(step)
         return
-    _create_pending(step, [dict(step.slots)])
+    _createpending(step, [dict(step.slots)])
 
 
 def _implausible(slots: dict[str, Any]) -> bool:
@@ -308,18 +309,18 @@ def _command(step: Step, figures: dict[str, Any], purpose: str) -> ReportWage:
         source_message_id=step.inbound.provider_message_id)
 
 
-def _create_pending(step: Step, batch: list[dict[str, Any]]) -> None:
+def _createpending(step: Step, batch: list[dict[str, Any]]) -> None:
     """Reserves each report of the batch and reads all waiting ones back; one that cannot be
     made undoes the batch (nothing half-done) and says why."""
     made: list[dict[str, Any]] = []
     for index, figures in enumerate(batch):
-        outcome = _reserve(step, figures, f"report:{len(_pending(step)) + index}")
+        outcome = _reserve(step, figures, f"report:{len(pending(step)) + index}")
         if outcome is None:
             for entry in made:
-                _void(step, int(entry["id"]), reason="rettet")
+                void(step, int(entry["id"]), reason="rettet")
             return
         made.append(outcome)
-    step.state[PENDING] = [*_pending(step), *made]
+    step.state[PENDING] = [*pending(step), *made]
     step.state["asking"] = "confirm"
     step.state.pop("rate_checked", None)
     _read_back(step)
@@ -366,10 +367,10 @@ def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any
 
 
 def _read_back(step: Step) -> None:
-    waiting = [step.ledger.report(int(entry["id"])) for entry in _pending(step)]
+    waiting = [step.ledger.report(int(entry["id"])) for entry in pending(step)]
     notes = " ".join(note for note in (_note(r) for r in waiting) if note)
     if len(waiting) == 1:
-        report, entry = waiting[0], _pending(step)[0]
+        report, entry = waiting[0], pending(step)[0]
         body = text("readback", amount=kroner(report.amount_ore), hours=hours_said(report.hours),
                     card=report.card_number, paid_on=danish_date(report.paid_on),
                     period=_period_text(entry))
@@ -412,45 +413,23 @@ def _several(step: Step, reading: Reading) -> None:
     batch = [{"card_number": p.card_number, "amount": f"{p.amounts[0]:.2f}",
               "hours": f"{p.hours[0].normalize():f}", "paid_on": paid_on}
              for p in reading.parts]
-    _create_pending(step, batch)
+    _createpending(step, batch)
 
 
 # --------------------------------------------------------------------------- JA, NEJ, corrections
 
 
-def _pending(step: Step) -> list[dict[str, Any]]:
-    return list(step.state.get(PENDING) or [])
-
-
-def _forget_settled(step: Step) -> None:
-    """A report that expired (or was settled elsewhere) is no longer waiting: say so once."""
-    still = []
-    for entry in _pending(step):
-        report = step.ledger.report(int(entry["id"]))
-        if report.expires_at is not None and report.expires_at <= step.turn.now \
-                and report.status == "pending":  # the sweep has not come by yet: do it now
-            report = step.turn.execute(ExpireIfDue(report_id=report.id), step.actor())
-        if report.status in ("pending", "awaiting_cap"):
-            still.append(entry)
-        elif report.status == "expired":
-            step.say("report_expired_note", card=report.card_number,
-                     day=danish_date(report.paid_on))
-    if len(still) != len(_pending(step)):
-        step.state[PENDING] = still
-        if not still:
-            for slot in FIGURES:
-                step.slots.pop(slot, None)
-
-
 def _confirm(step: Step, answer: str | None) -> None:
     reading = _read(step)
-    if not _pending(step):  # every read-back expired: new figures are a new report
+    if not pending(step):  # every read-back expired: new figures are a new report
         if reading.has_figures:
             _fresh(step, reading)
         else:
             step.end_flow()
         return
-    if _keep_only(step):
+    if drop_unwanted(step):
+        if pending(step):
+            _read_back(step)
         return
     if reading.has_figures and answer != "YES":
         _change(step, reading)  # "nej det var 450 kr", "ja men det var 5 timer"
@@ -460,35 +439,16 @@ def _confirm(step: Step, answer: str | None) -> None:
         return
     if answer == "YES":
         _post_all(step)
-    elif answer == "NO" and (field := wrong_field(step.inbound.text)) and len(_pending(step)) == 1:
-        _reopen(step, _pending(step)[0])  # "nej beløbet er forkert": ask for it again
+    elif answer == "NO" and (field := wrong_field(step.inbound.text)) and len(pending(step)) == 1:
+        _reopen(step, pending(step)[0])  # "nej beløbet er forkert": ask for it again
         step.slots.pop(field, None)
         _advance(step)
     elif answer == "NO":
-        _void_all(step)
+        void_all(step)
     elif bare_answer(step.inbound.text, "amount") is not None:
         step.say("confirm_bare", buttons=("JA", "NEJ"))
     else:
         step.say("confirm_again", buttons=("JA", "NEJ"))
-
-
-def _keep_only(step: Step) -> bool:
-    """"kun jens" or "mette har jeg allerede indberettet" at a read-back of several: the
-    others are cancelled, and what is left is read back for its JA."""
-    waiting = _pending(step)
-    kept = cards_to_keep(step, [e["card_number"] for e in waiting]) if len(waiting) > 1 else None
-    if kept is None or len(kept) == len(waiting):
-        return False
-    if not kept:
-        _void_all(step)
-        return True
-    step.state[PENDING] = [e for e in waiting if e["card_number"] in kept]
-    dropped = [e for e in waiting if e["card_number"] not in kept]
-    for entry in dropped:
-        _void(step, int(entry["id"]), reason="")
-    step.say("readback_dropped", cards=" og ".join(e["card_number"] for e in dropped))
-    _read_back(step)
-    return True
 
 
 def _fresh(step: Step, reading: Reading) -> None:
@@ -507,7 +467,7 @@ def _change(step: Step, reading: Reading) -> None:
     if _refuse_problems(step, reading, "confirm"):
         step.say("confirm_again", buttons=("JA", "NEJ"))
         return
-    waiting = _pending(step)
+    waiting = pending(step)
     waiting_cards = {entry["card_number"] for entry in waiting}
     new_cards = [c for c in reading.cards if c not in waiting_cards]
     complete_new = [p for p in reading.parts if p.card_number in new_cards and p.amounts]
@@ -539,8 +499,8 @@ def _change(step: Step, reading: Reading) -> None:
 
 def _reopen(step: Step, target: dict[str, Any]) -> None:
     """Voids a report waiting for JA and puts its figures back as the flow's answers."""
-    _void(step, int(target["id"]), reason="rettet")
-    step.state[PENDING] = [e for e in _pending(step) if e["id"] != target["id"]]
+    void(step, int(target["id"]), reason="rettet")
+    step.state[PENDING] = [e for e in pending(step) if e["id"] != target["id"]]
     step.slots.clear()
     step.slots.update({k: v for k in FIGURES if (v := target.get(k)) is not None})
     step.state.pop("rate_checked", None)
@@ -559,13 +519,13 @@ def _correction_target(waiting: list[dict[str, Any]], reading: Reading,
 def _add_reports(step: Step, reading: Reading, parts: list[Any]) -> None:
     """Another card while one waits for JA: both wait now, read back together."""
     paid_on = reading.paid_on.isoformat() if reading.paid_on else None
-    _create_pending(step, [{"card_number": p.card_number, "amount": f"{p.amounts[0]:.2f}",
+    _createpending(step, [{"card_number": p.card_number, "amount": f"{p.amounts[0]:.2f}",
                             "hours": f"{p.hours[0].normalize():f}", "paid_on": paid_on}
                            for p in parts])
 
 
 def _post_all(step: Step) -> None:
-    waiting = _pending(step)
+    waiting = pending(step)
     step.state[PENDING] = []
     step.end_flow()
     posted = []
@@ -587,24 +547,6 @@ def _post_all(step: Step) -> None:
         step.say("posted_many_tail")
 
 
-def _void_all(step: Step) -> None:
-    waiting = _pending(step)
-    step.state[PENDING] = []
-    step.end_flow()
-    for entry in waiting:
-        _void(step, int(entry["id"]), reason="")
-    step.say("voided" if len(waiting) <= 1 else "voided_many")
-
-
-def _void(step: Step, report_id: int, *, reason: str) -> None:
-    """Cancels a reservation; one already expired or settled needs nothing more."""
-    try:
-        step.turn.execute(VoidReport(report_id=report_id, reason=reason),
-                          step.actor())
-    except DomainError:
-        pass
-
-
 # --------------------------------------------------------------------------- the employment
 
 
@@ -618,7 +560,7 @@ def _employment_answer(step: Step, answer: str | None) -> None:
                  buttons=("JA", "NEJ"))
         return
     if answer == "NO":
-        if _pending(step):  # the other reports still wait for their JA
+        if pending(step):  # the other reports still wait for their JA
             step.state["asking"] = "confirm"
             step.say("employment_declined_others")
             _read_back(step)
@@ -634,4 +576,4 @@ def _employment_answer(step: Step, answer: str | None) -> None:
     step.say("employment_created")
     if created.contract_required:
         step.say("employment_contract_note")
-    _create_pending(step, [figures])
+    _createpending(step, [figures])
