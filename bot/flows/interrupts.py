@@ -16,7 +16,7 @@ import re
 from bot.context import Step
 from bot.crisis import is_frustrated
 from bot.flows import balance, employer, faq, handoff, post_job
-from bot.flows.intents import RULE_PREFIXES, by_intent, flow_label
+from bot.flows.intents import RESCUE_CONFIDENT, RULE_PREFIXES, by_intent, flow_label
 from bot.flows.registry import FLOWS, FlowSpec, leave_flow
 from bot.keywords import Keyword
 from bot.textmatch import fold, looks_like_question
@@ -33,6 +33,7 @@ _BARE_VALUE = re.compile(r"^[\s\d.,:/½-]*(kr|kroner|t|timer|time)?[\s.!]*$", re
 _A_PERSON = re.compile(r"\b(menneske|medarbejder|sagsbehandler\w*|person|nogen at tale med|"
                        r"tale med nogen|snakke med nogen)\b")
 """A person asked for by name in the middle of a flow ("ring til mig" may answer its question)."""
+_CALL_ME = re.compile(r"\b(ring|ringe|ringer)\b.*\b(mig|os)\b|\bopringning\b")
 _NEW_FLOWS = ("apply_card", "employer_post_job", "employer_register", "find_job")
 PENDING_ASKING = ("confirm", "create_employment", "check_rate")
 
@@ -91,7 +92,7 @@ def _interrupted(step: Step, spec: FlowSpec, answer: str | None,
     name = keyword.name if keyword else None
     if name == "HUMAN" or (answer is None and step.intent == "human_handoff"
                            and step.confidence >= step.config.confident
-                           and _A_PERSON.search(fold(step.inbound.text))):
+                           and _A_PERSON.search(fold(step.inbound.text))) or _call_me(step):
         handoff.escalate(step, reason="asked_for_person")  # asked outright: no JA/NEJ first
         return True
     if name == "SOURCE":
@@ -112,6 +113,14 @@ def _interrupted(step: Step, spec: FlowSpec, answer: str | None,
     return True
 
 
+def _call_me(step: Step) -> bool:
+    """"kan I ringe til mig" asks for a person, except where it answers the question asked
+    (an application's "how do you want to be contacted?")."""
+    return (step.state.get("asking") != "contact" and step.intent == "human_handoff"
+            and step.confidence >= step.config.confident
+            and _CALL_ME.search(fold(step.inbound.text)) is not None)
+
+
 def resume(step: Step, spec: FlowSpec) -> None:
     question = spec.question(step)
     if question:
@@ -121,7 +130,19 @@ def resume(step: Step, spec: FlowSpec) -> None:
 
 def _is_rule_question(step: Step) -> bool:
     return (step.intent.startswith(RULE_PREFIXES) and looks_like_question(step.inbound.text)
-            and step.confidence >= step.config.confident and not has_slot_entities(step))
+            and (step.confidence >= step.config.confident or _selector_agrees(step))
+            and not has_slot_entities(step))
+
+
+def _selector_agrees(step: Step) -> bool:
+    """An unsure intent whose own answer the response selector is sure of ("hvad med am
+    bidrag" in the middle of a report): a question all the same."""
+    selector = step.parse.get("response_selector")
+    if not selector:
+        return False
+    best = selector["default"]["response"]
+    return best["intent_response_key"].startswith(f"{step.intent}/") \
+        and best["confidence"] >= RESCUE_CONFIDENT
 
 
 def _is_card_check(step: Step) -> bool:

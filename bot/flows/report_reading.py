@@ -72,7 +72,7 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool],
     be named by first name (`employees`: the employer's own, first name and card)."""
     text = parse["text"]
     entities = sorted(parse["entities"], key=lambda e: e["start"])
-    cards = _with_names(_cards(text, entities, known_card), text, employees)
+    cards = _with_names(_cards(text, entities, known_card), text, employees, known_card)
     figures = [e["start"] for e in entities if e["entity"] in ("amount", "hours")]
     after = bool(cards and figures and figures[0] < cards[0][0])  # "3 timer 450 kr til jens"
     parts = [Part(card_number=card) for _, card in cards] or [Part()]
@@ -121,17 +121,19 @@ def _cards(text: str, entities: list[Entity], known_card: Callable[[str], bool]
     return named or found[-1:]
 
 
-def _with_names(cards: list[tuple[int, str]], text: str,
-                employees: Sequence[tuple[str, str]]) -> list[tuple[int, str]]:
+def _with_names(cards: list[tuple[int, str]], text: str, employees: Sequence[tuple[str, str]],
+                known_card: Callable[[str], bool]) -> list[tuple[int, str]]:
     """Cards named by first name join the typed ones when together they are two or more
-    ("mette 3 timer 450 og jens 5 timer 750"); one name alone is left to the flow."""
+    ("mette 3 timer 450 og jens 5 timer 750"); one name alone is left to the flow. Beside a
+    name, a five-digit number that is no card is an amount ("betalt jens 45000 i år")."""
     named = [(found.start(), card) for first, card in employees
              for found in re.finditer(rf"(?<!\w){re.escape(first)}s?(?!\w)", text, re.IGNORECASE)]
+    typed = [(start, card) for start, card in cards if not named or known_card(card)]
     unique: list[tuple[int, str]] = []
-    for start, card in sorted({*cards, *named}):  # each card once, where it is first named
+    for start, card in sorted({*typed, *named}):  # each card once, where it is first named
         if card not in {known for _, known in unique}:
             unique.append((start, card))
-    return unique if len(unique) > 1 and named else cards
+    return unique if len(unique) > 1 and named else typed
 
 
 def _part_at(parts: list[Part], cards: list[tuple[int, str]], position: int, *,
