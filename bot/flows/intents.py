@@ -397,6 +397,14 @@ _CARD_ONLY = re.compile(
     r"^\s*(?:(?:mit )?(?:frikort|kort)(?:nummer|nr)?(?: er| nr| nummer)?\s*)?(\d{5})\s*$")
 """The card number alone ("48213", "mit frikort er 48213")."""
 _CODE_ONLY = re.compile(r"^\s*(\d{4})\s*$")
+_CARD_IS_MINE = re.compile(r"^(?:hej |hej\W+)?(?:jeg har|har|jeg er|mit|mit nummer er)\s+"
+                           r"(?:et\s+)?(?:frikort|kort)\w*\s*(?:nr|nummer|id)?\W*"
+                           r"(?:er\s+)?(\d{5})\W*$")
+"""An unknown number saying which card is theirs ("jeg har frikort 48213"): linking, not an
+employer's card check."""
+_NO_CODE = re.compile(r"\b(ikke|ik|mistet|tabt|smidt)\b.*\b(brev\w*|kode\w*)\b|"
+                      r"\bhvad er (min |den )?kode\w*|\bhvor (er|finder jeg) (min |den )?kode")
+"""No letter or no code to link with."""
 
 
 def _link_in_two_steps(step: Step, topic: str | None) -> bool:
@@ -407,10 +415,15 @@ def _link_in_two_steps(step: Step, topic: str | None) -> bool:
         return False
     if topic == NOT_LINKED:  # still unknown: the number may come a message or two later
         step.state["last_topic"] = NOT_LINKED
-    if topic == NOT_LINKED and (number := _CARD_ONLY.match(step.inbound.text)):
-        step.state["link_card"] = number.group(1)
+    own = _CARD_IS_MINE.match(fold(step.inbound.text))
+    if (own or topic == NOT_LINKED and (own := _CARD_ONLY.match(step.inbound.text))):
+        step.state["link_card"] = own.group(1)
         step.state["last_topic"] = LINK_CODE
-        step.say("link_ask_code", card=number.group(1))
+        step.say("link_ask_code", card=own.group(1))
+        step.decide("link")
+        return True
+    if _NO_CODE.search(fold(step.inbound.text)):
+        step.say("link_no_code")  # the code is in the municipality's letter; else a person
         step.decide("link")
         return True
     if topic == LINK_CODE and card and (code := _CODE_ONLY.match(step.inbound.text)):
