@@ -29,7 +29,8 @@ _SINGLE = {
     "nej glem det": "CANCEL", "glem indberetningen": "CANCEL", "glem ansogningen": "CANCEL",
     "glem opgaven": "CANCEL", "drop det": "CANCEL", "lad vare": "CANCEL", "nej lad vare": "CANCEL",
     "slet det": "CANCEL", "nej alligevel ikke": "CANCEL", "alligevel ikke": "CANCEL",
-    "nej det behoves ikke": "CANCEL", "det behoves ikke": "CANCEL", "det var en fejl": "CANCEL", "jeg fandt ud af det": "CANCEL",
+    "nej det behoves ikke": "CANCEL", "det behoves ikke": "CANCEL", "det var en fejl": "CANCEL",
+    "jeg fandt ud af det": "CANCEL",
     "jeg fandt ud af det selv": "CANCEL", "glem det jeg fandt ud af det selv": "CANCEL",
     "/start": "GREET",
     # Reminders (outreach) off or on again; the bot keeps answering either way.
