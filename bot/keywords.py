@@ -64,7 +64,8 @@ _LINK_WORDED = re.compile(
     r"\b(kobl\w*|forbind\w*|tilknyt\w*|knyt\w*)\b.*\b(nummer|telefon\w*|mobil\w*|kort\w*|"
     r"frikort\w*)\b|\bkoden fra (mit |det )?brev\w*|"
     r"\b(skiftet|fat nyt|fat ny|nyt|ny)( min| mit)?( gamle)? (tlf|telefon\w*|"
-    r"mobil\w*|telefonnummer)\b|\b(skiftet|nyt) (nummer|nr)\b")
+    r"mobil\w*|telefonnummer)\b|\b(skiftet|nyt) (nummer|nr)\b|"
+    r"\b(virke|fungere) (pa|paa|i) (min |mit )?(telefon\w*|mobil\w*)")
 # Keywords typed with one letter wrong ("sldo", "menesk"): only these long, distinctive ones.
 _FUZZY = {"saldo": "BALANCE", "hjalp": "HELP", "menneske": "HUMAN", "medarbejder": "HUMAN",
           "annuller": "CANCEL", "fortryd": "CANCEL"}

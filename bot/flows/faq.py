@@ -138,7 +138,13 @@ def remember(step: Step, key: str) -> None:
 
 
 def _for_asker(step: Step, found: Answer) -> Answer:
-    """An employer asking about their employee may be pointed at an employer's answer."""
+    """An employer asking about their employee may be pointed at an employer's answer, and a
+    card holder who got an employer's answer at the card holder's own one pointing at it
+    ("lone vil betale mig over mobilpay, er det ok": how *I* may be paid)."""
+    if step.identity.is_card_holder and not step.identity.is_employer \
+            and found.intent.startswith("employer_faq_"):
+        own = next((a for a in step.knowledge.answers() if a.employer_answer == found.key), None)
+        return own or found
     if step.asker == "employer" and found.employer_answer:
         try:
             return step.knowledge.answer(found.employer_answer)

@@ -38,7 +38,8 @@ _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et r
                      r"(menneske|person|medarbejder|sagsbehandler\w*|konsulent|nogen)|"
                      r"(fa )?(kontakt|fat) (til|i|pa) (en|den|min|jeres) (\w+ )?(sagsbehandler\w*|"
                      r"medarbejder|konsulent|virksomhedskonsulent|person)|"
-                     r"ringe? til (mig|kommunen)|kan (i|du|en af jer) ringe)\b")
+                     r"ringe? til (mig|kommunen)|kan (i|du|en af jer) ringe|"
+                     r"til at ringe (mig|os)|ringe? (mig|os) op)\b")
 """Asking for a person in words the classifier may not know ("kan jeg få fat i den
 sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
@@ -258,9 +259,13 @@ _FIX_POSTED = re.compile(r"\b(ups|forkert|fejl|ret|rette|rettes|skulle (have )?(
                          r"slet|slette|fortryd|annuller\w*)\b")
 _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette)\b"
                             r".{0,30}\bindberetning\w*|"
-                            r"\b(indberettede|indberettet|skrev)\b.*\b(skulle|forkert|fejl)\b")
+                            r"\b(indberettede|indberettet|skrev)\b(?!.*\b(eindkomst|skat\w*|"
+                            r"lonsystem\w*)\b).*\b(skulle|forkert|fejl)\b")
 """An employer who wants a posted report undone or changed: only a caseworker can."""
-_COMPLAINT = re.compile(r"\b(klag\w*|uenig)\b")
+_COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|closed|"
+                        r"hvorfor\b.*\b(lukket|lukkede|luk\w*|stoppet|deaktiv\w*|spaerret))\b")
+"""A closed card's holder about the closing (complaint, reopening, "mit kort er dødt")."""
+_WHERE_IS_MY_PAY = re.compile(r"\bhvor (er|bliver) (mine|min) (penge|lon\w*|lonning\w*)\b")
 """A card holder whose card is closed wanting to complain: the decision and how to complain."""
 _AGREES = re.compile(r"^(ja|ok|okay|jep|gerne|lad os (gore|gor) det|det vil (jeg|vi) gerne|"
                      r"start|kom i gang)\b")
@@ -278,6 +283,12 @@ _CANCEL_QUESTION = re.compile(r"\b(melde\w*( jeg| mig)? fra|aflys\w*|ikke komme|
 _LINK_DIGITS = re.compile(r"^\s*\d{5}[\s./-]+\d{2}\s?\d{2}\s*$")
 
 
+def asks_to_undo_report(step: Step) -> bool:
+    """An employer asking to cancel or change a report already made ("annuller
+    indberetningen fra i dag")."""
+    return step.identity.is_employer and _DELETE_REPORT.search(fold(step.inbound.text)) is not None
+
+
 def _context_answer(step: Step) -> bool:
     """Answers that depend on who asks and what just happened, whatever the classifier says."""
     folded = fold(step.inbound.text)
@@ -292,7 +303,7 @@ def _context_answer(step: Step) -> bool:
         register_employer.start(step)
         return True
     if identity.is_employer and (topic == report_wage.REPORT_POSTED and _FIX_POSTED.search(folded)
-                                 or _DELETE_REPORT.search(folded)):
+                                 or asks_to_undo_report(step)):
         step.say("posted_fix")  # never a new report that adds to the wrong one
         step.state["last_topic"] = report_wage.REPORT_POSTED
         step.decide("report_fix")
@@ -307,6 +318,9 @@ def _context_answer(step: Step) -> bool:
     if _COMPLAINT.search(folded) and identity.card_number and identity.is_card_holder \
             and step.ledger.card(identity.card_number).status != "active":
         faq.answer_key(step, "faq_card_validity/taken_away")  # "kan jeg klage": a closed card
+        return True
+    if identity.is_card_holder and not identity.is_employer and _WHERE_IS_MY_PAY.search(folded):
+        faq.answer_key(step, "faq_reporting/missing_pay")  # "HVOR ER MINE PENGE"
         return True
     if topic == BALANCE_SHOWN and (_WHY.match(folded) or _DOUBTS_BALANCE.search(folded)):
         faq.answer_key(step, "faq_reporting/missing_pay")  # "hvorfor så lidt?" after SALDO
@@ -402,7 +416,8 @@ _CARD_IS_MINE = re.compile(r"^(?:hej |hej\W+)?(?:jeg har|har|jeg er|mit|mit numm
                            r"(?:er\s+)?(\d{5})\W*$")
 """An unknown number saying which card is theirs ("jeg har frikort 48213"): linking, not an
 employer's card check."""
-_NO_CODE = re.compile(r"\b(ikke|ik|mistet|tabt|smidt)\b.*\b(brev\w*|kode\w*)\b|"
+_NO_CODE = re.compile(r"\b(ikke|ik|mistet|tabt|smidt)\b.*\b(brev\w*|kode\w*)\b"
+                      r"(?!.*\b(id|nummer|nr|frikortnummer)\b)|"
                       r"\bhvad er (min |den )?kode\w*|\bhvor (er|finder jeg) (min |den )?kode")
 """No letter or no code to link with."""
 

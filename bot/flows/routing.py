@@ -20,7 +20,7 @@ import re
 from bot.context import Step
 from bot.flows import (balance, faq, handoff, jobs, link, post_job, report_wage, task_hours,
                        task_replies)
-from bot.flows.intents import by_intent
+from bot.flows.intents import asks_to_undo_report, by_intent
 from bot.flows.interrupts import PENDING_ASKING, continue_flow, resume, yes_no
 from bot.flows.registry import FLOWS, leave_flow
 from bot.keywords import Keyword, keyword_of
@@ -192,7 +192,8 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
         handoff.asked(step)
     elif name == "CANCEL" and step.flow in FLOWS:
         leave_flow(step)
-    elif name == "CANCEL" and step.state.get("last_topic") == report_wage.REPORT_POSTED:
+    elif name == "CANCEL" and (step.state.get("last_topic") == report_wage.REPORT_POSTED
+                               or asks_to_undo_report(step)):
         step.say("posted_fix")  # "fortryd" right after JA: the report is already in
         step.decide("report_fix")
     elif name == "CANCEL":
