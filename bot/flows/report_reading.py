@@ -41,6 +41,8 @@ class Part:
     card_number: str | None = None
     amounts: list[Decimal] = field(default_factory=list)
     hours: list[Decimal] = field(default_factory=list)
+    rates: list[Decimal] = field(default_factory=list)
+    """Kroner per hour ("130 kr i timen", "à 140 kr"): the amount is the rate times the hours."""
 
 
 @dataclass
@@ -87,6 +89,8 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool],
             value = Decimal(entity["value"])
             if value <= 0:
                 reading.problems.append("negative")
+            elif _is_rate(text, entity):
+                part.rates.append(value)
             else:
                 part.amounts.append(value)
         elif entity["entity"] == "hours":
@@ -101,12 +105,26 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool],
             # A five-digit number that is no card here: an amount without "kr" ("40000").
             part.amounts.append(Decimal(entity["value"]))
     for part in parts:
+        if part.rates and part.hours and not part.amounts and len(set(part.hours)) == 1:
+            part.amounts.append((part.rates[0] * part.hours[0]).quantize(Decimal("0.01")))
         if len(set(part.amounts)) > 1:
             reading.problems.append("several_amounts")
         if len(set(part.hours)) > 1:
             reading.problems.append("several_hours")
     reading.period = period_of(text, today)
     return reading
+
+
+_PER_HOUR_AFTER = re.compile(r"\s*(?:kr\.?|kroner|,-)?\s*(?:i timen|i time\b|pr\.?\s*time|"
+                             r"per time|om timen|/\s*t(?:ime)?\b|timen\b)", re.IGNORECASE)
+_PER_HOUR_BEFORE = re.compile(r"(?:\b[aà]|á|timelon(?:nen)? (?:er |pa |på )?|timeløn(?:nen)? "
+                              r"(?:er |på )?)\s*$", re.IGNORECASE)
+
+
+def _is_rate(text: str, entity: Entity) -> bool:
+    """An amount said per hour: "130 kr i timen", "8 timer à 140 kr", "timeløn 130"."""
+    return _PER_HOUR_AFTER.match(text, entity["end"]) is not None \
+        or _PER_HOUR_BEFORE.search(text, 0, entity["start"]) is not None
 
 
 def _cards(text: str, entities: list[Entity], known_card: Callable[[str], bool]
@@ -212,6 +230,20 @@ def bare_answer(text: str, asking: str | None) -> str | None:
     if value is None or value <= 0:
         return None
     return f"{value:.2f}" if asking == "amount" else f"{value.normalize():f}"
+
+
+_LOOSE_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)(?![\d.,]*\d)"
+                           r"(?!\s*(?:t|timer|time|h|%|procent)\b)")
+
+
+def loose_amount(text: str) -> Decimal | None:
+    """The one number in a sentence that is no hours, date or percentage, as an amount: "ok så
+    er det 731", "nej vent det skal være 731 med feriepenge". None unless there is just one."""
+    found = [m.group(1) for m in _LOOSE_NUMBER.finditer(text)]
+    if len(found) != 1 or len(re.sub(r"\D", "", found[0])) == 5:  # five digits: a card
+        return None
+    value = read_number(found[0])
+    return value if value is not None and value > 0 else None
 
 
 _WRONG_FIELD = (

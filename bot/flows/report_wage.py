@@ -23,7 +23,8 @@ from bot.flows.employer import employees_named, require_verified
 from bot.flows.report_notices import hours_said, tell_card_holder, tell_employer
 from bot.flows.report_pending import (FIGURES, PENDING, forget_settled, pending, void,
                                       void_all)
-from bot.flows.report_reading import Reading, bare_answer, named_correction, read, wrong_field
+from bot.flows.report_reading import (Reading, bare_answer, loose_amount, named_correction, read,
+                                      wrong_field)
 from bot.flows.report_selection import drop_unwanted
 from bot.messages import Reply
 from bot.textmatch import fold
@@ -132,6 +133,8 @@ def _take(step: Step, reading: Reading) -> bool:
         named = employees_named(step)
         if len(named) == 1:
             part.card_number = named[0]
+    if part.rates and not part.amounts and not part.hours and step.slots.get("hours"):
+        part.amounts.append(part.rates[0] * Decimal(step.slots["hours"]))  # hours said before
     found = {
         "card_number": part.card_number,
         "amount": f"{part.amounts[0]:.2f}" if part.amounts else None,
@@ -431,6 +434,8 @@ def _confirm(step: Step, answer: str | None) -> None:
         if pending(step):
             _read_back(step)
         return
+    if not reading.has_figures and _new_amount(step):
+        return  # "ok så er det 731": a JA in words with a new amount is no JA
     if reading.has_figures and answer != "YES":
         _change(step, reading)  # "nej det var 450 kr", "ja men det var 5 timer"
         return
@@ -495,6 +500,20 @@ def _change(step: Step, reading: Reading) -> None:
     if reading.period:
         step.slots["work_from"], step.slots["work_to"] = (d.isoformat() for d in reading.period)
     _advance(step)
+
+
+def _new_amount(step: Step) -> bool:
+    """One report waits and the message names another amount in passing: read back again
+    with it, never post the old one."""
+    waiting = pending(step)
+    amount = loose_amount(step.inbound.text)
+    if len(waiting) != 1 or amount is None or bare_answer(step.inbound.text, "amount") \
+            or f"{amount:.2f}" == f"{Decimal(str(waiting[0]['amount'])):.2f}":
+        return False
+    _reopen(step, waiting[0])
+    step.slots["amount"] = f"{amount:.2f}"
+    _advance(step)
+    return True
 
 
 def _reopen(step: Step, target: dict[str, Any]) -> None:
