@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from bot.context import Step
+from bot.flows import faq
 from bot.messages import Reply
 from bot.textmatch import QUESTION_WORDS, asks_why, fold
 from bot.texts import keys, text
@@ -132,6 +133,10 @@ def _reopen(step: Step, field: str) -> bool:
     return True
 
 
+_ASKING_VERBS = frozenset("mister far har kan skal ma bliver taber koster gaelder galder taller "
+                          "behover".split())
+_SUBJECTS = frozenset("jeg du man vi i de det den han hun".split())
+"""A question put verb first ("mister jeg min kontanthjælp"), not an answer to store."""
 _TIME_QUESTION = re.compile(r"\b(hvor lang tid|hvor laenge|hvor lange|hvornar (far|hor|kan))\b")
 
 
@@ -145,10 +150,13 @@ def _asked_back(step: Step, question_key: str) -> bool:
     stored as the applicant's name, postcode or circumstances."""
     folded = fold(step.inbound.text)
     words = folded.split()
-    if not words or words[0] not in QUESTION_WORDS:
+    if not words or not (words[0] in QUESTION_WORDS or "?" in step.inbound.text
+                         or words[1:2] and words[0] in _ASKING_VERBS and words[1] in _SUBJECTS):
         return False
     if _TIME_QUESTION.search(folded):
         step.say("apply_how_long", days=step.config.application_response_days)
+    elif step.intent.startswith(faq.RULE_PREFIXES) and step.confidence >= step.config.confident:
+        faq.answer(step, step.intent)  # "mister jeg min kontanthjælp, hvis jeg får det?"
     step.say(question_key, postcode="")
     return True
 
@@ -265,7 +273,7 @@ def _free_text(slot: str) -> Callable[[Step, str | None], bool]:
 def _bare_yes(step: Step, slot: str) -> bool:
     """"ja" or "ok" answers no open question ("Hvad kunne du tænke dig at arbejde med?"): the
     question again, with its examples, rather than "ja" stored as the answer."""
-    if fold(step.inbound.text) not in _NOT_A_NAME - {"nej", "nej tak", "ved ikke"}:
+    if fold(step.inbound.text) not in _NOT_A_NAME - {"nej", "nej tak", "ved ikke"} | {"tak"}:
         return False
     step.say(QUESTIONS[slot])
     return True

@@ -29,6 +29,9 @@ from ledger.errors import CardNotFound
 
 log = logging.getLogger(__name__)
 
+RULE_PREFIXES = ("faq_", "employer_faq_")
+"""The intents that are rule questions, answered from the knowledge files."""
+
 SELECTOR_CONFIDENT = 0.25
 """The response selector's share (within the intent's answers) above which its choice is taken
 over the keyword lists; below it the keywords (and then the general answer) decide."""

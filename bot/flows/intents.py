@@ -30,7 +30,7 @@ from bot.flows.link import LINK_CODE, NOT_LINKED
 from bot.textmatch import QUESTION_WORDS, fold
 from nlu import FALLBACK_INTENT
 
-RULE_PREFIXES = ("faq_", "employer_faq_")
+RULE_PREFIXES = faq.RULE_PREFIXES
 _REPORTING = re.compile(r"\b(indberet\w*|udbetalt|udbetale|betalt|indrapporter\w*|registrer\w*|"
                         r"skriv\w* (det |dem )?(pa|ind)|pa (hans|hendes) kort|"
                         r"send\w* (det |dem )?ind|lon til \w+)\b")
