@@ -262,6 +262,12 @@ _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor
                             r"\b(indberettede|indberettet|skrev)\b(?!.*\b(eindkomst|skat\w*|"
                             r"lonsystem\w*)\b).*\b(skulle|forkert|fejl)\b")
 """An employer who wants a posted report undone or changed: only a caseworker can."""
+_UNREPORTED = re.compile(r"\b(uden at (skrive|indberette|melde|registrere)|under bordet|"
+                         r"ikke (skriver|indberetter|melder|registrerer)|sorte penge)\b")
+"""Pay the employer leaves unreported: not covered by the card (§ 6 stk. 1)."""
+_VAGUE_NEXT = re.compile(r"^(sa )?(skal jeg (gore|goere) (noget|mere)|hvad (skal|gor|goer) jeg( sa| nu)?|"
+                         r"og (sa|hvad sa)|hvad sker der (sa|nu))\W*$")
+"""A follow-up with no topic of its own: about the answer just given."""
 _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|closed|"
                         r"hvorfor\b.*\b(lukket|lukkede|luk\w*|stoppet|deaktiv\w*|spaerret))\b")
 """A closed card's holder about the closing (complaint, reopening, "mit kort er dødt")."""
@@ -308,7 +314,12 @@ def _context_answer(step: Step) -> bool:
         step.state["last_topic"] = report_wage.REPORT_POSTED
         step.decide("report_fix")
         return True
-    if _EXPLAIN.match(folded) and faq.more(step):
+    if _UNREPORTED.search(folded) and not identity.is_employer:
+        step.say("unreported_pay")  # not "Ja, du må gerne få kontanter": only reported pay counts
+        faq.remember(step, "faq_job_types/black_work")
+        step.decide("faq_job_types/black_work")
+        return True
+    if (_EXPLAIN.match(folded) or _VAGUE_NEXT.match(folded)) and faq.more(step):
         return True  # "hvad betyder det?" after a rule answer: the longer explanation of it
     if _TAX_LETTER.search(folded) and identity.is_card_holder and not identity.is_employer:
         step.say("tax_letter")  # not "Du skal ikke betale skat": the pay went to SKAT by mistake
