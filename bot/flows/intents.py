@@ -348,6 +348,8 @@ def _context_answer(step: Step) -> bool:
         return True
     if link.phone_gone(step):
         return True
+    if identity.is_card_holder and jobs.my_place(step):
+        return True  # "hvornår skal jeg møde?" after taking a small job
     if _FORGET_ME.search(folded):
         step.say("forget_me")
         handoff.escalate(step, reason="privacy_request")  # erasure is a caseworker's decision

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 
 from bot.context import Step
+from bot.flows import job_format
 from bot.flows.job_format import listing, short_title, window
 from bot.flows.link import told_to_link
 from bot.textmatch import fold
@@ -21,6 +22,7 @@ from bot.texts import text
 from db.errors import DomainError
 from db.reference_data import postcode_municipalities, postcode_town, town_postcode
 from ledger.errors import CardNotActive
+from smalljobs import texts as task_texts
 from smalljobs.errors import UnknownPostcode
 from smalljobs.records import Frequency, TaskView
 
@@ -219,4 +221,33 @@ def digest_off(step: Step) -> None:
         return
     ended = step.jobs.unsubscribe_digest(number, step.actor())
     step.say("jobs.digest_off" if ended else "jobs.digest_was_off")
+
+
+_ABOUT_MY_PLACE = re.compile(
+    r"\b(hvornar skal jeg (mode|moede|komme|starte|vaere der|mode op)|"
+    r"hvor skal jeg (mode|moede|hen|vaere|mode op)|hvad er adressen|hvor er det|"
+    r"hvem skal jeg (sporge|spoerge|sporge efter|tale med|ringe til|henvende mig til)|"
+    r"hvad (betaler|giver) (de|i|han|hun)|hvor meget (betaler|giver) (de|i)|"
+    r"er (den|jobbet|opgaven|det) bekraeftet|har (de|han|hun) (svaret|bekraeftet))\b")
+"""Questions a card holder asks about the small job just taken."""
+
+
+def my_place(step: Step) -> bool:
+    """"hvornår skal jeg møde?" from a card holder with a place on a small job: what, where,
+    when, the pay, and whether the employer has confirmed; False when it is no such question."""
+    number = step.identity.card_number
+    if number is None or not _ABOUT_MY_PLACE.search(fold(step.inbound.text)):
+        return False
+    places = step.jobs.assignments_for_card(number)
+    if not places:
+        return False
+    place = places[0]  # the soonest
+    task = place.task
+    step.say("jobs.my_place", title=task.title, employer=task.employer_name,
+             when=task_texts.when(task), where=task_texts.where(task),
+             pay=job_format.money(task.pay_per_hour_ore),
+             status=text("jobs.my_place_confirmed" if place.status == "confirmed"
+                         else "jobs.my_place_waiting"))
+    step.decide("jobs")
+    return True
 

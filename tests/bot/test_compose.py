@@ -138,7 +138,8 @@ SAMPLE = {"amount": "42.766,00 kr.", "pending": "42.766,00 kr.", "posted": "42.7
           "what": "frikort 48213, 42.766,00 kr., 16 timer",
           # small jobs (the jobs: section)
           "n": 3, "hours_short": "2,5", "title": "Bære varer ind fra lageret og feje gården",
-          "town": "Kongens Lyngby",
+          "town": "Kongens Lyngby", "where": "Bagindgangen, Café Solsikken, 8200 Aarhus N",
+          "status": "Arbejdsgiveren har ikke bekræftet endnu. Du får besked her.",
           "when": "fre 27/11 til søn 29/11", "pay": "1.000 kr.", "number": 12345,
           "example": 12345, "task": 12345, "first_name": "Christian", "places": "20 personer,",
           "audience": "kun for jeres egen liste",
