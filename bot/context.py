@@ -66,7 +66,8 @@ class Step:
         "min medarbejder") gets the employer's version of a rule answer."""
         if self.identity.is_employer and not self.identity.is_card_holder:
             return "employer"
-        if not self.identity.is_card_holder and speaks_as_employer(self.inbound.text):
+        if not self.identity.is_card_holder and (self.state.get(SPOKE_AS_EMPLOYER)
+                                                 or speaks_as_employer(self.inbound.text)):
             return "employer"
         return "citizen"
 
@@ -191,6 +192,11 @@ _EMPLOYER_VOICE = re.compile(
     r"\b(vi er|jeg har|vi har) (en|et) (lille |mindre )?(\w+ ?)?(firma|virksomhed|cafe|butik|"
     r"gartneri|forening|restaurant|bodega|vaerksted|varksted|institution|daginstitution|"
     r"rengoringsfirma|rengoringsfirma|cykelsmed|frisor|bageri|kiosk)\b")
+
+
+SPOKE_AS_EMPLOYER = "spoke_as_employer"
+"""State: an unknown sender once wrote as an employer ("jeg driver en kiosk"), so the follow-up
+"skal jeg indberette til skat" is the employer's question too."""
 
 
 def speaks_as_employer(text: str) -> bool:

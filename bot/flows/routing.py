@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.context import Step
+from bot.context import SPOKE_AS_EMPLOYER, Step, speaks_as_employer
 from bot.flows import (balance, faq, handoff, jobs, link, post_job, report_wage, task_hours,
                        task_replies)
 from bot.flows.intents import asks_to_undo_report, by_intent
@@ -36,6 +36,8 @@ _ASKS_WHEN = re.compile(r"\b(hvornar|hvor lang\w* tid|hvor lange)\b")
 
 def route(step: Step) -> None:
     keyword = keyword_of(step.inbound.text)
+    if not step.identity.is_card_holder and speaks_as_employer(step.inbound.text):
+        step.state[SPOKE_AS_EMPLOYER] = True
     before = step.flow
     if _always_keywords(step, keyword):
         _back_to_the_question(step, before)
