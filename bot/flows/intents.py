@@ -271,6 +271,8 @@ _VAGUE_NEXT = re.compile(r"^(sa )?(skal jeg (gore|goere) (noget|mere)|hvad (skal
 _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|closed|"
                         r"hvorfor\b.*\b(lukket|lukkede|luk\w*|stoppet|deaktiv\w*|spaerret))\b")
 """A closed card's holder about the closing (complaint, reopening, "mit kort er dødt")."""
+_BALANCE_WORDS = re.compile(r"\b(saldo|tjent|tjente|tilbage|indberettet)\b")
+"""A closed card's holder asking what is on it: the balance, not the closing."""
 _WHERE_IS_MY_PAY = re.compile(r"\bhvor (er|bliver) (mine|min) (penge|lon\w*|lonning\w*)\b")
 """A card holder whose card is closed wanting to complain: the decision and how to complain."""
 _AGREES = re.compile(r"^(ja|ok|okay|jep|gerne|lad os (gore|gor) det|det vil (jeg|vi) gerne|"
@@ -326,7 +328,8 @@ def _context_answer(step: Step) -> bool:
         faq.remember(step, "faq_tax/general")
         step.decide("faq_tax/general")
         return True
-    if _COMPLAINT.search(folded) and identity.card_number and identity.is_card_holder \
+    if _COMPLAINT.search(folded) and not _BALANCE_WORDS.search(folded) \
+            and identity.card_number and identity.is_card_holder \
             and step.ledger.card(identity.card_number).status != "active":
         faq.answer_key(step, "faq_card_validity/taken_away")  # "kan jeg klage": a closed card
         return True
