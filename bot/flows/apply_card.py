@@ -17,6 +17,8 @@ from db.vault import normalise_cpr
 from nlu import redact_cpr
 
 FLOW = "apply_card"
+ON_BEHALF = "on_behalf"
+"""Slot: someone applies for another person (a helper, a parent), answering for them."""
 QUESTIONS = {
     "name": "apply_ask_name", "cpr": "apply_ask_cpr", "postcode": "apply_ask_postcode",
     "municipality": "apply_postcode_unknown", "benefit": "apply_ask_benefit",
@@ -48,8 +50,17 @@ def start(step: Step) -> None:
         step.say("apply_already_holder", card=number)
         return
     step.start_flow(FLOW)
-    step.ask("name", "apply_start")
+    if for_someone_else(step.inbound.text):
+        step.slots[ON_BEHALF] = True
+        step.ask("name", "apply_start_other")
+    else:
+        step.ask("name", "apply_start")
 
+
+def for_someone_else(message: str) -> bool:
+    """A helper, a parent or a friend asking on someone's behalf ("kan jeg søge for ham", "en af
+    vores brugere vil gerne have frikort"): they answer for that person."""
+    return _FOR_SOMEONE.search(fold(message)) is not None
 
 
 def resume_question(step: Step) -> str | None:
@@ -58,6 +69,8 @@ def resume_question(step: Step) -> str | None:
         return text("apply_municipality_unknown")
     if asking == "confirm":
         return text("apply_confirm_again")
+    if asking == "name" and step.slots.get(ON_BEHALF):
+        return text("apply_ask_name_other")
     return text(QUESTIONS[asking], postcode="") if asking in QUESTIONS else None
 
 
@@ -133,6 +146,10 @@ def _reopen(step: Step, field: str) -> bool:
     return True
 
 
+_FOR_SOMEONE = re.compile(
+    r"\b(for (ham|hende)|pa (hans|hendes) vegne|min (son|datter|bror|soster|mor|far|ven|veninde|"
+    r"kaereste|karaste|nabo)|en af (vores|mine) (brugere|beboere|borgere|klienter)|"
+    r"en (bruger|beboer|borger|klient)( her| hos os)?)\b")
 _ASKING_VERBS = frozenset("mister far har kan skal ma bliver taber koster gaelder galder taller "
                           "behover".split())
 _SUBJECTS = frozenset("jeg du man vi i de det den han hun".split())
@@ -184,7 +201,7 @@ def _name(step: Step, _: str | None) -> bool:
     # Not "ja gerne" (to "hvordan får man et frikort"), nor a sentence ("jeg bor i odense").
     if not name or any(ch.isdigit() for ch in name) or len(name.split()) > 6 \
             or fold(name) in _NOT_A_NAME or _SENTENCE.search(f" {fold(name)} "):
-        step.say("apply_ask_name")
+        step.say("apply_ask_name_other" if step.slots.get(ON_BEHALF) else "apply_ask_name")
         return False
     step.slots["name"] = name
     return True
@@ -304,7 +321,8 @@ def _submit(step: Step) -> None:
         answers={"benefit": slots.get("benefit"), "consent": slots.get("consent"),
                  "job_wishes": slots.get("jobs"), "contact": slots.get("contact"),
                  "helper": slots.get("helper"), "channel": step.inbound.channel,
-                 "address": step.inbound.sender, "cpr_later": sealed is None})
+                 "address": step.inbound.sender, "cpr_later": sealed is None,
+                 "on_behalf": bool(slots.get(ON_BEHALF))})
     application_id = step.turn.submit_application(answers)
     name = municipality_names().get(slots.get("municipality") or "", "din kommune")
     step.end_flow()

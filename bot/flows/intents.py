@@ -57,6 +57,8 @@ _CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
 _CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense|"
                          r"tjene (endnu|mere)|mangler)\b")
 _POSTING = re.compile(r"\b(opsla\w*|sla (et |en )?(job|opgave)|opgave\w*|ledig\w*|soger (folk|en))\b")
+_WANTS_A_CARD = re.compile(r"\b(have|fa|soge|sog|ansoge) (et |sit |hans |hendes )?(socialt )?"
+                           r"(frikort|kort)\b|\bsoge for\b")
 _APPLYING = re.compile(r"\b((hvordan|hvor) (soger|soge|ansoger) (jeg|hun|han|man|vi|de)|"
                        r"(vil gerne|hjalpe \w+( \w+)* med at|vil) (sog\w*|ansog\w*)|"
                        r"(soge|sog|ansoge) (om )?(et )?(socialt )?frikort)\b"
@@ -106,6 +108,9 @@ def reread(step: Step) -> str:
             and not identity.is_employer and (
             "frikort" in folded or not applying.group("rest").strip()):
         return "apply_card"
+    if not identity.is_card_holder and not identity.is_employer and not sure_rule \
+            and apply_card.for_someone_else(step.inbound.text) and _WANTS_A_CARD.search(folded):
+        return "apply_card"  # "en af vores brugere vil gerne have frikort"
     if _APPLY_NOW.match(folded) and not identity.is_card_holder and not identity.is_employer:
         return "apply_card"  # "ok søg" after hearing who can get a card
     if _PERSON.search(folded) and not sure_rule:
