@@ -57,8 +57,9 @@ _CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
 _CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense|"
                          r"tjene (endnu|mere)|mangler)\b")
 _POSTING = re.compile(r"\b(opsla\w*|sla (et |en )?(job|opgave)|opgave\w*|ledig\w*|soger (folk|en))\b")
-_WANTS_A_CARD = re.compile(r"\b(have|fa|soge|sog|ansoge) (et |sit |hans |hendes )?(socialt )?"
-                           r"(frikort|kort)\b|\bsoge for\b")
+_WANTS_A_CARD = re.compile(r"\b(vil (gerne )?have|soge|sog|ansoge) (om )?(et |sit |hans |hendes )?"
+                           r"(socialt )?(frikort|kort)\b|\bsoge for\b")
+"""Wanting to apply ("vil gerne have frikort"), not asking whether one may ("kan han få")."""
 _APPLYING = re.compile(r"\b((hvordan|hvor) (soger|soge|ansoger) (jeg|hun|han|man|vi|de)|"
                        r"(vil gerne|hjalpe \w+( \w+)* med at|vil) (sog\w*|ansog\w*)|"
                        r"(soge|sog|ansoge) (om )?(et )?(socialt )?frikort)\b"
