@@ -438,7 +438,8 @@ _CARD_IS_MINE = re.compile(r"^(?:hej |hej\W+)?(?:jeg har|har|jeg er|mit|mit numm
                            r"(?:er\s+)?(\d{5})\W*$")
 """An unknown number saying which card is theirs ("jeg har frikort 48213"): linking, not an
 employer's card check."""
-_NO_CODE = re.compile(r"\b(ikke|ik|mistet|tabt|smidt)\b.*\b(brev\w*|kode\w*)\b"
+_NO_CODE = re.compile(r"\b(har ikke|har ik|mistet|tabt|smidt|kan ikke finde|finder ikke)\b.*"
+                      r"\b(brev\w*|kode\w*)\b"
                       r"(?!.*\b(id|nummer|nr|frikortnummer)\b)|"
                       r"\bhvad er (min |den )?kode\w*|\bhvor (er|finder jeg) (min |den )?kode")
 """No letter or no code to link with."""
