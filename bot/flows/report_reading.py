@@ -232,8 +232,8 @@ def bare_answer(text: str, asking: str | None) -> str | None:
     return f"{value:.2f}" if asking == "amount" else f"{value.normalize():f}"
 
 
-_LOOSE_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)(?![\d.,]*\d)"
-                           r"(?!\s*(?:t|timer|time|h|%|procent)\b)")
+_LOOSE_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)"
+                           r"(?![\d.,]*\d)(?!\s*(?:t|timer|time|h|%|procent)\b)")
 
 
 def loose_amount(text: str) -> Decimal | None:
