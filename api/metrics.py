@@ -64,7 +64,7 @@ from api.problems import problem
 from api.settings import Settings
 from bot import InboundMessage, Reply
 from bot.observe import DialogueObserver
-from cpr import contains_cpr
+from cpr import contains_cpr, redact_cpr
 from db.errors import danish_message
 from db.observe import LedgerObserver, TaskAction, TaskActor
 from ledger import WageReportResult
@@ -353,7 +353,8 @@ class RequestMiddleware:
                 extra["api_key_id"] = key
             access_log.log(
                 logging.DEBUG if path in QUIET_PATHS else logging.INFO,
-                "%s %s %d %.1f ms", method, path, status, elapsed * 1000,
+                # A path may hold a CPR number typed as an id ("/escalations/0101901234/take").
+                "%s %s %d %.1f ms", method, redact_cpr(path), status, elapsed * 1000,
                 extra=extra)
             logging_setup.reset(token)
 

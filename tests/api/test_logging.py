@@ -249,3 +249,17 @@ def test_the_filter_redacts_the_context_fields_too() -> None:
     assert RedactionFilter(redact).filter(record)
     entry = json.loads(JsonFormatter().format(record))
     assert entry["request_id"] == "[CPR]" and entry["channel"] == "[SECRET]"
+
+
+def test_a_cpr_number_typed_as_an_id_in_a_path_is_not_in_the_access_record(
+    demo: Channels, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Masked at the source, not only by the output filter: a handler without that filter (or
+    the log scan, which reads the records) never sees it. The fuzz test once sent a ten-digit
+    id that reads as a CPR number, and the log scan caught it in the access record."""
+    with caplog.at_level(logging.INFO, logger="api.access"):
+        response = demo.client.post("/api/v1/escalations/0101901234/take")
+    assert response.status_code in (401, 404)
+    [access] = [r for r in caplog.records if r.name == "api.access"]
+    assert "/api/v1/escalations/" in access.getMessage()
+    assert "0101901234" not in access.getMessage()
