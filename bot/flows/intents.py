@@ -271,8 +271,9 @@ _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor
 _UNREPORTED = re.compile(r"\b(uden at (skrive|indberette|melde|registrere)|under bordet|"
                          r"ikke (skriver|indberetter|melder|registrerer)|sorte penge)\b")
 """Pay the employer leaves unreported: not covered by the card (§ 6 stk. 1)."""
-_VAGUE_NEXT = re.compile(r"^(sa )?(skal jeg (gore|goere) (noget|mere)|hvad (skal|gor|goer) jeg( sa| nu)?|"
-                         r"og (sa|hvad sa)|hvad sker der (sa|nu))\W*$")
+_VAGUE_NEXT = re.compile(r"^(sa )?(skal jeg (gore|goere) (noget|mere)|"
+                         r"hvad (skal|gor|goer) jeg( sa| nu)?|og (sa|hvad sa)|"
+                         r"hvad sker der (sa|nu))\W*$")
 """A follow-up with no topic of its own: about the answer just given."""
 _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|closed|"
                         r"hvorfor\b.*\b(lukket|lukkede|luk\w*|stoppet|deaktiv\w*|spaerret))\b")
