@@ -168,6 +168,12 @@ storable = is_storable_text
 KNOWN_INTENTS = set(INTENTS) | {FALLBACK_INTENT}
 
 
+def _parse_time(parser: Parser, text: str) -> float:
+    started = time.perf_counter()
+    parser.parse(text, TODAY_NLU)
+    return time.perf_counter() - started
+
+
 def check_parse(parser: Parser, text: str) -> list[str]:
     """What is wrong with the parse of `text` (empty when nothing is)."""
     started = time.perf_counter()
@@ -177,7 +183,9 @@ def check_parse(parser: Parser, text: str) -> list[str]:
         return [f"raised {type(exc).__name__}: {exc}"]
     took = time.perf_counter() - started
     problems = []
-    if took > 2.0:
+    if took > 2.0 and _parse_time(parser, text) > 2.0:
+        # Runaway backtracking is slow every time; a pause of a loaded machine is not (CI once
+        # failed on one 2.46 s parse), so a slow parse counts only when it is slow twice.
         problems.append(f"took {took:.2f} s")
     intent = result["intent"]
     if intent["name"] not in KNOWN_INTENTS:
