@@ -72,6 +72,20 @@ _FUZZY = {"saldo": "BALANCE", "hjalp": "HELP", "menneske": "HUMAN", "medarbejder
 # "ok glem det jeg gør det i morgen": opens by calling it off and gives no new figure.
 _CANCEL_OPENING = re.compile(r"^(?:ok |okay |nej |nej nej |ah |arh )?(?:glem det|glem det hele|"
                              r"drop det|annuller|afbryd|fortryd)\b(?!.*\d)")
+# Stopping or restarting our messages in words ("lad være med at skrive til mig mere", "gider
+# ik flere beskeder fra jer", "STOP SMS"): only in a short message, and only about messages.
+_STOP_WORDED = re.compile(
+    r"^(?:(?:hej|ok|okay|nej|og|men|please|plz|tak) )*(?:"
+    r"stop(?:p|per)? (?:med )?(?:(?:alle|de|jeres|dine) )?(?:sms\w*|beskeder|besked|at skrive)|"
+    r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms\w*)|"
+    r"(?:hold|holde) op med at (?:skrive|sende|sms\w*)|"
+    r"(?:skriv|send|sms) (?:ikke|ik|aldrig) (?:mere|flere|til mig|igen)|"
+    r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:have |ha |fa |modtage )?(?:flere|mere|nogen|nogle) "
+    r"(?:sms\w*|beskeder|besked)|"
+    r"(?:ingen|ikke) (?:flere|mere) (?:sms\w*|beskeder)|"
+    r"afmeld (?:mig|sms\w*|beskeder|alt))"
+    r"(?: (?:fra|til|med) (?:jer|dig|mig|dem))?(?: (?:mere|tak|igen|nu|mere tak))*$")
+_START_WORDED = re.compile(r"^(?:start|tilmeld) (?:igen|mig igen|sms\w*|beskeder|mig)(?: tak)?$")
 _LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b")
 # Small jobs, matched on the folded text: JOB [postcode], JOB DAGLIG|UGENTLIG [postcode],
 # JOB STOP; the replies to our task messages: JA/AFLYS/AFMELD/UDEBLEV <number>; AFLYS JOB
@@ -105,6 +119,10 @@ def keyword_of(text: str) -> Keyword | None:
         return Keyword(_SINGLE[stripped])
     if folded in _SINGLE:
         return Keyword(_SINGLE[folded])
+    if _STOP_WORDED.match(folded):
+        return Keyword("STOP")
+    if _START_WORDED.match(folded):
+        return Keyword("START")
     if _CANCEL_OPENING.match(folded) and not looks_like_question(text):
         return Keyword("CANCEL")  # "nej glem det, hvor meget må jeg tjene?" asks instead
     found = _job_keyword(folded)

@@ -154,6 +154,8 @@ _ASKING_VERBS = frozenset("mister far har kan skal ma bliver taber koster gaelde
                           "behover".split())
 _SUBJECTS = frozenset("jeg du man vi i de det den han hun".split())
 """A question put verb first ("mister jeg min kontanthjælp"), not an answer to store."""
+_ABOUT_PAY = re.compile(r"\b(lon\w*|indberet\w*|penge\w*|kortet)\b")
+"""A time question about pay ("hvornår kommer lønnen på kortet"), not about the application."""
 _TIME_QUESTION = re.compile(r"\b(hvor lang tid|hvor laenge|hvor lange|hvornar (far|hor|kan))\b")
 
 
@@ -182,12 +184,17 @@ def explain_why(step: Step) -> bool:
     """"Hvad skal I bruge det til?" about the question waiting: its reason, then the question
     again (a wary applicant; the words alone may look like a rule question)."""
     asking = str(step.state.get("asking") or "")
-    if not asks_why(step.inbound.text) or f"apply_why_{asking}" not in keys() \
-            or asking not in QUESTIONS:
+    if asking not in QUESTIONS:
         return False
-    step.answered_flow = FLOW
+    folded = fold(step.inbound.text)
+    if _TIME_QUESTION.search(folded) and not _ABOUT_PAY.search(folded):
+        step.say("apply_how_long", days=step.config.application_response_days)
+    elif asks_why(step.inbound.text) and f"apply_why_{asking}" in keys():
+        step.say(f"apply_why_{asking}")
+    else:
+        return False
+    step.answered_flow = FLOW  # "hvor lang tid tager det?" here is about this application
     step.decide(f"flow:{FLOW}")
-    step.say(f"apply_why_{asking}")
     step.say(QUESTIONS[asking], postcode="")
     return True
 

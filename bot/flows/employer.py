@@ -36,12 +36,14 @@ def start_check(step: Step) -> None:
     if not require_verified(step):
         return
     number = step.entity("card_number")
-    if number is None:
-        named = employees_named(step)
-        for card in named[:3]:  # "har jens og mette stadig aktive kort?"
+    named = employees_named(step)
+    if number is not None and named and number not in _own_cards(step):
+        number = None  # "jeg har betalt jens 45000 i år": an amount beside a name, not a card
+    if named:  # "har jens og mette stadig aktive kort?", "er 48213 og mette aktive"
+        for card in ([number] if number else []) + [c for c in named if c != number][:3]:
             show_card(step, card)
-        if named:
-            return
+        return
+    if number is None:
         if _PRONOUN.search(fold(step.inbound.text)) and step.state.get(LAST_CARD):
             show_card(step, str(step.state[LAST_CARD]))  # "hvor meget har hun tilbage"
             return
@@ -49,6 +51,11 @@ def start_check(step: Step) -> None:
         step.ask("card_number", "ask_card_number")
         return
     show_card(step, number)
+
+
+def _own_cards(step: Step) -> set[str]:
+    cvr = step.identity.employer_cvr
+    return {card for _, card in step.turn.employees(cvr)} if cvr else set()
 
 
 def employees_named(step: Step) -> list[str]:

@@ -27,7 +27,7 @@ from bot.flows import (
 from bot.flows.balance import BALANCE_SHOWN
 from bot.flows.employer import OFFERED_REGISTRATION, employees_named
 from bot.flows.link import LINK_CODE, NOT_LINKED
-from bot.textmatch import QUESTION_WORDS, fold
+from bot.textmatch import QUESTION_WORDS, fold, looks_like_question
 from nlu import FALLBACK_INTENT
 
 RULE_PREFIXES = faq.RULE_PREFIXES
@@ -45,6 +45,10 @@ sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
                            r"kom til at|til skat|eindkomst|ved en fejl|ikke kan se|"
                            r"hvordan (skal|kan|gor) (vi|jeg|man))\b")
+_IS_IT_OK = re.compile(r"\b((er|bliver|vil) det (et problem|ok|okay|i orden|for meget)|"
+                       r"(er|kommer) (han|hun) (over|for hojt))\b")
+"""Asking whether what a named employee was paid is too much: their card's room answers it."""
+_DIGITS = re.compile(r"\d")
 _MAY_WE_HIRE = re.compile(r"\b(kan|ma|mon) (vi|jeg|man) (godt |gerne |sa )?ansatte\b")
 """Asking whether one may hire someone on the card at all."""
 _MOVING = re.compile(r"\bflyt\w*\b")
@@ -54,6 +58,9 @@ _AND_NAME = re.compile(r"^(og|og hvad med|hvad med|hvad sa med|samme med) \w+( o
 """An employer's follow-up naming another employee: the same card check for them."""
 _CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
 """An employer asking whether a named employee's card is active ("er mette stadig aktiv")."""
+_ROOM_LEFT = re.compile(r"\bhvor meget (har|kan|ma|mangler) (\w+ ){1,2}(tilbage|"
+                        r"(na at )?(tjene|fa)( hos (os|jer|mig))? (resten|endnu|mere|i ar))")
+"""An employer asking how much a named employee (or "hun" just checked) has left."""
 _CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense|"
                          r"tjene (endnu|mere)|mangler)\b")
 _POSTING = re.compile(r"\b(opsla\w*|sla (et |en )?(job|opgave)|opgave\w*|ledig\w*|soger (folk|en))\b")
@@ -119,7 +126,12 @@ def reread(step: Step) -> str:
     if intent == "apply_card" and identity.is_card_holder and _FINDING_WORK.search(folded):
         return "find_job"  # a holder who "has not found anything": help to a job, not a card
     asking = "?" in step.inbound.text or starts_as_question(folded)
+    if identity.is_employer and not identity.is_card_holder and _ROOM_LEFT.search(folded) \
+            and (employees_named(step) or step.entity("card_number")):
+        return "employer_check_card"  # "... hvor meget har hun tilbage?" about mette
     if identity.is_employer and not identity.is_card_holder and not (sure_rule and asking):
+        if _IS_IT_OK.search(folded) and _DIGITS.search(folded) and employees_named(step):
+            return "employer_check_card"  # "jeg har betalt jens 45000 i år, er det et problem"
         if _is_a_report(step, intent, folded):
             return "employer_report_wage"
         if intent == "employer_report_wage" and (
@@ -164,9 +176,12 @@ def _own_side(step: Step) -> str | None:
 
 
 def _rescued(step: Step) -> str:
-    """The intent, or, when the classifier fell back, the rule question it nearly chose if
-    the response selector is sure of the answer."""
-    if step.intent != FALLBACK_INTENT:
+    """The intent, or, when the classifier fell back or is unsure between rule questions, the
+    rule question the response selector is sure of the answer to, if it is one of the two
+    best ("hvad er det for en kontrol jeg har været til": the card's control, not what a
+    frikort is)."""
+    unsure_rule = step.intent.startswith(RULE_PREFIXES) and step.confidence < SURE_OF_A_RULE
+    if step.intent != FALLBACK_INTENT and not unsure_rule:
         return step.intent
     ranking = [r for r in step.parse["intent_ranking"] if r["name"] != FALLBACK_INTENT]
     selector = step.parse.get("response_selector")
@@ -231,10 +246,14 @@ def by_intent(step: Step, answer: str | None) -> None:
         misunderstood(step)
         return
     step.state["misunderstood"] = 0
-    if is_frustrated(step.inbound.text):
-        handoff.offer(step)
-    elif intent.startswith(RULE_PREFIXES):
+    frustrated = is_frustrated(step.inbound.text)
+    if intent.startswith(RULE_PREFIXES) and (not frustrated
+                                             or looks_like_question(step.inbound.text)):
         faq.answer(step, intent)
+        if frustrated:  # angry, and still asking: the answer, then a person if they want one
+            step.say("frustrated_answered")
+    elif frustrated:
+        handoff.offer(step)
     elif intent in _FLOW_STARTS:
         start, label = _FLOW_STARTS[intent]
         step.decide(label)
@@ -266,8 +285,17 @@ _FIX_POSTED = re.compile(r"\b(ups|forkert|fejl|ret|rette|rettes|skulle (have )?(
 _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette)\b"
                             r".{0,30}\bindberetning\w*|"
                             r"\b(indberettede|indberettet|skrev)\b(?!.*\b(eindkomst|skat\w*|"
-                            r"lonsystem\w*)\b).*\b(skulle|forkert|fejl)\b")
+                            r"lonsystem\w*)\b).*\b(skulle|forkert|fejl)\b|"
+                            r"\b(slet|slette|fjern|fjerne|annuller\w*)\b.{0,20}\blon(nen)?\b|"
+                            r"\bkom (\w+ )?til at (registrere|indberette|skrive|sende|taste|"
+                            r"indtaste|melde)\b|"
+                            r"\b(kan|skal) (det|den|de|lonnen|belobet|timerne|indberetningen) "
+                            r"(rettes|andres|laves om|slettes|fjernes|trakkes tilbage)\b|"
+                            r"\b(indberettet|registreret|sendt|skrevet|meldt)\b.{0,40}"
+                            r"\b(to gange|dobbelt)\b")
 """An employer who wants a posted report undone or changed: only a caseworker can."""
+_ELSEWHERE = re.compile(r"\b(e ?indkomst|skat\w*|lonsystem\w*|lonseddel\w*)\b")
+"""Pay reported somewhere else by mistake (eIndkomst): a rule answer, not our report."""
 _UNREPORTED = re.compile(r"\b(uden at (skrive|indberette|melde|registrere)|under bordet|"
                          r"ikke (skriver|indberetter|melder|registrerer)|sorte penge)\b")
 """Pay the employer leaves unreported: not covered by the card (§ 6 stk. 1)."""
@@ -301,7 +329,9 @@ _LINK_DIGITS = re.compile(r"^\s*\d{5}[\s./-]+\d{2}\s?\d{2}\s*$")
 def asks_to_undo_report(step: Step) -> bool:
     """An employer asking to cancel or change a report already made ("annuller
     indberetningen fra i dag")."""
-    return step.identity.is_employer and _DELETE_REPORT.search(fold(step.inbound.text)) is not None
+    folded = fold(step.inbound.text)
+    return step.identity.is_employer and _DELETE_REPORT.search(folded) is not None \
+        and _ELSEWHERE.search(folded) is None
 
 
 def _context_answer(step: Step) -> bool:
@@ -378,7 +408,8 @@ def _context_answer(step: Step) -> bool:
         step.decide("link")
         link.with_code(step, (digits[:5], digits[5:]))  # "81322 5427" without the word LINK
         return True
-    if identity.is_employer and not identity.employer_verified and _OWN_APPROVAL.search(folded):
+    if identity.is_employer and not identity.employer_verified and _OWN_APPROVAL.search(folded) \
+            and not _PERSON.search(folded):  # "ring os op om godkendelsen": a person, at once
         step.say("employer_unverified_when")
         step.decide("flow:register_employer")
         return True
@@ -417,7 +448,10 @@ _ABOUT_ME = re.compile(
     r"(videre|til)|"
     r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
     r"(det her|det|hvad jeg skriver|mine beskeder)|"
-    r"hvad (gemmer|ved|har) (i|du) om mig)\b")
+    r"hvad (gemmer|ved|har) (i|du) om mig|"
+    r"(er det|er i|er du) (bare |jo bare |ogsa )?(kommunen|jobcentret) der (sidder og )?"
+    r"(holder oje|kigger med|overvager|laser med)|(holder|holde) oje med (os|mig)|"
+    r"overvager (i|du) (os|mig))\b")
 """Questions about the assistant itself, the seeds' first barrier (mistrust of "the system")."""
 _IS_IT_REAL = re.compile(
     r"\b(fidus|svindel|scam|for godt til at (vare|vaere) sandt|hvem star bag( jer| dig| det)?|"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.context import Step
+from bot.flows import faq
 from bot.textmatch import fold
 from conversations.linking import LinkOutcome
 from ledger.errors import ContactInUse
@@ -20,13 +21,23 @@ _PHONE_GONE = re.compile(
     r"\b((mistet|tabt|mistede|tabte|mist) (min|mit) (gamle )?(tlf|telefon\w*|mobil\w*)|"
     r"(min|mit) (tlf|telefon|mobil) (er|blev) (stjalet|vaek|vak|tabt))\b")
 """A lost or stolen phone: it may still be linked to the card."""
+_FINDS_NUMBER = re.compile(r"\b(finder|finde|find|fa|husker|huske|glemt|hvad er)\b.*\b(nummer\w*|nr|"
+                           r"frikortnummer\w*|id)\b|\b(nummer\w*|nr)\b.*\b(finder|finde|find|"
+                           r"husker|huske|glemt|igen)\b")
+"""... and the card's number went with it: how to find the number comes first."""
 
 
 def phone_gone(step: Step) -> bool:
     """A lost or stolen phone ("har mistet min telefon og skriver fra et nyt nummer"): a person
     removes the old one, LINK from the new one; the card number alone may come next."""
-    if not _PHONE_GONE.search(fold(step.inbound.text)):
+    folded = fold(step.inbound.text)
+    if not _PHONE_GONE.search(folded):
         return False
+    if _FINDS_NUMBER.search(folded) and not step.identity.is_card_holder:
+        faq.answer_key(step, "faq_card_validity/forgot_number")
+        step.say("phone_gone_short")  # the old phone may still be linked to the card
+        step.state["last_topic"] = NOT_LINKED
+        return True
     told_to_link(step, "phone_gone")
     step.decide("link")
     return True

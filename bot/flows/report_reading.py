@@ -104,6 +104,7 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool],
         elif entity["entity"] == "card_number" and (entity["start"], entity["value"]) not in cards:
             # A five-digit number that is no card here: an amount without "kr" ("40000").
             part.amounts.append(Decimal(entity["value"]))
+    _bare_amounts(text, entities, cards, parts)
     for part in parts:
         if part.rates and part.hours and not part.amounts and len(set(part.hours)) == 1:
             part.amounts.append((part.rates[0] * part.hours[0]).quantize(Decimal("0.01")))
@@ -119,6 +120,31 @@ _PER_HOUR_AFTER = re.compile(r"\s*(?:kr\.?|kroner|,-)?\s*(?:i timen|i time\b|pr\
                              r"per time|om timen|/\s*t(?:ime)?\b|timen\b)", re.IGNORECASE)
 _PER_HOUR_BEFORE = re.compile(r"(?:\b[aà]|á|timelon(?:nen)? (?:er |pa |på )?|timeløn(?:nen)? "
                               r"(?:er |på )?)\s*$", re.IGNORECASE)
+
+
+_NOT_AN_AMOUNT_BEFORE = re.compile(r"\b(?:uge|den|d\.|år|aar|nr\.?|nummer|frikort|kort)\s*$",
+                                   re.IGNORECASE)
+_SMALLEST_BARE_AMOUNT = 50
+"""A bare number below this beside the hours is more likely a day or a count than kroner."""
+
+
+def _bare_amounts(text: str, entities: list[Entity], cards: list[tuple[int, str]],
+                  parts: list[Part]) -> None:
+    """A part with hours but no amount takes the one bare number in its stretch of the message
+    as the amount ("mette 3 timer 450 og jens 5 timer 750"); the read-back confirms it."""
+    taken = [(e["start"], e["end"]) for e in entities]
+    bounds = [start for start, _ in cards] or [0]
+    for index, part in enumerate(parts):
+        if part.amounts or part.rates or not part.hours:
+            continue
+        begin = bounds[index] if index < len(bounds) else 0
+        end = bounds[index + 1] if index + 1 < len(bounds) else len(text)
+        found = [m for m in _LOOSE_NUMBER.finditer(text, begin, end)
+                 if not any(a < m.end() and m.start() < b for a, b in taken)
+                 and not _NOT_AN_AMOUNT_BEFORE.search(text, 0, m.start())]
+        values = [read_number(m.group(1)) for m in found]
+        if len(values) == 1 and values[0] is not None and values[0] >= _SMALLEST_BARE_AMOUNT:
+            part.amounts.append(values[0])
 
 
 def _is_rate(text: str, entity: Entity) -> bool:
