@@ -32,6 +32,8 @@ class Step:
     identity: Identity
     config: BotConfig
     knowledge: KnowledgeBase
+    clauses: list[ParseResult] = field(default_factory=list)
+    """The NLU's reading of each question, when the message asks two or more (bot/questions)."""
     replies: list[Reply] = field(default_factory=list)
     answered_flow: str | None = None
     """Set when an ongoing flow took the message as an answer to its question."""

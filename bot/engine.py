@@ -14,6 +14,7 @@ from bot.keywords import keyword_of
 from bot.knowledge import KnowledgeBase, shipped_knowledge
 from bot.messages import InboundMessage, Reply
 from bot.observe import DialogueObserver, safely
+from bot.questions import questions_in
 from bot.texts import text as bot_text
 from conversations.records import StoredInbound
 from conversations.service import Conversations
@@ -70,12 +71,13 @@ class Dialogue:
                      stored.id, stored.conversation_id, len(replies))
             return replies
         parse = self.parse(inbound)
+        clauses = self.clause_parses(inbound)
         outcome: list[str] = []
         try:
             replies = conversations.turn(
                 inbound.conversation_channel, inbound.sender,
                 lambda turn: self._answer(turn, inbound, parse, stored.id, queue_replies,
-                                          outcome),
+                                          outcome, clauses),
                 via=inbound.channel)
         except Exception as error:
             if is_database_unavailable(error):
@@ -116,10 +118,19 @@ class Dialogue:
         safely(self.observer.parsed, inbound, parse)
         return parse
 
-    def step(self, turn: Turn, inbound: InboundMessage, parse: ParseResult) -> Step:
+    def clause_parses(self, inbound: InboundMessage) -> list[ParseResult]:
+        """Each question of a message that asks several, read on its own (outside any
+        transaction, like the whole message); empty for a message with one question."""
+        if inbound.channel == "voice":
+            return []  # a caller hears one answer at a time
+        today = (inbound.received_at or dt.datetime.now(dt.UTC)).date()
+        return [self._parser.parse(clause, today) for clause in questions_in(inbound.text)]
+
+    def step(self, turn: Turn, inbound: InboundMessage, parse: ParseResult,
+             clauses: list[ParseResult] | None = None) -> Step:
         """A message being handled in `turn`, before anything is decided."""
         return Step(turn=turn, inbound=inbound, parse=parse, identity=turn.remember_identity(),
-                    config=self._config, knowledge=self._knowledge)
+                    config=self._config, knowledge=self._knowledge, clauses=clauses or [])
 
     def respond(self, step: Step) -> None:
         """The dialogue's answer to one message: crisis first, in any state, then the routing."""
@@ -128,19 +139,21 @@ class Dialogue:
             flows.handoff.crisis(step, found)
         else:
             routing.route(step)
+            if step.clauses:
+                flows.faq.also_asked(step)  # "... og mister jeg min boligstøtte?"
 
     def crisis_in(self, text: str) -> Crisis | None:
         return detect(text, self._crisis)
 
     def _answer(
         self, turn: Turn, inbound: InboundMessage, parse: ParseResult, inbound_id: int,
-        queue_replies: bool, outcome: list[str],
+        queue_replies: bool, outcome: list[str], clauses: list[ParseResult] | None = None,
     ) -> list[Reply]:
         outcome.clear()  # the turn is retried whole on a serialisation failure
         already = turn.inbound_replies(inbound_id)
         if already is not None:  # a concurrent retry answered it while we waited for the lock
             return [Reply(text) for text in already]
-        step = self.step(turn, inbound, parse)
+        step = self.step(turn, inbound, parse, clauses)
         self.respond(step)
         step.state.pop("failures", None)
         turn.save_state()

@@ -26,6 +26,7 @@ from bot.texts import text
 from danish.wording import kroner_whole
 from db.reference_data import municipality_names
 from ledger.errors import CardNotFound
+from nlu import ParseResult
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def choose(step: Step, intent: str) -> Answer:
     named = _FUTURE_YEAR.search(step.inbound.text)
     if intent == "faq_limit" and named and int(named.group(1)) > step.turn.today.year:
         return step.knowledge.answer("faq_limit/yearly")  # next year's cap: not known yet
-    chosen = _selected_key(step, intent)
+    chosen = _selected_key(step.parse, intent)
     if chosen is not None:
         try:
             return step.knowledge.answer(chosen)
@@ -96,8 +97,8 @@ def choose(step: Step, intent: str) -> Answer:
     return step.knowledge.answer_for(intent, step.inbound.text)
 
 
-def _selected_key(step: Step, intent: str) -> str | None:
-    selector = step.parse.get("response_selector")
+def _selected_key(parse: ParseResult, intent: str) -> str | None:
+    selector = parse.get("response_selector")
     if not selector:
         return None
     ranking = [r for r in selector["default"]["ranking"]
@@ -132,6 +133,62 @@ def answer_key(step: Step, key: str) -> None:
     step.say_text(_render(step, shown, more=False))
     remember(step, shown.key)
     step.decide(found.key)
+
+
+ALSO_SURE = 0.45
+"""How sure the NLU must be of a second question's rule intent before it is answered too."""
+SURE_ALONE = 0.6
+"""Below this, the answer selector must agree with the intent for a second answer."""
+OWN_SIDE_LEFT = 0.1
+"""A card holder's own question behind an employer's answer to a sure second question."""
+_ANSWERED_FIRST = re.compile(r"^(faq_|employer_faq_)|^balance$")
+_COVERED_BY = {"balance": "faq_limit"}
+"""A first answer that already says what the second would (a balance shows the limit)."""
+
+
+def also_asked(step: Step) -> None:
+    """A second question in the same message ("hvor meget må jeg tjene, og mister jeg min
+    boligstøtte?") gets its own answer after the first, when the NLU is sure of it and it is
+    about something else. MERE and "hvor står det" stay with the first answer."""
+    first = step.outcome
+    if first is None or not _ANSWERED_FIRST.match(first) or step.flow is not None:
+        return  # in a flow, its question was just asked again: that comes last
+    covered = _COVERED_BY.get(first, first.partition("/")[0])
+    for clause in step.clauses:
+        found = _clause_answer(step, clause)
+        if found is None or found.intent == covered:
+            continue  # the same topic as the first answer: it has been answered
+        hint = f" {found.more_hint}" if found.more_hint else ""
+        body = _render(step, found, more=False).removesuffix(hint)
+        step.say_text(f"{text('also_asked')} {body}")
+        return  # two answers at most: a third question is for the next message
+
+
+def _clause_answer(step: Step, clause: ParseResult) -> Answer | None:
+    """The answer to one question of the message, in this asker's voice, when the NLU is sure
+    of it; never the employer's side of a card holder's question."""
+    intent, confidence = clause["intent"]["name"], clause["intent"]["confidence"]
+    if not intent.startswith(RULE_PREFIXES) or confidence < ALSO_SURE:
+        return None
+    selector = clause.get("response_selector")
+    best = selector["default"]["response"]["intent_response_key"] if selector else ""
+    if confidence < SURE_ALONE and not best.startswith(f"{intent}/"):
+        return None  # unsure, and the answer selector thinks of something else
+    if step.asker != "employer" and intent.startswith("employer_faq_"):
+        own = next((c["name"] for c in clause["intent_ranking"][1:3]
+                    if c["name"].startswith("faq_") and c["confidence"] >= OWN_SIDE_LEFT), None)
+        if own is None:
+            return None
+        intent = own  # "tæller feriepenge med?" from a card holder: their own limit
+    chosen = _selected_key(clause, intent)
+    try:
+        found = _for_asker(step, step.knowledge.answer(chosen) if chosen
+                           else step.knowledge.answer_for(intent, clause["text"]))
+    except UnknownIntent:
+        return None
+    if step.asker != "employer" and found.intent.startswith("employer_faq_"):
+        return None
+    return found
 
 
 def remember(step: Step, key: str) -> None:
