@@ -44,7 +44,7 @@ _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et r
 sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
                            r"kom til at|til skat|eindkomst|ved en fejl|ikke kan se|"
-                           r"hvordan (skal|kan|gor) (vi|jeg|man))\b")
+                           r"(hvordan|hvad|hvornar) (skal|kan|gor|ma) (vi|jeg|man))\b")
 _IS_IT_OK = re.compile(r"\b((er|bliver|vil) det (et problem|ok|okay|i orden|for meget)|"
                        r"(er|kommer) (han|hun) (over|for hojt))\b")
 """Asking whether what a named employee was paid is too much: their card's room answers it."""
@@ -155,6 +155,8 @@ def reread(step: Step) -> str:
     if intent in ("employer_post_job", FALLBACK_INTENT) and _MAY_WE_HIRE.search(folded):
         return "faq_job_types"  # "kan vi ansætte en på frikort": who may hire, not a job ad
     if identity.is_card_holder and not identity.is_employer:
+        if intent == "employer_post_job":
+            return "find_job"  # "er der nogen der mangler en til at male": looking for work
         if intent == "employer_report_wage":
             return "faq_reporting"  # only the employer reports; say how, and who to ask
         named = step.entity("card_number")
@@ -320,6 +322,8 @@ _FOLLOW_UP_TEXTS = {"employer_unverified": "employer_unverified_when"}
 """The same, where the explanation is a reply of the bot's own rather than a rule answer."""
 _OWN_CARD = re.compile(r"\b(skriv\w*|sat\w*|registrer\w*|indberet\w*) .*\b(pa|ind pa) mit (fri)?kort\b")
 _GOT_A_JOB = re.compile(r"\b(har fat|fik|har fundet) (et |mig et )?(nyt |lille )?(job|arbejde)\b")
+_CARD_TROUBLE = re.compile(r"\b(kort\w*|frikort\w*) (virker|fungerer|er) (ikke|ik)\b|"
+                           r"\b(lukket|ikke aktiv\w*|deaktiv\w*)\b")
 _CANCEL_QUESTION = re.compile(r"\b(melde\w*( jeg| mig)? fra|aflys\w*|ikke komme|alligevel ikke|"
                               r"kan ikke (den dag|alligevel|i morgen|pa (mandag|tirsdag|onsdag|"
                               r"torsdag|fredag|lordag|sondag))|kan jeg ikke)\b")
@@ -414,7 +418,8 @@ def _context_answer(step: Step) -> bool:
         step.decide("flow:register_employer")
         return True
     if identity.is_card_holder and not identity.is_employer:
-        if _OWN_CARD.search(folded) or _GOT_A_JOB.search(folded):
+        if (_OWN_CARD.search(folded) or _GOT_A_JOB.search(folded)) \
+                and not _CARD_TROUBLE.search(folded):  # "... men kortet virker ikke": its state
             faq.answer(step, "faq_reporting")  # only the employer reports: say how
             return True
         if _CANCEL_QUESTION.search(folded) and identity.card_number \

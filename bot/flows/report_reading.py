@@ -65,6 +65,11 @@ class Reading:
                     or any(p.amounts or p.hours for p in self.parts))
 
 
+_ADDED = re.compile(r"(?:\s+(?:i\s+)?(?:man|tirs|ons|tors|fre|lør|lor|søn|son)dag(?:s|en)?|"
+                    r"\s+(?:i\s+)?(?:går|gar|forgårs|forgars|morges|aftes)|\s+den\s+\d{1,2}\.?)?"
+                    r"\s*(?:,|og|\+|plus|samt|og\s+så|og\s+sa)\s*", re.IGNORECASE)
+"""Between two counts of hours that add up: a day, then "og" ("2 timer mandag og 3 timer
+tirsdag", "2 timer + 3 timer"); "eller" and corrections stay several figures, asked again."""
 _BARE_NEGATIVE = re.compile(r"^\s*(?:-|−|minus\b)\s*\d[\d.,]*\s*[.!]?\s*$", re.IGNORECASE)
 
 
@@ -83,6 +88,7 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool],
         reading.problems.append("scientific")
     if _BARE_NEGATIVE.match(text):
         reading.problems.append("negative")  # "-500" or "minus 500" on its own, no unit
+    last_hours_end = 0
     for entity in entities:
         part = _part_at(parts, cards, entity["start"], after=after)
         if entity["entity"] == "amount":
@@ -94,7 +100,11 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool],
             else:
                 part.amounts.append(value)
         elif entity["entity"] == "hours":
-            part.hours.append(Decimal(entity["value"]))
+            if part.hours and _ADDED.fullmatch(text, last_hours_end, entity["start"]):
+                part.hours[-1] += Decimal(entity["value"])  # "2 timer mandag og 3 timer tirsdag"
+            else:
+                part.hours.append(Decimal(entity["value"]))
+            last_hours_end = entity["end"]
         elif entity["entity"] == "date":
             paid_on = dt.date.fromisoformat(entity["value"])
             if paid_on > today:  # "i morgen", "på fredag", "10.12" said before it

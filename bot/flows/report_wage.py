@@ -23,6 +23,7 @@ from bot.flows.employer import employees_named, require_verified
 from bot.flows.report_notices import hours_said, tell_card_holder, tell_employer
 from bot.flows.report_pending import (FIGURES, PENDING, forget_settled, pending, void,
                                       void_all)
+from bot.flows.report_problems import QUESTIONS, refuse_problems
 from bot.flows.report_reading import (Reading, bare_answer, loose_amount, named_correction, read,
                                       wrong_field)
 from bot.flows.report_selection import drop_unwanted
@@ -39,7 +40,6 @@ from ledger.results import WageReportResult
 FLOW = "report_wage"
 REPORT_POSTED = "report_posted"
 """Topic: reports were just posted, so "ups, det skulle være 500" is about them."""
-QUESTIONS = (("card_number", "ask_card_number"), ("amount", "ask_amount"), ("hours", "ask_hours"))
 LOWEST_RATE = Decimal(30)
 HIGHEST_RATE = Decimal(1000)
 """Kroner per hour outside which a figure is asked back before anything is reserved."""
@@ -50,7 +50,7 @@ def start(step: Step) -> None:
         return
     step.start_flow(FLOW)
     reading = _read(step)
-    if _refuse_problems(step, reading, None):
+    if refuse_problems(step, reading, None):
         return
     if len(reading.parts) > 1:
         _several(step, reading)
@@ -97,32 +97,6 @@ def _card_exists(step: Step, number: str) -> bool:
     except CardNotFound:
         return False
     return True
-
-
-def _refuse_problems(step: Step, reading: Reading, asking: str | None) -> bool:
-    """Figures that cannot be used as written are said back and asked again; True if any."""
-    if not reading.problems:
-        return False
-    problem = reading.problems[0]
-    if problem == "future_date":
-        _not_paid_yet(step, asking)
-        return True
-    key = {"negative": "amount_negative", "scientific": "amount_unreadable",
-           "several_amounts": "several_amounts", "several_hours": "several_hours"}[problem]
-    step.say(key)
-    slot = "hours" if problem == "several_hours" else "amount"
-    step.slots.pop(slot, None)
-    if asking not in ("confirm", "create_employment", "check_rate"):
-        step.ask(slot, dict(QUESTIONS)[slot])
-    return True
-
-
-def _not_paid_yet(step: Step, asking: str | None) -> None:
-    """A payment date still to come: nothing is reported for it. A read-back already waiting
-    keeps its JA/NEJ (its own date is today or earlier); a new report ends here."""
-    step.say("paid_in_future")
-    if asking is None:
-        step.end_flow()
 
 
 def _take(step: Step, reading: Reading) -> bool:
@@ -181,7 +155,7 @@ def _fill(step: Step, asking: str | None) -> None:
         _ask_again_noting(step, [fix[0]])
         return
     reading = _read(step)
-    if _refuse_problems(step, reading, asking):
+    if refuse_problems(step, reading, asking):
         return
     if len(reading.parts) > 1:
         _several(step, reading)
@@ -458,7 +432,7 @@ def _confirm(step: Step, answer: str | None) -> None:
 
 def _fresh(step: Step, reading: Reading) -> None:
     step.state.pop("asking", None)
-    if _refuse_problems(step, reading, None):
+    if refuse_problems(step, reading, None):
         return
     if len(reading.parts) > 1:
         _several(step, reading)
@@ -469,7 +443,7 @@ def _fresh(step: Step, reading: Reading) -> None:
 
 def _change(step: Step, reading: Reading) -> None:
     """A message with figures while reports wait for JA: another report, or a correction."""
-    if _refuse_problems(step, reading, "confirm"):
+    if refuse_problems(step, reading, "confirm"):
         step.say("confirm_again", buttons=("JA", "NEJ"))
         return
     waiting = pending(step)

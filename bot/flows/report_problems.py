@@ -1,0 +1,55 @@
+"""Figures in a wage report that cannot be used as written: said back and asked again, while
+what could be read (the card, the other figure) is kept."""
+
+from __future__ import annotations
+
+from bot.context import Step
+from bot.flows.employer import employees_named
+from bot.flows.report_reading import Reading
+
+QUESTIONS = (("card_number", "ask_card_number"), ("amount", "ask_amount"), ("hours", "ask_hours"))
+"""The report's slots in the order they are asked, with their questions."""
+
+
+def refuse_problems(step: Step, reading: Reading, asking: str | None) -> bool:
+    """Figures that cannot be used as written are said back and asked again; True if any."""
+    if not reading.problems:
+        return False
+    problem = reading.problems[0]
+    if problem == "future_date":
+        not_paid_yet(step, asking)
+        return True
+    key = {"negative": "amount_negative", "scientific": "amount_unreadable"}.get(problem, problem)
+    step.say(key)
+    slot = "hours" if problem == "several_hours" else "amount"
+    step.slots.pop(slot, None)
+    if asking not in ("confirm", "create_employment", "check_rate"):
+        _keep_the_rest(step, reading, slot)
+        step.state["asking"] = slot  # the several_* texts ask for the total themselves
+        if not key.startswith("several_"):
+            step.ask(slot, dict(QUESTIONS)[slot])
+    return True
+
+
+def not_paid_yet(step: Step, asking: str | None) -> None:
+    """A payment date still to come: nothing is reported for it. A read-back already waiting
+    keeps its JA/NEJ (its own date is today or earlier); a new report ends here."""
+    step.say("paid_in_future")
+    if asking is None:
+        step.end_flow()
+
+
+def _keep_the_rest(step: Step, reading: Reading, slot: str) -> None:
+    """"jens 2 timer eller 3 timer 600 kr": the hours are asked again, Jens and the 600 kr
+    are kept (never over a figure already given)."""
+    if len(reading.parts) != 1:
+        return
+    part = reading.parts[0]
+    named = employees_named(step)
+    card = part.card_number or (named[0] if len(named) == 1 else None)
+    if card:
+        step.slots.setdefault("card_number", card)
+    if slot != "amount" and len(set(part.amounts)) == 1:
+        step.slots.setdefault("amount", f"{part.amounts[0]:.2f}")
+    if slot != "hours" and len(set(part.hours)) == 1:
+        step.slots.setdefault("hours", f"{part.hours[0].normalize():f}")
