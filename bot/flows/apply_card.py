@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -11,6 +12,7 @@ from bot.messages import Reply
 from bot.textmatch import QUESTION_WORDS, asks_why, fold
 from bot.texts import keys, text
 from conversations.records import ApplicationAnswers
+from danish.wording import danish_date
 from db.errors import InvalidCpr
 from db.reference_data import municipality_names, postcode_municipalities
 from db.vault import normalise_cpr
@@ -49,12 +51,32 @@ def start(step: Step) -> None:
     if number is not None and step.inbound.proven and step.ledger.card(number).status == "active":
         step.say("apply_already_holder", card=number)
         return
+    on_behalf = for_someone_else(step.inbound.text)
+    if not on_behalf and sent_status(step):
+        return  # applied already: where that stands, not the same questions again
     step.start_flow(FLOW)
-    if for_someone_else(step.inbound.text):
+    if on_behalf:
         step.slots[ON_BEHALF] = True
         step.ask("name", "apply_start_other")
     else:
         step.ask("name", "apply_start")
+
+
+SENT = "application_sent"
+"""State: the last application sent from this conversation (its number, municipality, day)."""
+
+
+def sent_status(step: Step) -> bool:
+    """Says where the application sent from here stands ("hvad med min ansøgning"); False when
+    none was sent."""
+    sent = step.state.get(SENT)
+    if not sent:
+        return False
+    step.say("apply_sent_status", id=sent["id"], municipality=sent["municipality"],
+             date=danish_date(dt.date.fromisoformat(sent["on"])),
+             days=step.config.application_response_days)
+    step.decide("flow:apply_card")
+    return True
 
 
 def for_someone_else(message: str) -> bool:
@@ -332,9 +354,12 @@ def _submit(step: Step) -> None:
                  "on_behalf": bool(slots.get(ON_BEHALF))})
     application_id = step.turn.submit_application(answers)
     name = municipality_names().get(slots.get("municipality") or "", "din kommune")
+    municipality = f"{name} Kommune" if name != "din kommune" else name
     step.end_flow()
-    step.say("apply_done", municipality=f"{name} Kommune" if name != "din kommune" else name,
-             id=application_id, days=step.config.application_response_days)
+    step.say("apply_done", municipality=municipality, id=application_id,
+             days=step.config.application_response_days)
+    step.state[SENT] = {"id": application_id, "municipality": municipality,
+                        "on": step.turn.today.isoformat()}
 
 
 _HANDLERS = {

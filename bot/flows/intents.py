@@ -76,7 +76,7 @@ _APPLY_NOW = re.compile(r"^(ok|okay|ja|jo|godt|fint)( sa)? (sog|soge|ansog\w*)( 
                         r"( socialt)?( frikort| kortet| det| et kort)?( tak)?$")
 """Taking up applying in a few words ("ok søg", "ja søg om et frikort")."""
 _FINDING_WORK = re.compile(r"\b(find\w*|fundet|skaff\w*|sog\w*) (\w+ ){0,3}"
-                           r"(job\w*|arbejde|noget|opgave\w*|beskaeftigelse)\b")
+                           r"(job\w*|arbejde|noget|opgave\w*|beskaeftigelse|beskaftigelse)\b")
 _ONLY_SYMBOLS = re.compile(r"^[\W_]*$")
 RESCUE_CONFIDENT = 0.5
 """When the intent classifier is unsure but its best guess is a rule question and the response
@@ -282,7 +282,7 @@ _TAX_LETTER = re.compile(r"\b(brev|regning|opkraevning|opkravning)\b.*\bbetale (
                          r"\brestskat\b|\bskat\w* (vil have|kraever|kraver)\b|"
                          r"\barsopgorelse\b.*\b(frikort\w*|lon\w*)\b")
 """A card holder who got a tax bill or letter about the card's pay: it was sent to SKAT."""
-_FIX_POSTED = re.compile(r"\b(ups|forkert|fejl|ret|rette|rettes|skulle (have )?(vaere|varet)|"
+_FIX_POSTED = re.compile(r"\b(ups|forkert|fejl|ret|rette|rettes|skulle (have )?(vaere|vare|varet)|"
                          r"slet|slette|fortryd|annuller\w*)\b")
 _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette)\b"
                             r".{0,30}\bindberetning\w*|"
@@ -306,7 +306,7 @@ _VAGUE_NEXT = re.compile(r"^(sa )?(skal jeg (gore|goere) (noget|mere)|"
                          r"hvad sker der (sa|nu))\W*$")
 """A follow-up with no topic of its own: about the answer just given."""
 _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|closed|"
-                        r"hvorfor\b.*\b(lukket|lukkede|luk\w*|stoppet|deaktiv\w*|spaerret))\b")
+                        r"hvorfor\b.*\b(lukket|lukkede|luk\w*|stoppet|deaktiv\w*|spaerret|sparret))\b")
 """A closed card's holder about the closing (complaint, reopening, "mit kort er dødt")."""
 _BALANCE_WORDS = re.compile(r"\b(saldo|tjent|tjente|tilbage|indberettet)\b")
 """A closed card's holder asking what is on it: the balance, not the closing."""
@@ -387,6 +387,8 @@ def _context_answer(step: Step) -> bool:
     if _link_in_two_steps(step, topic):
         return True
     if _APPLICATION_STATUS.search(folded) and not identity.is_card_holder:
+        if apply_card.sent_status(step):
+            return True
         step.say("apply_status", days=step.config.application_response_days)
         step.decide("flow:apply_card")
         return True
@@ -467,7 +469,9 @@ _SHORT = 12
 _APPLICATION_STATUS = re.compile(
     r"\b(svar pa|modtaget|faet|fat|hort (noget )?(om|fra)|sket med|status pa) "
     r"(min|mit|vores|hans|hendes) (ansogning|frikortansogning)\b|"
-    r"\b(min|mit) ansogning\b.*\b(svar|modtaget|kommet)\b")
+    r"\b(min|mit) ansogning\b.*\b(svar|modtaget|kommet)\b|"
+    r"\b(hvad med|hvor er|hvordan gar det med|nyt om|er der nyt (om|i)) (min|mit|vores|hans|hendes) "
+    r"(ansogning|frikortansogning)\b")
 """Asking about an application already sent: not a new application."""
 _CARD_ONLY = re.compile(
     r"^\s*(?:(?:mit )?(?:frikort|kort)(?:nummer|nr)?(?: er| nr| nummer)?\s*)?(\d{5})\s*$")

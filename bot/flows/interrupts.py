@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.context import Step
+from bot.context import Step, pending_reports
 from bot.crisis import is_frustrated
 from bot.flows import balance, employer, faq, handoff, post_job
 from bot.flows.intents import RESCUE_CONFIDENT, RULE_PREFIXES, by_intent, flow_label
@@ -36,6 +36,12 @@ _A_PERSON = re.compile(r"\b(menneske|medarbejder|sagsbehandler\w*|person|nogen a
 _CALL_ME = re.compile(r"\b(ring|ringe|ringer)\b.*\b(mig|os)\b|\bopringning\b")
 _NEW_FLOWS = ("apply_card", "employer_post_job", "employer_register", "find_job")
 PENDING_ASKING = ("confirm", "create_employment", "check_rate")
+
+
+def reports_wait(step: Step) -> bool:
+    """Wage reports are reserved and wait for the employer's JA: at the read-back, or under a
+    question asked since ("hvilken periode?" about one more). Nothing else may drop them."""
+    return step.state.get("asking") in PENDING_ASKING or bool(pending_reports(step.state))
 
 
 def yes_no(step: Step, keyword: Keyword | None) -> str | None:
@@ -161,7 +167,7 @@ def _is_new_request(step: Step) -> bool:
 
 def _switch(step: Step, spec: FlowSpec, answer: str | None) -> None:
     """A new request ends the flow, except a read-back waiting for JA: that comes first."""
-    if step.state.get("asking") in PENDING_ASKING:
+    if reports_wait(step):
         step.say("pending_first")
         resume(step, spec)
         step.decide(f"flow:{step.flow}")
@@ -178,7 +184,7 @@ def _switch(step: Step, spec: FlowSpec, answer: str | None) -> None:
 def _after_a_pause(step: Step, spec: FlowSpec, answer: str | None) -> None:
     """Hours later, a new request is answered as new; a half-filled flow is let go (said so),
     a read-back waiting for JA is reminded of after the answer."""
-    if step.state.get("asking") in PENDING_ASKING:
+    if reports_wait(step):
         flow, state = step.flow, {k: step.state.get(k) for k in step.state}
         by_intent(step, answer)
         if step.flow != flow:  # the answer started something new: keep the read-back first

@@ -224,12 +224,21 @@ def digest_off(step: Step) -> None:
 
 
 _ABOUT_MY_PLACE = re.compile(
-    r"\b(hvornar skal jeg (mode|moede|komme|starte|vaere der|mode op)|"
-    r"hvor skal jeg (mode|moede|hen|vaere|mode op)|hvad er adressen|hvor er det|"
-    r"hvem skal jeg (sporge|spoerge|sporge efter|tale med|ringe til|henvende mig til)|"
+    r"\b(hvornar skal jeg (mode|komme|starte|vare der|mode op)|"
+    r"hvor skal jeg (mode|hen|vare|mode op)|hvad er adressen|hvor er det|"
+    r"hvem skal jeg (sporge|sporge efter|tale med|ringe til|henvende mig til)|"
     r"hvad (betaler|giver) (de|i|han|hun)|hvor meget (betaler|giver) (de|i)|"
-    r"er (den|jobbet|opgaven|det) bekraeftet|har (de|han|hun) (svaret|bekraeftet))\b")
+    r"er (den|jobbet|opgaven|det) bekraftet|har (de|han|hun) (svaret|bekraftet)|"
+    r"har jeg (fat|faet) (jobbet|opgaven|den|det)|"
+    r"hvilke\w* (jobs?|opgaver?) har jeg (taget|fat|faet|sagt ja til)|"
+    r"hvad har jeg (taget|sagt ja til)|mine (jobs?|opgaver))\b")
 """Questions a card holder asks about the small job just taken."""
+
+
+def has_place(step: Step) -> bool:
+    """The card holder has a place on a small job still to come."""
+    number = step.identity.card_number
+    return number is not None and bool(step.jobs.assignments_for_card(number))
 
 
 def my_place(step: Step) -> bool:

@@ -17,7 +17,7 @@ def refuse_problems(step: Step, reading: Reading, asking: str | None) -> bool:
         return False
     problem = reading.problems[0]
     if problem == "future_date":
-        not_paid_yet(step, asking)
+        not_paid_yet(step, reading, asking)
         return True
     key = {"negative": "amount_negative", "scientific": "amount_unreadable"}.get(problem, problem)
     step.say(key)
@@ -31,12 +31,20 @@ def refuse_problems(step: Step, reading: Reading, asking: str | None) -> bool:
     return True
 
 
-def not_paid_yet(step: Step, asking: str | None) -> None:
+PAID_ON = "paid_on"
+"""`asking` after a payment date still to come: the day it was paid, if it was."""
+
+
+def not_paid_yet(step: Step, reading: Reading, asking: str | None) -> None:
     """A payment date still to come: nothing is reported for it. A read-back already waiting
-    keeps its JA/NEJ (its own date is today or earlier); a new report ends here."""
-    step.say("paid_in_future")
-    if asking is None:
-        step.end_flow()
+    keeps its JA/NEJ (its own date is today or earlier). A new report keeps its figures and
+    asks for the day, since "på lørdag" is often meant as "i lørdags"."""
+    if asking in ("confirm", "create_employment", "check_rate"):
+        step.say("paid_in_future")
+        return
+    _keep_the_rest(step, reading, "")
+    step.state["asking"] = PAID_ON
+    step.say("paid_in_future_ask")
 
 
 def _keep_the_rest(step: Step, reading: Reading, slot: str) -> None:
@@ -49,7 +57,7 @@ def _keep_the_rest(step: Step, reading: Reading, slot: str) -> None:
     card = part.card_number or (named[0] if len(named) == 1 else None)
     if card:
         step.slots.setdefault("card_number", card)
-    if slot != "amount" and len(set(part.amounts)) == 1:
+    if slot != "amount" and len(set(part.amounts)) == 1 and not part.rates:
         step.slots.setdefault("amount", f"{part.amounts[0]:.2f}")
     if slot != "hours" and len(set(part.hours)) == 1:
         step.slots.setdefault("hours", f"{part.hours[0].normalize():f}")

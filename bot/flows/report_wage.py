@@ -23,7 +23,7 @@ from bot.flows.employer import employees_named, require_verified
 from bot.flows.report_notices import hours_said, tell_card_holder, tell_employer
 from bot.flows.report_pending import (FIGURES, PENDING, forget_settled, pending, void,
                                       void_all)
-from bot.flows.report_problems import QUESTIONS, refuse_problems
+from bot.flows.report_problems import PAID_ON, QUESTIONS, refuse_problems
 from bot.flows.report_reading import (Reading, bare_answer, loose_amount, named_correction, read,
                                       wrong_field)
 from bot.flows.report_selection import drop_unwanted
@@ -64,8 +64,8 @@ def resume_question(step: Step) -> str | None:
     asking = step.state.get("asking")
     if asking == "confirm":
         return text("confirm_again")
-    if asking == "period":
-        return text("ask_period")
+    if asking in ("period", PAID_ON):
+        return text(f"ask_{asking}")
     return next((text(key) for slot, key in QUESTIONS if slot == asking), None)
 
 
@@ -79,6 +79,9 @@ def proceed(step: Step, answer: str | None) -> None:
         _employment_answer(step, answer)
     elif asking == "check_rate":
         _rate_answer(step, answer)
+    elif asking == PAID_ON and answer in ("YES", "NO") and not step.entity("date"):
+        step.end_flow()  # "ok": not paid yet, so nothing to report now
+        step.say("paid_later")
     else:
         _fill(step, asking)
 
@@ -132,10 +135,12 @@ def take_bare_answer(step: Step, asking: str | None) -> bool:
 
 
 def _fill(step: Step, asking: str | None) -> None:
-    if asking == "period":
+    if asking in ("period", PAID_ON):  # "hvilken periode?", "hvilken dag blev den betalt?"
         reading = _read(step)
-        if reading.period is None:
-            step.say("not_understood_slot", question=text("ask_period"))
+        if refuse_problems(step, reading, asking):
+            return
+        if (reading.period if asking == "period" else reading.paid_on) is None:
+            step.say("not_understood_slot", question=text(f"ask_{asking}"))
             return
         _take(step, reading)
         _advance(step)

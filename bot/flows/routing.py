@@ -21,7 +21,7 @@ from bot.context import SPOKE_AS_EMPLOYER, Step, speaks_as_employer
 from bot.flows import (balance, faq, handoff, jobs, link, post_job, report_wage, task_hours,
                        task_replies)
 from bot.flows.intents import asks_to_undo_report, by_intent
-from bot.flows.interrupts import PENDING_ASKING, continue_flow, resume, yes_no
+from bot.flows.interrupts import continue_flow, reports_wait, resume, yes_no
 from bot.flows.registry import FLOWS, leave_flow
 from bot.keywords import Keyword, keyword_of
 from bot.textmatch import fold, looks_like_question
@@ -198,6 +198,9 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
                                or asks_to_undo_report(step)):
         step.say("posted_fix")  # "fortryd" right after JA: the report is already in
         step.decide("report_fix")
+    elif name == "CANCEL" and jobs.has_place(step):
+        step.say("jobs.how_to_cancel")  # "nej fortryd, kan ikke onsdag": still booked until
+        step.decide("jobs")  # AFLYS JOB, so the employer is not left waiting
     elif name == "CANCEL":
         step.say("ack")
         step.decide("ack")
@@ -219,7 +222,7 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
 def _job_keyword(step: Step, keyword: Keyword) -> None:
     """JOB [postcode], JOB DAGLIG|UGENTLIG [postcode], JOB STOP: a new subject, so any flow in
     progress ends (as HJÆLP ends it), and a bare number afterwards answers the list."""
-    if step.state.get("asking") in PENDING_ASKING and step.flow in FLOWS:
+    if reports_wait(step) and step.flow in FLOWS:
         step.say("pending_first")
         resume(step, FLOWS[step.flow])
         step.decide(f"flow:{step.flow}")
