@@ -171,7 +171,7 @@ class Step:
 
 
 FLOW_KEYS = ("flow", "slots", "asking", "pending", "pending_report_id", "pending_report_ids",
-             "confirming", "rate_checked")
+             "confirming", "rate_checked", "next_reports")
 """What a flow keeps in the conversation state; all of it goes when the flow ends."""
 
 

@@ -85,6 +85,12 @@ _STOP_WORDED = re.compile(
     r"(?:ingen|ikke) (?:flere|mere) (?:sms\w*|beskeder)|"
     r"afmeld (?:mig|sms\w*|beskeder|alt))"
     r"(?: (?:fra|til|med) (?:jer|dig|mig|dem))?(?: (?:mere|tak|igen|nu|mere tak))*$")
+# Calling a task off in words ("stop jeg vil ikke alligevel", "jeg vil ikke søge alligevel").
+_CANCEL_WORDED = re.compile(
+    r"^(?:(?:nej|stop|ok|okay|hmm|nah)\s+)*(?:jeg\s+)?(?:vil|gider|skal)\s+(?:ikke|ik)\s+"
+    r"(?:(?:soge|sog|ansoge|sende|fortsatte|have|ha|det)\s+)?(?:\w+\s+)?alligevel$|"
+    r"^(?:(?:nej|stop)\s+)*(?:jeg\s+)?(?:vil|gider)\s+(?:ikke|ik)\s+(?:soge|ansoge)"
+    r"(?:\s+om)?(?:\s+(?:et\s+)?(?:frikort|kort|kortet))?$")
 _START_WORDED = re.compile(r"^(?:start|tilmeld) (?:igen|mig igen|sms\w*|beskeder|mig)(?: tak)?$")
 _LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b")
 # Small jobs, matched on the folded text: JOB [postcode], JOB DAGLIG|UGENTLIG [postcode],
@@ -123,6 +129,8 @@ def keyword_of(text: str) -> Keyword | None:
         return Keyword("STOP")
     if _START_WORDED.match(folded):
         return Keyword("START")
+    if _CANCEL_WORDED.match(folded):
+        return Keyword("CANCEL")
     if _CANCEL_OPENING.match(folded) and not looks_like_question(text):
         return Keyword("CANCEL")  # "nej glem det, hvor meget må jeg tjene?" asks instead
     found = _job_keyword(folded)

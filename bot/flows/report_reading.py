@@ -184,9 +184,10 @@ def _with_names(cards: list[tuple[int, str]], text: str, employees: Sequence[tup
              for found in re.finditer(rf"(?<!\w){re.escape(first)}s?(?!\w)", text, re.IGNORECASE)]
     typed = [(start, card) for start, card in cards if not named or known_card(card)]
     unique: list[tuple[int, str]] = []
-    for start, card in sorted({*typed, *named}):  # each card once, where it is first named
-        if card not in {known for _, known in unique}:
-            unique.append((start, card))
+    for start, card in sorted({*typed, *named}, reverse=True):  # each card once, where it is
+        if card not in {known for _, known in unique}:  # last named: "jens og mette, jens 3
+            unique.append((start, card))  # timer 450 og mette 2 timer 300 kr"
+    unique.reverse()
     return unique if len(unique) > 1 and named else typed
 
 

@@ -388,14 +388,43 @@ def _several(step: Step, reading: Reading) -> None:
     otherwise nothing is guessed, and the employer is asked to take one at a time."""
     incomplete = [p for p in reading.parts if not (p.card_number and p.amounts and p.hours)]
     if incomplete:
-        step.end_flow()
-        step.say("several_incomplete", cards=" og ".join(reading.cards))
+        _one_at_a_time(step, reading)
         return
     paid_on = reading.paid_on.isoformat() if reading.paid_on else None
     batch = [{"card_number": p.card_number, "amount": f"{p.amounts[0]:.2f}",
               "hours": f"{p.hours[0].normalize():f}", "paid_on": paid_on}
              for p in reading.parts]
     _createpending(step, batch)
+
+
+NEXT_REPORTS = "next_reports"
+"""State: the other cards of a message that named several, each with what it said."""
+
+
+def _one_at_a_time(step: Step, reading: Reading) -> None:
+    """"indberet løn for jens og mette": Jens's report first, then Mette's, each with the
+    figures the message gave it; nothing is guessed."""
+    parts = [{"card_number": p.card_number,
+              "amount": f"{p.amounts[0]:.2f}" if len(set(p.amounts)) == 1 else None,
+              "hours": f"{p.hours[0].normalize():f}" if len(set(p.hours)) == 1 else None}
+             for p in reading.parts if p.card_number]
+    step.slots.clear()
+    step.slots.update({k: v for k, v in parts[0].items() if v is not None})
+    step.state[NEXT_REPORTS] = parts[1:]
+    step.say("several_one_at_a_time", card=parts[0]["card_number"])
+    _advance(step)
+
+
+def _next_report(step: Step) -> None:
+    """After a report is done, the next card the same message named, if any."""
+    waiting = step.state.get(NEXT_REPORTS) or []
+    if not waiting:
+        return
+    step.start_flow(FLOW)
+    step.state[NEXT_REPORTS] = waiting[1:]
+    step.slots.update({k: v for k, v in waiting[0].items() if v is not None})
+    step.say("several_next", card=waiting[0]["card_number"])
+    _advance(step)
 
 
 # --------------------------------------------------------------------------- JA, NEJ, corrections
@@ -523,7 +552,7 @@ def _add_reports(step: Step, reading: Reading, parts: list[Any]) -> None:
 
 
 def _post_all(step: Step) -> None:
-    waiting = pending(step)
+    waiting, after = pending(step), step.state.get(NEXT_REPORTS)
     step.state[PENDING] = []
     step.end_flow()
     posted = []
@@ -543,6 +572,9 @@ def _post_all(step: Step) -> None:
         tell_employer(step, result, many=len(posted) > 1)
     if len(posted) > 1:
         step.say("posted_many_tail")
+    if after:
+        step.state[NEXT_REPORTS] = after
+        _next_report(step)
 
 
 # --------------------------------------------------------------------------- the employment
