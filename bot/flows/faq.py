@@ -124,6 +124,7 @@ def answer(step: Step, intent: str) -> None:
     step.say_text(_render(step, shown, more=False))
     remember(step, shown.key)
     step.decide(shown.key)
+    offer_application(step, shown.key)
 
 
 def answer_key(step: Step, key: str) -> None:
@@ -191,10 +192,26 @@ def _clause_answer(step: Step, clause: ParseResult) -> Answer | None:
     return found
 
 
+RULE_ANSWERED = "rule_answered"
+"""`last_topic` right after a rule answer: "hvad betyder det?" next is about it."""
+OFFERED_APPLICATION = "offered_application"
+"""`last_topic` after who can get a card, told to someone without one: JA starts it."""
+
+
 def remember(step: Step, key: str) -> None:
     """The answer just given ("faq_tax/general"), for MERE and "hvor står det" next."""
     intent, _, answer_id = key.partition("/")
     step.state["last_answer"] = {"intent": intent, "id": answer_id, "asker": step.asker}
+    step.state["last_topic"] = RULE_ANSWERED
+
+
+def offer_application(step: Step, key: str) -> None:
+    """Who can get a card, told to someone with no card and no flow going: may they apply?"""
+    identity = step.identity
+    if key.startswith("faq_eligibility/") and step.flow is None and step.asker == "citizen" \
+            and not identity.is_card_holder and not identity.is_employer and not step.live:
+        step.say("apply_offer")
+        step.state["last_topic"] = OFFERED_APPLICATION
 
 
 def _for_asker(step: Step, found: Answer) -> Answer:

@@ -312,6 +312,8 @@ _BALANCE_WORDS = re.compile(r"\b(saldo|tjent|tjente|tilbage|indberettet)\b")
 """A closed card's holder asking what is on it: the balance, not the closing."""
 _WHERE_IS_MY_PAY = re.compile(r"\bhvor (er|bliver) (mine|min) (penge|lon\w*|lonning\w*)\b")
 """A card holder whose card is closed wanting to complain: the decision and how to complain."""
+_WHY_CPR = re.compile(r"\b(hvorfor|hvad skal (i|du) (bruge|med)|hvad vil (i|du) med)\b.*\bcpr\w*")
+"""Why the application asks for a CPR number, asked outside the application."""
 _AGREES = re.compile(r"^(ja|ok|okay|jep|gerne|lad os (gore|gor) det|det vil (jeg|vi) gerne|"
                      r"start|kom i gang)\b")
 """Taking up what the last reply offered ("ok lad os gøre det")."""
@@ -346,6 +348,18 @@ def _context_answer(step: Step) -> bool:
     if topic in _FOLLOW_UPS and _WHY.match(folded):
         faq.answer_key(step, _FOLLOW_UPS[topic])
         return True
+    if topic == faq.OFFERED_APPLICATION and (_AGREES.match(folded) or _APPLY_NOW.match(folded)):
+        step.decide("flow:apply_card")  # "ja" after who can get a card
+        apply_card.start(step)
+        return True
+    if step.entity("cpr") and not identity.is_card_holder and not identity.is_employer:
+        step.say("cpr_not_here")  # a CPR number out of the blue: not needed, not kept
+        step.decide("menu")
+        return True
+    if _WHY_CPR.search(folded):
+        step.say("apply_why_cpr")
+        step.decide("flow:apply_card")
+        return True
     if topic == OFFERED_REGISTRATION and _AGREES.match(folded) and not (
             identity.is_employer or identity.is_card_holder):
         step.decide("flow:register_employer")  # "ok lad os gøre det" after the offer
@@ -362,8 +376,12 @@ def _context_answer(step: Step) -> bool:
         faq.remember(step, "faq_job_types/black_work")
         step.decide("faq_job_types/black_work")
         return True
-    if (_EXPLAIN.match(folded) or _VAGUE_NEXT.match(folded)) and faq.more(step):
+    if (_EXPLAIN.match(folded) or _VAGUE_NEXT.match(folded)) \
+            and topic in (faq.RULE_ANSWERED, faq.OFFERED_APPLICATION) and faq.more(step):
         return True  # "hvad betyder det?" after a rule answer: the longer explanation of it
+    if _VAGUE_NEXT.match(folded):
+        handoff.offer(step)  # stuck after a reply with nothing more to say: a person
+        return True
     if _TAX_LETTER.search(folded) and identity.is_card_holder and not identity.is_employer:
         step.say("tax_letter")  # not "Du skal ikke betale skat": the pay went to SKAT by mistake
         faq.remember(step, "faq_tax/general")
@@ -477,9 +495,9 @@ _CARD_ONLY = re.compile(
     r"^\s*(?:(?:mit )?(?:frikort|kort)(?:nummer|nr)?(?: er| nr| nummer)?\s*)?(\d{5})\s*$")
 """The card number alone ("48213", "mit frikort er 48213")."""
 _CODE_ONLY = re.compile(r"^\s*(\d{4})\s*$")
-_CARD_IS_MINE = re.compile(r"^(?:hej |hej\W+)?(?:jeg har|har|jeg er|mit|mit nummer er)\s+"
-                           r"(?:et\s+)?(?:frikort|kort)\w*\s*(?:nr|nummer|id)?\W*"
-                           r"(?:er\s+)?(\d{5})\W*$")
+_CARD_IS_MINE = re.compile(r"^(?:hej |hej\W+)?(?:(?:jeg har|har|jeg er|mit)\s+"
+                           r"(?:et\s+)?(?:frikort|kort)\w*\s*(?:nr|nummer|id)?\W*|"
+                           r"mit\s+(?:nr|nummer|id)\W*)(?:er\s+)?(\d{5})\W*$")
 """An unknown number saying which card is theirs ("jeg har frikort 48213"): linking, not an
 employer's card check."""
 _NO_CODE = re.compile(r"\b(har ikke|har ik|mistet|tabt|smidt|kan ikke finde|finder ikke)\b.*"
