@@ -306,12 +306,16 @@ _VAGUE_NEXT = re.compile(r"^(sa )?(skal jeg (gore|goere) (noget|mere)|"
                          r"hvad sker der (sa|nu))\W*$")
 """A follow-up with no topic of its own: about the answer just given."""
 _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|closed|"
-                        r"hvorfor\b.*\b(lukket|lukkede|luk\w*|stoppet|deaktiv\w*|spaerret|sparret))\b")
+                        r"hvorfor\b.*\b(lukket|lukkede|luk\w*|stoppet|deaktiv\w*|spaerret|sparret)|"
+                        r"ingen (har )?(sagt|fortalt|skrevet)|det (vidste|viste) jeg (ikke|ik)|"
+                        r"har (ikke|ik) (fat|faet|hort) (noget|besked|et brev)|uretfardig\w*)\b")
 """A closed card's holder about the closing (complaint, reopening, "mit kort er dødt")."""
 _BALANCE_WORDS = re.compile(r"\b(saldo|tjent|tjente|tilbage|indberettet)\b")
 """A closed card's holder asking what is on it: the balance, not the closing."""
 _WHERE_IS_MY_PAY = re.compile(r"\bhvor (er|bliver) (mine|min) (penge|lon\w*|lonning\w*)\b")
 """A card holder whose card is closed wanting to complain: the decision and how to complain."""
+_DEMO_FIGURE = re.compile(r"\bdemo\s?(tal|belob\w*|graense\w*|grense\w*)?\b")
+"""Asking about the "demo-tal" label a demo cap carries."""
 _WHY_CPR = re.compile(r"\b(hvorfor|hvad skal (i|du) (bruge|med)|hvad vil (i|du) med)\b.*\bcpr\w*")
 """Why the application asks for a CPR number, asked outside the application."""
 _AGREES = re.compile(r"^(ja|ok|okay|jep|gerne|lad os (gore|gor) det|det vil (jeg|vi) gerne|"
@@ -356,6 +360,10 @@ def _context_answer(step: Step) -> bool:
         step.say("cpr_not_here")  # a CPR number out of the blue: not needed, not kept
         step.decide("menu")
         return True
+    if _DEMO_FIGURE.search(folded) and len(folded.split()) <= _SHORT:
+        step.say("demo_cap_meaning")  # "hvad betyder demo-tal": the label on a demo cap
+        step.decide("faq_limit/yearly")
+        return True
     if _WHY_CPR.search(folded):
         step.say("apply_why_cpr")
         step.decide("flow:apply_card")
@@ -391,6 +399,7 @@ def _context_answer(step: Step) -> bool:
             and identity.card_number and identity.is_card_holder \
             and step.ledger.card(identity.card_number).status != "active":
         faq.answer_key(step, "faq_card_validity/taken_away")  # "kan jeg klage": a closed card
+        step.say("frustrated_answered")  # upset, and the municipality decides: a person too
         return True
     if identity.is_card_holder and not identity.is_employer and _WHERE_IS_MY_PAY.search(folded):
         faq.answer_key(step, "faq_reporting/missing_pay")  # "HVOR ER MINE PENGE"
@@ -452,7 +461,8 @@ def _context_answer(step: Step) -> bool:
 
 _OWN_APPROVAL = re.compile(
     r"\bgodkend\w*\b(?! (jobbet|job|arbejdet|ham|hende|opgaven|timerne|lonnen))|"
-    r"\bregistrering\w*\b|\bhvornar kan (vi|jeg) (sa |godt )?(indberette|bruge|komme i gang)\b")
+    r"\bregistrering\w*\b|\bhvornar kan (vi|jeg) (sa |godt )?(indberette|bruge|komme i gang)\b|"
+    r"\bimens\b|\bindtil (vi|i) (er|bliver) godkendt\b")
 """An employer not yet approved asking about their own approval ("er vi godkendt", "svar på
 vores registrering", "hvornår kan vi så indberette"), not whether a job or a person must be
 approved."""
