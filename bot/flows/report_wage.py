@@ -24,6 +24,7 @@ from bot.flows.report_notices import hours_said, tell_card_holder, tell_employer
 from bot.flows.report_pending import (FIGURES, PENDING, forget_settled, pending, void,
                                       void_all)
 from bot.flows.report_problems import PAID_ON, QUESTIONS, refuse_problems
+from bot.flows.report_readback import read_back
 from bot.flows.report_reading import (Reading, bare_answer, loose_amount, named_correction, read,
                                       wrong_field)
 from bot.flows.report_selection import drop_unwanted
@@ -35,7 +36,6 @@ from danish.wording import danish_date, kroner, kroner_whole
 from db.errors import DomainError
 from ledger import CreateEmployment, PostReport, ReportWage
 from ledger.errors import AmountOutOfBounds, CardNotFound, HoursImplausible, NoEmployment
-from ledger.results import WageReportResult
 
 FLOW = "report_wage"
 REPORT_POSTED = "report_posted"
@@ -266,11 +266,25 @@ def _rate_answer(step: Step, answer: str | None) -> None:
         step.state["rate_checked"] = True
         _advance(step)
         return
-    if take_bare_answer(step, "amount") or _take(step, _read(step)):
+    reading = _read(step)
+    if any(p.amounts or p.hours for p in reading.parts) and _take(step, reading):
+        _advance(step)  # "450 kr", "4 timer": said which
+        return
+    if (number := loose_amount(step.inbound.text)) is not None:
+        slot = _likelier_slot(step.slots, number)  # a bare "4": the figure that makes sense
+        step.slots[slot] = f"{number:.2f}" if slot == "amount" else f"{number.normalize():f}"
         _advance(step)
         return
-    step.slots.pop("amount", None)
-    step.ask("amount", "ask_amount")
+    step.say("check_rate_which")
+
+
+def _likelier_slot(slots: dict[str, Any], number: Decimal) -> str:
+    """Hours when the number makes a plausible hourly rate with the amount and not as an
+    amount with the hours ("1000 kr for 1000 timer" corrected with "4"); else the amount."""
+    amount, hours = Decimal(slots["amount"]), Decimal(slots["hours"])
+    as_hours = number > 0 and LOWEST_RATE <= amount / number <= HIGHEST_RATE
+    as_amount = hours > 0 and LOWEST_RATE <= number / hours <= HIGHEST_RATE
+    return "hours" if as_hours and not as_amount else "amount"
 
 
 # --------------------------------------------------------------------------- reserving
@@ -305,7 +319,7 @@ def _createpending(step: Step, batch: list[dict[str, Any]]) -> None:
     step.state[PENDING] = [*pending(step), *made]
     step.state["asking"] = "confirm"
     step.state.pop("rate_checked", None)
-    _read_back(step)
+    read_back(step)
 
 
 def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any] | None:
@@ -346,41 +360,6 @@ def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any
         step.state["last_topic"] = error.code  # "hvorfor det?" next is about this
         return None
     return {"id": result.id, **{k: figures.get(k) for k in FIGURES}}
-
-
-def _read_back(step: Step) -> None:
-    waiting = [step.ledger.report(int(entry["id"])) for entry in pending(step)]
-    notes = " ".join(note for note in (_note(r) for r in waiting) if note)
-    if len(waiting) == 1:
-        report, entry = waiting[0], pending(step)[0]
-        body = text("readback", amount=kroner(report.amount_ore), hours=hours_said(report.hours),
-                    card=report.card_number, paid_on=danish_date(report.paid_on),
-                    period=_period_text(entry))
-        ask = text("readback_ask")
-    else:
-        lines = " ".join(text("readback_line", n=n, amount=kroner(r.amount_ore),
-                              hours=hours_said(r.hours), card=r.card_number)
-                         for n, r in enumerate(waiting, start=1))
-        body = text("readback_many", lines=lines)
-        ask = text("readback_ask_many", count=len(waiting))
-    step.say_text(" ".join(part for part in (body, notes, ask) if part), buttons=("JA", "NEJ"))
-
-
-def _note(report: WageReportResult) -> str:
-    if report.status == "awaiting_cap":
-        return text("readback_awaiting_cap", card=report.card_number)
-    if report.over_cap_ore:
-        return text("readback_over_cap", card=report.card_number,
-                    counted=kroner(report.counted_ore), over=kroner(report.over_cap_ore))
-    return ""
-
-
-def _period_text(entry: dict[str, Any]) -> str:
-    if not entry.get("work_from"):
-        return ""
-    start = dt.date.fromisoformat(entry["work_from"])
-    end = dt.date.fromisoformat(entry["work_to"] or entry["work_from"])
-    return " " + text("readback_period", start=danish_date(start), end=danish_date(end))
 
 
 def _several(step: Step, reading: Reading) -> None:
@@ -440,7 +419,7 @@ def _confirm(step: Step, answer: str | None) -> None:
         return
     if drop_unwanted(step):
         if pending(step):
-            _read_back(step)
+            read_back(step)
         return
     if not reading.has_figures and _new_amount(step):
         return  # "ok så er det 731": a JA in words with a new amount is no JA
@@ -593,7 +572,7 @@ def _employment_answer(step: Step, answer: str | None) -> None:
         if pending(step):  # the other reports still wait for their JA
             step.state["asking"] = "confirm"
             step.say("employment_declined_others")
-            _read_back(step)
+            read_back(step)
             return
         step.end_flow()
         step.say("employment_declined")
