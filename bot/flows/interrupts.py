@@ -108,6 +108,9 @@ def _interrupted(step: Step, spec: FlowSpec, answer: str | None,
     elif answer is None and _is_card_check(step):
         step.decide("card_check")
         employer.show_card(step, step.entity("card_number") or "")
+    elif answer is None and (card := _her_room(step)) is not None:
+        step.decide("card_check")  # "hvor meget må hun tjene i alt?" mid-report: her figures
+        employer.show_card(step, card)
     elif answer is None and _is_rule_question(step):
         faq.answer(step, step.intent)
     elif answer is None and _is_new_request(step):
@@ -156,6 +159,19 @@ def _is_card_check(step: Step) -> bool:
     return (step.identity.is_employer and step.entity("card_number") is not None
             and step.intent == "employer_check_card"
             and _CHECK_WORDS.search(fold(step.inbound.text)) is not None)
+
+
+_PRONOUN = re.compile(r"\b(han|hun|ham|hende|hans|hendes)\b")
+
+
+def _her_room(step: Step) -> str | None:
+    """The card of the report under way, when the employer asks how much its holder may earn
+    or has left."""
+    card = step.slots.get("card_number")
+    if not (card and step.identity.is_employer and step.intent == "faq_limit"
+            and _PRONOUN.search(fold(step.inbound.text))):
+        return None
+    return str(card)
 
 
 def _is_new_request(step: Step) -> bool:
