@@ -43,8 +43,13 @@ _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et r
 """Asking for a person in words the classifier may not know ("kan jeg få fat i den
 sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
-                           r"kom til at|til skat|eindkomst|ved en fejl|ikke kan se|"
+                           r"kom til at|til skat|til skattestyrelse\w*|eindkomst|ved en fejl|"
+                           r"ikke kan se|et andet sted|vil gerne vide|"
                            r"(hvordan|hvad|hvornar) (skal|kan|gor|ma) (vi|jeg|man))\b")
+_WANTS_TO_REPORT = re.compile(r"\b(jeg|vi) (skal|vil gerne|vil|mangler at|skal lige) "
+                              r"(have )?indberette (\w+ )?(lon|lonnen|timer|timerne)? ?(for|til) "
+                              r"(hende|ham|\w+) (nu|i dag)\b")
+"""An employer about to report for someone now, however they then ask how."""
 _IS_IT_OK = re.compile(r"\b((er|bliver|vil) det (et problem|ok|okay|i orden|for meget)|"
                        r"(er|kommer) (han|hun) (over|for hojt))\b")
 """Asking whether what a named employee was paid is too much: their card's room answers it."""
@@ -209,6 +214,8 @@ def _rule_runner_up(step: Step) -> str | None:
 def _is_a_report(step: Step, intent: str, folded: str) -> bool:
     """An employer telling what was paid: reporting words, or pay and hours with a name or a
     card ("jens har vasket op 5 timer i går, 650 kr"), not a question about reporting."""
+    if _WANTS_TO_REPORT.search(folded) and not _POSTING.search(folded):
+        return True  # "jeg skal indberette løn for hende nu, hvordan gør jeg": let us begin
     if _POSTING.search(folded) or _NOT_A_REPORT.search(folded) or starts_as_question(folded):
         return False
     if _REPORTING.search(folded) and intent in (
@@ -310,6 +317,8 @@ _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|c
                         r"ingen (har )?(sagt|fortalt|skrevet)|det (vidste|viste) jeg (ikke|ik)|"
                         r"har (ikke|ik) (fat|faet|hort) (noget|besked|et brev)|uretfardig\w*)\b")
 """A closed card's holder about the closing (complaint, reopening, "mit kort er dødt")."""
+_CALL_ME_BACK = re.compile(r"\b(sagsbehandler\w*|medarbejder|en person) (\w+ )?(kontakter|ringer til|"
+                           r"skriver til) mig\b")
 _BALANCE_WORDS = re.compile(r"\b(saldo|tjent|tjente|tilbage|indberettet)\b")
 """A closed card's holder asking what is on it: the balance, not the closing."""
 _WHERE_IS_MY_PAY = re.compile(r"\bhvor (er|bliver) (mine|min) (penge|lon\w*|lonning\w*)\b")
@@ -326,7 +335,7 @@ _DOUBTS_BALANCE = re.compile(r"\b(det passer ikke|passer ikke|det er forkert|for
 """Doubting the figure SALDO just gave: what has been reported, and why pay may be missing."""
 _FOLLOW_UP_TEXTS = {"employer_unverified": "employer_unverified_when"}
 """The same, where the explanation is a reply of the bot's own rather than a rule answer."""
-_OWN_CARD = re.compile(r"\b(skriv\w*|sat\w*|registrer\w*|indberet\w*) .*\b(pa|ind pa) mit (fri)?kort\b")
+_OWN_CARD = re.compile(r"\b(skriv\w*|sat|registrer\w*|indberet\w*) (\w+ ){0,3}(pa|ind pa) mit (fri)?kort\b")
 _GOT_A_JOB = re.compile(r"\b(har fat|fik|har fundet) (et |mig et )?(nyt |lille )?(job|arbejde)\b")
 _CARD_TROUBLE = re.compile(r"\b(kort\w*|frikort\w*) (virker|fungerer|er) (ikke|ik)\b|"
                            r"\b(lukket|ikke aktiv\w*|deaktiv\w*)\b")
@@ -398,6 +407,9 @@ def _context_answer(step: Step) -> bool:
     if _COMPLAINT.search(folded) and not _BALANCE_WORDS.search(folded) \
             and identity.card_number and identity.is_card_holder \
             and step.ledger.card(identity.card_number).status != "active":
+        if _PERSON.search(folded) or _CALL_ME_BACK.search(folded):
+            handoff.asked(step)  # "jeg ønsker at klage ... en sagsbehandler kontakter mig"
+            return True
         faq.answer_key(step, "faq_card_validity/taken_away")  # "kan jeg klage": a closed card
         step.say("frustrated_answered")  # upset, and the municipality decides: a person too
         return True
@@ -478,7 +490,7 @@ _ABOUT_ME = re.compile(
     r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
     r"stoler ikke pa (kommunen|jer|dig|systemet)|"
     r"(i|du) er (bare |jo bare |ogsa )?(kommunen|fra kommunen|en del af kommunen|systemet)|"
-    r"er (det|det her|du|i) (kommunen|fra kommunen)|"
+    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)|"
     r"(sender|giver) (i|du) (det|det her|mine beskeder|beskederne|hvad jeg skriver)( \w+)? "
     r"(videre|til)|"
     r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
