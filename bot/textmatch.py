@@ -84,7 +84,7 @@ def asks_why(text: str) -> bool:
     return bool(words) and words[0] in QUESTION_WORDS and _ASKS_WHY.search(folded) is not None
 
 
-_LEAD_INS = frozenset("vent ok okay og men hov na nå hey hej ps sa så lige nej ja".split())
+LEAD_INS = frozenset("vent ok okay og men hov na nå hey hej ps sa så lige nej ja".split())
 """Words a question may open with before its question word ("vent, skal der betales ATP")."""
 
 
@@ -95,7 +95,7 @@ def looks_like_question(text: str) -> bool:
         return True
     for clause in re.split(r"[,.;:!\n]", text):
         words = fold(clause).split()
-        while words[:1] and words[0] in _LEAD_INS and len(words) > 1:
+        while words[:1] and words[0] in LEAD_INS and len(words) > 1:
             words = words[1:]  # "vent skal der betales atp", "og hvad med feriepenge"
         if words and words[0] in QUESTION_WORDS:
             return True

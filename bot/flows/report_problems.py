@@ -19,7 +19,8 @@ def refuse_problems(step: Step, reading: Reading, asking: str | None) -> bool:
     if problem == "future_date":
         not_paid_yet(step, reading, asking)
         return True
-    key = {"negative": "amount_negative", "scientific": "amount_unreadable"}.get(problem, problem)
+    key = {"negative": "amount_negative", "scientific": "amount_unreadable",
+           "extra_pay_unknown": "several_amounts_extra"}.get(problem, problem)
     step.say(key)
     slot = "hours" if problem == "several_hours" else "amount"
     step.slots.pop(slot, None)

@@ -21,13 +21,15 @@ from nlu import Entity, ParseResult, read_number
 
 _CARD_CUE = re.compile(r"(?:frikort|kort|nr|nummer|id|til|for|og|,)\W*$", re.IGNORECASE)
 _SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
-_WEEK = re.compile(r"\buge\s*(\d{1,2})\b")
+_WEEK = re.compile(r"\buge\s*(\d{1,2})\b(?!\s*(?:t|timer|time|h|kr|kroner)\b|[.,]\d)")
+"""A week by number, not "sidste uge 10 timer" (ten hours last week)."""
 _MONTH_NAMES = {
     "januar": 1, "februar": 2, "marts": 3, "april": 4, "maj": 5, "juni": 6, "juli": 7,
     "august": 8, "september": 9, "oktober": 10, "november": 11, "december": 12,
 }
 _MONTH = re.compile(r"\b(?:for|i|hele|fra|gennem)?\s*(?:hele\s+)?(" + "|".join(
-    fold(m) for m in _MONTH_NAMES) + r")\b(?!\s*\d)")
+    fold(m) for m in _MONTH_NAMES) + r")\b(?!\s*\d+(?![\d.,]*\s*(?:t|timer|time|kr|kroner)\b))")
+_MONTH_RANGE = re.compile(r"\b(til|og frem til|-)\b|\w-\w")
 _THIS_MONTH = re.compile(r"\b(hele maneden|denne maned|den her maned|i maneden)\b")
 _LAST_MONTH = re.compile(r"\b(sidste maned|forrige maned)\b")
 _THIS_WEEK = re.compile(r"\b(hele ugen|denne uge|i denne uge|den her uge)\b")
@@ -78,7 +80,8 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool],
     """The figures in the message, split per card, resolved against `today`; an employee may
     be named by first name (`employees`: the employer's own, first name and card)."""
     text = parse["text"]
-    entities = sorted(parse["entities"], key=lambda e: e["start"])
+    entities = _cards_read_as_amounts(text, sorted(parse["entities"], key=lambda e: e["start"]),
+                                      known_card)
     cards = _with_names(_cards(text, entities, known_card), text, employees, known_card)
     figures = [e["start"] for e in entities if e["entity"] in ("amount", "hours")]
     after = bool(cards and figures and figures[0] < cards[0][0])  # "3 timer 450 kr til jens"
@@ -115,6 +118,8 @@ def read(parse: ParseResult, today: dt.date, known_card: Callable[[str], bool],
             # A five-digit number that is no card here: an amount without "kr" ("40000").
             part.amounts.append(Decimal(entity["value"]))
     _bare_amounts(text, entities, cards, parts)
+    if len(parts) == 1:
+        _holiday_pay(text, parts[0], reading)
     for part in parts:
         if part.rates and part.hours and not part.amounts and len(set(part.hours)) == 1:
             part.amounts.append((part.rates[0] * part.hours[0]).quantize(Decimal("0.01")))
@@ -130,6 +135,30 @@ _PER_HOUR_AFTER = re.compile(r"\s*(?:kr\.?|kroner|,-)?\s*(?:i timen|i time\b|pr\
                              r"per time|om timen|/\s*t(?:ime)?\b|timen\b)", re.IGNORECASE)
 _PER_HOUR_BEFORE = re.compile(r"(?:\b[aà]|á|timelon(?:nen)? (?:er |pa |på )?|timeløn(?:nen)? "
                               r"(?:er |på )?)\s*$", re.IGNORECASE)
+
+
+_EXTRA_PAY = re.compile(r"(?:\+|\bplus|\bog|\bsamt|\boven ?i)\s*(?:(\d[\d.]*(?:,\d{1,2})?)\s*"
+                        r"(?:kr\.?|kroner|,-)?\s*)?(?:i\s+)?(?:feriepenge|ferietillæg|"
+                        r"feriegodtgørelse|pension)\b", re.IGNORECASE)
+"""Holiday pay or pension said beside the wage ("780 kr + 97,50 feriepenge"): it counts too."""
+
+
+def _holiday_pay(text: str, part: Part, reading: Reading) -> None:
+    """Holiday pay or pension added to the wage is added to the amount (it counts towards the
+    cap, and the read-back shows the total); named without a figure, the total is asked."""
+    found = _EXTRA_PAY.search(text)
+    if found is None or not part.amounts:
+        return
+    if found.group(1) is None:
+        reading.problems.append("extra_pay_unknown")  # "2860 kr plus feriepenge": how much?
+        return
+    extra = read_number(found.group(1))
+    if extra is None or extra <= 0:
+        return
+    if len(part.amounts) == 2 and extra in part.amounts:  # "780 kr + 97,50 kr feriepenge"
+        part.amounts.remove(extra)
+    if len(part.amounts) == 1:
+        part.amounts[0] += extra
 
 
 _NOT_AN_AMOUNT_BEFORE = re.compile(r"\b(?:uge|den|d\.|år|aar|nr\.?|nummer|frikort|kort)\s*$",
@@ -155,6 +184,22 @@ def _bare_amounts(text: str, entities: list[Entity], cards: list[tuple[int, str]
         values = [read_number(m.group(1)) for m in found]
         if len(values) == 1 and values[0] is not None and values[0] >= _SMALLEST_BARE_AMOUNT:
             part.amounts.append(values[0])
+
+
+def _cards_read_as_amounts(text: str, entities: list[Entity],
+                           known_card: Callable[[str], bool]) -> list[Entity]:
+    """"indberet løn 48213 3 timer 390 kr": a bare five-digit number that is a card, beside
+    another amount, is the card (the word "løn" before it made it look like kroner)."""
+    amounts = [e for e in entities if e["entity"] == "amount"]
+    if len(amounts) < 2:
+        return entities
+    fixed: list[Entity] = []
+    for entity in entities:
+        raw = text[entity["start"]:entity["end"]].strip()
+        if entity["entity"] == "amount" and re.fullmatch(r"\d{5}", raw) and known_card(raw):
+            entity = {**entity, "entity": "card_number", "value": raw}
+        fixed.append(entity)
+    return fixed
 
 
 def _is_rate(text: str, entity: Entity) -> bool:
@@ -222,8 +267,13 @@ def period_of(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
         return last.replace(day=1), last
     if _THIS_MONTH.search(folded):
         return today.replace(day=1), today
-    if (month := _MONTH.search(folded)) is not None:
-        return _month(_MONTH_NAMES[_unfold_month(month.group(1))], today)
+    months = [_MONTH_NAMES[_unfold_month(m.group(1))] for m in _MONTH.finditer(folded)]
+    if len(months) >= 2 and _MONTH_RANGE.search(folded):  # "januar til november"
+        (start, _), (later, end) = _month(months[0], today), _month(months[-1], today)
+        if start <= later:
+            return start, end
+    if months:
+        return _month(months[0], today)
     return None
 
 

@@ -335,7 +335,7 @@ def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any
         step.slots.update(figures)
         step.state["asking"] = "create_employment"
         step.say("ask_create_employment", employer=step.identity.employer_name or "",
-                 card=cmd.card_number, start=danish_date(cmd.paid_on), buttons=("JA", "NEJ"))
+                 card=cmd.card_number, start=danish_date(_employment_start(step, cmd)), buttons=("JA", "NEJ"))
         return None
     except HoursImplausible:
         step.slots.update(figures)
@@ -565,7 +565,7 @@ def _employment_answer(step: Step, answer: str | None) -> None:
     if answer not in ("YES", "NO"):
         # Repeat the question asked (create the employment?), not the report's JA/NEJ.
         step.say("ask_create_employment", employer=step.identity.employer_name or "",
-                 card=cmd.card_number, start=danish_date(cmd.paid_on),
+                 card=cmd.card_number, start=danish_date(_employment_start(step, cmd)),
                  buttons=("JA", "NEJ"))
         return
     if answer == "NO":
@@ -578,11 +578,21 @@ def _employment_answer(step: Step, answer: str | None) -> None:
         step.say("employment_declined")
         return
     weekly = cmd.hours if cmd.hours > 0 else Decimal(1)
-    created = step.turn.execute(CreateEmployment(
-        employer_cvr=cmd.employer_cvr, card_number=cmd.card_number,
-        start_date=min(cmd.paid_on, step.turn.today), weekly_hours=min(weekly, Decimal(168))),
-        step.actor())
+    start = _employment_start(step, cmd)
+    try:
+        created = step.turn.execute(CreateEmployment(
+            employer_cvr=cmd.employer_cvr, card_number=cmd.card_number, start_date=start,
+            weekly_hours=min(weekly, Decimal(168))), step.actor())
+    except DomainError as error:  # one exists that starts after the work: a person sets it
+        step.end_flow()
+        step.say("employment_not_created", reason=error.message)
+        return
     step.say("employment_created")
     if created.contract_required:
         step.say("employment_contract_note")
     _createpending(step, [figures])
+
+
+def _employment_start(step: Step, cmd: ReportWage) -> dt.date:
+    """The employment offered and made covers the work: from its first day, or the payment."""
+    return min(cmd.paid_on, step.turn.today, cmd.work_from or step.turn.today)
