@@ -317,6 +317,12 @@ _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|c
                         r"ingen (har )?(sagt|fortalt|skrevet)|det (vidste|viste) jeg (ikke|ik)|"
                         r"har (ikke|ik) (fat|faet|hort) (noget|besked|et brev)|uretfardig\w*)\b")
 """A closed card's holder about the closing (complaint, reopening, "mit kort er dødt")."""
+_USE_MY_CARD = re.compile(r"\b(bruge|bruger|brug) (mit |det |mit fri)?(kort|kortet|frikort|frikortet)\b|"
+                          r"\b(kortet|frikortet|mit kort) (virker|galder|fungerer)\b")
+"""Whether the card can be used: for a closed card, that it is closed comes first."""
+_ABOUT_THE_PAY = re.compile(r"\b(lon\w*|pengene|eindkomst|skat\w*|betale\w*|indberet\w*|gor vi|"
+                            r"gore vi|gor jeg)\b")
+"""After a report refused for a closed card: what to do with that pay."""
 _CALL_ME_BACK = re.compile(r"\b(sagsbehandler\w*|medarbejder|en person) (\w+ )?(kontakter|ringer til|"
                            r"skriver til) mig\b")
 _BALANCE_WORDS = re.compile(r"\b(saldo|tjent|tjente|tilbage|indberettet)\b")
@@ -360,6 +366,11 @@ def _context_answer(step: Step) -> bool:
     topic = step.state.pop("last_topic", None)
     if topic in _FOLLOW_UPS and _WHY.match(folded):
         faq.answer_key(step, _FOLLOW_UPS[topic])
+        return True
+    if topic == "card_not_active" and identity.is_employer and _ABOUT_THE_PAY.search(folded):
+        step.say("closed_card_pay")  # never "indberet på frikortet" for a closed card
+        step.state["last_topic"] = topic
+        step.decide("employer_faq_payroll/general")
         return True
     if topic == faq.OFFERED_APPLICATION and (_AGREES.match(folded) or _APPLY_NOW.match(folded)):
         step.decide("flow:apply_card")  # "ja" after who can get a card
@@ -412,6 +423,11 @@ def _context_answer(step: Step) -> bool:
             return True
         faq.answer_key(step, "faq_card_validity/taken_away")  # "kan jeg klage": a closed card
         step.say("frustrated_answered")  # upset, and the municipality decides: a person too
+        return True
+    if _USE_MY_CARD.search(folded) and identity.card_number and identity.is_card_holder \
+            and not identity.is_employer \
+            and step.ledger.card(identity.card_number).status != "active":
+        faq.answer_key(step, "faq_job_types/general")  # "kan de ikke bruge kortet": it is closed
         return True
     if identity.is_card_holder and not identity.is_employer and _WHERE_IS_MY_PAY.search(folded):
         faq.answer_key(step, "faq_reporting/missing_pay")  # "HVOR ER MINE PENGE"
