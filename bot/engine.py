@@ -12,6 +12,7 @@ from bot.crisis import Crisis, CrisisScorer, detect
 from bot.flows import routing
 from bot.keywords import keyword_of
 from bot.knowledge import KnowledgeBase, shipped_knowledge
+from bot.language import looks_english
 from bot.messages import InboundMessage, Reply
 from bot.observe import DialogueObserver, safely
 from bot.questions import questions_in
@@ -24,6 +25,8 @@ from db.engine import is_database_unavailable
 from nlu import Parser, ParseResult, redact_cpr
 
 log = logging.getLogger(__name__)
+
+_NOT_UNDERSTOOD = ("fallback", "out_of_scope", "menu")
 
 
 class Dialogue:
@@ -141,6 +144,8 @@ class Dialogue:
             routing.route(step)
             if step.clauses:
                 flows.faq.also_asked(step)  # "... og mister jeg min boligstøtte?"
+            if step.outcome in _NOT_UNDERSTOOD and looks_english(step.inbound.text):
+                step.say("english_note")  # "can you answer in english": a person can
 
     def crisis_in(self, text: str) -> Crisis | None:
         return detect(text, self._crisis)

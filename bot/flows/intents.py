@@ -59,6 +59,7 @@ _MAY_WE_HIRE = re.compile(r"\b(kan|ma|mon) (vi|jeg|man) (godt |gerne |sa )?ansat
 _MOVING = re.compile(r"\bflyt\w*\b")
 """A named employee who moves: a question about the card and moving, not a card check."""
 _HOW = re.compile(r"^(hvordan|how)\b")
+_CHECK_NAME = re.compile(r"^(tjek|check|tjekke|kan du tjekke)\b")
 _AND_NAME = re.compile(r"^(og|og hvad med|hvad med|hvad sa med|samme med) \w+( og \w+)?\W*$")
 """An employer's follow-up naming another employee: the same card check for them."""
 _CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
@@ -146,7 +147,8 @@ def reread(step: Step) -> str:
                 "employer_faq_payroll" if _HOW.match(folded) and not _has_figures(step)
                 and not identity.employer_verified  # one who cannot report yet: how it works
                 else intent)
-        if employees_named(step) and (_CARD_STATUS.search(folded) or _AND_NAME.match(folded)):
+        if employees_named(step) and (_CARD_STATUS.search(folded) or _AND_NAME.match(folded)
+                                      or _CHECK_NAME.match(folded)):
             return "employer_check_card"  # "er mette stadig aktiv", "og ali?" after a check
         if intent == "check_balance" or (
                 intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit", "out_of_scope",
@@ -271,10 +273,22 @@ def by_intent(step: Step, answer: str | None) -> None:
         greet(step)
     elif intent in ("affirm", "deny") or (answer is not None and intent not in _PARTING):
         _ack(step)  # "ok mange tak" is thanks, though it starts as a yes
+    elif _SOCIAL.get(intent, "menu") == "menu":
+        menu(step)
     else:
-        key = _SOCIAL.get(intent, "menu")
+        key = _SOCIAL[intent]
         step.say(key)
         step.decide(key)
+
+
+def menu(step: Step) -> None:
+    """What the assistant can do; an employer not yet approved is not offered what it cannot
+    use yet (reports, card checks, small jobs)."""
+    identity = step.identity
+    unapproved = identity.is_employer and not identity.employer_verified \
+        and not identity.is_card_holder
+    step.say("menu_unapproved" if unapproved else "menu")
+    step.decide("menu")
 
 
 _WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad sa nu|"
@@ -308,8 +322,8 @@ _ELSEWHERE = re.compile(r"\b(e ?indkomst|skat\w*|lonsystem\w*|lonseddel\w*)\b")
 _UNREPORTED = re.compile(r"\b(uden at (skrive|indberette|melde|registrere)|under bordet|"
                          r"ikke (skriver|indberetter|melder|registrerer)|sorte penge)\b")
 """Pay the employer leaves unreported: not covered by the card (§ 6 stk. 1)."""
-_VAGUE_NEXT = re.compile(r"^(sa )?(skal jeg (gore|goere) (noget|mere)|"
-                         r"hvad (skal|gor|goer) jeg( sa| nu)?|og (sa|hvad sa)|"
+_VAGUE_NEXT = re.compile(r"^(sa )?(skal (jeg|vi) (gore|goere) (noget|mere)|"
+                         r"hvad (skal|gor|goer) (jeg|vi)( sa| nu)?( gore)?|og (sa|hvad sa)|"
                          r"hvad sker der (sa|nu))\W*$")
 """A follow-up with no topic of its own: about the answer just given."""
 _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|closed|"

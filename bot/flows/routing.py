@@ -20,7 +20,7 @@ import re
 from bot.context import SPOKE_AS_EMPLOYER, Step, speaks_as_employer
 from bot.flows import (balance, faq, handoff, jobs, link, post_job, report_wage, task_hours,
                        task_replies)
-from bot.flows.intents import asks_to_undo_report, by_intent
+from bot.flows.intents import asks_to_undo_report, by_intent, menu
 from bot.flows.interrupts import continue_flow, reports_wait, resume, yes_no
 from bot.flows.registry import FLOWS, leave_flow
 from bot.keywords import Keyword, keyword_of
@@ -188,8 +188,7 @@ def _session_keywords(step: Step, keyword: Keyword | None) -> bool:
             step.say("more_nothing")
             step.decide("menu")
     elif name == "HELP":
-        step.say("menu")
-        step.decide("menu")
+        menu(step)
     elif name == "HUMAN" and step.flow not in FLOWS:
         handoff.asked(step)
     elif name == "CANCEL" and step.flow in FLOWS:
