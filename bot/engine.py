@@ -144,7 +144,8 @@ class Dialogue:
             routing.route(step)
             if step.clauses:
                 flows.faq.also_asked(step)  # "... og mister jeg min boligstøtte?"
-            if step.outcome in _NOT_UNDERSTOOD and looks_english(step.inbound.text):
+            if step.outcome in _NOT_UNDERSTOOD and not step.live \
+                    and looks_english(step.inbound.text):
                 step.say("english_note")  # "can you answer in english": a person can
 
     def crisis_in(self, text: str) -> Crisis | None:
