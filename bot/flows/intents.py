@@ -45,7 +45,8 @@ sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
                            r"kom til at|til skat|til skattestyrelse\w*|eindkomst|ved en fejl|"
                            r"ikke kan se|et andet sted|vil gerne vide|"
-                           r"(hvordan|hvad|hvornar) (skal|kan|gor|ma) (vi|jeg|man))\b")
+                           r"(hvordan|hvad|hvornar) (skal|kan|gor|ma) (vi|jeg|man)|"
+                           r"hvordan (\w+ ){0,3}(indberetter|betaler) (vi|jeg|man))\b")
 _WANTS_TO_REPORT = re.compile(r"\b(jeg|vi) (skal|vil gerne|vil|mangler at|skal lige) "
                               r"(have )?indberette (\w+ )?(lon|lonnen|timer|timerne)? ?(for|til) "
                               r"(hende|ham|\w+) (nu|i dag)\b")
@@ -58,7 +59,7 @@ _MAY_WE_HIRE = re.compile(r"\b(kan|ma|mon) (vi|jeg|man) (godt |gerne |sa )?ansat
 """Asking whether one may hire someone on the card at all."""
 _MOVING = re.compile(r"\bflyt\w*\b")
 """A named employee who moves: a question about the card and moving, not a card check."""
-_HOW = re.compile(r"^(hvordan|how)\b")
+_HOW = re.compile(r"^(hvordan|how)\b|\bhvordan (\w+ ){0,2}(betaler|indberetter|gor) (vi|jeg|man)\b")
 _CHECK_NAME = re.compile(r"^(tjek|check|tjekke|kan du tjekke)\b")
 _AND_NAME = re.compile(r"^(og|og hvad med|hvad med|hvad sa med|samme med) \w+( og \w+)?\W*$")
 """An employer's follow-up naming another employee: the same card check for them."""
@@ -144,7 +145,7 @@ def reread(step: Step) -> str:
                 _NOT_A_REPORT.search(folded) or starts_as_question(folded)
                 or ("?" in step.inbound.text and not _has_figures(step))):
             return _rule_runner_up(step) or (  # "hvordan indberetter vi, hvis ...?"
-                "employer_faq_payroll" if _HOW.match(folded) and not _has_figures(step)
+                "employer_faq_payroll" if _HOW.search(folded) and not _has_figures(step)
                 and not identity.employer_verified  # one who cannot report yet: how it works
                 else intent)
         if employees_named(step) and (_CARD_STATUS.search(folded) or _AND_NAME.match(folded)
@@ -249,7 +250,7 @@ def by_intent(step: Step, answer: str | None) -> None:
         return
     if _context_answer(step):
         return
-    intent = reread(step)
+    intent = FALLBACK_INTENT if _GIBBERISH.match(fold(step.inbound.text)) else reread(step)
     if intent == FALLBACK_INTENT:
         if answer is not None:
             _ack(step)  # a stray "ja" or "ok": one short line
@@ -291,6 +292,8 @@ def menu(step: Step) -> None:
     step.decide("menu")
 
 
+_GIBBERISH = re.compile(r"^(?:[^aeiouyæøå\s\d]+\s*)+$")
+"""Letters with no vowel at all ("xjdhf kk"): not understood, not "not about the frikort"."""
 _WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad sa nu|"
                   r"hvad (gor|goer|gore|goere|skal) (jeg|vi|i) (sa|nu|sa nu)|hvad nu)\b")
 _FOLLOW_UPS = {"card_not_active": "faq_card_validity/taken_away",
@@ -331,8 +334,7 @@ _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|c
                         r"ingen (har )?(sagt|fortalt|skrevet)|det (vidste|viste) jeg (ikke|ik)|"
                         r"har (ikke|ik) (fat|faet|hort) (noget|besked|et brev)|uretfardig\w*)\b")
 """A closed card's holder about the closing (complaint, reopening, "mit kort er dødt")."""
-_USE_MY_CARD = re.compile(r"\b(bruge|bruger|brug) (mit |det |mit fri)?(kort|kortet|frikort|frikortet)\b|"
-                          r"\b(kortet|frikortet|mit kort) (virker|galder|fungerer)\b")
+_USE_MY_CARD = re.compile(r"\b(bruge|bruger|brug) (mit |det |mit fri)?(kort|kortet|frikort|frikortet)\b")
 """Whether the card can be used: for a closed card, that it is closed comes first."""
 _ABOUT_THE_PAY = re.compile(r"\b(lon\w*|pengene|eindkomst|skat\w*|betale\w*|indberet\w*|gor vi|"
                             r"gore vi|gor jeg)\b")
@@ -520,7 +522,7 @@ _ABOUT_ME = re.compile(
     r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
     r"stoler ikke pa (kommunen|jer|dig|systemet)|"
     r"(i|du) er (bare |jo bare |ogsa )?(kommunen|fra kommunen|en del af kommunen|systemet)|"
-    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)|"
+    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)(?! der (betaler|udbetaler))|"
     r"(sender|giver) (i|du) (det|det her|mine beskeder|beskederne|hvad jeg skriver)( \w+)? "
     r"(videre|til)|"
     r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
@@ -554,7 +556,7 @@ _CARD_IS_MINE = re.compile(r"^(?:hej |hej\W+)?(?:(?:jeg har|har|jeg er|mit)\s+"
 employer's card check."""
 _NO_CODE = re.compile(r"\b(har ikke|har ik|mistet|tabt|smidt|kan ikke finde|finder ikke)\b.*"
                       r"\b(brev\w*|kode\w*)\b"
-                      r"(?!.*\b(id|nummer|nr|frikortnummer)\b)|"
+                      r"(?!.*\b(id|nummer\w*|nr|frikortnummer\w*)\b)|"
                       r"\bhvad er (min |den )?kode\w*|\bhvor (er|finder jeg) (min |den )?kode")
 """No letter or no code to link with."""
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -119,10 +120,14 @@ def test_control_before_the_last_control_is_refused(env: Env) -> None:
 # The cheaper paths -----------------------------------------------------------------------------
 
 def _statements(call: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """The statements `call` runs: on this thread only, since another test's background work
+    in the same worker process (a template database being prepared) may run meanwhile."""
     seen: list[str] = []
+    caller = threading.get_ident()
 
     def count(conn: object, cursor: object, statement: str, *_: object) -> None:
-        seen.append(statement)
+        if threading.get_ident() == caller:
+            seen.append(statement)
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
     try:
