@@ -25,7 +25,7 @@ ANSWERS = Path(__file__).parent / "answers"
 NOW = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
 FLOORS = {
     # file: (answer accuracy, highest not-understood rate)
-    "tuning.yml": (0.93, 0.03),
+    "tuning.yml": (0.96, 0.02),
     "holdout.yml": (0.90, 0.03),
 }
 
