@@ -80,8 +80,8 @@ _STOP_WORDED = re.compile(
     r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms\w*)|"
     r"(?:hold|holde) op med at (?:skrive|sende|sms\w*)|"
     r"(?:skriv|send|sms) (?:ikke|ik|aldrig) (?:mere|flere|til mig|igen)|"
-    r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:have |ha |fa |modtage )?(?:flere|mere|nogen|nogle) "
-    r"(?:sms\w*|beskeder|besked)|"
+    r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:have |ha |fa |modtage )?"
+    r"(?:flere|mere|nogen|nogle) (?:sms\w*|beskeder|besked)|"
     r"(?:ingen|ikke) (?:flere|mere) (?:sms\w*|beskeder)|"
     r"afmeld (?:mig|sms\w*|beskeder|alt))"
     r"(?: (?:fra|til|med) (?:jer|dig|mig|dem))?(?: (?:mere|tak|igen|nu|mere tak))*$")

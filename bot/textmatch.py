@@ -66,8 +66,8 @@ def contains_words(words: list[str], target: tuple[str, ...]) -> bool:
 
 
 QUESTION_WORDS = frozenset(
-    "hvad hvor hvordan hvorfor hvem hvornar hvilken hvilke hvilket hva ma kan skal er gaelder galder "
-    "taller bliver far what how can may".split())
+    "hvad hvor hvordan hvorfor hvem hvornar hvilken hvilke hvilket hva ma kan skal er gaelder "
+    "galder taller bliver far what how can may".split())
 
 
 _ASKS_WHY = re.compile(r"\b(hvorfor|"

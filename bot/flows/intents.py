@@ -26,7 +26,6 @@ from bot.flows import (
 )
 from bot.flows.balance import BALANCE_SHOWN
 from bot.flows.employer import OFFERED_REGISTRATION, employees_named
-from bot.flows.link import LINK_CODE, NOT_LINKED
 from bot.textmatch import QUESTION_WORDS, fold, looks_like_question
 from nlu import FALLBACK_INTENT
 
@@ -334,13 +333,14 @@ _COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|c
                         r"ingen (har )?(sagt|fortalt|skrevet)|det (vidste|viste) jeg (ikke|ik)|"
                         r"har (ikke|ik) (fat|faet|hort) (noget|besked|et brev)|uretfardig\w*)\b")
 """A closed card's holder about the closing (complaint, reopening, "mit kort er dødt")."""
-_USE_MY_CARD = re.compile(r"\b(bruge|bruger|brug) (mit |det |mit fri)?(kort|kortet|frikort|frikortet)\b")
+_USE_MY_CARD = re.compile(r"\b(bruge|bruger|brug) (mit |det |mit fri)?"
+                          r"(kort|kortet|frikort|frikortet)\b")
 """Whether the card can be used: for a closed card, that it is closed comes first."""
 _ABOUT_THE_PAY = re.compile(r"\b(lon\w*|pengene|eindkomst|skat\w*|betale\w*|indberet\w*|gor vi|"
                             r"gore vi|gor jeg)\b")
 """After a report refused for a closed card: what to do with that pay."""
-_CALL_ME_BACK = re.compile(r"\b(sagsbehandler\w*|medarbejder|en person) (\w+ )?(kontakter|ringer til|"
-                           r"skriver til) mig\b")
+_CALL_ME_BACK = re.compile(r"\b(sagsbehandler\w*|medarbejder|en person) (\w+ )?"
+                           r"(kontakter|ringer til|skriver til) mig\b")
 _BALANCE_WORDS = re.compile(r"\b(saldo|tjent|tjente|tilbage|indberettet)\b")
 """A closed card's holder asking what is on it: the balance, not the closing."""
 _WHERE_IS_MY_PAY = re.compile(r"\bhvor (er|bliver) (mine|min) (penge|lon\w*|lonning\w*)\b")
@@ -357,7 +357,8 @@ _DOUBTS_BALANCE = re.compile(r"\b(det passer ikke|passer ikke|det er forkert|for
 """Doubting the figure SALDO just gave: what has been reported, and why pay may be missing."""
 _FOLLOW_UP_TEXTS = {"employer_unverified": "employer_unverified_when"}
 """The same, where the explanation is a reply of the bot's own rather than a rule answer."""
-_OWN_CARD = re.compile(r"\b(skriv\w*|sat|registrer\w*|indberet\w*) (\w+ ){0,3}(pa|ind pa) mit (fri)?kort\b")
+_OWN_CARD = re.compile(r"\b(skriv\w*|sat|registrer\w*|indberet\w*) (\w+ ){0,3}"
+                       r"(pa|ind pa) mit (fri)?kort\b")
 _GOT_A_JOB = re.compile(r"\b(har fat|fik|har fundet) (et |mig et )?(nyt |lille )?(job|arbejde)\b")
 _CARD_TROUBLE = re.compile(r"\b(kort\w*|frikort\w*) (virker|fungerer|er) (ikke|ik)\b|"
                            r"\b(lukket|ikke aktiv\w*|deaktiv\w*)\b")
@@ -455,7 +456,7 @@ def _context_answer(step: Step) -> bool:
         step.say(_FOLLOW_UP_TEXTS[topic])
         step.decide("flow:register_employer")
         return True
-    if _link_in_two_steps(step, topic):
+    if link.in_two_steps(step, topic):
         return True
     if _APPLICATION_STATUS.search(folded) and not identity.is_card_holder:
         if apply_card.sent_status(step):
@@ -542,51 +543,9 @@ _APPLICATION_STATUS = re.compile(
     r"\b(svar pa|modtaget|faet|fat|hort (noget )?(om|fra)|sket med|status pa) "
     r"(min|mit|vores|hans|hendes) (ansogning|frikortansogning)\b|"
     r"\b(min|mit) ansogning\b.*\b(svar|modtaget|kommet)\b|"
-    r"\b(hvad med|hvor er|hvordan gar det med|nyt om|er der nyt (om|i)) (min|mit|vores|hans|hendes) "
-    r"(ansogning|frikortansogning)\b")
+    r"\b(hvad med|hvor er|hvordan gar det med|nyt om|er der nyt (om|i)) "
+    r"(min|mit|vores|hans|hendes) (ansogning|frikortansogning)\b")
 """Asking about an application already sent: not a new application."""
-_CARD_ONLY = re.compile(
-    r"^\s*(?:(?:mit )?(?:frikort|kort)(?:nummer|nr)?(?: er| nr| nummer)?\s*)?(\d{5})\s*$")
-"""The card number alone ("48213", "mit frikort er 48213")."""
-_CODE_ONLY = re.compile(r"^\s*(\d{4})\s*$")
-_CARD_IS_MINE = re.compile(r"^(?:hej |hej\W+)?(?:(?:jeg har|har|jeg er|mit)\s+"
-                           r"(?:et\s+)?(?:frikort|kort)\w*\s*(?:nr|nummer|id)?\W*|"
-                           r"mit\s+(?:nr|nummer|id)\W*)(?:er\s+)?(\d{5})\W*$")
-"""An unknown number saying which card is theirs ("jeg har frikort 48213"): linking, not an
-employer's card check."""
-_NO_CODE = re.compile(r"\b(har ikke|har ik|mistet|tabt|smidt|kan ikke finde|finder ikke)\b.*"
-                      r"\b(brev\w*|kode\w*)\b"
-                      r"(?!.*\b(id|nummer\w*|nr|frikortnummer\w*)\b)|"
-                      r"\bhvad er (min |den )?kode\w*|\bhvor (er|finder jeg) (min |den )?kode")
-"""No letter or no code to link with."""
-
-
-def _link_in_two_steps(step: Step, topic: str | None) -> bool:
-    """Told to link, someone sends the card number alone: ask for the code from the letter,
-    then link with the two (not an employer's card check of that number)."""
-    card = step.state.pop("link_card", None)
-    if step.identity.is_employer or step.identity.is_card_holder:
-        return False
-    if topic == NOT_LINKED:  # still unknown: the number may come a message or two later
-        step.state["last_topic"] = NOT_LINKED
-    own = _CARD_IS_MINE.match(fold(step.inbound.text))
-    if (own or topic == NOT_LINKED and (own := _CARD_ONLY.match(step.inbound.text))):
-        step.state["link_card"] = own.group(1)
-        step.state["last_topic"] = LINK_CODE
-        step.say("link_ask_code", card=own.group(1))
-        step.decide("link")
-        return True
-    if _NO_CODE.search(fold(step.inbound.text)):
-        step.say("link_no_code")  # the code is in the municipality's letter; else a person
-        step.decide("link")
-        return True
-    if topic == LINK_CODE and card and (code := _CODE_ONLY.match(step.inbound.text)):
-        step.decide("link")
-        link.with_code(step, (card, code.group(1)))
-        return True
-    return False
-
-
 def _ack(step: Step) -> None:
     step.say("ack")
     step.decide("ack")

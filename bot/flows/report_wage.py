@@ -335,7 +335,8 @@ def _reserve(step: Step, figures: dict[str, Any], purpose: str) -> dict[str, Any
         step.slots.update(figures)
         step.state["asking"] = "create_employment"
         step.say("ask_create_employment", employer=step.identity.employer_name or "",
-                 card=cmd.card_number, start=danish_date(_employment_start(step, cmd)), buttons=("JA", "NEJ"))
+                 card=cmd.card_number, start=danish_date(_employment_start(step, cmd)),
+                 buttons=("JA", "NEJ"))
         return None
     except HoursImplausible:
         step.slots.update(figures)
