@@ -144,6 +144,7 @@ class Dialogue:
             routing.route(step)
             if step.clauses:
                 flows.faq.also_asked(step)  # "... og mister jeg min boligstøtte?"
+                flows.balance.also_asked(step)  # "hvad har jeg tjent, og er der jobs?"
             if step.outcome in _NOT_UNDERSTOOD and not step.live \
                     and looks_english(step.inbound.text):
                 step.say("english_note")  # "can you answer in english": a person can

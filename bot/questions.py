@@ -13,7 +13,7 @@ MAX_QUESTIONS = 3
 _MIN_WORDS = 3
 _SENTENCES = re.compile(r"(?<=[?!.])\s+|\n+")
 _WH = r"hvad|hva|hvor|hvordan|hvornar|hvorfor|hvem|hvilke\w*"
-_VERBS = r"ma|kan|skal|mister|far|bliver|galder|taller|vil|betaler|trakker"
+_VERBS = r"ma|kan|skal|mister|far|bliver|galder|taller|vil|betaler|trakker|er|har"
 _SUBJECTS = (r"jeg|du|man|han|hun|vi|i|de|det|der|den|kortet|frikortet|timerne|lonnen|"
              r"pengene|feriepenge\w*|min|mit|mine|hans|hendes")
 _JOINED = re.compile(rf"\s*,?\s+(?:og|eller|men|samt|\+|&)\s+(?=(?:sa\s+)?(?:{_WH}|{_VERBS})\b)"

@@ -70,3 +70,18 @@ def show(step: Step) -> None:
     if inactive:
         body = f"{body} {text('card_inactive_note')}"
     step.say_text(body)
+
+
+_ALSO_SURE = 0.6
+
+
+def also_asked(step: Step) -> None:
+    """"hvad har jeg tjent, og er der nogen jobs til mig": the balance too, after the first
+    answer (a rule answer or the job list), for a card holder who asked for it in the message."""
+    first = step.outcome or ""
+    if step.flow is not None or not step.identity.is_card_holder or not (
+            first == "jobs" or first.startswith(("faq_", "employer_faq_"))):
+        return
+    if any(clause["intent"]["name"] == "check_balance"
+           and clause["intent"]["confidence"] >= _ALSO_SURE for clause in step.clauses):
+        show(step)
