@@ -345,6 +345,10 @@ _BALANCE_WORDS = re.compile(r"\b(saldo|tjent|tjente|tilbage|indberettet)\b")
 """A closed card's holder asking what is on it: the balance, not the closing."""
 _WHERE_IS_MY_PAY = re.compile(r"\bhvor (er|bliver) (mine|min) (penge|lon\w*|lonning\w*)\b")
 """A card holder whose card is closed wanting to complain: the decision and how to complain."""
+_OWN_POSTINGS = re.compile(r"\b(hvilke|hvad|hvor mange) (\w+ )?(opgaver|opslag|job|jobs) (har|er) "
+                           r"(vi|jeg|i) (sla\w* op|oprettet|lagt op|lagt ud)|"
+                           r"^(ret|rette|andre|aendre|aendr|ændr) (opgave|opslag|jobbet|job)\b")
+"""An employer asking about, or changing, small jobs already posted."""
 _DEMO_FIGURE = re.compile(r"\bdemo\s?(tal|belob\w*|graense\w*|grense\w*)?\b")
 """Asking about the "demo-tal" label a demo cap carries."""
 _WHY_CPR = re.compile(r"\b(hvorfor|hvad skal (i|du) (bruge|med)|hvad vil (i|du) med)\b.*\bcpr\w*")
@@ -388,6 +392,10 @@ def _context_answer(step: Step) -> bool:
         step.say("closed_card_pay")  # never "indberet på frikortet" for a closed card
         step.state["last_topic"] = topic
         step.decide("employer_faq_payroll/general")
+        return True
+    if identity.is_employer and _OWN_POSTINGS.search(folded):
+        step.say("own_postings")  # "hvilke opgaver har vi slået op", "ret opgave 5": not a new one
+        step.decide("jobs")
         return True
     if topic == faq.OFFERED_APPLICATION and (_AGREES.match(folded) or _APPLY_NOW.match(folded)):
         step.decide("flow:apply_card")  # "ja" after who can get a card
