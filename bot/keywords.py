@@ -56,7 +56,8 @@ _SOURCE = re.compile(
     r"\b(hvor (sta|star|stod) (det|de|der)|hvor (har|ved) (i|du) det fra|hvor kommer det fra|"
     r"(sta|star) det i loven|hvilken (lov|paragraf)|hvem siger det|link til hvor|"
     r"where do\w* it say|what is the source|kilde\w*|hvor kan jeg (lase|se) (det|mere)|"
-    r"link til det|lase mere om det|star det (skrevet|noget sted)|sort pa hvidt)\b")
+    r"link til det|lase mere om det|star det (skrevet|noget sted)|sort pa hvidt|"
+    r"(send|sende) (mig )?(et |nogle )?link\w*)\b")
 _SOURCE_MAX_WORDS = 16
 _CLAUSE_END = re.compile(r"[.!?,;\n]+")
 # Linking a phone to a card, said in words ("hvordan kobler jeg mit nummer til mit kort").

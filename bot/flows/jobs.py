@@ -231,7 +231,8 @@ _ABOUT_MY_PLACE = re.compile(
     r"er (den|jobbet|opgaven|det) bekraftet|har (de|han|hun) (svaret|bekraftet)|"
     r"har jeg (fat|faet) (jobbet|opgaven|den|det)|"
     r"hvilke\w* (jobs?|opgaver?) har jeg (taget|fat|faet|sagt ja til)|"
-    r"hvad har jeg (taget|sagt ja til)|mine (jobs?|opgaver))\b")
+    r"hvad har jeg (taget|sagt ja til)|mine (jobs?|opgaver)|"
+    r"skal jeg (ringe|skrive) til (dem|chefen|arbejdsgiveren|stedet))\b")
 """Questions a card holder asks about the small job just taken."""
 
 
