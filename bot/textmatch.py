@@ -84,7 +84,7 @@ def asks_why(text: str) -> bool:
     return bool(words) and words[0] in QUESTION_WORDS and _ASKS_WHY.search(folded) is not None
 
 
-LEAD_INS = frozenset("vent ok okay og men hov na nå hey hej ps sa så lige nej ja".split())
+_LEAD_INS = frozenset("vent ok okay og men hov na nå hey hej ps sa så lige nej ja".split())
 """Words a question may open with before its question word ("vent, skal der betales ATP")."""
 
 
@@ -93,10 +93,13 @@ def looks_like_question(text: str) -> bool:
     rather than an answer or an instruction."""
     if "?" in text:
         return True
-    for clause in re.split(r"[,.;:!\n]", text):
-        words = fold(clause).split()
-        while words[:1] and words[0] in LEAD_INS and len(words) > 1:
-            words = words[1:]  # "vent skal der betales atp", "og hvad med feriepenge"
-        if words and words[0] in QUESTION_WORDS:
-            return True
-    return False
+    return any(opens_as_question(clause) for clause in re.split(r"[,.;:!\n]", text))
+
+
+def opens_as_question(clause: str, *, min_words: int = 1) -> bool:
+    """The clause starts with a question word, after any lead-ins ("vent skal der betales
+    atp", "og hvad med feriepenge"), and has at least `min_words` words from there."""
+    words = fold(clause).split()
+    while words[:1] and words[0] in _LEAD_INS and len(words) > 1:
+        words = words[1:]
+    return len(words) >= min_words and bool(words) and words[0] in QUESTION_WORDS

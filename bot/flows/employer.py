@@ -17,7 +17,8 @@ OFFERED_REGISTRATION = "offered_registration"
 
 LAST_CARD = "last_checked_card"
 """State: the card an employer checked last, for a follow-up about "him" or "her"."""
-_PRONOUN = re.compile(r"\b(han|hun|ham|hende|hans|hendes)\b")
+PRONOUN = re.compile(r"\b(han|hun|ham|hende|hans|hendes)\b")
+"""An employee spoken of ("hvor meget har hun tilbage"): the card just checked or reported."""
 
 
 def require_verified(step: Step) -> bool:
@@ -44,7 +45,7 @@ def start_check(step: Step) -> None:
             show_card(step, card)
         return
     if number is None:
-        if _PRONOUN.search(fold(step.inbound.text)) and step.state.get(LAST_CARD):
+        if PRONOUN.search(fold(step.inbound.text)) and step.state.get(LAST_CARD):
             show_card(step, str(step.state[LAST_CARD]))  # "hvor meget har hun tilbage"
             return
         step.start_flow("check_card")

@@ -19,7 +19,7 @@ from bot.flows import balance, employer, faq, handoff, post_job
 from bot.flows.intents import RESCUE_CONFIDENT, RULE_PREFIXES, by_intent, flow_label
 from bot.flows.registry import FLOWS, FlowSpec, leave_flow
 from bot.keywords import Keyword
-from bot.textmatch import LEAD_INS, QUESTION_WORDS, fold, looks_like_question
+from bot.textmatch import fold, looks_like_question, opens_as_question
 from bot.texts import text
 
 FLOW_STALE = dt.timedelta(hours=3)
@@ -140,16 +140,10 @@ def resume(step: Step, spec: FlowSpec) -> None:
 def _is_rule_question(step: Step) -> bool:
     return (step.intent.startswith(RULE_PREFIXES) and looks_like_question(step.inbound.text)
             and (step.confidence >= step.config.confident or _selector_agrees(step))
-            and (not has_slot_entities(step) or _opens_as_question(step.inbound.text)))
-
-
-def _opens_as_question(message: str) -> bool:
-    """"må han arbejde mere end 10 timer om ugen?", "kan vi betale hende 1000 kr kontant?":
-    figures inside a question are part of the question, not the answer to the flow's."""
-    words = fold(message).split()
-    while words[:1] and words[0] in LEAD_INS and len(words) > 1:
-        words = words[1:]
-    return bool(words) and words[0] in QUESTION_WORDS and len(words) >= 4
+            # "må han arbejde mere end 10 timer om ugen?": figures inside a question are part
+            # of the question, not the answer to the flow's
+            and (not has_slot_entities(step)
+                 or opens_as_question(step.inbound.text, min_words=4)))
 
 
 def _selector_agrees(step: Step) -> bool:
@@ -170,15 +164,12 @@ def _is_card_check(step: Step) -> bool:
             and _CHECK_WORDS.search(fold(step.inbound.text)) is not None)
 
 
-_PRONOUN = re.compile(r"\b(han|hun|ham|hende|hans|hendes)\b")
-
-
 def _her_room(step: Step) -> str | None:
     """The card of the report under way, when the employer asks how much its holder may earn
     or has left."""
     card = step.slots.get("card_number")
     if not (card and step.identity.is_employer and step.intent == "faq_limit"
-            and _PRONOUN.search(fold(step.inbound.text))):
+            and employer.PRONOUN.search(fold(step.inbound.text))):
         return None
     return str(card)
 
