@@ -193,7 +193,13 @@ _EMPLOYER_VOICE = re.compile(
     r"\bsom arbejdsgiver\b|\bindehaver\b|\bjeg driver\b|\bjobopslag\b|"
     r"\b(vi er|jeg har|vi har) (en|et) (lille |mindre )?(\w+ ?)?(firma|virksomhed|cafe|butik|"
     r"gartneri|forening|restaurant|bodega|vaerksted|varksted|institution|daginstitution|"
-    r"rengoringsfirma|rengoringsfirma|cykelsmed|frisor|bageri|kiosk)\b")
+    r"rengoringsfirma|rengoringsfirma|cykelsmed|frisor|bageri|kiosk|festival|musikfestival|"
+    r"gard|landbrug|boligforening|boligorganisation)\b|"
+    r"\bvi (soger|mangler|skal bruge|har brug for) (en|nogen|folk|ekstra|\d+|to|tre|fire)\b|"
+    r"\b(kan|skal|vil) vi (sla|lave) (et |en )?(job|opslag|opgave)|"
+    r"\bhvordan (annoncerer|slar|opretter|registrerer) vi\b|"
+    r"\b(menighedsradet|boligforeningen|kirkekontoret|bestyrelsen|foreningen) her\b|"
+    r"\b(revisor|bogholder) for\b|\bmin(e)? klient|\bjeg har en gard\b")
 
 
 SPOKE_AS_EMPLOYER = "spoke_as_employer"

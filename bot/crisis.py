@@ -20,9 +20,9 @@ import yaml
 
 from bot.textmatch import contains_words, fold
 
-KINDS = ("overdose", "self_harm", "violence", "cold", "suicide", "hunger")
+KINDS = ("overdose", "self_harm", "violence", "cold", "medical", "suicide", "hunger")
 """In the order a message matching several is named: the most acute danger first."""
-ACUTE = frozenset({"overdose", "self_harm", "violence", "cold"})
+ACUTE = frozenset({"overdose", "self_harm", "violence", "cold", "medical"})
 """Dangers where 112 comes first; for the others Livslinien and 112."""
 
 

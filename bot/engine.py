@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from bot import flows
 from bot.config import BotConfig
@@ -22,7 +23,7 @@ from conversations.service import Conversations
 from conversations.turn import Turn
 from danish.wording import gsm7_safe, tidy
 from db.engine import is_database_unavailable
-from nlu import Parser, ParseResult, redact_cpr
+from nlu import Parser, ParseResult, join_spelled_card_numbers, redact_cpr
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Dialogue:
             log.info("rate-limited message %s in conversation %s: replies=%d",
                      stored.id, stored.conversation_id, len(replies))
             return replies
+        inbound = replace(inbound, text=join_spelled_card_numbers(inbound.text))
         parse = self.parse(inbound)
         clauses = self.clause_parses(inbound)
         outcome: list[str] = []

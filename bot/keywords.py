@@ -77,15 +77,16 @@ _CANCEL_OPENING = re.compile(r"^(?:ok |okay |nej |nej nej |ah |arh )?(?:glem det
 # ik flere beskeder fra jer", "STOP SMS"): only in a short message, and only about messages.
 _STOP_WORDED = re.compile(
     r"^(?:(?:hej|ok|okay|nej|og|men|please|plz|tak) )*(?:"
-    r"stop(?:p|per)? (?:med )?(?:(?:alle|de|jeres|dine) )?(?:sms\w*|beskeder|besked|at skrive)|"
-    r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms\w*)|"
-    r"(?:hold|holde) op med at (?:skrive|sende|sms\w*)|"
+    r"stop(?:p|per)? (?:med )?(?:at sende )?(?:(?:alle|de|jeres|dine) )?"
+    r"(?:sms(?:\w*| er\w*)|beskeder|besked|at skrive)|"
+    r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms(?:\w*| er\w*))|"
+    r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))|"
     r"(?:skriv|send|sms) (?:ikke|ik|aldrig) (?:mere|flere|til mig|igen)|"
     r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:have |ha |fa |modtage )?"
-    r"(?:flere|mere|nogen|nogle) (?:sms\w*|beskeder|besked)|"
-    r"(?:ingen|ikke) (?:flere|mere) (?:sms\w*|beskeder)|"
-    r"afmeld (?:mig|sms\w*|beskeder|alt))"
-    r"(?: (?:fra|til|med) (?:jer|dig|mig|dem))?(?: (?:mere|tak|igen|nu|mere tak))*$")
+    r"(?:flere|mere|nogen|nogle) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
+    r"(?:ingen|ikke) (?:flere|mere) (?:sms(?:\w*| er\w*)|beskeder)|"
+    r"afmeld (?:mig|sms(?:\w*| er\w*)|beskeder|alt))"
+    r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os))?(?: (?:mere|tak|igen|nu|mere tak))*$")
 # Calling a task off in words ("stop jeg vil ikke alligevel", "jeg vil ikke søge alligevel").
 _CANCEL_WORDED = re.compile(
     r"^(?:(?:nej|stop|ok|okay|hmm|nah)\s+)*(?:jeg\s+)?(?:vil|gider|skal)\s+(?:ikke|ik)\s+"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nlu.config import NluConfig
-from nlu.entities import extract_entities, read_number, redact_cpr
+from nlu.entities import extract_entities, join_spelled_card_numbers, read_number, redact_cpr
 from nlu.errors import ModelError, NluError, RasaUnavailable, TrainingDataError
 from nlu.normalize import fold_for_matching
 from nlu.types import (
@@ -75,6 +75,7 @@ __all__ = [
     "TrainingDataError",
     "extract_entities",
     "fold_for_matching",
+    "join_spelled_card_numbers",
     "load_crisis_classifier",
     "load_embedded_parser",
     "load_parser",

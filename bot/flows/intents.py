@@ -156,6 +156,8 @@ def reread(step: Step) -> str:
                 and _CARD_WORDS.search(folded) and employees_named(step)
                 and not _MOVING.search(folded)):
             return "employer_check_card"  # "har mette plads til 3000 kr mere", "er jens aktiv"
+        if intent == "find_job" and _NEW_POSTING.match(folded):
+            return "employer_post_job"  # "nyt job" from an employer: an ad, not a job hunt
     elif not identity.is_card_holder and intent == "employer_post_job" \
             and not speaks_as_employer(step.inbound.text):
         return "find_job"  # "er der job til folk med frikort": someone looking for work
@@ -309,8 +311,9 @@ _FIX_POSTED = re.compile(r"\b(ups|forkert|fejl|ret|rette|rettes|skulle (have )?(
                          r"slet|slette|fortryd|annuller\w*)\b")
 _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette)\b"
                             r".{0,30}\bindberetning\w*|"
-                            r"\b(indberettede|indberettet|skrev)\b(?!.*\b(eindkomst|skat\w*|"
-                            r"lonsystem\w*)\b).*\b(skulle|forkert|fejl)\b|"
+                            r"\b(indberettede|indberettet|skrev|registreret|registrerede|"
+                            r"indtastet|tastet)\b(?!.*\b(eindkomst|skat\w*|"
+                            r"lonsystem\w*)\b).*\b(skulle|forkerte?|fejl)\b|"
                             r"\b(slet|slette|fjern|fjerne|annuller\w*)\b.{0,20}\blon(nen)?\b|"
                             r"\bkom (\w+ )?til at (registrere|indberette|skrive|sende|taste|"
                             r"indtaste|melde)\b|"
@@ -319,6 +322,9 @@ _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor
                             r"\b(indberettet|registreret|sendt|skrevet|meldt)\b.{0,40}"
                             r"\b(to gange|dobbelt)\b")
 """An employer who wants a posted report undone or changed: only a caseworker can."""
+_NEW_POSTING = re.compile(r"^(nyt|ny|nye|opret|opretter|lav|laver) (et |en )?(job|jobs|opgave|"
+                          r"opslag|jobopslag|smajob)\W*$")
+"""An employer's two words for a new posting."""
 _ELSEWHERE = re.compile(r"\b(e ?indkomst|skat\w*|lonsystem\w*|lonseddel\w*)\b")
 """Pay reported somewhere else by mistake (eIndkomst): a rule answer, not our report."""
 _UNREPORTED = re.compile(r"\b(uden at (skrive|indberette|melde|registrere)|under bordet|"
@@ -376,7 +382,9 @@ def asks_to_undo_report(step: Step) -> bool:
     """An employer asking to cancel or change a report already made ("annuller
     indberetningen fra i dag")."""
     folded = fold(step.inbound.text)
-    return step.identity.is_employer and _DELETE_REPORT.search(folded) is not None \
+    employer = step.identity.is_employer or (
+        not step.identity.is_card_holder and speaks_as_employer(step.inbound.text))
+    return employer and _DELETE_REPORT.search(folded) is not None \
         and _ELSEWHERE.search(folded) is None
 
 
@@ -418,8 +426,8 @@ def _context_answer(step: Step) -> bool:
         step.decide("flow:register_employer")  # "ok lad os gøre det" after the offer
         register_employer.start(step)
         return True
-    if identity.is_employer and (topic == report_wage.REPORT_POSTED and _FIX_POSTED.search(folded)
-                                 or asks_to_undo_report(step)):
+    if (identity.is_employer and topic == report_wage.REPORT_POSTED
+            and _FIX_POSTED.search(folded)) or asks_to_undo_report(step):
         step.say("posted_fix")  # never a new report that adds to the wrong one
         step.state["last_topic"] = report_wage.REPORT_POSTED
         step.decide("report_fix")

@@ -86,9 +86,9 @@ _CARD_IS_MINE = re.compile(r"^(?:hej |hej\W+)?(?:(?:jeg har|har|jeg er|mit)\s+"
                            r"mit\s+(?:nr|nummer|id)\W*)(?:er\s+)?(\d{5})\W*$")
 """An unknown number saying which card is theirs ("jeg har frikort 48213"): linking, not an
 employer's card check."""
-_NO_CODE = re.compile(r"\b(har ikke|har ik|mistet|tabt|smidt|kan ikke finde|finder ikke)\b.*"
-                      r"\b(brev\w*|kode\w*)\b"
-                      r"(?!.*\b(id|nummer\w*|nr|frikortnummer\w*)\b)|"
+_NO_CODE = re.compile(r"^(?!.*\b(id|nummer\w*|nr|frikortnummer\w*)\b).*"
+                      r"\b(har ikke|har ik|mistet|tabt|smidt|kan ikke finde|finder ikke)\b.*"
+                      r"\b(brev\w*|kode\w*)\b|"
                       r"\bhvad er (min |den )?kode\w*|\bhvor (er|finder jeg) (min |den )?kode")
 """No letter or no code to link with."""
 

@@ -17,12 +17,14 @@ from nlu.entities.ids import (
     find_cprs,
     find_cvrs_and_phones,
     is_cpr_like,
+    join_spelled_card_numbers,
     redact_cpr,
 )
 from nlu.entities.numbers import read_number
 from nlu.types import Entity
 
-__all__ = ["extract_entities", "is_cpr_like", "read_number", "redact_cpr", "resolve"]
+__all__ = ["extract_entities", "is_cpr_like", "join_spelled_card_numbers", "read_number",
+           "redact_cpr", "resolve"]
 
 
 def resolve(candidates: list[Candidate]) -> list[Candidate]:

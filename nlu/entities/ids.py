@@ -16,7 +16,8 @@ import cpr
 from cpr import redact_cpr
 from nlu.entities.base import PRIORITY_BARE, PRIORITY_CONTEXT, PRIORITY_ID, Candidate
 
-__all__ = ["find_card_numbers", "find_cprs", "find_cvrs_and_phones", "is_cpr_like", "redact_cpr"]
+__all__ = ["find_card_numbers", "find_cprs", "find_cvrs_and_phones", "is_cpr_like",
+           "join_spelled_card_numbers", "redact_cpr"]
 
 _EIGHT = re.compile(
     r"(?<![\d+])(?<!\d[ -])(?P<prefix>(?:\+|00)\s?45[\s-]?)?"
@@ -32,6 +33,15 @@ _PHONE_CUE = re.compile(
     re.IGNORECASE,
 )
 _CARD = re.compile(r"(?<![\d+.,/-])(?P<num>\d{5})(?![\d]|[.,]\d)")
+_DIGIT_WORD = {"nul": "0", "en": "1", "et": "1", "to": "2", "tre": "3", "fire": "4", "fem": "5",
+               "seks": "6", "syv": "7", "otte": "8", "ni": "9"}
+_SPELLED_RUN = re.compile(
+    r"(?<![\d,.])(?P<num>\d(?: \d)+)(?![\d,.])|"
+    r"(?<!\w)(?P<words>(?:(?:%s)\s+)+(?:%s))(?!\w)" % (("|".join(_DIGIT_WORD),) * 2),
+    re.IGNORECASE)
+CARD_DIGITS = 5
+"""A run of single digits ("5 1 7 3 6", "fem en syv tre seks") is a card number read out
+digit by digit, as a phone's speech-to-text or a careful typist writes it, when it has five."""
 _CARD_CUE = re.compile(
     r"(?:frikort|kort|card|id|kortnr|kortnummer|frikortnr|frikortnummer|nr|nummer|#)"
     r"[\s.:#-]*(?:id|nr\.?|nummer)?[\s.:#-]*(?:er|p(?:å|aa|a))?[\s.:#-]*$",
@@ -88,3 +98,13 @@ def find_card_numbers(text: str) -> list[Candidate]:
         priority = PRIORITY_CONTEXT - 1 if _CARD_CUE.search(before) else PRIORITY_BARE
         found.append(Candidate("card_number", match["num"], match.start(), match.end(), priority))
     return found
+
+
+def join_spelled_card_numbers(text: str) -> str:
+    """The text with a card number read out digit by digit written as one number, so every
+    reader of the message (entities, the dialogue's own patterns) sees "51736"."""
+    def joined(match: re.Match[str]) -> str:
+        digits = match["num"].split() if match["num"] else [
+            _DIGIT_WORD[word.lower()] for word in match["words"].split()]
+        return "".join(digits) if len(digits) == CARD_DIGITS else match[0]
+    return _SPELLED_RUN.sub(joined, text)

@@ -60,7 +60,8 @@ PINNED: dict[str, list[str]] = {
         "Entity", "FALLBACK_INTENT", "INTENTS", "IntentClassifier", "IntentPrediction",
         "ModelError", "NluConfig", "NluError", "ParseResult", "Parser", "RasaHttpParser",
         "RasaUnavailable", "ResponseRanking", "ResponseSelectorResult", "TrainingDataError",
-        "extract_entities", "fold_for_matching", "load_crisis_classifier", "load_embedded_parser",
+        "extract_entities", "fold_for_matching", "join_spelled_card_numbers",
+        "load_crisis_classifier", "load_embedded_parser",
         "load_parser", "read_number", "redact_cpr"],
     "bot": ["BotConfig", "Dialogue", "InboundMessage", "Reply"],
 }

@@ -130,6 +130,7 @@ def test_every_kind_has_patterns_and_a_reply() -> None:
 CRISES_BY_KIND = {"suicide": "jeg vil ikke leve mere", "self_harm": "jeg skærer i mig selv",
                   "overdose": "jeg har taget en overdosis", "violence": "han slår mig",
                   "cold": "sover ude i nat og der er minus 8",
+                  "medical": "jeg er faldet og kan ikke komme op, det gør ondt i brystet",
                   "hunger": "har ikke spist i fire dage og jeg giver op"}
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from nlu import extract_entities, redact_cpr
+from nlu import extract_entities, join_spelled_card_numbers, redact_cpr
 from nlu.entities.dates import resolve_day_month
 from nlu.entities.ids import is_cpr_like
 from tests.nlu.conftest import MONDAY
@@ -172,6 +172,24 @@ def test_ids(text: str, entity: str, expected: str) -> None:
 def test_no_id(text: str) -> None:
     ids = {"card_number", "cvr", "phone", "cpr"}
     assert [e for e in extract_entities(text, MONDAY) if e["entity"] in ids] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tjek 4 8 2 1 3", "tjek 48213"),
+        ("kan du tjekke fem et syv tre seks", "kan du tjekke 51736"),
+        ("FIRE OTTE TO EN TRE er hun aktiv", "48213 er hun aktiv"),
+        # Not a card number: fewer or more than five digits, or digits of other numbers.
+        ("4 8 2 1", "4 8 2 1"),
+        ("4 8 2 1 3 6", "4 8 2 1 3 6"),
+        ("2,5 8 2 1 3", "2,5 8 2 1 3"),
+        ("en to tre fire", "en to tre fire"),
+        ("han arbejdede to timer", "han arbejdede to timer"),
+    ],
+)
+def test_card_numbers_read_out_digit_by_digit_are_joined(text: str, expected: str) -> None:
+    assert join_spelled_card_numbers(text) == expected
 
 
 def test_employer_report_gets_all_three() -> None:
