@@ -24,6 +24,10 @@ class LedgerReads:
     def card(self, number: str) -> CardResult:
         return self._turn.within(lambda uow: reads.card(uow, number))
 
+    def card_year(self, number: str, year: int | None = None) -> tuple[CardResult, Balance]:
+        """The card and a year's balance in one read (a holder's answer needs both)."""
+        return self._turn.within(lambda uow: reads.card_year(uow, number, year))
+
     def report(self, report_id: int) -> WageReportResult:
         return self._turn.within(lambda uow: reads.report(uow, report_id))
 

@@ -50,10 +50,8 @@ class Conversations:
         intake.check_inbound(address, provider_message_id, text)
 
         def store_it(uow: UnitOfWork) -> StoredInbound:
-            conversation = store.conversation_for(uow.session, channel, address, uow.now,
-                                                  lock=False)
-            stored = store.store_inbound(uow.session, conversation, provider_message_id, text,
-                                         uow.now, channel=message_channel)
+            stored = store.store_inbound(uow.session, channel, address, provider_message_id,
+                                         text, uow.now, message_channel=message_channel)
             if count_recent is not None and stored.replies is None:
                 window_seconds, at_most = count_recent
                 stored = replace(stored, recent=intake.recent_inbound(

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 
-from sqlalchemy import bindparam, literal, select, union_all
-from sqlalchemy.dialects.postgresql import Insert as PgInsert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, literal, null, select, union_all
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from conversations.records import Identity, StoredInbound, TranscriptLine
 from cpr import redact_cpr
+from db.base import table_of
 from db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
 from db.tables import Card, Citizen, CitizenContact, Employer, EmployerContact
 
@@ -31,30 +28,24 @@ def channels_of_kind(kind: str) -> tuple[str, ...]:
     return ("telegram",) if kind == "telegram" else ("sms", "web", "voice")
 
 
-def _insert(session: Session) -> Callable[[type[Conversation]], PgInsert | SqliteInsert]:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def conversation_for(
     session: Session, channel: str, address: str, now: dt.datetime, *, lock: bool
 ) -> Conversation:
     """The sender's conversation, created on first contact; locked when `lock` is set.
 
-    Read first: nearly every message comes from a known sender, and the insert (which SQLAlchemy
-    cannot cache on SQLite) is then one statement saved. The insert ignores a conflict, so two
-    first messages at once still make one row.
+    Read first: nearly every message comes from a known sender, and the insert is then one
+    statement saved. The insert returns the new row (locked by it until commit), and ignores a
+    conflict, so two first messages at once still make one row: the loser reads the winner's.
     """
     stmt = _CONVERSATION_LOCKED if lock else _CONVERSATION
     params = {"channel": channel, "address": address}
     found = session.scalars(stmt, params).one_or_none()
     if found is not None:
         return found
-    session.execute(
-        _insert(session)(Conversation)
-        .values(channel=channel, address=address, state_json="{}", handoff="bot",
-                opted_out=False, last_activity_at=now, created_at=now)
-        .on_conflict_do_nothing(index_elements=["channel", "address"])
-    )
+    created = session.scalars(_INSERT_CONVERSATION, {
+        "channel": channel, "address": address, "opted_out": False, "now": now}).one_or_none()
+    if created is not None:
+        return created
     return session.scalars(stmt, params).one()
 
 
@@ -62,6 +53,18 @@ def conversation_for(
 _CONVERSATION = select(Conversation).where(Conversation.channel == bindparam("channel"),
                                            Conversation.address == bindparam("address"))
 _CONVERSATION_LOCKED = _CONVERSATION.with_for_update().execution_options(populate_existing=True)
+_CONVERSATIONS = table_of(Conversation)
+_INSERT_CONVERSATION = select(Conversation).from_statement(sql_text(
+    "INSERT INTO conversations (channel, address, state_json, handoff, opted_out,"
+    " last_activity_at, created_at) VALUES (:channel, :address, '{}', 'bot', :opted_out,"
+    " :now, :now) ON CONFLICT (channel, address) DO NOTHING RETURNING "
+    + ", ".join(column.name for column in _CONVERSATIONS.c)
+).bindparams(
+    bindparam("opted_out", type_=_CONVERSATIONS.c.opted_out.type),
+    bindparam("now", type_=_CONVERSATIONS.c.created_at.type),
+).columns(*_CONVERSATIONS.c))
+"""As a text for both dialects (SQLite 3.35+ has RETURNING), compiled once: the dialects'
+on_conflict constructs have no cache key. Loaded as the ORM row the turn then changes."""
 _INBOUND_BY_PROVIDER_ID = select(TranscriptMessage).where(
     TranscriptMessage.channel == bindparam("channel"),
     TranscriptMessage.provider_message_id == bindparam("provider_message_id"))
@@ -70,26 +73,81 @@ _INBOUND_BY_ID = (select(TranscriptMessage).where(TranscriptMessage.id == bindpa
 
 
 def store_inbound(
-    session: Session, conversation: Conversation, provider_message_id: str, text: str,
-    now: dt.datetime, *, channel: str | None = None,
+    session: Session, channel: str, address: str, provider_message_id: str, text: str,
+    now: dt.datetime, *, message_channel: str | None = None,
 ) -> StoredInbound:
     """Stores a message before anything else happens to it; a provider retry finds the first.
 
-    `channel` is the message's own channel when it is kept in another channel's conversation
-    (a call's turns in the caller's SMS conversation): provider ids are unique per channel."""
-    channel = channel or conversation.channel
-    existing = session.scalar(_INBOUND_BY_PROVIDER_ID, {
-        "channel": channel, "provider_message_id": provider_message_id})
-    if existing is not None:
-        replies = tuple(json.loads(existing.replies_json)) if existing.replies_json else None
-        return StoredInbound(existing.id, existing.conversation_id, True, replies)
-    message = TranscriptMessage(
-        conversation_id=conversation.id, direction="in", channel=channel,
-        provider_message_id=provider_message_id, author="user", text=redact_cpr(text),
-        created_at=now)
-    session.add(message)
-    session.flush()
-    return StoredInbound(message.id, conversation.id, False, None)
+    A known sender's new message is one statement: the insert takes the conversation's id by
+    its channel and address. The unique (channel, provider id) decides what is new; a
+    concurrent first delivery of the same id makes the insert wait for it, then insert
+    nothing. Nothing inserted is a first message (no conversation yet) or a retry.
+    `message_channel` is the message's own channel when it is kept in another channel's
+    conversation (a call's turns in the caller's SMS conversation): provider ids are unique
+    per channel."""
+    own = message_channel or channel
+    params = {"channel": own, "conversation_channel": channel, "address": address,
+              "provider_message_id": provider_message_id, "text": redact_cpr(text),
+              "created_at": now}
+    row = session.connection().execute(_INSERT_INBOUND_BY_ADDRESS, params).first()
+    if row is not None:
+        return StoredInbound(row.id, row.conversation_id, False, None)
+    conversation = session.scalars(_INSERT_CONVERSATION, {
+        "channel": channel, "address": address, "opted_out": False, "now": now}).one_or_none()
+    if conversation is None:  # it exists: a retry, or another first message just made it
+        existing = _stored(session, own, provider_message_id)
+        if existing is not None:
+            return existing
+        conversation = session.scalars(_CONVERSATION, {"channel": channel,
+                                                      "address": address}).one()
+    row = session.connection().execute(
+        _INSERT_INBOUND, {**params, "conversation_id": conversation.id}).first()
+    if row is not None:
+        return StoredInbound(row.id, row.conversation_id, False, None)
+    found = _stored(session, own, provider_message_id)
+    if found is None:  # the row that conflicted was erased before it could be read
+        raise LookupError(f"inbound {provider_message_id} conflicted but is gone")
+    return found
+
+
+def _stored(session: Session, channel: str, provider_message_id: str) -> StoredInbound | None:
+    """The message already stored under this provider id, with the replies it got, if any."""
+    existing = session.scalars(_INBOUND_BY_PROVIDER_ID, {
+        "channel": channel, "provider_message_id": provider_message_id}).one_or_none()
+    if existing is None:
+        return None
+    replies = tuple(json.loads(existing.replies_json)) if existing.replies_json else None
+    return StoredInbound(existing.id, existing.conversation_id, True, replies)
+
+
+_TRANSCRIPT = table_of(TranscriptMessage)
+_INBOUND_VALUES = "'in', :channel, :provider_message_id, 'user', :text, :created_at"
+_INBOUND_CONFLICT = (" ON CONFLICT (channel, provider_message_id) DO NOTHING"
+                     " RETURNING id, conversation_id")
+_INBOUND_TYPES = (
+    bindparam("conversation_channel", type_=_CONVERSATIONS.c.channel.type),
+    bindparam("address", type_=_CONVERSATIONS.c.address.type),
+    bindparam("channel", type_=_TRANSCRIPT.c.channel.type),
+    bindparam("provider_message_id", type_=_TRANSCRIPT.c.provider_message_id.type),
+    bindparam("text", type_=_TRANSCRIPT.c.text.type),
+    bindparam("created_at", type_=_TRANSCRIPT.c.created_at.type),
+)
+_INSERT_INBOUND_BY_ADDRESS = sql_text(
+    "INSERT INTO transcript_messages (conversation_id, direction, channel, provider_message_id,"
+    f" author, text, created_at) SELECT id, {_INBOUND_VALUES} FROM conversations"
+    " WHERE channel = :conversation_channel AND address = :address" + _INBOUND_CONFLICT
+).bindparams(*_INBOUND_TYPES).columns(_TRANSCRIPT.c.id, _TRANSCRIPT.c.conversation_id)
+"""No row: no conversation yet, or the provider id is stored. (SQLite parses an upsert on an
+INSERT ... SELECT only with a WHERE, which this has.)"""
+_INSERT_INBOUND = sql_text(
+    "INSERT INTO transcript_messages (conversation_id, direction, channel, provider_message_id,"
+    f" author, text, created_at) VALUES (:conversation_id, {_INBOUND_VALUES})" + _INBOUND_CONFLICT
+).bindparams(
+    bindparam("conversation_id", type_=_TRANSCRIPT.c.conversation_id.type),
+    *_INBOUND_TYPES[2:],
+).columns(_TRANSCRIPT.c.id, _TRANSCRIPT.c.conversation_id)
+"""Both as texts for PostgreSQL and SQLite (3.35+: RETURNING), compiled once: the dialects'
+on_conflict constructs have no cache key, and would be compiled again for every message."""
 
 
 def load_inbound(session: Session, inbound_id: int) -> TranscriptMessage | None:
@@ -179,7 +237,15 @@ def has_opted_out(session: Session, channel: str, address: str) -> bool:
 
 
 def identity_for(session: Session, channel: str, address: str) -> Identity:
-    """A linked card holder wins over an employer contact on the same number.
+    """A linked card holder wins over an employer contact on the same number."""
+    return identity_and_municipality(session, channel, address)[0]
+
+
+def identity_and_municipality(
+    session: Session, channel: str, address: str,
+) -> tuple[Identity, str | None]:
+    """The sender's identity, and the linked card's municipality (None without one), which a
+    holder's new conversation is filed under: read with the identity, not by a query of its own.
 
     One round trip for both (it runs for every message): the holder's row, if any, then the
     employer's rows, a verified employer first."""
@@ -190,18 +256,20 @@ def identity_for(session: Session, channel: str, address: str) -> Identity:
             holder = row
         elif row.who == "employer" and employer is None:
             employer = row
-    return Identity(
+    identity = Identity(
         card_number=holder.key if holder else None,
         holder_name=holder.name if holder else None,
         employer_cvr=employer.key if employer else None,
         employer_name=employer.name if employer else None,
         employer_verified=bool(employer and employer.verified),
     )
+    return identity, holder.municipality if holder else None
 
 
 _HOLDER_BY_CONTACT = (
     select(literal("holder").label("who"), Card.number.label("key"), Citizen.name.label("name"),
-           literal(False).label("verified"), Card.id.label("rank"))
+           literal(False).label("verified"), Card.id.label("rank"),
+           Card.municipality_code.label("municipality"))
     .join(Citizen, Citizen.id == Card.citizen_id)
     .join(CitizenContact, CitizenContact.citizen_id == Citizen.id)
     .where(CitizenContact.kind == bindparam("kind"),
@@ -209,7 +277,7 @@ _HOLDER_BY_CONTACT = (
 _EMPLOYER_BY_CONTACT = (
     select(literal("employer").label("who"), Employer.cvr.label("key"),
            Employer.name.label("name"), Employer.verified.label("verified"),
-           Employer.id.label("rank"))
+           Employer.id.label("rank"), null().label("municipality"))
     .join(EmployerContact, EmployerContact.employer_id == Employer.id)
     .where(EmployerContact.kind == bindparam("kind"),
            EmployerContact.address == bindparam("address")))

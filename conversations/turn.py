@@ -242,9 +242,10 @@ class Turn:
 
     def remember_identity(self) -> Identity:
         """Files the conversation under the card holder's municipality, for caseworkers' inboxes."""
-        identity = self.identity()
+        identity, municipality = store.identity_and_municipality(
+            self._uow.session, self.channel, self.address)
         if identity.card_number and self._conversation.municipality_code is None:
-            self._remember_municipality(identity.card_number)
+            self._conversation.municipality_code = municipality
         return identity
 
     def _remember_municipality(self, card_number: str) -> None:

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.config import LedgerConfig
 from db.tables import CapVersion, Card, CardBalance, Employer, LedgerEntry, Municipality, WageReport
-from ledger.errors import CardNotFound
-from ledger.results import Balance, CapResult, WageReportResult
+from ledger.results import CapResult, WageReportResult
 from ledger.service.balances import read_balance
 from ledger.service.due_reservations import due_reservation_keys
 from ledger.service.report_state import (
@@ -22,14 +21,6 @@ from ledger.service.report_state import (
     status_from_kinds,
     wage_report_result,
 )
-
-
-def balance(session: Session, card_number: str, year: int) -> Balance:
-    """The card's balance for a year: one SELECT (card, balance row, newest cap)."""
-    found = read_balance(session, year, number=card_number.strip())
-    if found is None:
-        raise CardNotFound(number=card_number)
-    return found
 
 
 def report(session: Session, report_id: int, ttl_seconds: int | None = None) -> WageReportResult:

@@ -9,16 +9,24 @@ from db.tables import Employer
 from db.unit_of_work import UnitOfWork
 from ledger import queries
 from ledger.results import Balance, CapResult, CardResult, WageReportResult
-from ledger.service.cards import card_result_by_number
+from ledger.service.cards import card_and_balance
 
 
 def balance(uow: UnitOfWork, card_number: str, year: int | None = None) -> Balance:
     """A card-year's balance; this year's when no year is named."""
-    return queries.balance(uow.session, card_number, year or uow.today.year)
+    return card_year(uow, card_number, year)[1]
 
 
 def card(uow: UnitOfWork, number: str) -> CardResult:
-    return card_result_by_number(uow.session, number)
+    return card_year(uow, number)[0]
+
+
+def card_year(
+    uow: UnitOfWork, number: str, year: int | None = None,
+) -> tuple[CardResult, Balance]:
+    """The card and a year's balance (this year's when no year is named) in one SELECT: a card
+    holder's rule answer and SALDO need both, on every turn."""
+    return card_and_balance(uow.session, number, year or uow.today.year)
 
 
 def report(uow: UnitOfWork, report_id: int) -> WageReportResult:

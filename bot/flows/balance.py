@@ -39,9 +39,9 @@ def show(step: Step) -> None:
     if not step.inbound.proven:
         step.needs_proof = True  # a caller keys the last two digits of the card first
         return
-    balance = step.ledger.balance(number, asked_year(step))
+    card, balance = step.ledger.card_year(number, asked_year(step))
     year = balance.year
-    inactive = step.ledger.card(number).status != "active"
+    inactive = card.status != "active"
     step.state["last_topic"] = CardNotActive.code if inactive else BALANCE_SHOWN
     if balance.cap_ore is None:
         # Never "0 kr." while reported pay waits for the year's cap to be loaded.

@@ -85,14 +85,13 @@ def continue_check(step: Step) -> None:
 
 def show_card(step: Step, number: str) -> None:
     try:
-        card = step.ledger.card(number)
+        card, balance = step.ledger.card_year(number)
     except CardNotFound:
         step.say("card_unknown", card=number)
         return
     if card.status != "active":
         step.say("card_check_inactive", card=number)
         return
-    balance = step.ledger.balance(number)
     if balance.remaining_ore is None:
         step.say("card_check_active_no_cap", card=number, year=balance.year)
         return

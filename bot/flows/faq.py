@@ -67,10 +67,9 @@ def personal_values(step: Step) -> tuple[str | None, dict[str, str]]:
     if number is None or step.asker == "employer" or not step.inbound.proven:
         return None, {}
     try:
-        card = step.ledger.card(number)
+        card, balance = step.ledger.card_year(number)
     except CardNotFound:
         return None, {}
-    balance = step.ledger.balance(number)
     values = {"earned": kroner_whole(balance.posted_ore + balance.awaiting_cap_ore),
               "card_number": number,
               "municipality": municipality_names().get(card.municipality_code, "")}

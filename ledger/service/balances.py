@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     Integer,
+    Row,
     Select,
     TextClause,
     bindparam,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from db.base import table_of
-from db.tables import CapVersion, Card, CardBalance, IdempotencyRecord, LedgerEntry
+from db.tables import CapVersion, Card, CardBalance, Citizen, IdempotencyRecord, LedgerEntry
 from ledger.results import Balance
 
 _BALANCES = table_of(CardBalance)
@@ -314,7 +315,7 @@ _CAPS_NEWEST = _CAPS.alias("cap_in_force")
 
 def _balance_query(by_number: bool) -> Select[Any]:
     """One SELECT: the card, its balance row for the year (if any) and the newest cap."""
-    cards = table_of(Card)
+    cards = _CARDS
     stmt = (
         select(cards.c.number, _BALANCES.c.posted_ore, _BALANCES.c.pending_ore,
                _BALANCES.c.over_cap_ore, _BALANCES.c.awaiting_ore,
@@ -329,8 +330,18 @@ def _balance_query(by_number: bool) -> Select[Any]:
     return stmt.where(cards.c.id == bindparam("p_card_id", type_=BigInteger))
 
 
+_CARDS = table_of(Card)
+_CITIZENS = table_of(Citizen)
 _BALANCE_BY_NUMBER = _balance_query(True)
 _BALANCE_BY_CARD_ID = _balance_query(False)
+_CARD_YEAR = (
+    _BALANCE_BY_NUMBER
+    .add_columns(_CARDS.c.status, _CARDS.c.valid_from, _CARDS.c.issued_on,
+                 _CARDS.c.municipality_code, _CARDS.c.last_control_on, _CITIZENS.c.name)
+    .join(_CITIZENS, _CITIZENS.c.id == _CARDS.c.citizen_id)
+)
+"""The balance query with the card's own columns and its holder's name after the balance's:
+a card holder's FAQ and SALDO read both, and this is one round trip instead of two."""
 
 
 def read_balance(session: Session, year: int, *, number: str | None = None,
@@ -343,6 +354,27 @@ def read_balance(session: Session, year: int, *, number: str | None = None,
         row = conn.execute(_BALANCE_BY_CARD_ID, {"p_card_id": card_id, "p_year": year}).first()
     if row is None:
         return None
+    return _balance_of(row, year)
+
+
+def read_card_year(session: Session, number: str, year: int) -> tuple[Row[Any], Balance] | None:
+    """A card's row and its balance for a year in one round trip; None when there is no card.
+
+    The row's columns after the balance's seven: status, valid_from, issued_on,
+    municipality_code, last_control_on and the holder's name (`CARD_YEAR_CARD_COLUMNS` on).
+    """
+    row = session.connection().execute(_CARD_YEAR, {"p_number": number, "p_year": year}).first()
+    if row is None:
+        return None
+    return row, _balance_of(row, year)
+
+
+CARD_YEAR_CARD_COLUMNS = 7
+"""Where the card's own columns start in a row of `read_card_year`."""
+
+
+def _balance_of(row: Row[Any], year: int) -> Balance:
+    """The balance from the first seven columns of a `_balance_query` row."""
     return Balance(
         card_number=row[0],
         year=year,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.base import one_of
@@ -25,7 +25,8 @@ from ledger.errors import (
     CitizenHasCard,
     InvalidDates,
 )
-from ledger.results import CARD_STATUSES, CardResult
+from ledger.results import CARD_STATUSES, Balance, CardResult
+from ledger.service.balances import CARD_YEAR_CARD_COLUMNS, read_card_year
 from ledger.service.contacts import link_contact
 from ledger.service.link_codes import new_link_code
 from ledger.service.lookups import card_by_number, municipality, normalise_phone
@@ -217,12 +218,22 @@ def card_result(session: Session, card: Card) -> CardResult:
     return _result(card, citizen.name)
 
 
-def card_result_by_number(session: Session, number: str) -> CardResult:
-    """The card and its holder's name in one round trip (a card check in a conversation)."""
-    row = session.execute(_CARD_WITH_NAME, {"number": number.strip()}).first()
-    if row is None:
+def card_and_balance(session: Session, number: str, year: int) -> tuple[CardResult, Balance]:
+    """The card (as `card_result` has it) and its balance for a year (as `read_balance` has
+    it) in one round trip: a card holder's FAQ and SALDO need both (`ledger.reads`)."""
+    found = read_card_year(session, number.strip(), year)
+    if found is None:
         raise CardNotFound(number=number)
-    return _result(row.Card, row.name)
+    row, balance = found
+    status, valid_from, issued_on, municipality_code, last_control_on, name = (
+        row[CARD_YEAR_CARD_COLUMNS:])
+    card = CardResult(
+        number=balance.card_number, status=one_of(status, CARD_STATUSES),
+        valid_from=valid_from, issued_on=issued_on, municipality_code=municipality_code,
+        last_control_on=last_control_on,
+        next_control_due=rules.next_control_due(issued_on, last_control_on), holder_name=name,
+    )
+    return card, balance
 
 
 def _result(card: Card, holder_name: str) -> CardResult:
@@ -233,7 +244,3 @@ def _result(card: Card, holder_name: str) -> CardResult:
         next_control_due=rules.next_control_due(card.issued_on, card.last_control_on),
         holder_name=holder_name,
     )
-
-
-_CARD_WITH_NAME = (select(Card, Citizen.name).join(Citizen, Citizen.id == Card.citizen_id)
-                   .where(Card.number == bindparam("number")))

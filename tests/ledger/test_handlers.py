@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from db.commands import Actor, Command
 from db.observe import LedgerObserver
@@ -102,3 +103,35 @@ def test_a_turn_runs_a_command_as_the_facade_does_and_a_refusal_undoes_only_it(
     balance = env.ledger.balance(env.card)
     assert balance.pending_ore + balance.posted_ore == 500_00
     assert recorder.seen == [("ReportWage", "ok"), ("ReportWage", "employer_not_found")]
+
+
+def test_in_a_turn_the_card_and_its_balance_are_one_select_and_see_the_turns_writes(
+        env: Env) -> None:
+    """`ledger.reads.card_year` reads the card and a year's balance in one SELECT (a holder's
+    FAQ and SALDO need both); read after a report in the same turn, it shows the report; another
+    year is its own SELECT."""
+    actor = Actor(name="sms:+4512345678", channel="sms")
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    def in_turn(turn: Any) -> tuple[int, int, int]:
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+        try:
+            card, first = turn.within(lambda uow: reads.card_year(uow, env.card))
+            paired = len(statements)
+            turn.execute(wage(env.cvr, env.card, 500_00, "held-1"), actor)
+            _, after = turn.within(lambda uow: reads.card_year(uow, f" {env.card} "))
+            before_year = len(statements)
+            last_year = turn.within(lambda uow: reads.balance(uow, env.card, turn.today.year - 1))
+            assert len(statements) == before_year + 1, "another year is a SELECT of its own"
+        finally:
+            sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+        assert card.number == env.card == first.card_number and last_year.used_ore == 0
+        assert last_year.year == turn.today.year - 1
+        return paired, first.used_ore, after.used_ore
+
+    paired, before, after = env.ledger.conversations.turn("sms", "+4512345678", in_turn)
+    assert paired == 1, "the card and its balance are one SELECT"
+    assert (before, after) == (0, 500_00)
