@@ -67,6 +67,9 @@ _LINK_WORDED = re.compile(
     r"\b(skiftet|fat nyt|fat ny|nyt|ny)( min| mit)?( gamle)? (tlf|telefon\w*|"
     r"mobil\w*|telefonnummer)\b|\b(skiftet|nyt) (nummer|nr)\b|"
     r"\b(virke|fungere) (pa|paa|i) (min |mit )?(telefon\w*|mobil\w*)")
+# "kan ikke huske mit frikort nummer, har skiftet tlf": the number first, not how to link.
+_FORGOT_NUMBER = re.compile(r"\b(kan ikke huske|husker ikke|glemt|ved ikke)\b.*"
+                            r"\b(frikortnummer\w*|frikort nummer\w*|kortnummer\w*|frikort id)\b")
 # Keywords typed with one letter wrong ("sldo", "menesk"): only these long, distinctive ones.
 _FUZZY = {"saldo": "BALANCE", "hjalp": "HELP", "menneske": "HUMAN", "medarbejder": "HUMAN",
           "annuller": "CANCEL", "fortryd": "CANCEL"}
@@ -76,11 +79,11 @@ _CANCEL_OPENING = re.compile(r"^(?:ok |okay |nej |nej nej |ah |arh )?(?:glem det
 # Stopping or restarting our messages in words ("lad være med at skrive til mig mere", "gider
 # ik flere beskeder fra jer", "STOP SMS"): only in a short message, and only about messages.
 _STOP_WORDED = re.compile(
-    r"^(?:(?:hej|ok|okay|nej|og|men|please|plz|tak) )*(?:"
+    r"^(?:(?:hej|ok|okay|nej|og|men|please|plz|tak|na|sa|i ma gerne) )*(?:"
     r"stop(?:p|per)? (?:med )?(?:at sende )?(?:(?:alle|de|jeres|dine) )?"
     r"(?:sms(?:\w*| er\w*)|beskeder|besked|at skrive)|"
     r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms(?:\w*| er\w*))|"
-    r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))|"
+    r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))(?: beskeder| sms\w*)?|"
     r"(?:skriv|send|sms) (?:ikke|ik|aldrig) (?:mere|flere|til mig|igen)|"
     r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:have |ha |fa |modtage )?"
     r"(?:flere|mere|nogen|nogle) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
@@ -93,7 +96,11 @@ _CANCEL_WORDED = re.compile(
     r"(?:(?:soge|sog|ansoge|sende|fortsatte|have|ha|det)\s+)?(?:\w+\s+)?alligevel$|"
     r"^(?:(?:nej|stop)\s+)*(?:jeg\s+)?(?:vil|gider)\s+(?:ikke|ik)\s+(?:soge|ansoge)"
     r"(?:\s+om)?(?:\s+(?:et\s+)?(?:frikort|kort|kortet))?$")
-_START_WORDED = re.compile(r"^(?:start|tilmeld) (?:igen|mig igen|sms\w*|beskeder|mig)(?: tak)?$")
+_START_WORDED = re.compile(
+    r"^(?:start|tilmeld) (?:igen|mig igen|sms\w*|beskeder|mig)(?: tak)?$|"
+    r"^start igen\b.*\b(?:beskeder\w*|sms\w*)\b|"
+    r"^(?:jeg )?vil (?:gerne |godt )?(?:have|ha|fa) (?:beskeder\w*|sms\w*)(?:ne)? "
+    r"(?:igen|alligevel)$")
 _LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b")
 # Small jobs, matched on the folded text: JOB [postcode], JOB DAGLIG|UGENTLIG [postcode],
 # JOB STOP; the replies to our task messages: JA/AFLYS/AFMELD/UDEBLEV <number>; AFLYS JOB
@@ -120,7 +127,7 @@ def keyword_of(text: str) -> Keyword | None:
         return Keyword("SOURCE")
     if folded.startswith("link"):
         return _link(folded)
-    if _LINK_WORDED.search(folded):
+    if _LINK_WORDED.search(folded) and not _FORGOT_NUMBER.search(folded):
         return Keyword("LINK")
     stripped = text.strip().lower()
     if stripped in ("/start", "/help"):

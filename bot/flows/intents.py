@@ -23,6 +23,7 @@ from bot.flows import (
     post_job,
     register_employer,
     report_wage,
+    situations,
 )
 from bot.flows.balance import BALANCE_SHOWN
 from bot.flows.employer import OFFERED_REGISTRATION, employees_named
@@ -43,9 +44,9 @@ _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et r
 sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
                            r"kom til at|til skat|til skattestyrelse\w*|eindkomst|ved en fejl|"
-                           r"ikke kan se|et andet sted|vil gerne vide|"
+                           r"ikke kan ses?|et andet sted|vil gerne vide|skal (vi|jeg) gore noget|"
                            r"(hvordan|hvad|hvornar) (skal|kan|gor|ma) (vi|jeg|man)|"
-                           r"hvordan (\w+ ){0,3}(indberetter|betaler) (vi|jeg|man))\b")
+                           r"hvordan (\w+ ){0,3}(indberetter|u?d?betaler) (vi|jeg|man))\b")
 _WANTS_TO_REPORT = re.compile(r"\b(jeg|vi) (skal|vil gerne|vil|mangler at|skal lige) "
                               r"(have )?indberette (\w+ )?(lon|lonnen|timer|timerne)? ?(for|til) "
                               r"(hende|ham|\w+) (nu|i dag)\b")
@@ -293,7 +294,7 @@ def menu(step: Step) -> None:
     step.decide("menu")
 
 
-_GIBBERISH = re.compile(r"^(?:[^aeiouyæøå\s\d]+\s*)+$")
+_GIBBERISH = re.compile(r"^(?!(?:thx|tx|tnx|thnx|pls|plz|nvm|mvh)\b)(?:[^aeiouyæøå\s\d]+\s*)+$")
 """Letters with no vowel at all ("xjdhf kk"): not understood, not "not about the frikort"."""
 _WHY = re.compile(r"^(hvorfor|hvordan kan det (vare|passe)|hvad betyder det|hvad sa nu|"
                   r"hvad (gor|goer|gore|goere|skal) (jeg|vi|i) (sa|nu|sa nu)|hvad nu)\b")
@@ -312,8 +313,8 @@ _FIX_POSTED = re.compile(r"\b(ups|forkert|fejl|ret|rette|rettes|skulle (have )?(
 _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette)\b"
                             r".{0,30}\bindberetning\w*|"
                             r"\b(indberettede|indberettet|skrev|registreret|registrerede|"
-                            r"indtastet|tastet)\b(?!.*\b(eindkomst|skat\w*|"
-                            r"lonsystem\w*)\b).*\b(skulle|forkerte?|fejl)\b|"
+                            r"indtastet|tastet)\b(?!.*\b(eindkomst|skat\w*|lonsystem\w*)\b)"
+                            r".*\b(skulle|forkerte?|fejl|for (meget|lidt|mange|fa))\b|"
                             r"\b(slet|slette|fjern|fjerne|annuller\w*)\b.{0,20}\blon(nen)?\b|"
                             r"\bkom (\w+ )?til at (registrere|indberette|skrive|sende|taste|"
                             r"indtaste|melde)\b|"
@@ -393,6 +394,9 @@ def _context_answer(step: Step) -> bool:
     folded = fold(step.inbound.text)
     identity = step.identity
     topic = step.state.pop("last_topic", None)
+    if situations.for_a_person(step, sure_rule=step.intent.startswith(RULE_PREFIXES)
+                               and step.confidence >= SURE_OF_A_RULE):
+        return True
     if topic in _FOLLOW_UPS and _WHY.match(folded):
         faq.answer_key(step, _FOLLOW_UPS[topic])
         return True
@@ -544,7 +548,9 @@ _ABOUT_ME = re.compile(
     r"(videre|til)|"
     r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
     r"(det her|det|hvad jeg skriver|mine beskeder)|"
-    r"hvad (gemmer|ved|har) (i|du) om mig|"
+    r"hvad (gemmer|ved|har) (i|du) om mig|bliver det (her )?sendt til (min|kommunen|\w+)|"
+    r"(far|faar|hører|horer|ved) (kommunen|min sagsbehandler|jobcentret) det (sa )?at vide|"
+    r"er (i|du) fra (skat|kommunen|jobcentret)|frikort ?botten|"
     r"(er det|er i|er du) (bare |jo bare |ogsa )?(kommunen|jobcentret) der (sidder og )?"
     r"(holder oje|kigger med|overvager|laser med)|(holder|holde) oje med (os|mig)|"
     r"overvager (i|du) (os|mig))\b")

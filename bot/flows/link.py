@@ -19,11 +19,12 @@ LINK_CODE = "link_code"
 
 _PHONE_GONE = re.compile(
     r"\b((mistet|tabt|mistede|tabte|mist) (min|mit) (gamle )?(tlf|telefon\w*|mobil\w*)|"
-    r"(min|mit) (tlf|telefon|mobil) (er|blev) (stjalet|vaek|vak|tabt))\b")
+    r"(min|mit) (gamle )?(tlf|telefon|mobil) (er|blev) (stjalet|vaek|vak|tabt))\b")
 """A lost or stolen phone: it may still be linked to the card."""
 _FINDS_NUMBER = re.compile(r"\b(finder|finde|find|fa|husker|huske|glemt|hvad er)\b.*"
                            r"\b(nummer\w*|nr|frikortnummer\w*|id)\b|"
-                           r"\b(nummer\w*|nr)\b.*\b(finder|finde|find|husker|huske|glemt|igen)\b")
+                           r"\b(nummer\w*|nr)\b.*\b(finder|finde|find|husker|huske|glemt|igen)\b|"
+                           r"\bbrevet med (\w+ )?(frikort)?nummer\w*")
 """... and the card's number went with it: how to find the number comes first."""
 
 
@@ -33,7 +34,7 @@ def phone_gone(step: Step) -> bool:
     folded = fold(step.inbound.text)
     if not _PHONE_GONE.search(folded):
         return False
-    if _FINDS_NUMBER.search(folded) and not step.identity.is_card_holder:
+    if _FINDS_NUMBER.search(folded):  # a linked holder is told the number; others where
         faq.answer_key(step, "faq_card_validity/forgot_number")
         step.say("phone_gone_short")  # the old phone may still be linked to the card
         step.state["last_topic"] = NOT_LINKED
