@@ -188,7 +188,8 @@ def pending_reports(state: dict[str, Any]) -> list[int]:
 _EMPLOYER_VOICE = re.compile(
     r"\b(min|vores) (medarbejder|ansatte?)\b|\bmedarbejderen\b|\bansat hos os\b|"
     r"\bansatte? (ham|hende|en|nogen|folk)\b|\b(vi|kan vi|jeg vil|vil gerne) ansatte\b|"
-    r"\bvi (har ansat|betaler|udbetaler|driver)\b|\b(mit|vores) firma\b|"
+    r"\bvi (har ansat|betaler|udbetaler|driver|indberetter)\b|\b(mit|vores) firma\b|"
+    r"\b(betaler|udbetaler|indberetter) vi\b|"
     r"\b(min|vores) (virksomhed|butik|cafe|restaurant|forretning|bodega|forening|revisor|"
     r"bogholder)\b|\b(sla|slaa) (et |en )?(lille )?(job|opgave|opslag) op\b|"
     r"\bsom arbejdsgiver\b|\bindehaver\b|\bjeg driver\b|\bjobopslag\b|"

@@ -75,8 +75,8 @@ class Dialogue:
                      stored.id, stored.conversation_id, len(replies))
             return replies
         inbound = replace(inbound, text=join_spelled_card_numbers(inbound.text))
-        parse = self.parse(inbound)
         clauses = self.clause_parses(inbound)
+        parse = flows.faq.lead_question(self.parse(inbound), clauses)
         outcome: list[str] = []
         try:
             replies = conversations.turn(

@@ -86,7 +86,7 @@ _STOP_WORDED = re.compile(
     r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))(?: beskeder| sms\w*)?|"
     r"(?:skriv|send|sms) (?:ikke|ik|aldrig) (?:mere|flere|til mig|igen)|"
     r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:have |ha |fa |modtage )?"
-    r"(?:flere|mere|nogen|nogle) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
+    r"(?:flere|mere|nogen|nogle|de her|disse) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
     r"(?:ingen|ikke) (?:flere|mere) (?:sms(?:\w*| er\w*)|beskeder)|"
     r"afmeld (?:mig|sms(?:\w*| er\w*)|beskeder|alt))"
     r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os))?(?: (?:mere|tak|igen|nu|mere tak))*$")

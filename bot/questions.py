@@ -12,6 +12,7 @@ MAX_QUESTIONS = 3
 """A message with more questions than this is a story: the first ones are answered."""
 _MIN_WORDS = 3
 _SENTENCES = re.compile(r"(?<=[?!.])\s+|\n+")
+_CLAUSES = re.compile(r"(?<=[?!.])\s+|\n+|[,;:]\s+")
 _WH = r"hvad|hva|hvor|hvordan|hvornar|hvorfor|hvem|hvilke\w*"
 _VERBS = r"ma|kan|skal|mister|far|bliver|galder|taller|vil|betaler|trakker|er|har"
 _SUBJECTS = (r"jeg|du|man|han|hun|vi|i|de|det|der|den|kortet|frikortet|timerne|lonnen|"
@@ -20,6 +21,14 @@ _JOINED = re.compile(rf"\s*,?\s+(?:og|eller|men|samt|\+|&)\s+(?=(?:sa\s+)?(?:{_W
                      rf"|\s*,\s+(?=(?:{_WH}|{_VERBS})\b)")
 _ASKS = re.compile(rf"^(?:og\s+|sa\s+)?(?:(?:{_WH})\b|(?:{_VERBS})\s+(?:{_SUBJECTS})\b)")
 """A question's opening: a question word, or a verb before its subject ("mister jeg")."""
+
+
+def asks_a_question(text: str) -> bool:
+    """Whether any clause of `text` is a question ("vi gav jens 500 fra tipskassen, skal de
+    indberettes"): figures told beside a question are its subject, not a report."""
+    return any(_ASKS.match(part.strip())
+               for clause in _CLAUSES.split(text) if (folded := fold(clause))
+               for part in _JOINED.split(folded))
 
 
 def questions_in(text: str) -> list[str]:

@@ -220,9 +220,10 @@ def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: b
         cpu_ms = (time.process_time() - started) / len(timed) * 1000
         rows.append((kind.name, first, again, cpu_ms))
         if show:
-            print(f"\n{kind.name}, first message:")
-            for line, n in Counter(first.sql).items():
-                print(f"  {n}× {line}")
+            for label, counts in (("first message", first), ("next message", again)):
+                print(f"\n{kind.name}, {label}:")
+                for line, n in Counter(counts.sql).items():
+                    print(f"  {n}× {line}")
     # The outbox's share of a Telegram reply: the worker claims it, sends it, marks it sent.
     ledger = app.state.services.ledger
     with counter.turn() as claim:

@@ -26,7 +26,7 @@ from bot.texts import text
 from danish.wording import kroner_whole
 from db.reference_data import municipality_names
 from ledger.errors import CardNotFound
-from nlu import ParseResult
+from nlu import FALLBACK_INTENT, ParseResult
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,19 @@ def also_asked(step: Step) -> None:
         body = _render(step, found, more=False).removesuffix(hint)
         step.say_text(f"{text('also_asked')} {body}")
         return  # two answers at most: a third question is for the next message
+
+
+def lead_question(parse: ParseResult, clauses: list[ParseResult]) -> ParseResult:
+    """The reading a message is answered by: its own, or, when the whole message is torn between
+    its questions ("hvor mange timer må han arbejde og hvad hvis han tjener over grænsen" falls
+    back), the first question the NLU is sure of alone; the others follow as "Du spurgte også"."""
+    if parse["intent"]["name"] != FALLBACK_INTENT:
+        return parse
+    for clause in clauses:
+        intent = clause["intent"]
+        if intent["name"].startswith(RULE_PREFIXES) and intent["confidence"] >= SURE_ALONE:
+            return {**clause, "text": parse["text"], "entities": parse["entities"]}
+    return parse
 
 
 def _clause_answer(step: Step, clause: ParseResult) -> Answer | None:

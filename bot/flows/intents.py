@@ -27,11 +27,14 @@ from bot.flows import (
 )
 from bot.flows.balance import BALANCE_SHOWN
 from bot.flows.employer import OFFERED_REGISTRATION, employees_named
+from bot.flows.report_problems import asks_to_undo_report
+from bot.questions import asks_a_question
 from bot.textmatch import QUESTION_WORDS, fold, looks_like_question
 from nlu import FALLBACK_INTENT
 
 RULE_PREFIXES = faq.RULE_PREFIXES
 _REPORTING = re.compile(r"\b(indberet\w*|udbetalt|udbetale|betalt|indrapporter\w*|registrer\w*|"
+                        r"(lagt|lagge|laegge) \w+ ind|"
                         r"skriv\w* (det |dem )?(pa|ind)|pa (hans|hendes) kort|"
                         r"send\w* (det |dem )?ind|lon til \w+)\b")
 _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et rigtigt )?"
@@ -45,6 +48,7 @@ sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
                            r"kom til at|til skat|til skattestyrelse\w*|eindkomst|ved en fejl|"
                            r"ikke kan ses?|et andet sted|vil gerne vide|skal (vi|jeg) gore noget|"
+                           r"frist\w*|kan ikke se|hvis (\w+ )?(ender|kommer|tjener|rammer)|"
                            r"(hvordan|hvad|hvornar) (skal|kan|gor|ma) (vi|jeg|man)|"
                            r"hvordan (\w+ ){0,3}(indberetter|u?d?betaler) (vi|jeg|man))\b")
 _WANTS_TO_REPORT = re.compile(r"\b(jeg|vi) (skal|vil gerne|vil|mangler at|skal lige) "
@@ -162,6 +166,12 @@ def reread(step: Step) -> str:
     elif not identity.is_card_holder and intent == "employer_post_job" \
             and not speaks_as_employer(step.inbound.text):
         return "find_job"  # "er der job til folk med frikort": someone looking for work
+    elif not identity.is_card_holder and intent == "employer_report_wage" \
+            and starts_as_question(folded) and not _has_figures(step):
+        # How reporting works, for the employer or the worker ("hvordan indberetter vi
+        # lønnen", "hvordan indberetter min arbejdsgiver"): nothing to report yet.
+        return "employer_faq_payroll" if speaks_as_employer(step.inbound.text) \
+            else "faq_reporting"
     if intent in ("employer_post_job", FALLBACK_INTENT) and _MAY_WE_HIRE.search(folded):
         return "faq_job_types"  # "kan vi ansætte en på frikort": who may hire, not a job ad
     if identity.is_card_holder and not identity.is_employer:
@@ -221,7 +231,8 @@ def _is_a_report(step: Step, intent: str, folded: str) -> bool:
     card ("jens har vasket op 5 timer i går, 650 kr"), not a question about reporting."""
     if _WANTS_TO_REPORT.search(folded) and not _POSTING.search(folded):
         return True  # "jeg skal indberette løn for hende nu, hvordan gør jeg": let us begin
-    if _POSTING.search(folded) or _NOT_A_REPORT.search(folded) or starts_as_question(folded):
+    if _POSTING.search(folded) or _NOT_A_REPORT.search(folded) or starts_as_question(folded) \
+            or (asks_a_question(step.inbound.text) and not _ASKS_US_TO_REPORT.search(folded)):
         return False
     if _REPORTING.search(folded) and intent in (
             "employer_post_job", "faq_reporting", "employer_faq_payroll", FALLBACK_INTENT,
@@ -310,24 +321,12 @@ _TAX_LETTER = re.compile(r"\b(brev|regning|opkraevning|opkravning)\b.*\bbetale (
 """A card holder who got a tax bill or letter about the card's pay: it was sent to SKAT."""
 _FIX_POSTED = re.compile(r"\b(ups|forkert|fejl|ret|rette|rettes|skulle (have )?(vaere|vare|varet)|"
                          r"slet|slette|fortryd|annuller\w*)\b")
-_DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette)\b"
-                            r".{0,30}\bindberetning\w*|"
-                            r"\b(indberettede|indberettet|skrev|registreret|registrerede|"
-                            r"indtastet|tastet)\b(?!.*\b(eindkomst|skat\w*|lonsystem\w*)\b)"
-                            r".*\b(skulle|forkerte?|fejl|for (meget|lidt|mange|fa))\b|"
-                            r"\b(slet|slette|fjern|fjerne|annuller\w*)\b.{0,20}\blon(nen)?\b|"
-                            r"\bkom (\w+ )?til at (registrere|indberette|skrive|sende|taste|"
-                            r"indtaste|melde)\b|"
-                            r"\b(kan|skal) (det|den|de|lonnen|belobet|timerne|indberetningen) "
-                            r"(rettes|andres|laves om|slettes|fjernes|trakkes tilbage)\b|"
-                            r"\b(indberettet|registreret|sendt|skrevet|meldt)\b.{0,40}"
-                            r"\b(to gange|dobbelt)\b")
-"""An employer who wants a posted report undone or changed: only a caseworker can."""
+_ASKS_US_TO_REPORT = re.compile(r"\b(kan|vil|ma) (du|i|jeg|vi) (indberette|registrere|skrive|"
+                                r"taste|melde|sende)\b")
+"""A question that is a report all the same: "..., kan du indberette det?"."""
 _NEW_POSTING = re.compile(r"^(nyt|ny|nye|opret|opretter|lav|laver) (et |en )?(job|jobs|opgave|"
                           r"opslag|jobopslag|smajob)\W*$")
 """An employer's two words for a new posting."""
-_ELSEWHERE = re.compile(r"\b(e ?indkomst|skat\w*|lonsystem\w*|lonseddel\w*)\b")
-"""Pay reported somewhere else by mistake (eIndkomst): a rule answer, not our report."""
 _UNREPORTED = re.compile(r"\b(uden at (skrive|indberette|melde|registrere)|under bordet|"
                          r"ikke (skriver|indberetter|melder|registrerer)|sorte penge)\b")
 """Pay the employer leaves unreported: not covered by the card (§ 6 stk. 1)."""
@@ -377,16 +376,6 @@ _CANCEL_QUESTION = re.compile(r"\b(melde\w*( jeg| mig)? fra|aflys\w*|ikke komme|
                               r"kan ikke (den dag|alligevel|i morgen|pa (mandag|tirsdag|onsdag|"
                               r"torsdag|fredag|lordag|sondag))|kan jeg ikke)\b")
 _LINK_DIGITS = re.compile(r"^\s*\d{5}[\s./-]+\d{2}\s?\d{2}\s*$")
-
-
-def asks_to_undo_report(step: Step) -> bool:
-    """An employer asking to cancel or change a report already made ("annuller
-    indberetningen fra i dag")."""
-    folded = fold(step.inbound.text)
-    employer = step.identity.is_employer or (
-        not step.identity.is_card_holder and speaks_as_employer(step.inbound.text))
-    return employer and _DELETE_REPORT.search(folded) is not None \
-        and _ELSEWHERE.search(folded) is None
 
 
 def _context_answer(step: Step) -> bool:
@@ -525,7 +514,7 @@ def _context_answer(step: Step) -> bool:
 
 
 _OWN_APPROVAL = re.compile(
-    r"\bgodkend\w*\b(?! (jobbet|job|arbejdet|ham|hende|opgaven|timerne|lonnen))|"
+    r"\bgodkend\w*\b(?! (jobbet|job|arbejdet|ham|hende|opgaven|opgaverne|de|timerne|lonnen))|"
     r"\bregistrering\w*\b|\bhvornar kan (vi|jeg) (sa |godt )?(indberette|bruge|komme i gang)\b|"
     r"\bimens\b|\bindtil (vi|i) (er|bliver) godkendt\b")
 """An employer not yet approved asking about their own approval ("er vi godkendt", "svar på
@@ -549,6 +538,8 @@ _ABOUT_ME = re.compile(
     r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
     r"(det her|det|hvad jeg skriver|mine beskeder)|"
     r"hvad (gemmer|ved|har) (i|du) om mig|bliver det (her )?sendt til (min|kommunen|\w+)|"
+    r"(videre|direkte) til (jobcentret|kommunen|min sagsbehandler)|"
+    r"hvem (sidder )?(egentlig )?(og )?(laser|ser)|"
     r"(far|faar|hører|horer|ved) (kommunen|min sagsbehandler|jobcentret) det (sa )?at vide|"
     r"er (i|du) fra (skat|kommunen|jobcentret)|frikort ?botten|"
     r"(er det|er i|er du) (bare |jo bare |ogsa )?(kommunen|jobcentret) der (sidder og )?"

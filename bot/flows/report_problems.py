@@ -3,9 +3,12 @@ what could be read (the card, the other figure) is kept."""
 
 from __future__ import annotations
 
-from bot.context import Step
+import re
+
+from bot.context import Step, speaks_as_employer
 from bot.flows.employer import employees_named
 from bot.flows.report_reading import Reading
+from bot.textmatch import fold
 
 QUESTIONS = (("card_number", "ask_card_number"), ("amount", "ask_amount"), ("hours", "ask_hours"))
 """The report's slots in the order they are asked, with their questions."""
@@ -62,3 +65,31 @@ def _keep_the_rest(step: Step, reading: Reading, slot: str) -> None:
         step.slots.setdefault("amount", f"{part.amounts[0]:.2f}")
     if slot != "hours" and len(set(part.hours)) == 1:
         step.slots.setdefault("hours", f"{part.hours[0].normalize():f}")
+
+
+_DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette|"
+                            r"fortryd)\b.{0,30}\bindberetning\w*|"
+                            r"\bindberetning\w*\b.{0,40}\b(forkerte?|fejl)\b|"
+                            r"\b(indberettede|indberettet|skrev|registreret|registrerede|"
+                            r"indtastet|tastet)\b(?!.*\b(eindkomst|skat\w*|lonsystem\w*)\b)"
+                            r".*\b(skulle|forkerte?|fejl|for (meget|lidt|mange|fa)|i stedet for)\b|"
+                            r"\b(slet|slette|fjern|fjerne|annuller\w*)\b.{0,20}\blon(nen)?\b|"
+                            r"\bkom (\w+ )?til at (registrere|indberette|skrive|sende|taste|"
+                            r"indtaste|melde)\b|"
+                            r"\b(kan|skal) (det|den|de|lonnen|belobet|timerne|indberetningen) "
+                            r"(rettes|andres|laves om|slettes|fjernes|trakkes tilbage)\b|"
+                            r"\b(indberettet|registreret|sendt|skrevet|meldt)\b.{0,40}"
+                            r"\b(to gange|dobbelt)\b")
+"""An employer who wants a posted report undone or changed: only a caseworker can."""
+_ELSEWHERE = re.compile(r"\b(e ?indkomst|skat\w*|lonsystem\w*|lonseddel\w*)\b")
+"""Pay reported somewhere else by mistake (eIndkomst): a rule answer, not our report."""
+
+
+def asks_to_undo_report(step: Step) -> bool:
+    """An employer asking to cancel or change a report already made ("annuller
+    indberetningen fra i dag")."""
+    folded = fold(step.inbound.text)
+    employer = step.identity.is_employer or (
+        not step.identity.is_card_holder and speaks_as_employer(step.inbound.text))
+    return employer and _DELETE_REPORT.search(folded) is not None \
+        and _ELSEWHERE.search(folded) is None

@@ -20,9 +20,10 @@ import re
 from bot.context import SPOKE_AS_EMPLOYER, Step, speaks_as_employer
 from bot.flows import (balance, faq, handoff, jobs, link, post_job, report_wage, task_hours,
                        task_replies)
-from bot.flows.intents import asks_to_undo_report, by_intent, menu
+from bot.flows.intents import by_intent, menu
 from bot.flows.interrupts import continue_flow, reports_wait, resume, yes_no
 from bot.flows.registry import FLOWS, leave_flow
+from bot.flows.report_problems import asks_to_undo_report
 from bot.keywords import Keyword, keyword_of
 from bot.textmatch import fold, looks_like_question
 from outreach.store import pauses
