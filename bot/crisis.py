@@ -73,8 +73,9 @@ different word one letter away ("vaske", "kasse")."""
 
 
 def _fold_letters(text: str) -> str:
-    """The letter folding of `textmatch.fold`, for pattern sources (punctuation kept)."""
-    text = text.lower()
+    """The letter folding of `textmatch.fold`, for pattern sources (punctuation kept; an escape
+    such as \\W keeps its case, or it would turn into its opposite)."""
+    text = re.sub(r"\\.|[^\\]+", lambda m: m[0] if m[0].startswith("\\") else m[0].lower(), text)
     for letter, spelled in _LETTER_FOLDS:
         text = text.replace(letter, spelled)
     return text

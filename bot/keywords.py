@@ -9,6 +9,8 @@ from bot.textmatch import contains_words, fold, looks_like_question
 
 _SINGLE = {
     "stop": "STOP", "stopp": "STOP", "stop alt": "STOP", "stop alle beskeder": "STOP",
+    "stop tak": "STOP", "stop stop": "STOP", "stop stop stop": "STOP", "statr": "START",
+    "menske": "HUMAN", "mennske": "HUMAN", "lnk": "LINK",
     "afmeld alt": "STOP", "afmeld alle beskeder": "STOP",
     # Bare AFMELD is the common Danish word for leaving an SMS service, but after taking a
     # small job it may mean the job: the router asks when it could be either.
@@ -88,8 +90,15 @@ _STOP_WORDED = re.compile(
     r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:have |ha |fa |modtage )?"
     r"(?:flere|mere|nogen|nogle|de her|disse) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
     r"(?:ingen|ikke) (?:flere|mere) (?:sms(?:\w*| er\w*)|beskeder)|"
-    r"afmeld (?:mig|sms(?:\w*| er\w*)|beskeder|alt))"
-    r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os))?(?: (?:mere|tak|igen|nu|mere tak))*$")
+    r"afmeld (?:mig|sms(?:\w*| er\w*)|beskeder|alt)|"
+    r"skrid med (?:jeres )?(?:sms(?:\w*| er\w*)|beskeder)|lad mig (?:vare|vaere) i fred|"
+    r"(?:fjern|slet) mit (?:tlf |telefon)?nummer fra (?:jeres )?(?:liste\w*|system\w*))"
+    r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os))?(?: (?:mere|tak|igen|nu|for helvede))*$")
+# STOP said last, after what it is about ("jeg er færdig med jer. stop alle beskeder").
+_UNSUBSCRIBE_FIRST = re.compile(r"^\s*afmeld\s*[.!,]", re.IGNORECASE)
+"""AFMELD as a sentence of its own, before why ("afmeld. har aldrig tilmeldt mig"); "afmeld 3"
+and "afmeld opgaven" are a small job's."""
+_STOP_LAST = re.compile(r"[.!?]\s*(?:stop|stop alle beskeder|afmeld)\W*$", re.IGNORECASE)
 # Calling a task off in words ("stop jeg vil ikke alligevel", "jeg vil ikke søge alligevel").
 _CANCEL_WORDED = re.compile(
     r"^(?:(?:nej|stop|ok|okay|hmm|nah)\s+)*(?:jeg\s+)?(?:vil|gider|skal)\s+(?:ikke|ik)\s+"
@@ -134,7 +143,8 @@ def keyword_of(text: str) -> Keyword | None:
         return Keyword(_SINGLE[stripped])
     if folded in _SINGLE:
         return Keyword(_SINGLE[folded])
-    if _STOP_WORDED.match(folded):
+    if _STOP_WORDED.match(folded) or _STOP_LAST.search(text.strip()) \
+            or _UNSUBSCRIBE_FIRST.match(text):
         return Keyword("STOP")
     if _START_WORDED.match(folded):
         return Keyword("START")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from bot.context import Step, speaks_as_employer
 from bot.crisis import is_frustrated
 from bot.flows import (
+    about_us,
     apply_card,
     balance,
     employer,
@@ -34,7 +35,7 @@ from nlu import FALLBACK_INTENT
 
 RULE_PREFIXES = faq.RULE_PREFIXES
 _REPORTING = re.compile(r"\b(indberet\w*|udbetalt|udbetale|betalt|indrapporter\w*|registrer\w*|"
-                        r"(lagt|lagge|laegge) \w+ ind|"
+                        r"(lagt|lagge|laegge) \w+ ind|(vil|skal) melde (\w+ )?lon\w*|"
                         r"skriv\w* (det |dem )?(pa|ind)|pa (hans|hendes) kort|"
                         r"send\w* (det |dem )?ind|lon til \w+)\b")
 _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et rigtigt )?"
@@ -42,6 +43,7 @@ _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et r
                      r"(fa )?(kontakt|fat) (til|i|pa) (en|den|min|jeres) (\w+ )?(sagsbehandler\w*|"
                      r"medarbejder|konsulent|virksomhedskonsulent|person)|"
                      r"ringe? til (mig|kommunen)|kan (i|du|en af jer) ringe|"
+                     r"hvem kan (jeg|vi) (tale|snakke) med|"
                      r"til at ringe (mig|os)|ringe? (mig|os) op)\b")
 """Asking for a person in words the classifier may not know ("kan jeg få fat i den
 sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
@@ -88,6 +90,8 @@ _APPLY_NOW = re.compile(r"^(ok|okay|ja|jo|godt|fint)( sa)? (sog|soge|ansog\w*)( 
 _FINDING_WORK = re.compile(r"\b(find\w*|fundet|skaff\w*|sog\w*) (\w+ ){0,3}"
                            r"(job\w*|arbejde|noget|opgave\w*|beskaeftigelse|beskaftigelse)\b")
 _ONLY_SYMBOLS = re.compile(r"^[\W_]*$")
+_NOD = re.compile(r"^(k|kk|aha|ah|ahh|hmm+|haha\w*|hehe\w*|lol)( \w+){0,3}\W*$")
+"""A laugh or a nod ("haha", "k", "aha", "haha jeg dør"): one short line back."""
 RESCUE_CONFIDENT = 0.5
 """When the intent classifier is unsure but its best guess is a rule question and the response
 selector is at least this sure of an answer to it, that answer is given, not "Det forstod jeg
@@ -258,7 +262,7 @@ def flow_label(step: Step) -> str | None:
 
 
 def by_intent(step: Step, answer: str | None) -> None:
-    if _ONLY_SYMBOLS.match(step.inbound.text):
+    if _ONLY_SYMBOLS.match(step.inbound.text) or _NOD.match(fold(step.inbound.text)):
         _ack(step)  # 👍, 🙏, "..." : one short line, not the whole menu
         return
     if _context_answer(step):
@@ -481,7 +485,7 @@ def _context_answer(step: Step) -> bool:
         step.say("forget_me")
         handoff.escalate(step, reason="privacy_request")  # erasure is a caseworker's decision
         return True
-    if _ABOUT_ME.search(folded):
+    if about_us.asked(folded):
         step.say("about_me")  # mistrust: what this is, and who reads what is written here
         step.decide("about_me")
         return True
@@ -524,28 +528,6 @@ _FORGET_ME = re.compile(r"\b(slet|fjern|glem)\w* (alt|alle|mine|min|mig|det hele
                         r"(om mig|oplysninger|data|samtale\w*|beskeder|historik)|"
                         r"\bslet (mig|mine oplysninger|mine data)\b")
 """Asking for one's data to be erased: only a person can decide that (privacy/)."""
-_ABOUT_ME = re.compile(
-    r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
-    r"fra kommunen)|hvem er du|hvem (laser|ser) (det|det her|med|mine beskeder|hvad jeg skriver)|"
-    r"gemmer (i|du) (det|mine beskeder|hvad jeg skriver|det jeg skriver)|"
-    r"(kan|ma) (kommunen|min sagsbehandler|nogen) (se|lase) (hvad|det) jeg skriver|"
-    r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
-    r"stoler ikke pa (kommunen|jer|dig|systemet)|"
-    r"(i|du) er (bare |jo bare |ogsa )?(kommunen|fra kommunen|en del af kommunen|systemet)|"
-    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)(?! der (betaler|udbetaler))|"
-    r"(sender|giver) (i|du) (det|det her|mine beskeder|beskederne|hvad jeg skriver)( \w+)? "
-    r"(videre|til)|"
-    r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
-    r"(det her|det|hvad jeg skriver|mine beskeder)|"
-    r"hvad (gemmer|ved|har) (i|du) om mig|bliver det (her )?sendt til (min|kommunen|\w+)|"
-    r"(videre|direkte) til (jobcentret|kommunen|min sagsbehandler)|"
-    r"hvem (sidder )?(egentlig )?(og )?(laser|ser)|"
-    r"(far|faar|hører|horer|ved) (kommunen|min sagsbehandler|jobcentret) det (sa )?at vide|"
-    r"er (i|du) fra (skat|kommunen|jobcentret)|frikort ?botten|"
-    r"(er det|er i|er du) (bare |jo bare |ogsa )?(kommunen|jobcentret) der (sidder og )?"
-    r"(holder oje|kigger med|overvager|laser med)|(holder|holde) oje med (os|mig)|"
-    r"overvager (i|du) (os|mig))\b")
-"""Questions about the assistant itself, the seeds' first barrier (mistrust of "the system")."""
 _IS_IT_REAL = re.compile(
     r"\b(fidus|svindel|scam|for godt til at (vare|vaere) sandt|hvem star bag( jer| dig| det)?|"
     r"hvem har lavet (dig|det her)|er (det|det her|frikortet) (agte|aegte|seriost|en fup)|fup)\b")

@@ -180,3 +180,10 @@ def test_the_classifier_does_not_judge_two_words(message: str) -> None:
 @pytest.mark.parametrize("message,kind", [("vil dø", "suicide"), ("hjælp overdosis", "overdose")])
 def test_short_crises_are_still_seen_by_the_phrases(message: str, kind: str) -> None:
     assert crisis_kind(message, crisis_classifier()) == kind
+
+
+def test_pattern_escapes_keep_their_case() -> None:
+    """Folding a pattern lowercases its letters, not its escapes: \\W is not \\w."""
+    from bot.crisis import _fold_letters
+
+    assert _fold_letters(r"Farvel\W.*\bKommer \S Ø") == r"farvel\W.*\bkommer \S o"

@@ -1,0 +1,53 @@
+"""Questions about the assistant itself: who we are, who reads what is written here, how we got
+the number, whether it costs anything. Mistrust of "the system" is the seeds' first barrier, so
+these get a plain answer (`about_me`) whatever the classifier reads into them."""
+
+from __future__ import annotations
+
+import re
+
+_ABOUT_US = re.compile(
+    r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
+    r"fra kommunen)|hvem er du|hvem (laser|ser) (det|det her|med|mine beskeder|hvad jeg skriver)|"
+    r"gemmer (i|du) (det|mine beskeder|hvad jeg skriver|det jeg skriver)|"
+    r"(kan|ma) (kommunen|min sagsbehandler|nogen) (se|lase) (hvad|det) jeg skriver|"
+    r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
+    r"stoler ikke pa (kommunen|jer|dig|systemet)|"
+    r"(i|du) er (bare |jo bare |ogsa )?(kommunen|fra kommunen|en del af kommunen|systemet)|"
+    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)(?! der (betaler|udbetaler))|"
+    r"(sender|giver) (i|du) (det|det her|mine beskeder|beskederne|hvad jeg skriver)( \w+)? "
+    r"(videre|til)|"
+    r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
+    r"(det her|det|hvad jeg skriver|mine beskeder)|"
+    r"hvad (gemmer|ved|har) (i|du) om mig|bliver det (her )?sendt til (min|kommunen|\w+)|"
+    r"(videre|direkte) til (jobcentret|kommunen|min sagsbehandler)|"
+    r"hvem er (i|jer|i egentlig|det der skriver)|hvem (\w+ )?skriver (til mig|her)|"
+    r"(hvor|hvordan) har (i|du) (faet |fat )?(fat i )?mit (tlf|telefon)?nummer|mit nummer fra|"
+    r"givet (jer|dig) mit nummer|hvordan ved (i|du) (overhovedet )?at jeg|"
+    r"(fup|svindel|spam)nummer|spam|"
+    r"(i har|har i) (\w+ )?forkert nummer|"
+    r"(en )?(besked|sms|paamindelse|pamindelse) fra (jer|det her nummer)|"
+    r"koster det (noget|penge)|betale (noget )?for (de her |disse )?(beskeder|sms\w*)|"
+    r"hvorfor (sender|skriver) (i|du)|kommunens (stikkere|spioner|forlangede arm)|"
+    r"(laser|lytter) (\w+ )?med|ikke bedt om (at fa )?(det her|det|jeres \w+)|"
+    r"(i er|er i) (\w+ )?ligeglade|i er nogle \w+|fa det pa papir|"
+    r"kan (skat|kommunen|jobcentret) se hvad jeg skriver|"
+    r"hvem (sidder )?(egentlig )?(og )?(laser|ser)|"
+    r"(far|faar|horer|ved) (kommunen|min sagsbehandler|jobcentret) det (sa )?at vide|"
+    r"er (i|du) fra (skat|kommunen|jobcentret)|frikort ?botten|"
+    r"(er det|er i|er du) (bare |jo bare |ogsa )?(kommunen|jobcentret) der (sidder og )?"
+    r"(holder oje|kigger med|overvager|laser med)|(holder|holde) oje med (os|mig)|"
+    r"overvager (i|du) (os|mig))\b")
+"""Questions about the assistant itself, the seeds' first barrier (mistrust of "the system")."""
+
+
+_ABOUT_PAY = re.compile(r"\b(tjen\w*|lon|lonnen|penge\w*|indkomst|belob\w*)\b")
+_CAN_SEE = re.compile(r"\b(kan|ma) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) "
+                     r"se\b")
+"""Whether the municipality can see what one earns is a rule answer (faq_reporting/who_sees)."""
+
+
+def asked(folded: str) -> bool:
+    """Whether the (folded) message asks about us rather than about the card."""
+    return _ABOUT_US.search(folded) is not None \
+        and not (_ABOUT_PAY.search(folded) and _CAN_SEE.search(folded))
