@@ -65,7 +65,7 @@ _CLAUSE_END = re.compile(r"[.!?,;\n]+")
 # Linking a phone to a card, said in words ("hvordan kobler jeg mit nummer til mit kort").
 _LINK_WORDED = re.compile(
     r"\b(kobl\w*|forbind\w*|tilknyt\w*|knyt\w*)\b.*\b(nummer|telefon\w*|mobil\w*|kort\w*|"
-    r"frikort\w*)\b|\bkoden fra (mit |det )?brev\w*|"
+    r"frikort\w*)\b|\bkoden fra (mit |det )?brev\w*|\bbrev med (en )?kode\b|"
     r"\b(skiftet|fat nyt|fat ny|nyt|ny)( min| mit)?( gamle)? (tlf|telefon\w*|"
     r"mobil\w*|telefonnummer)\b|\b(skiftet|nyt) (nummer|nr)\b|"
     r"\b(virke|fungere) (pa|paa|i) (min |mit )?(telefon\w*|mobil\w*)")
@@ -107,7 +107,7 @@ _CANCEL_WORDED = re.compile(
     r"(?:\s+om)?(?:\s+(?:et\s+)?(?:frikort|kort|kortet))?$")
 _START_WORDED = re.compile(
     r"^(?:start|tilmeld) (?:igen|mig igen|sms\w*|beskeder|mig)(?: tak)?$|"
-    r"^start igen\b.*\b(?:beskeder\w*|sms\w*)\b|"
+    r"^start igen\b.*(?:beskeder\w*|sms\w*)\b|^(?:tand|taend) for (?:sms\w*|beskeder)(?: igen)?$|"
     r"^(?:jeg )?vil (?:gerne |godt )?(?:have|ha|fa) (?:beskeder\w*|sms\w*)(?:ne)? "
     r"(?:igen|alligevel)$")
 _LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b")

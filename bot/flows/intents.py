@@ -36,6 +36,7 @@ from nlu import FALLBACK_INTENT
 RULE_PREFIXES = faq.RULE_PREFIXES
 _REPORTING = re.compile(r"\b(indberet\w*|udbetalt|udbetale|betalt|indrapporter\w*|registrer\w*|"
                         r"(lagt|lagge|laegge) \w+ ind|(vil|skal) melde (\w+ )?lon\w*|"
+                        r"(melde|meldt) (\w+ )?lon\w* (\w+ ){0,3}ind|"
                         r"skriv\w* (det |dem )?(pa|ind)|pa (hans|hendes) kort|"
                         r"send\w* (det |dem )?ind|lon til \w+)\b")
 _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et rigtigt )?"
@@ -161,7 +162,7 @@ def reread(step: Step) -> str:
             return "employer_check_card"  # "er mette stadig aktiv", "og ali?" after a check
         if intent == "check_balance" or (
                 intent in (FALLBACK_INTENT, "faq_card_validity", "faq_limit", "out_of_scope",
-                           "affirm")  # "er mettes kort ok" is no "ok"
+                           "affirm", "faq_job_types", "help", "faq_hours")  # not "ok"
                 and _CARD_WORDS.search(folded) and employees_named(step)
                 and not _MOVING.search(folded)):
             return "employer_check_card"  # "har mette plads til 3000 kr mere", "er jens aktiv"
@@ -235,6 +236,9 @@ def _is_a_report(step: Step, intent: str, folded: str) -> bool:
     card ("jens har vasket op 5 timer i går, 650 kr"), not a question about reporting."""
     if _WANTS_TO_REPORT.search(folded) and not _POSTING.search(folded):
         return True  # "jeg skal indberette løn for hende nu, hvordan gør jeg": let us begin
+    if _ASKS_US_TO_REPORT.search(folded) and not _NOT_A_REPORT.search(folded) \
+            and (employees_named(step) or step.entity("card_number")):
+        return True  # "kan jeg melde jens løn for april ind nu": asking to, not how
     if _POSTING.search(folded) or _NOT_A_REPORT.search(folded) or starts_as_question(folded) \
             or (asks_a_question(step.inbound.text) and not _ASKS_US_TO_REPORT.search(folded)):
         return False
@@ -243,7 +247,12 @@ def _is_a_report(step: Step, intent: str, folded: str) -> bool:
             "check_balance", "employer_report_wage", "out_of_scope"):
         return True
     named = step.entity("card_number") or employees_named(step)
-    return bool(step.entity("amount") and step.entity("hours") and named)
+    # "jens 520 kr + 12,5% ferie", "i alt 2300 kr til jens for marts": the pay and whose it
+    # is; the hours are asked for.
+    told = not asks_a_question(step.inbound.text) and "?" not in step.inbound.text
+    return bool(named and (
+        step.entity("amount") and (step.entity("hours") or told)
+        or step.entity("hours") and told and _PAY_HINT.search(folded)))
 
 
 def _has_figures(step: Step) -> bool:
@@ -325,6 +334,9 @@ _TAX_LETTER = re.compile(r"\b(brev|regning|opkraevning|opkravning)\b.*\bbetale (
 """A card holder who got a tax bill or letter about the card's pay: it was sent to SKAT."""
 _FIX_POSTED = re.compile(r"\b(ups|forkert|fejl|ret|rette|rettes|skulle (have )?(vaere|vare|varet)|"
                          r"slet|slette|fortryd|annuller\w*)\b")
+_PAY_HINT = re.compile(r"\b(feriepenge|udbetalt|betalt|i timen|timelon|kr|kroner|lon)\b|"
+                       r"\d+ ?/ ?t\b|\ba \d+")
+"""Pay said without the words the amount reader needs ("4 timer, 135/t", "a 130 = 1300")."""
 _ASKS_US_TO_REPORT = re.compile(r"\b(kan|vil|ma) (du|i|jeg|vi) (indberette|registrere|skrive|"
                                 r"taste|melde|sende)\b")
 """A question that is a report all the same: "..., kan du indberette det?"."""

@@ -183,7 +183,8 @@ def _bare_amounts(text: str, entities: list[Entity], cards: list[tuple[int, str]
                  and not _NOT_AN_AMOUNT_BEFORE.search(text, 0, m.start())]
         values = [read_number(m.group(1)) for m in found]
         if len(values) == 1 and values[0] is not None and values[0] >= _SMALLEST_BARE_AMOUNT:
-            part.amounts.append(values[0])
+            per_hour = _PER_HOUR_AFTER.match(text, found[0].end()) is not None
+            (part.rates if per_hour else part.amounts).append(values[0])  # "4 timer, 135/t"
 
 
 def _cards_read_as_amounts(text: str, entities: list[Entity],

@@ -30,17 +30,25 @@ FLOORS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(FLOORS))
-def test_answers_to_realistic_messages(name: str, parser: Parser, tmp_path: Path,
+SHARDS = {"tuning.yml": 4, "holdout.yml": 1}
+"""The tuning file is played in interleaved quarters, each with the file's floors, so the
+parallel test run is not held up by one long test (4.000 messages take minutes)."""
+
+
+@pytest.mark.parametrize(("name", "shard"), [(name, shard) for name in sorted(FLOORS)
+                                             for shard in range(SHARDS[name])])
+def test_answers_to_realistic_messages(name: str, shard: int, parser: Parser, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     config = dataclasses.replace(make_config(f"sqlite:///{tmp_path / 'unused.db'}"))
     world = AnswerWorld(config, parser, now=NOW, crisis=crisis_classifier())
+    cases = load_cases(ANSWERS / name)[shard::SHARDS[name]]
     try:
-        report = score(world.play(case) for case in load_cases(ANSWERS / name))
+        report = score(world.play(case) for case in cases)
     finally:
         world.close()
     with capsys.disabled():
-        print(f"\n{name}: {report['accuracy']:.1%} of {report['messages']} right "
+        print(f"\n{name} [{shard + 1}/{SHARDS[name]}]: {report['accuracy']:.1%} of "
+              f"{report['messages']} right "
               f"(card holder {report['by_audience']['card holder']['accuracy']:.1%}, employer "
               f"{report['by_audience']['employer']['accuracy']:.1%}, unknown "
               f"{report['by_audience']['unknown']['accuracy']:.1%}), "
