@@ -87,13 +87,14 @@ _STOP_WORDED = re.compile(
     r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms(?:\w*| er\w*))|"
     r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))(?: beskeder| sms\w*)?|"
     r"(?:skriv|send|sms) (?:ikke|ik|aldrig) (?:mere|flere|til mig|igen)|"
-    r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:have |ha |fa |modtage )?"
+    r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:at )?(?:have |ha |fa |modtage )?"
     r"(?:flere|mere|nogen|nogle|de her|disse) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
     r"(?:ingen|ikke) (?:flere|mere) (?:sms(?:\w*| er\w*)|beskeder)|"
     r"afmeld (?:mig|sms(?:\w*| er\w*)|beskeder|alt)|"
     r"skrid med (?:jeres )?(?:sms(?:\w*| er\w*)|beskeder)|lad mig (?:vare|vaere) i fred|"
     r"(?:fjern|slet) mit (?:tlf |telefon)?nummer fra (?:jeres )?(?:liste\w*|system\w*))"
-    r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os))?(?: (?:mere|tak|igen|nu|for helvede))*$")
+    r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os|dette nummer|det her nummer))?"
+    r"(?: (?:mere|tak|igen|nu|for helvede))*$")
 # STOP said last, after what it is about ("jeg er færdig med jer. stop alle beskeder").
 _UNSUBSCRIBE_FIRST = re.compile(r"^\s*afmeld\s*[.!,]", re.IGNORECASE)
 """AFMELD as a sentence of its own, before why ("afmeld. har aldrig tilmeldt mig"); "afmeld 3"
@@ -143,8 +144,9 @@ def keyword_of(text: str) -> Keyword | None:
         return Keyword(_SINGLE[stripped])
     if folded in _SINGLE:
         return Keyword(_SINGLE[folded])
-    if _STOP_WORDED.match(folded) or _STOP_LAST.search(text.strip()) \
-            or _UNSUBSCRIBE_FIRST.match(text):
+    first = fold(re.split(r"[.!?]\s", text.strip(), maxsplit=1)[0])  # STOP said, then why
+    if _STOP_WORDED.match(folded) or _STOP_WORDED.match(first) \
+            or _STOP_LAST.search(text.strip()) or _UNSUBSCRIBE_FIRST.match(text):
         return Keyword("STOP")
     if _START_WORDED.match(folded):
         return Keyword("START")
