@@ -1,7 +1,8 @@
 """Crisis is never missed: the corpus in tests/bot/crisis/, written independently of the patterns.
 
 crisis_messages.yml: 329 ways people write about acute danger (suicidal thoughts, self-harm,
-overdose or an unconscious friend, violence, frost, chest pain or a fall, hunger), without æøå, in caps, with typos,
+overdose or an unconscious friend, violence, frost, chest pain or a fall, hunger), without æøå,
+in caps, with typos,
 inside long messages, about themselves and about others. Recall must be 100 %.
 near_misses.yml: 241 ordinary messages with alarming words ("dødtræt", "keder mig ihjel",
 "min telefon er død"). False alarms are reported, and held below a ceiling.
@@ -35,7 +36,8 @@ NEAR_MISSES = _load("near_misses.yml")
 def test_the_corpus_is_as_large_as_promised() -> None:
     assert len(CRISES) >= 200 and len(NEAR_MISSES) >= 150
     kinds = Counter(item["kind"] for item in CRISES)
-    assert set(kinds) == {"suicide", "self_harm", "overdose", "violence", "cold", "medical", "hunger"}
+    assert set(kinds) == {"suicide", "self_harm", "overdose", "violence", "cold", "medical",
+                          "hunger"}
 
 
 @pytest.mark.parametrize("item", CRISES, ids=lambda item: item["text"][:60])
