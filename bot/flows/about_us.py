@@ -8,9 +8,10 @@ import re
 
 _ABOUT_US = re.compile(
     r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
-    r"fra kommunen)|hvem er du|hvem (laser|ser) (det|det her|med|mine beskeder|hvad jeg skriver)|"
+    r"fra kommunen)|hvem er du|hvem (sidder )?(egentlig )?(og )?(laser|ser)|"
     r"gemmer (i|du) (det|mine beskeder|hvad jeg skriver|det jeg skriver)|"
-    r"(kan|ma) (kommunen|min sagsbehandler|nogen) (se|lase) (hvad|det) jeg skriver|"
+    r"(kan|ma) (kommunen|min sagsbehandler|nogen|skat|jobcentret) (se|lase) (hvad|det) jeg "
+    r"skriver|"
     r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
     r"stoler ikke pa (kommunen|jer|dig|systemet)|"
     r"(i|du) er (bare |jo bare |ogsa )?(kommunen|fra kommunen|en del af kommunen|systemet)|"
@@ -34,8 +35,6 @@ _ABOUT_US = re.compile(
     r"dataansvarlig\w*|databehandler\w*|gdpr|opbevarer (i|du) (beskederne|data|oplysning\w*)|"
     r"hvem har adgang til (dem|beskederne|de oplysninger|oplysningerne|det jeg skriver)|"
     r"sikker kanal|registreret i (hans|hendes|min) sag|bare er kommunen der|"
-    r"kan (skat|kommunen|jobcentret) se hvad jeg skriver|"
-    r"hvem (sidder )?(egentlig )?(og )?(laser|ser)|"
     r"(far|faar|horer|ved) (kommunen|min sagsbehandler|jobcentret) det (sa )?at vide|"
     r"er (i|du) fra (skat|kommunen|jobcentret)|frikort ?botten|"
     r"(er det|er i|er du) (bare |jo bare |ogsa )?(kommunen|jobcentret) der (sidder og )?"

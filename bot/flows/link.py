@@ -34,7 +34,7 @@ def phone_gone(step: Step) -> bool:
     folded = fold(step.inbound.text)
     if not _PHONE_GONE.search(folded):
         return False
-    if _FINDS_NUMBER.search(folded):  # a linked holder is told the number; others where
+    if _FINDS_NUMBER.search(folded):  # a linked holder hears the number, others where it is
         faq.answer_key(step, "faq_card_validity/forgot_number")
         step.say("phone_gone_short")  # the old phone may still be linked to the card
         step.state["last_topic"] = NOT_LINKED

@@ -360,17 +360,13 @@ def read_balance(session: Session, year: int, *, number: str | None = None,
 def read_card_year(session: Session, number: str, year: int) -> tuple[Row[Any], Balance] | None:
     """A card's row and its balance for a year in one round trip; None when there is no card.
 
-    The row's columns after the balance's seven: status, valid_from, issued_on,
-    municipality_code, last_control_on and the holder's name (`CARD_YEAR_CARD_COLUMNS` on).
+    Beside the balance's columns the row has the card's by name: status, valid_from,
+    issued_on, municipality_code, last_control_on, and the holder's name.
     """
     row = session.connection().execute(_CARD_YEAR, {"p_number": number, "p_year": year}).first()
     if row is None:
         return None
     return row, _balance_of(row, year)
-
-
-CARD_YEAR_CARD_COLUMNS = 7
-"""Where the card's own columns start in a row of `read_card_year`."""
 
 
 def _balance_of(row: Row[Any], year: int) -> Balance:

@@ -26,7 +26,7 @@ from ledger.errors import (
     InvalidDates,
 )
 from ledger.results import CARD_STATUSES, Balance, CardResult
-from ledger.service.balances import CARD_YEAR_CARD_COLUMNS, read_card_year
+from ledger.service.balances import read_card_year
 from ledger.service.contacts import link_contact
 from ledger.service.link_codes import new_link_code
 from ledger.service.lookups import card_by_number, municipality, normalise_phone
@@ -225,13 +225,12 @@ def card_and_balance(session: Session, number: str, year: int) -> tuple[CardResu
     if found is None:
         raise CardNotFound(number=number)
     row, balance = found
-    status, valid_from, issued_on, municipality_code, last_control_on, name = (
-        row[CARD_YEAR_CARD_COLUMNS:])
     card = CardResult(
-        number=balance.card_number, status=one_of(status, CARD_STATUSES),
-        valid_from=valid_from, issued_on=issued_on, municipality_code=municipality_code,
-        last_control_on=last_control_on,
-        next_control_due=rules.next_control_due(issued_on, last_control_on), holder_name=name,
+        number=balance.card_number, status=one_of(row.status, CARD_STATUSES),
+        valid_from=row.valid_from, issued_on=row.issued_on,
+        municipality_code=row.municipality_code, last_control_on=row.last_control_on,
+        next_control_due=rules.next_control_due(row.issued_on, row.last_control_on),
+        holder_name=row.name,
     )
     return card, balance
 

@@ -435,3 +435,12 @@ def test_a_callback_request_shows_the_call_and_ring_tilbage_gives_the_number(
     assert f'href="tel:{JENS_PHONE}"' in shown.text
     escalation = town.env.ledger.conversations.escalation(eid)
     assert escalation.status == "taken" and escalation.owner
+
+
+def test_every_crisis_kind_has_a_danish_label_in_the_inbox() -> None:
+    """A caseworker reads "Krise: akut sygdom eller fald", never the code "crisis:medical"."""
+    from api.console.pages.inbox import reason_label
+    from bot.crisis import KINDS
+
+    untranslated = [kind for kind in KINDS if reason_label(f"crisis:{kind}").endswith(kind)]
+    assert untranslated == []
