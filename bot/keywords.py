@@ -64,11 +64,14 @@ _SOURCE_MAX_WORDS = 16
 _CLAUSE_END = re.compile(r"[.!?,;\n]+")
 # Linking a phone to a card, said in words ("hvordan kobler jeg mit nummer til mit kort").
 _LINK_WORDED = re.compile(
-    r"\b(kobl\w*|forbind\w*|tilknyt\w*|knyt\w*)\b.*\b(nummer|telefon\w*|mobil\w*|kort\w*|"
-    r"frikort\w*)\b|\bkoden fra (mit |det )?brev\w*|\bbrev med (en )?kode\b|"
+    r"\b(kobl\w*|forbind(?!else)\w*|tilknyt\w*|knyt\w*)\b.*"
+    r"\b(nummer\w*|telefon\w*|mobil\w*|kort\w*|frikort\w*)\b|"
+    r"\bkoden fra (mit |det )?brev\w*|\bbrev med (en )?kode\b|"
     r"\b(skiftet|fat nyt|fat ny|nyt|ny)( min| mit)?( gamle)? (tlf|telefon\w*|"
-    r"mobil\w*|telefonnummer)\b|\b(skiftet|nyt) (nummer|nr)\b|"
-    r"\b(virke|fungere) (pa|paa|i) (min |mit )?(telefon\w*|mobil\w*)")
+    r"mobil\w*|telefonnummer)\b|\b(skiftet|skifter|nyt) (nummer|nr)\b|"
+    r"\b(virke|fungere) (pa|paa|i) (min |mit )?(telefon\w*|mobil\w*)|"
+    r"\b(link|connect) (my )?(phone|number|mobile)\b|"
+    r"\bkobl\w* (jeg |man |i )?(den|det|telefonen|mobilen|nummeret) (pa|til)\b")
 # "kan ikke huske mit frikort nummer, har skiftet tlf": the number first, not how to link.
 _FORGOT_NUMBER = re.compile(r"\b(kan ikke huske|husker ikke|glemt|ved ikke)\b.*"
                             r"\b(frikortnummer\w*|frikort nummer\w*|kortnummer\w*|frikort id)\b")
@@ -86,20 +89,23 @@ _STOP_WORDED = re.compile(
     r"(?:sms(?:\w*| er\w*)|beskeder|besked|at skrive)|"
     r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms(?:\w*| er\w*))|"
     r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))(?: beskeder| sms\w*)?|"
-    r"(?:skriv|send|sms) (?:ikke|ik|aldrig) (?:mere|flere|til mig|igen)|"
+    r"(?:skriv|send|sms) (?:ikke|ik|aldrig) (?:mere|flere|til mig|igen)(?: beskeder| sms\w*)?|"
+    r"(?:ikke|ik|aldrig) (?:skriv|send|sms)\w* (?:til )?(?:mig|os) (?:mere|flere|igen)|"
     r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:at )?(?:have |ha |fa |modtage )?"
     r"(?:flere|mere|nogen|nogle|de her|disse) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
     r"(?:ingen|ikke) (?:flere|mere) (?:sms(?:\w*| er\w*)|beskeder)|"
     r"afmeld (?:mig|sms(?:\w*| er\w*)|beskeder|alt)|"
     r"skrid med (?:jeres )?(?:sms(?:\w*| er\w*)|beskeder)|lad mig (?:vare|vaere) i fred|"
     r"(?:fjern|slet) mit (?:tlf |telefon)?nummer fra (?:jeres )?(?:liste\w*|system\w*))"
-    r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os|dette nummer|det her nummer))?"
-    r"(?: (?:mere|tak|igen|nu|for helvede))*$")
+    r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os|dette nummer|det her nummer|denne telefon|"
+    r"den her telefon|min telefon))?"
+    r"(?: pa (?:det her|dette|mit) nummer)?(?: (?:mere|tak|igen|nu|for helvede|stop det|stop))*$")
 # STOP said last, after what it is about ("jeg er færdig med jer. stop alle beskeder").
 _UNSUBSCRIBE_FIRST = re.compile(r"^\s*afmeld\s*[.!,]", re.IGNORECASE)
 """AFMELD as a sentence of its own, before why ("afmeld. har aldrig tilmeldt mig"); "afmeld 3"
 and "afmeld opgaven" are a small job's."""
-_STOP_LAST = re.compile(r"[.!?]\s*(?:stop|stop alle beskeder|afmeld)\W*$", re.IGNORECASE)
+_STOP_LAST = re.compile(r"[.!?]\s*(?:stop|stop alle beskeder|afmeld(?: os| mig)?)\W*$",
+                        re.IGNORECASE)
 # Calling a task off in words ("stop jeg vil ikke alligevel", "jeg vil ikke søge alligevel").
 _CANCEL_WORDED = re.compile(
     r"^(?:(?:nej|stop|ok|okay|hmm|nah)\s+)*(?:jeg\s+)?(?:vil|gider|skal)\s+(?:ikke|ik)\s+"
@@ -108,9 +114,13 @@ _CANCEL_WORDED = re.compile(
     r"(?:\s+om)?(?:\s+(?:et\s+)?(?:frikort|kort|kortet))?$")
 _START_WORDED = re.compile(
     r"^(?:start|tilmeld) (?:igen|mig igen|sms\w*|beskeder|mig)(?: tak)?$|"
+    r"^start (?:beskeder\w*|sms\w*) igen\b|^start\b.*\b(?:beskeder\w*|sms\w*) igen$|"
+    r"^(?:kan (?:i|du) )?(?:begynde at |starte med at )?sende (?:mig )?"
+    r"(?:beskeder\w*|sms\w*) igen\b|"
     r"^start igen\b.*(?:beskeder\w*|sms\w*)\b|^(?:tand|taend) for (?:sms\w*|beskeder)(?: igen)?$|"
     r"^(?:jeg )?vil (?:gerne |godt )?(?:have|ha|fa) (?:beskeder\w*|sms\w*)(?:ne)? "
-    r"(?:igen|alligevel)$")
+    r"(?:igen|alligevel)$|"
+    r".*\b(?:beskeder\w*|sms\w*)\b.*\b(?:have|ha|fa|tande for) (?:dem|de|dem alle) igen$")
 _LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b")
 # Small jobs, matched on the folded text: JOB [postcode], JOB DAGLIG|UGENTLIG [postcode],
 # JOB STOP; the replies to our task messages: JA/AFLYS/AFMELD/UDEBLEV <number>; AFLYS JOB
@@ -137,17 +147,15 @@ def keyword_of(text: str) -> Keyword | None:
         return Keyword("SOURCE")
     if folded.startswith("link"):
         return _link(folded)
-    if _LINK_WORDED.search(folded) and not _FORGOT_NUMBER.search(folded):
-        return Keyword("LINK")
     stripped = text.strip().lower()
     if stripped in ("/start", "/help"):
         return Keyword(_SINGLE[stripped])
     if folded in _SINGLE:
         return Keyword(_SINGLE[folded])
-    first = fold(re.split(r"[.!?]\s", text.strip(), maxsplit=1)[0])  # STOP said, then why
-    if _STOP_WORDED.match(folded) or _STOP_WORDED.match(first) \
-            or _STOP_LAST.search(text.strip()) or _UNSUBSCRIBE_FIRST.match(text):
+    if _asks_to_stop(text, folded):  # before LINK: "ny telefon, gider ikke flere beskeder. stop"
         return Keyword("STOP")
+    if _LINK_WORDED.search(folded) and not _FORGOT_NUMBER.search(folded):
+        return Keyword("LINK")
     if _START_WORDED.match(folded):
         return Keyword("START")
     if _CANCEL_WORDED.match(folded):
@@ -162,6 +170,12 @@ def keyword_of(text: str) -> Keyword | None:
     return found
 
 
+def _asks_to_stop(text: str, folded: str) -> bool:
+    first = fold(re.split(r"[.!?]\s", text.strip(), maxsplit=1)[0])  # STOP said, then why
+    return bool(_STOP_WORDED.match(folded) or _STOP_WORDED.match(first) or first == "stop"
+                or _STOP_LAST.search(text.strip()) or _UNSUBSCRIBE_FIRST.match(text))
+
+
 def _asks_for_source(text: str, folded: str) -> bool:
     """A short message whose sentence or clause ends with asking for the source ("hvor står
     det henne? vil gerne vise min chef det", "har du et link til det, min revisor vil se det")."""
@@ -169,8 +183,8 @@ def _asks_for_source(text: str, folded: str) -> bool:
         return False
     for clause in _CLAUSE_END.split(text):
         clause = fold(clause)
-        found = _SOURCE.search(clause)
-        if found and len(clause[found.end():].split()) <= 3:
+        found = list(_SOURCE.finditer(clause))  # "send et link til hvor det står": the last
+        if found and len(clause[found[-1].end():].split()) <= 3:
             return True
     return False
 

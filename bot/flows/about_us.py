@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from bot.textmatch import fold
+
 _ABOUT_US = re.compile(
     r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
     r"fra kommunen)|hvem er du|hvem (sidder )?(egentlig )?(og )?(laser|ser)|"
@@ -39,7 +41,17 @@ _ABOUT_US = re.compile(
     r"er (i|du) fra (skat|kommunen|jobcentret)|frikort ?botten|"
     r"(er det|er i|er du) (bare |jo bare |ogsa )?(kommunen|jobcentret) der (sidder og )?"
     r"(holder oje|kigger med|overvager|laser med)|(holder|holde) oje med (os|mig)|"
-    r"overvager (i|du) (os|mig))\b")
+    r"overvager (i|du) (os|mig)|"
+    r"hvem er det (egentlig )?(jeg )?(skriver|snakker|taler) med|"
+    r"hvem (fanden |satan |helvede )?er du|"
+    r"hvem er det her|hvad er det (her )?for en (service|tjeneste|nummer)|"
+    r"hvem (far|ser) (de|disse|vores|mine) oplysninger|chatgpt|"
+    r"(tro|stole) pa en (chatbot|robot|computer)|med en computer|"
+    r"er du (en )?(ai|kunstig intelligens|chatbot)|"
+    r"(det her|du|i|beskeden|sms\w*) (\w+ )?(ikke )?er (svindel|fup|scam|phishing|falsk\w*)|"
+    r"er det (jer|dig) der (ringer|ringede|skriver|skrev)|"
+    r"(do|will) you (save|keep|store|share) (my|the) (messages|data|texts)|who are you|"
+    r"who is (this|writing))\b")
 """Questions about the assistant itself, the seeds' first barrier (mistrust of "the system")."""
 
 
@@ -49,7 +61,29 @@ _CAN_SEE = re.compile(r"\b(kan|ma) (kommunen|min sagsbehandler|sagsbehandleren|j
 """Whether the municipality can see what one earns is a rule answer (faq_reporting/who_sees)."""
 
 
-def asked(folded: str) -> bool:
-    """Whether the (folded) message asks about us rather than about the card."""
+def asked(folded: str, text: str = "") -> bool:
+    """Whether the (folded) message asks about us rather than about the card; `text`, the
+    message as written, lets "er du en robot? skal bare vide om kort 51209 er aktivt" be
+    answered for what it asks next."""
     return _ABOUT_US.search(folded) is not None \
-        and not (_ABOUT_PAY.search(folded) and _CAN_SEE.search(folded))
+        and not (_ABOUT_PAY.search(folded) and _CAN_SEE.search(folded)) \
+        and not _OWN_FIGURES.search(folded) and not _WANTS_A_PERSON.search(folded) \
+        and not _asks_more_after(text)
+
+
+def _asks_more_after(text: str) -> bool:
+    first, _, rest = text.partition("?")
+    rest = fold(rest)
+    return bool(rest) and len(rest.split()) >= _MORE_WORDS \
+        and _ARE_YOU.match(fold(first)) is not None and _ABOUT_US.search(rest) is None
+
+
+_MORE_WORDS = 4
+_ARE_YOU = re.compile(r"^(hej |hey )?er (du|det) (en |et )?(robot|bot|menneske|ai|chatbot)$")
+_WANTS_A_PERSON = re.compile(r"\b(snakke|tale|skrive) med (et|en) (rigtigt? )?(menneske|person)\b")
+"""Asking for a person, even when it starts with "er du et menneske?": the person."""
+
+
+_OWN_FIGURES = re.compile(r"\bhvor meget (har jeg|mangler jeg|er der) (\w+ ){0,2}tilbage\b|"
+                          r"\bhvad har jeg tjent\b")
+"""A reminder from us quoted before asking what is left: the balance, not who we are."""

@@ -45,7 +45,10 @@ _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et r
                      r"medarbejder|konsulent|virksomhedskonsulent|person)|"
                      r"ringe? til (mig|kommunen)|kan (i|du|en af jer) ringe|"
                      r"hvem kan (jeg|vi) (tale|snakke) med|"
-                     r"til at ringe (mig|os)|ringe? (mig|os) op)\b")
+                     r"til at ringe (mig|os)|ringe? (mig|os) op|"
+                     r"(vil|skal) (bare )?(have|ha) en (sagsbehandler|medarbejder|person|voksen)|"
+                     r"(kan|ma) jeg (ikke )?(bare )?ringe (i stedet|til jer|til en)|"
+                     r"hjalp (af|fra) en (medarbejder|person) hos jer)\b")
 """Asking for a person in words the classifier may not know ("kan jeg få fat i den
 sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
@@ -56,7 +59,9 @@ _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|
                            r"hvordan (\w+ ){0,3}(indberetter|u?d?betaler) (vi|jeg|man))\b")
 _WANTS_TO_REPORT = re.compile(r"\b(jeg|vi) (skal|vil gerne|vil|mangler at|skal lige) "
                               r"(have )?indberette (\w+ )?(lon|lonnen|timer|timerne)? ?(for|til) "
-                              r"(hende|ham|\w+) (nu|i dag)\b")
+                              r"(hende|ham|\w+) (nu|i dag)\b|"
+                              r"^(jeg |vi )?skal (lige )?(have|ha) (meldt|indberettet) \w+ "
+                              r"(lon|timer)\w* ind\b")
 """An employer about to report for someone now, however they then ask how."""
 _IS_IT_OK = re.compile(r"\b((er|bliver|vil) det (et problem|ok|okay|i orden|for meget)|"
                        r"(er|kommer) (han|hun) (over|for hojt))\b")
@@ -211,6 +216,8 @@ def _rescued(step: Step) -> str:
     if step.intent != FALLBACK_INTENT and not unsure_rule:
         return step.intent
     ranking = [r for r in step.parse["intent_ranking"] if r["name"] != FALLBACK_INTENT]
+    if {r["name"] for r in ranking[:2]} == _BALANCE_OR_CHECK:  # the same question, by who asks
+        return "employer_check_card" if step.identity.is_employer else "check_balance"
     selector = step.parse.get("response_selector")
     if not selector:
         return step.intent
@@ -221,6 +228,11 @@ def _rescued(step: Step) -> str:
                 and best["confidence"] >= RESCUE_CONFIDENT:
             return candidate["name"]
     return step.intent
+
+
+_BALANCE_OR_CHECK = {"check_balance", "employer_check_card"}
+_ASKED_ANGRILY = _BALANCE_OR_CHECK | {"find_job", "apply_card"}
+"""Asked for with a swear word ("fuck sikke en vagt. hvad har jeg tjent"): given."""
 
 
 def _rule_runner_up(step: Step) -> str | None:
@@ -290,7 +302,7 @@ def by_intent(step: Step, answer: str | None) -> None:
         faq.answer(step, intent)
         if frustrated:  # angry, and still asking: the answer, then a person if they want one
             step.say("frustrated_answered")
-    elif frustrated:
+    elif frustrated and not (intent in _ASKED_ANGRILY and looks_like_question(step.inbound.text)):
         handoff.offer(step)
     elif intent in _FLOW_STARTS:
         start, label = _FLOW_STARTS[intent]
@@ -379,8 +391,10 @@ _AGREES = re.compile(r"^(ja|ok|okay|jep|gerne|lad os (gore|gor) det|det vil (jeg
                      r"start|kom i gang)\b")
 """Taking up what the last reply offered ("ok lad os gøre det")."""
 _DOUBTS_BALANCE = re.compile(r"\b(det passer ikke|passer ikke|det er forkert|for lidt|sa lidt|"
-                             r"mangler (der )?(noget|penge|lon)|jeg (har )?fik|fik jeg)\b")
+                             r"mangler (der )?(noget|penge|lon)|jeg (har )?fik|fik jeg|"
+                             r"(arbejdet|tjent) (\w+ ){0,2}mere end (det|det der|\d+))\b")
 """Doubting the figure SALDO just gave: what has been reported, and why pay may be missing."""
+_MISSING_PAY = {"intent": "faq_reporting", "id": "missing_pay", "asker": "citizen"}
 _FOLLOW_UP_TEXTS = {"employer_unverified": "employer_unverified_when"}
 """The same, where the explanation is a reply of the bot's own rather than a rule answer."""
 _OWN_CARD = re.compile(r"\b(skriv\w*|sat|registrer\w*|indberet\w*) (\w+ ){0,3}"
@@ -474,7 +488,8 @@ def _context_answer(step: Step) -> bool:
     if identity.is_card_holder and not identity.is_employer and _WHERE_IS_MY_PAY.search(folded):
         faq.answer_key(step, "faq_reporting/missing_pay")  # "HVOR ER MINE PENGE"
         return True
-    if topic == BALANCE_SHOWN and (_WHY.match(folded) or _DOUBTS_BALANCE.search(folded)):
+    doubted = topic == BALANCE_SHOWN or step.state.get("last_answer") == _MISSING_PAY
+    if doubted and (_WHY.match(folded) or _DOUBTS_BALANCE.search(folded)):
         faq.answer_key(step, "faq_reporting/missing_pay")  # "hvorfor så lidt?" after SALDO
         return True
     if topic in _FOLLOW_UP_TEXTS and _WHY.match(folded):
@@ -497,7 +512,7 @@ def _context_answer(step: Step) -> bool:
         step.say("forget_me")
         handoff.escalate(step, reason="privacy_request")  # erasure is a caseworker's decision
         return True
-    if about_us.asked(folded):
+    if about_us.asked(folded, step.inbound.text):
         step.say("about_me")  # mistrust: what this is, and who reads what is written here
         step.decide("about_me")
         return True

@@ -68,7 +68,7 @@ def _keep_the_rest(step: Step, reading: Reading, slot: str) -> None:
 
 
 _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette|"
-                            r"fortryd)\b.{0,30}indberetning\w*|"
+                            r"retter|fortryd)\b.{0,30}indberetning\w*|"
                             r"\bindberetning\w*\b.{0,40}\b(forkerte?|fejl)\b|"
                             r"\b(indberettede|indberettet|skrev|skrevet|registreret|registrerede|"
                             r"tastede|indtastet|tastet)\b(?!.*\b(eindkomst|skat\w*|lonsystem\w*)\b)"
@@ -79,7 +79,11 @@ _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor
                             r"\b(kan|skal) (det|den|de|lonnen|belobet|timerne|indberetningen) "
                             r"(rettes|andres|laves om|slettes|fjernes|trakkes tilbage)\b|"
                             r"\b(indberettet|registreret|sendt|skrevet|meldt)\b.{0,40}"
-                            r"\b(to gange|dobbelt)\b")
+                            r"\b(to gange|dobbelt)\b|"
+                            r"\bforkerte? (belob|timer|timetal|lon|antal)\b.{0,40}"
+                            r"\b(indberetning\w*|kan (i|du)|ret|rette|andre)\b|"
+                            r"\b(reported|registered|entered|sent) (the )?wrong\b|"
+                            r"\bwrong (hours|amount|salary|pay)\b.*\b(change|fix|correct)")
 """An employer who wants a posted report undone or changed: only a caseworker can."""
 _ELSEWHERE = re.compile(r"\b(e ?indkomst|skat\w*|lonsystem\w*|lonseddel\w*)\b")
 """Pay reported somewhere else by mistake (eIndkomst): a rule answer, not our report."""
@@ -91,5 +95,11 @@ def asks_to_undo_report(step: Step) -> bool:
     folded = fold(step.inbound.text)
     employer = step.identity.is_employer or (
         not step.identity.is_card_holder and speaks_as_employer(step.inbound.text))
-    return employer and _DELETE_REPORT.search(folded) is not None \
+    about_the_employer = step.identity.is_card_holder and _THEIR_EMPLOYER.search(folded)
+    return bool(employer or about_the_employer) and _DELETE_REPORT.search(folded) is not None \
         and _ELSEWHERE.search(folded) is None
+
+
+_THEIR_EMPLOYER = re.compile(r"\b(chef\w*|arbejdsgiver\w*|firmaet|boss)\b.{0,30}\b(har|har \w+)"
+                             r" (skrevet|indberettet|meldt|tastet|sendt)\b")
+"""A card holder whose employer reported wrong figures: the same answer (a caseworker can)."""

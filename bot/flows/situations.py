@@ -19,6 +19,11 @@ _LIFE_EVENT = re.compile(
 _SOMEONE_TO_TALK_TO = re.compile(
     r"\b(nogen|en) (hos jer|der|fra jer) (\w+ )?(vi|jeg) kan (tale|snakke|ringe) med\b")
 
+_ASKS_ABOUT_THE_EVENT = re.compile(r"\b(sygelon\w*|sygedag\w*|barsel\w*)\b")
+"""Sick pay or leave: no rule answer covers it, however sure the classifier is of one."""
+_CARD_STATE = re.compile(r"\b(kort\w*|frikort\w*) (\w+ ){0,2}(aktiv\w*|gyldig\w*|lukket|i orden)\b")
+"""Whether the card still works after the hospital stay: a card check answers that."""
+
 
 def for_a_person(step: Step, *, sure_rule: bool) -> bool:
     """An employer telling of an employee's changed life, or asking for someone to talk to,
@@ -33,7 +38,9 @@ def for_a_person(step: Step, *, sure_rule: bool) -> bool:
         step.end_flow()
         handoff.escalate(step, reason="asked_for_person", on_request=True)
         return True
-    if sure_rule or step.entity("card_number") or not _LIFE_EVENT.search(folded):
+    sure_rule = sure_rule and not _ASKS_ABOUT_THE_EVENT.search(folded)
+    if sure_rule or step.entity("card_number") or not _LIFE_EVENT.search(folded) \
+            or _CARD_STATE.search(folded):
         return False
     step.say("employee_situation")
     handoff.offer(step)
