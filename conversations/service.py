@@ -44,19 +44,24 @@ class Conversations:
         A message that cannot be stored exactly as sent is refused (InvalidInput) instead.
         With `count_recent` (window seconds, at most), a message not yet answered also comes
         back with `recent` counted as `recent_inbound` would, in the same transaction (one
-        round of BEGIN/COMMIT fewer per message). `message_channel`: the message's own channel
+        round of BEGIN/COMMIT fewer per message); a new message's count comes back from its
+        insert. `message_channel`: the message's own channel
         when it joins another channel's conversation (a call in the caller's SMS conversation).
         """
         intake.check_inbound(address, provider_message_id, text)
 
         def store_it(uow: UnitOfWork) -> StoredInbound:
-            stored = store.store_inbound(uow.session, channel, address, provider_message_id,
-                                         text, uow.now, message_channel=message_channel)
-            if count_recent is not None and stored.replies is None:
+            counting = None
+            if count_recent is not None:
                 window_seconds, at_most = count_recent
+                counting = (uow.now - dt.timedelta(seconds=window_seconds), at_most)
+            stored = store.store_inbound(uow.session, channel, address, provider_message_id,
+                                         text, uow.now, message_channel=message_channel,
+                                         count_recent=counting)
+            if counting is not None and stored.replies is None and stored.recent is None:
+                # a retry of a message not answered yet: counted as it was the first time
                 stored = replace(stored, recent=intake.recent_inbound(
-                    uow.session, stored.conversation_id, stored.id,
-                    uow.now - dt.timedelta(seconds=window_seconds), at_most))
+                    uow.session, stored.conversation_id, stored.id, *counting))
             uow.commit()
             return stored
         return self._kernel.run_write(store_it)
