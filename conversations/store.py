@@ -6,11 +6,21 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import Integer, Row, bindparam, column, literal, null, select, union_all
+from sqlalchemy import (
+    Integer,
+    Row,
+    bindparam,
+    column,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
-from conversations.records import Identity, StoredInbound, TranscriptLine
+from conversations.records import Identity, InboundState, StoredInbound, TranscriptLine
 from cpr import redact_cpr
 from db.base import table_of
 from db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
@@ -174,6 +184,34 @@ _INSERT_INBOUND = sql_text(
 on_conflict constructs have no cache key, and would be compiled again for every message."""
 
 
+def locked_with_inbound(
+    session: Session, channel: str, address: str, inbound_id: int,
+) -> tuple[Conversation, InboundState] | None:
+    """The conversation, locked, and whether its stored inbound `inbound_id` was answered: one
+    statement for a turn's lock and its replay check. None when that message is not in it.
+
+    Both rows are locked (FOR UPDATE of the join): when the lock was held by a concurrent
+    retry's turn, PostgreSQL then re-reads both at their newest versions, so the answer that
+    turn committed is seen. A read of the message without its lock would see the statement's
+    snapshot, taken before the wait, and answer the message a second time."""
+    row = session.execute(_CONVERSATION_WITH_INBOUND, {
+        "channel": channel, "address": address, "inbound_id": inbound_id}).one_or_none()
+    if row is None:
+        return None
+    conversation, processed_at, replies_json = row
+    replies = None if processed_at is None else tuple(json.loads(replies_json or "[]"))
+    return conversation, InboundState(inbound_id, replies)
+
+
+_CONVERSATION_WITH_INBOUND = (
+    select(Conversation, TranscriptMessage.processed_at, TranscriptMessage.replies_json)
+    .join(TranscriptMessage, TranscriptMessage.conversation_id == Conversation.id)
+    .where(Conversation.channel == bindparam("channel"),
+           Conversation.address == bindparam("address"),
+           TranscriptMessage.id == bindparam("inbound_id"))
+    .with_for_update().execution_options(populate_existing=True))
+
+
 def load_inbound(session: Session, inbound_id: int) -> TranscriptMessage | None:
     """The stored message as the database has it now (a concurrent retry may have answered it)."""
     return session.scalars(_INBOUND_BY_ID, {"id": inbound_id}).one_or_none()
@@ -190,11 +228,18 @@ def finish_inbound(
     session: Session, inbound_id: int, intent: str | None, replies: tuple[str, ...],
     now: dt.datetime,
 ) -> None:
-    message = session.get(TranscriptMessage, inbound_id)
-    assert message is not None
-    message.intent = intent
-    message.replies_json = json.dumps(list(replies), ensure_ascii=False)
-    message.processed_at = now
+    """Marks the message answered with its replies, which a provider's retry gets again.
+    A Core UPDATE: the turn reads the message with its lock, not as an ORM row."""
+    done = session.connection().execute(_FINISH_INBOUND, {
+        "inbound_id": inbound_id, "set_intent": intent, "set_processed_at": now,
+        "set_replies": json.dumps(list(replies), ensure_ascii=False)})
+    if done.rowcount != 1:
+        raise LookupError(f"inbound {inbound_id} is gone")
+
+
+_FINISH_INBOUND = (update(_TRANSCRIPT).where(_TRANSCRIPT.c.id == bindparam("inbound_id"))
+                   .values(intent=bindparam("set_intent"), replies_json=bindparam("set_replies"),
+                           processed_at=bindparam("set_processed_at")))
 
 
 def record_outbound(
