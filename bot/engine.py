@@ -69,7 +69,7 @@ class Dialogue:
             replies = conversations.turn(
                 inbound.conversation_channel, inbound.sender,
                 lambda turn: self._rate_limited(turn, inbound, stored.id, over, queue_replies),
-                via=inbound.channel)
+                via=inbound.channel, inbound_id=stored.id)
             safely(self.observer.answered, inbound, replies, queue_replies)
             log.info("rate-limited message %s in conversation %s: replies=%d",
                      stored.id, stored.conversation_id, len(replies))
@@ -83,7 +83,7 @@ class Dialogue:
                 inbound.conversation_channel, inbound.sender,
                 lambda turn: self._answer(turn, inbound, parse, stored.id, queue_replies,
                                           outcome, clauses),
-                via=inbound.channel)
+                via=inbound.channel, inbound_id=stored.id)
         except Exception as error:
             if is_database_unavailable(error):
                 raise  # the webhook answers 503 and the provider tries again later
@@ -203,7 +203,7 @@ class Dialogue:
             return [reply]
         try:
             return self._conversations.turn(inbound.conversation_channel, inbound.sender,
-                                                   record, via=inbound.channel)
+                                            record, via=inbound.channel, inbound_id=inbound_id)
         except Exception as second:
             if is_database_unavailable(second):
                 raise

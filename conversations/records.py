@@ -19,6 +19,15 @@ class StoredInbound:
 
 
 @dataclass(frozen=True)
+class InboundState:
+    """A stored inbound message as a turn found it under the lock: answered (`replies`, maybe
+    none) or not yet (None)."""
+
+    id: int
+    replies: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
 class Identity:
     """Who a sender is to the ledger: a linked card holder, an employer contact, or nobody."""
 

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, TypeVar
 from conversations import escalations, intake, outbox, store
 from conversations.records import (
     EscalationView,
+    InboundState,
     OutboxItem,
     OutboxView,
     StoredInbound,
     TranscriptLine,
 )
 from conversations.turn import Turn
+from db.conversation_tables import Conversation
 from db.handlers import CommandHandlers
 from db.kernel import Kernel
 from db.observe import notify, notify_tasks, take_task_events
@@ -27,6 +29,16 @@ if TYPE_CHECKING:
     from db.unit_of_work import UnitOfWork
 
 R = TypeVar("R")
+
+
+def _locked(uow: UnitOfWork, channel: str, address: str,
+            inbound_id: int | None) -> tuple[Conversation, InboundState | None]:
+    """The conversation under its row lock, with the turn's inbound message when named."""
+    if inbound_id is not None:
+        found = store.locked_with_inbound(uow.session, channel, address, inbound_id)
+        if found is not None:
+            return found
+    return store.conversation_for(uow.session, channel, address, uow.now, lock=True), None
 
 
 class Conversations:
@@ -44,19 +56,24 @@ class Conversations:
         A message that cannot be stored exactly as sent is refused (InvalidInput) instead.
         With `count_recent` (window seconds, at most), a message not yet answered also comes
         back with `recent` counted as `recent_inbound` would, in the same transaction (one
-        round of BEGIN/COMMIT fewer per message). `message_channel`: the message's own channel
+        round of BEGIN/COMMIT fewer per message); a new message's count comes back from its
+        insert. `message_channel`: the message's own channel
         when it joins another channel's conversation (a call in the caller's SMS conversation).
         """
         intake.check_inbound(address, provider_message_id, text)
 
         def store_it(uow: UnitOfWork) -> StoredInbound:
-            stored = store.store_inbound(uow.session, channel, address, provider_message_id,
-                                         text, uow.now, message_channel=message_channel)
-            if count_recent is not None and stored.replies is None:
+            counting = None
+            if count_recent is not None:
                 window_seconds, at_most = count_recent
+                counting = (uow.now - dt.timedelta(seconds=window_seconds), at_most)
+            stored = store.store_inbound(uow.session, channel, address, provider_message_id,
+                                         text, uow.now, message_channel=message_channel,
+                                         count_recent=counting)
+            if counting is not None and stored.replies is None and stored.recent is None:
+                # a retry of a message not answered yet: counted as it was the first time
                 stored = replace(stored, recent=intake.recent_inbound(
-                    uow.session, stored.conversation_id, stored.id,
-                    uow.now - dt.timedelta(seconds=window_seconds), at_most))
+                    uow.session, stored.conversation_id, stored.id, *counting))
             uow.commit()
             return stored
         return self._kernel.run_write(store_it)
@@ -70,13 +87,14 @@ class Conversations:
             uow.now - dt.timedelta(seconds=window_seconds), at_most))
 
     def turn(self, channel: str, address: str, handler: Callable[[Turn], R], *,
-             via: str | None = None) -> R:
+             via: str | None = None, inbound_id: int | None = None) -> R:
         """Runs `handler` under the conversation's lock; retried whole on a serialisation failure.
-        `via`: the channel the turn's messages come and go on, when not the conversation's."""
+        `via`: the channel the turn's messages come and go on, when not the conversation's.
+        `inbound_id`: the stored message the turn answers, read with the lock in the same
+        statement, so `Turn.inbound_replies` (the replay check) costs no statement of its own."""
         def run(uow: UnitOfWork) -> R:
-            conversation = store.conversation_for(uow.session, channel, address, uow.now,
-                                                  lock=True)
-            turn = Turn(uow, conversation, self._handlers, via=via)
+            conversation, inbound = _locked(uow, channel, address, inbound_id)
+            turn = Turn(uow, conversation, self._handlers, via=via, inbound=inbound)
             result = handler(turn)
             uow.commit()
             notify(self._kernel.observer, turn.outcomes)

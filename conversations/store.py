@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
-from sqlalchemy import bindparam, literal, null, select, union_all
+from sqlalchemy import (
+    Integer,
+    Row,
+    bindparam,
+    column,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
-from conversations.records import Identity, StoredInbound, TranscriptLine
+from conversations.records import Identity, InboundState, StoredInbound, TranscriptLine
 from cpr import redact_cpr
 from db.base import table_of
 from db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
@@ -75,6 +86,7 @@ _INBOUND_BY_ID = (select(TranscriptMessage).where(TranscriptMessage.id == bindpa
 def store_inbound(
     session: Session, channel: str, address: str, provider_message_id: str, text: str,
     now: dt.datetime, *, message_channel: str | None = None,
+    count_recent: tuple[dt.datetime, int] | None = None,
 ) -> StoredInbound:
     """Stores a message before anything else happens to it; a provider retry finds the first.
 
@@ -84,14 +96,18 @@ def store_inbound(
     nothing. Nothing inserted is a first message (no conversation yet) or a retry.
     `message_channel` is the message's own channel when it is kept in another channel's
     conversation (a call's turns in the caller's SMS conversation): provider ids are unique
-    per channel."""
+    per channel. With `count_recent` (since, at most), a new message also comes back with
+    `recent` (the rate limit's count, see `intake.recent_inbound`), returned by the insert
+    itself: no statement of its own."""
     own = message_channel or channel
+    since, at_most = count_recent or (now, 1)
     params = {"channel": own, "conversation_channel": channel, "address": address,
               "provider_message_id": provider_message_id, "text": redact_cpr(text),
-              "created_at": now}
+              "created_at": now, "since": since, "earlier_at_most": at_most - 1}
+    counted = count_recent is not None
     row = session.connection().execute(_INSERT_INBOUND_BY_ADDRESS, params).first()
     if row is not None:
-        return StoredInbound(row.id, row.conversation_id, False, None)
+        return _new_inbound(row, counted)
     conversation = session.scalars(_INSERT_CONVERSATION, {
         "channel": channel, "address": address, "opted_out": False, "now": now}).one_or_none()
     if conversation is None:  # it exists: a retry, or another first message just made it
@@ -103,11 +119,17 @@ def store_inbound(
     row = session.connection().execute(
         _INSERT_INBOUND, {**params, "conversation_id": conversation.id}).first()
     if row is not None:
-        return StoredInbound(row.id, row.conversation_id, False, None)
+        return _new_inbound(row, counted)
     found = _stored(session, own, provider_message_id)
     if found is None:  # the row that conflicted was erased before it could be read
         raise LookupError(f"inbound {provider_message_id} conflicted but is gone")
     return found
+
+
+def _new_inbound(row: Row[Any], counted: bool) -> StoredInbound:
+    """A message the insert just stored, with its rate-limit count when one was asked for."""
+    return StoredInbound(row.id, row.conversation_id, False, None,
+                         recent=int(row.recent) if counted else None)
 
 
 def _stored(session: Session, channel: str, provider_message_id: str) -> StoredInbound | None:
@@ -122,8 +144,17 @@ def _stored(session: Session, channel: str, provider_message_id: str) -> StoredI
 
 _TRANSCRIPT = table_of(TranscriptMessage)
 _INBOUND_VALUES = "'in', :channel, :provider_message_id, 'user', :text, :created_at"
+_RECENT_EARLIER = (
+    "1 + (SELECT count(*) FROM (SELECT earlier.created_at FROM transcript_messages AS earlier"
+    " WHERE earlier.conversation_id = transcript_messages.conversation_id"
+    " AND earlier.direction = 'in' AND earlier.id < transcript_messages.id"
+    " ORDER BY earlier.id DESC LIMIT :earlier_at_most) AS latest"
+    " WHERE latest.created_at >= :since)")
+"""The rate limit's count (`intake.recent_inbound`) of the row just inserted: itself, and of
+the `at_most - 1` inbound messages before it those since `since`. Earlier rows by id, so it
+is the same whether the dialect's RETURNING sees the new row (SQLite) or not (PostgreSQL)."""
 _INBOUND_CONFLICT = (" ON CONFLICT (channel, provider_message_id) DO NOTHING"
-                     " RETURNING id, conversation_id")
+                     f" RETURNING id, conversation_id, {_RECENT_EARLIER} AS recent")
 _INBOUND_TYPES = (
     bindparam("conversation_channel", type_=_CONVERSATIONS.c.channel.type),
     bindparam("address", type_=_CONVERSATIONS.c.address.type),
@@ -131,12 +162,15 @@ _INBOUND_TYPES = (
     bindparam("provider_message_id", type_=_TRANSCRIPT.c.provider_message_id.type),
     bindparam("text", type_=_TRANSCRIPT.c.text.type),
     bindparam("created_at", type_=_TRANSCRIPT.c.created_at.type),
+    bindparam("since", type_=_TRANSCRIPT.c.created_at.type),
+    bindparam("earlier_at_most", type_=Integer),
 )
+_INBOUND_RETURNS = (_TRANSCRIPT.c.id, _TRANSCRIPT.c.conversation_id, column("recent", Integer))
 _INSERT_INBOUND_BY_ADDRESS = sql_text(
     "INSERT INTO transcript_messages (conversation_id, direction, channel, provider_message_id,"
     f" author, text, created_at) SELECT id, {_INBOUND_VALUES} FROM conversations"
     " WHERE channel = :conversation_channel AND address = :address" + _INBOUND_CONFLICT
-).bindparams(*_INBOUND_TYPES).columns(_TRANSCRIPT.c.id, _TRANSCRIPT.c.conversation_id)
+).bindparams(*_INBOUND_TYPES).columns(*_INBOUND_RETURNS)
 """No row: no conversation yet, or the provider id is stored. (SQLite parses an upsert on an
 INSERT ... SELECT only with a WHERE, which this has.)"""
 _INSERT_INBOUND = sql_text(
@@ -145,9 +179,37 @@ _INSERT_INBOUND = sql_text(
 ).bindparams(
     bindparam("conversation_id", type_=_TRANSCRIPT.c.conversation_id.type),
     *_INBOUND_TYPES[2:],
-).columns(_TRANSCRIPT.c.id, _TRANSCRIPT.c.conversation_id)
+).columns(*_INBOUND_RETURNS)
 """Both as texts for PostgreSQL and SQLite (3.35+: RETURNING), compiled once: the dialects'
 on_conflict constructs have no cache key, and would be compiled again for every message."""
+
+
+def locked_with_inbound(
+    session: Session, channel: str, address: str, inbound_id: int,
+) -> tuple[Conversation, InboundState] | None:
+    """The conversation, locked, and whether its stored inbound `inbound_id` was answered: one
+    statement for a turn's lock and its replay check. None when that message is not in it.
+
+    Both rows are locked (FOR UPDATE of the join): when the lock was held by a concurrent
+    retry's turn, PostgreSQL then re-reads both at their newest versions, so the answer that
+    turn committed is seen. A read of the message without its lock would see the statement's
+    snapshot, taken before the wait, and answer the message a second time."""
+    row = session.execute(_CONVERSATION_WITH_INBOUND, {
+        "channel": channel, "address": address, "inbound_id": inbound_id}).one_or_none()
+    if row is None:
+        return None
+    conversation, processed_at, replies_json = row
+    replies = None if processed_at is None else tuple(json.loads(replies_json or "[]"))
+    return conversation, InboundState(inbound_id, replies)
+
+
+_CONVERSATION_WITH_INBOUND = (
+    select(Conversation, TranscriptMessage.processed_at, TranscriptMessage.replies_json)
+    .join(TranscriptMessage, TranscriptMessage.conversation_id == Conversation.id)
+    .where(Conversation.channel == bindparam("channel"),
+           Conversation.address == bindparam("address"),
+           TranscriptMessage.id == bindparam("inbound_id"))
+    .with_for_update().execution_options(populate_existing=True))
 
 
 def load_inbound(session: Session, inbound_id: int) -> TranscriptMessage | None:
@@ -166,11 +228,18 @@ def finish_inbound(
     session: Session, inbound_id: int, intent: str | None, replies: tuple[str, ...],
     now: dt.datetime,
 ) -> None:
-    message = session.get(TranscriptMessage, inbound_id)
-    assert message is not None
-    message.intent = intent
-    message.replies_json = json.dumps(list(replies), ensure_ascii=False)
-    message.processed_at = now
+    """Marks the message answered with its replies, which a provider's retry gets again.
+    A Core UPDATE: the turn reads the message with its lock, not as an ORM row."""
+    done = session.connection().execute(_FINISH_INBOUND, {
+        "inbound_id": inbound_id, "set_intent": intent, "set_processed_at": now,
+        "set_replies": json.dumps(list(replies), ensure_ascii=False)})
+    if done.rowcount != 1:
+        raise LookupError(f"inbound {inbound_id} is gone")
+
+
+_FINISH_INBOUND = (update(_TRANSCRIPT).where(_TRANSCRIPT.c.id == bindparam("inbound_id"))
+                   .values(intent=bindparam("set_intent"), replies_json=bindparam("set_replies"),
+                           processed_at=bindparam("set_processed_at")))
 
 
 def record_outbound(

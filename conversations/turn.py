@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 
 from conversations import applications, escalations, linking, notify, outbox, store
-from conversations.records import ApplicationAnswers, EscalationView, Identity
+from conversations.records import ApplicationAnswers, EscalationView, Identity, InboundState
 from db.commands import Actor, Command
-from db.conversation_tables import Conversation, TranscriptMessage
+from db.conversation_tables import Conversation
 from db.errors import DomainError
 from db.handlers import CommandHandlers
 from db.observe import Outcome
@@ -32,7 +32,7 @@ class Turn:
     """Everything the dialogue may do while it handles one message."""
 
     def __init__(self, uow: UnitOfWork, conversation: Conversation, handlers: CommandHandlers,
-                 *, via: str | None = None) -> None:
+                 *, via: str | None = None, inbound: InboundState | None = None) -> None:
         self._uow = uow
         self._handlers = handlers
         self._conversation = conversation
@@ -44,7 +44,8 @@ class Turn:
         self.today = uow.today
         self.outcomes: list[Outcome] = []
         """The ledger commands run in this turn, told to `Ledger.observer` once it commits."""
-        self._inbound: TranscriptMessage | None = None
+        self._inbound = inbound
+        """The message this turn answers, as read with the conversation's lock (if it was)."""
 
     # The conversation ---------------------------------------------------------------
 
@@ -104,11 +105,11 @@ class Turn:
                               outbox_id, channel=self.via)
 
     def inbound_replies(self, inbound_id: int) -> tuple[str, ...] | None:
-        message = store.load_inbound(self._uow.session, inbound_id)
-        # Held for the turn: the session keeps rows only while someone refers to them, and
-        # `finish_inbound` then finds it there instead of reading it again.
-        self._inbound = message
-        return store.replies_of(message)
+        """The replies the message already got (a concurrent retry answered it while this turn
+        waited for the lock), else None: read with the lock when the turn was opened for it."""
+        if self._inbound is not None and self._inbound.id == inbound_id:
+            return self._inbound.replies
+        return store.replies_of(store.load_inbound(self._uow.session, inbound_id))
 
     def finish_inbound(self, inbound_id: int, intent: str | None, replies: tuple[str, ...]) -> None:
         store.finish_inbound(self._uow.session, inbound_id, intent, replies, self.now)

@@ -190,7 +190,8 @@ class PhoneLine:
         try:
             reply: CallReply = conversations.turn(
                 inbound.conversation_channel, address,
-                lambda turn: self._turn(turn, inbound, event, parse, stored.id), via="voice")
+                lambda turn: self._turn(turn, inbound, event, parse, stored.id), via="voice",
+                inbound_id=stored.id)
         except Exception as error:
             if is_database_unavailable(error):
                 raise  # the webhook answers 503 and Twilio tries again
@@ -216,7 +217,8 @@ class PhoneLine:
             return reply
         try:
             result: CallReply = self._dialogue.conversations.turn(
-                inbound.conversation_channel, inbound.sender, record, via="voice")
+                inbound.conversation_channel, inbound.sender, record, via="voice",
+                inbound_id=inbound_id)
             return result
         except Exception as second:
             if is_database_unavailable(second):
