@@ -120,13 +120,15 @@ _SELF = re.compile(r"\bmig\b")
 """The writer is the one hurt ("min kæreste slog mig"), whoever else the message names."""
 _CLAUSE = re.compile(r"[.!?;:\n]+|,(?!\d)")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
+_LAUGHS = re.compile("[\U0001F602\U0001F923\U0001F606]")
+"""Laughing emoji read as "haha", which every kind's joke exception knows."""
 
 
 def normalise(text: str) -> str:
     """The message as the patterns read it: folded, SMS forms spelled out, one typo mended,
     clause breaks kept as " | "."""
     patterns = _patterns()
-    text = unicodedata.normalize("NFKC", text)
+    text = _LAUGHS.sub(" haha ", unicodedata.normalize("NFKC", text))
     clauses = []
     for clause in _CLAUSE.split(text):
         words = []

@@ -73,6 +73,7 @@ _LINK_WORDED = re.compile(
     r"\b(link|connect) (my )?(phone|number|mobile)\b|"
     r"\bkobl\w* (jeg |man |i )?(den|det|telefonen|mobilen|nummeret) (pa|til)\b")
 # "kan ikke huske mit frikort nummer, har skiftet tlf": the number first, not how to link.
+_LINK_LAST = re.compile(r"\blink(?: frikort| kort| nr)? \d{5}[\d\s-]*$")
 _FORGOT_NUMBER = re.compile(r"\b(kan ikke huske|husker ikke|glemt|ved ikke)\b.*"
                             r"\b(frikortnummer\w*|frikort nummer\w*|kortnummer\w*|frikort id)\b")
 # Keywords typed with one letter wrong ("sldo", "menesk"): only these long, distinctive ones.
@@ -85,7 +86,7 @@ _CANCEL_OPENING = re.compile(r"^(?:ok |okay |nej |nej nej |ah |arh )?(?:glem det
 # ik flere beskeder fra jer", "STOP SMS"): only in a short message, and only about messages.
 _STOP_WORDED = re.compile(
     r"^(?:(?:hej|ok|okay|nej|og|men|please|plz|tak|na|sa|i ma gerne) )*(?:"
-    r"stop(?:p|per)? (?:med )?(?:at sende )?(?:(?:alle|de|jeres|dine) )?"
+    r"(?:stop )?stop(?:p|per)? (?:med )?(?:at sende )?(?:mig )?(?:(?:alle|de|de der|jeres|dine) )?"
     r"(?:sms(?:\w*| er\w*)|beskeder|besked|at skrive)|"
     r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms(?:\w*| er\w*))|"
     r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))(?: beskeder| sms\w*)?|"
@@ -115,6 +116,7 @@ _CANCEL_WORDED = re.compile(
 _START_WORDED = re.compile(
     r"^(?:start|tilmeld) (?:igen|mig igen|sms\w*|beskeder|mig)(?: tak)?$|"
     r"^start (?:beskeder\w*|sms\w*) igen\b|^start\b.*\b(?:beskeder\w*|sms\w*) igen$|"
+    r"^(?:i ma (?:gerne|godt) )?sende (?:beskeder|sms\w*) (?:til mig )?igen\b|"
     r"^(?:kan (?:i|du) )?(?:begynde at |starte med at )?sende (?:mig )?"
     r"(?:beskeder\w*|sms\w*) igen\b|"
     r"^start igen\b.*(?:beskeder\w*|sms\w*)\b|^(?:tand|taend) for (?:sms\w*|beskeder)(?: igen)?$|"
@@ -125,7 +127,7 @@ _LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b"
 # Small jobs, matched on the folded text: JOB [postcode], JOB DAGLIG|UGENTLIG [postcode],
 # JOB STOP; the replies to our task messages: JA/AFLYS/AFMELD/UDEBLEV <number>; AFLYS JOB
 # (the holder's own place, no number needed); AFLYS OPGAVE <number> (the employer's task).
-_JOB = re.compile(r"^jobs?(?: (daglig|ugentlig|stop))?(?: (\d{4}))?$")
+_JOB = re.compile(r"^jobs?(?: (daglig|ugentlig|stop))?(?: (\d{4}))?(?: tak)?$")
 _DIGEST = {"daglig": "daily", "ugentlig": "weekly"}
 _TASK_REPLY = re.compile(r"^(ja|aflys|afmeld|udeblev)(?: nr| nummer)? (\d{1,9})$")
 _TASK_REPLIES = {"ja": "TASK_CONFIRM", "aflys": "TASK_CANCEL", "afmeld": "TASK_CANCEL",
@@ -147,6 +149,9 @@ def keyword_of(text: str) -> Keyword | None:
         return Keyword("SOURCE")
     if folded.startswith("link"):
         return _link(folded)
+    told = _LINK_LAST.search(folded)  # "... sagde jeg skulle skrive LINK. LINK 38816"
+    if told:
+        return _link(folded[told.start():])
     stripped = text.strip().lower()
     if stripped in ("/start", "/help"):
         return Keyword(_SINGLE[stripped])
@@ -183,10 +188,19 @@ def _asks_for_source(text: str, folded: str) -> bool:
         return False
     for clause in _CLAUSE_END.split(text):
         clause = fold(clause)
-        found = list(_SOURCE.finditer(clause))  # "send et link til hvor det står": the last
-        if found and len(clause[found[-1].end():].split()) <= 3:
+        end = _last_source_end(clause)  # "send et link til hvor det står": the last one
+        if end is not None and len(clause[end:].split()) <= 3:
             return True
     return False
+
+
+def _last_source_end(clause: str) -> int | None:
+    """Where the last source phrase of a clause ends, overlapping ones included."""
+    end, found = None, _SOURCE.search(clause)
+    while found:
+        end = found.end()
+        found = _SOURCE.search(clause, found.start() + 1)
+    return end
 
 
 def _link(folded: str) -> Keyword:

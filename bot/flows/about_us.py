@@ -10,14 +10,14 @@ from bot.textmatch import fold
 
 _ABOUT_US = re.compile(
     r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
-    r"fra kommunen)|hvem er du|hvem (sidder )?(egentlig )?(og )?(laser|ser)|"
+    r"fra kommunen(?! eller))|hvem er du|hvem (sidder )?(egentlig )?(og )?(laser|ser)|"
     r"gemmer (i|du) (det|mine beskeder|hvad jeg skriver|det jeg skriver)|"
     r"(kan|ma) (kommunen|min sagsbehandler|nogen|skat|jobcentret) (se|lase) (hvad|det) jeg "
     r"skriver|"
     r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
     r"stoler ikke pa (kommunen|jer|dig|systemet)|"
     r"(i|du) er (bare |jo bare |ogsa )?(kommunen|fra kommunen|en del af kommunen|systemet)|"
-    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)(?! der (betaler|udbetaler))|"
+    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)(?! der (betaler|udbetaler)| eller)|"
     r"(sender|giver) (i|du) (det|det her|mine beskeder|beskederne|hvad jeg skriver)( \w+)? "
     r"(videre|til)|"
     r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "

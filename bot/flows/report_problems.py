@@ -83,7 +83,9 @@ _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor
                             r"\bforkerte? (belob|timer|timetal|lon|antal)\b.{0,40}"
                             r"\b(indberetning\w*|kan (i|du)|ret|rette|andre)\b|"
                             r"\b(reported|registered|entered|sent) (the )?wrong\b|"
-                            r"\bwrong (hours|amount|salary|pay)\b.*\b(change|fix|correct)")
+                            r"\bwrong (hours|amount|salary|pay)\b.*\b(change|fix|correct)|"
+                            r"\bfejl i (\w+ )?(lon|lonnen|indberetning\w*|timer)\b.*"
+                            r"\bskal (vaere|vare|have vaeret)\b")
 """An employer who wants a posted report undone or changed: only a caseworker can."""
 _ELSEWHERE = re.compile(r"\b(e ?indkomst|skat\w*|lonsystem\w*|lonseddel\w*)\b")
 """Pay reported somewhere else by mistake (eIndkomst): a rule answer, not our report."""

@@ -75,6 +75,7 @@ def test_a_source_word_inside_another_question_is_not_a_source_question(text: st
     ("LINK 81322 54 27", ("81322", "5427")),
     ("link frikort 81322 kode 5427", ("81322", "5427")),
     ("link: 81322/5427", ("81322", "5427")),
+    ("min kontaktperson sagde jeg skulle skrive LINK. LINK 81322 5427", ("81322", "5427")),
 ])
 def test_link_with_card_and_code(text: str, args: tuple[str, str]) -> None:
     assert keyword_of(text) == Keyword("LINK", args)
@@ -92,7 +93,7 @@ def test_link_without_valid_arguments_asks_for_them(text: str) -> None:
     ("JOB 8000", Keyword("JOB", ("8000",))),
     ("JOB DAGLIG", Keyword("JOB_DIGEST", ("daily",))),
     ("job ugentlig 2200", Keyword("JOB_DIGEST", ("weekly", "2200"))),
-    ("JOB STOP", Keyword("JOB_STOP")),
+    ("JOB STOP", Keyword("JOB_STOP")), ("JOB tak", Keyword("JOB")),
     ("JA 12", Keyword("TASK_CONFIRM", ("12",))), ("ja nr. 12", Keyword("TASK_CONFIRM", ("12",))),
     ("AFLYS 3", Keyword("TASK_CANCEL", ("3",))), ("afmeld 3", Keyword("TASK_CANCEL", ("3",))),
     ("AFLYS JOB", Keyword("TASK_CANCEL")), ("afmeld opgaven", Keyword("TASK_CANCEL")),
@@ -115,3 +116,30 @@ def test_bare_afmeld_may_mean_the_service_or_a_job() -> None:
     """AFMELD with a number gives a task back; alone it is the Danish word for leaving an SMS
     service, or a card holder with a small job means the job: the router asks then."""
     assert keyword_of("AFMELD") == Keyword("UNSUBSCRIBE")
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("STOP. send ikke flere beskeder", "STOP"),
+    ("stop stop med at sende mig de der beskeder", "STOP"),
+    ("ikke skriv mig mere tak", "STOP"),
+    ("har fået ny telefon og gider ikke flere beskeder på det her nummer. stop", "STOP"),
+    ("vi stopper med frikort i firmaet, så skriv ikke til os mere. afmeld os", "STOP"),
+    ("START jeg vil gerne ha beskeder igen", "START"),
+    ("I må gerne sende beskeder til mig igen", "START"),
+    ("kan i begynde at sende beskeder igen. jeg slog dem fra ved en fejl", "START"),
+    ("slog beskederne fra da jeg var indlagt, vil gerne have dem igen", "START"),
+    ("how to link my phone to my frikort", "LINK"),
+    ("Min borger skriver fra sin nye telefon. Hvordan tilknytter han nummeret?", "LINK"),
+    ("kan du sende et link til hvor det står", "SOURCE"),
+])
+def test_stop_start_link_and_source_said_in_longer_words(text: str, name: str) -> None:
+    found = keyword_of(text)
+    assert found is not None and found.name == name, (text, found)
+
+
+@pytest.mark.parametrize("text", [
+    "Jeg overgår fra kontanthjælp til førtidspension. Bevarer jeg i den forbindelse mit kort?",
+    "jeg har et link til jer 12345",
+])
+def test_words_near_link_and_stop_are_not_keywords(text: str) -> None:
+    assert keyword_of(text) is None
