@@ -70,9 +70,12 @@ _LINK_WORDED = re.compile(
     r"\b(skiftet|fat nyt|fat ny|nyt|ny)( min| mit)?( gamle)? (tlf|telefon\w*|"
     r"mobil\w*|telefonnummer)\b|\b(skiftet|skifter|nyt) (nummer|nr)\b|"
     r"\b(virke|fungere) (pa|paa|i) (min |mit )?(telefon\w*|mobil\w*)|"
-    r"\b(link|connect) (my )?(phone|number|mobile)\b|"
+    r"\b(link|connect) (my |this )?(phone|number|mobile|telegram)\b|"
     r"\bkobl\w* (jeg |man |i )?(den|det|telefonen|mobilen|nummeret) (pa|til)\b")
 # "kan ikke huske mit frikort nummer, har skiftet tlf": the number first, not how to link.
+_NOT_LINKED_YET = re.compile(r"\b(ikke|ik)\b (\w+ ){0,2}(koblet|tilknyttet|forbundet|linket)\b.*"
+                             r"\bendnu\b")
+""""Er der job? Jeg har ikke koblet telefonen på endnu": said in passing, not what is asked."""
 _LINK_LAST = re.compile(r"\blink(?: frikort| kort| nr)? \d{5}[\d\s-]*$")
 _FORGOT_NUMBER = re.compile(r"\b(kan ikke huske|husker ikke|glemt|ved ikke)\b.*"
                             r"\b(frikortnummer\w*|frikort nummer\w*|kortnummer\w*|frikort id)\b")
@@ -86,7 +89,7 @@ _CANCEL_OPENING = re.compile(r"^(?:ok |okay |nej |nej nej |ah |arh )?(?:glem det
 # ik flere beskeder fra jer", "STOP SMS"): only in a short message, and only about messages.
 _STOP_WORDED = re.compile(
     r"^(?:(?:hej|ok|okay|nej|og|men|please|plz|tak|na|sa|i ma gerne) )*(?:"
-    r"(?:stop )?stop(?:p|per)? (?:med )?(?:at sende )?(?:mig )?(?:(?:alle|de|de der|jeres|dine) )?"
+    r"(?:stop )?stop(?:p|per)? (?:venligst )?(?:med )?(?:at sende )?(?:mig )?(?:(?:alle|de|de der|jeres|dine) )?"
     r"(?:sms(?:\w*| er\w*)|beskeder|besked|at skrive)|"
     r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms(?:\w*| er\w*))|"
     r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))(?: beskeder| sms\w*)?|"
@@ -95,12 +98,12 @@ _STOP_WORDED = re.compile(
     r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:at )?(?:have |ha |fa |modtage )?"
     r"(?:flere|mere|nogen|nogle|de her|disse) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
     r"(?:ingen|ikke) (?:flere|mere) (?:sms(?:\w*| er\w*)|beskeder)|"
-    r"afmeld (?:mig|sms(?:\w*| er\w*)|beskeder|alt)|"
+    r"afmeld (?:venligst )?(?:mig|sms(?:\w*| er\w*)|beskeder|alt|dette nummer|mit nummer)|"
     r"skrid med (?:jeres )?(?:sms(?:\w*| er\w*)|beskeder)|lad mig (?:vare|vaere) i fred|"
     r"(?:fjern|slet) mit (?:tlf |telefon)?nummer fra (?:jeres )?(?:liste\w*|system\w*))"
     r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os|dette nummer|det her nummer|denne telefon|"
-    r"den her telefon|min telefon))?"
-    r"(?: pa (?:det her|dette|mit) nummer)?(?: (?:mere|tak|igen|nu|for helvede|stop det|stop))*$")
+    r"den her telefon|min telefon|jeres beskeder|jeres liste))?"
+    r"(?: pa (?:det her|dette|mit) nummer)?(?: (?:mere|tak|igen|nu|for helvede|stop det|stop|pls|plz|venligst))*$")
 # STOP said last, after what it is about ("jeg er færdig med jer. stop alle beskeder").
 _UNSUBSCRIBE_FIRST = re.compile(r"^\s*afmeld\s*[.!,]", re.IGNORECASE)
 """AFMELD as a sentence of its own, before why ("afmeld. har aldrig tilmeldt mig"); "afmeld 3"
@@ -122,7 +125,9 @@ _START_WORDED = re.compile(
     r"^start igen\b.*(?:beskeder\w*|sms\w*)\b|^(?:tand|taend) for (?:sms\w*|beskeder)(?: igen)?$|"
     r"^(?:jeg )?vil (?:gerne |godt )?(?:have|ha|fa) (?:beskeder\w*|sms\w*)(?:ne)? "
     r"(?:igen|alligevel)$|"
-    r".*\b(?:beskeder\w*|sms\w*)\b.*\b(?:have|ha|fa|tande for) (?:dem|de|dem alle) igen$")
+    r".*\b(?:beskeder\w*|sms\w*)\b.*\b(?:have|ha|fa|tande for) (?:dem|de|dem alle) igen$|"
+    r".*\b(?:vil|gerne|godt) (?:gerne |godt )?(?:have|ha|fa|modtage) (?:beskeder\w*|sms\w*) "
+    r"igen(?: nu| tak)?$|^(?:kan (?:i|du) )?(?:sla|tande) (?:beskeder\w*|sms\w*) til(?: igen)?$")
 _LINK_WORDS = re.compile(r"\b(?:frikort|kort|nr|nummer|kode|koden|code|id|og)\b")
 # Small jobs, matched on the folded text: JOB [postcode], JOB DAGLIG|UGENTLIG [postcode],
 # JOB STOP; the replies to our task messages: JA/AFLYS/AFMELD/UDEBLEV <number>; AFLYS JOB
@@ -159,7 +164,8 @@ def keyword_of(text: str) -> Keyword | None:
         return Keyword(_SINGLE[folded])
     if _asks_to_stop(text, folded):  # before LINK: "ny telefon, gider ikke flere beskeder. stop"
         return Keyword("STOP")
-    if _LINK_WORDED.search(folded) and not _FORGOT_NUMBER.search(folded):
+    if _LINK_WORDED.search(folded) and not _FORGOT_NUMBER.search(folded) \
+            and not _NOT_LINKED_YET.search(folded):
         return Keyword("LINK")
     if _START_WORDED.match(folded):
         return Keyword("START")
@@ -176,7 +182,7 @@ def keyword_of(text: str) -> Keyword | None:
 
 
 def _asks_to_stop(text: str, folded: str) -> bool:
-    first = fold(re.split(r"[.!?]\s", text.strip(), maxsplit=1)[0])  # STOP said, then why
+    first = fold(re.split(r"[.!?,]\s", text.strip(), maxsplit=1)[0])  # STOP said, then why
     return bool(_STOP_WORDED.match(folded) or _STOP_WORDED.match(first) or first == "stop"
                 or _STOP_LAST.search(text.strip()) or _UNSUBSCRIBE_FIRST.match(text))
 

@@ -60,8 +60,8 @@ _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|
 _WANTS_TO_REPORT = re.compile(r"\b(jeg|vi) (skal|vil gerne|vil|mangler at|skal lige) "
                               r"(have )?indberette (\w+ )?(lon|lonnen|timer|timerne)? ?(for|til) "
                               r"(hende|ham|\w+) (nu|i dag)\b|"
-                              r"^(jeg |vi )?skal (lige )?(have|ha) (meldt|indberettet) \w+ "
-                              r"(lon|timer)\w* ind\b")
+                              r"^(jeg |vi )?skal (lige )?((have|ha) (meldt|indberettet)|melde) "
+                              r"(\w+ )?(lon|timer)\w* ind\b")
 """An employer about to report for someone now, however they then ask how."""
 _IS_IT_OK = re.compile(r"\b((er|bliver|vil) det (et problem|ok|okay|i orden|for meget)|"
                        r"(er|kommer) (han|hun) (over|for hojt))\b")

@@ -69,7 +69,8 @@ def _keep_the_rest(step: Step, reading: Reading, slot: str) -> None:
 
 _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette|"
                             r"retter|fortryd)\b.{0,30}indberetning\w*|"
-                            r"\bindberetning\w*\b.{0,40}\b(forkerte?|fejl)\b|"
+                            r"\bindberetning\w*\b.{0,40}\b(forkerte?|fejl|slettes|rettes|"
+                            r"annulleres|fjernes)\b|"
                             r"\b(indberettede|indberettet|skrev|skrevet|registreret|registrerede|"
                             r"tastede|indtastet|tastet)\b(?!.*\b(eindkomst|skat\w*|lonsystem\w*)\b)"
                             r".*\b(skulle|forkerte?|fejl|for (meget|lidt|mange|fa)|i stedet for)\b|"

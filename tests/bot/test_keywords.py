@@ -131,6 +131,12 @@ def test_bare_afmeld_may_mean_the_service_or_a_job() -> None:
     ("how to link my phone to my frikort", "LINK"),
     ("Min borger skriver fra sin nye telefon. Hvordan tilknytter han nummeret?", "LINK"),
     ("kan du sende et link til hvor det står", "SOURCE"),
+    ("stop med at skrive til mig pls", "STOP"),
+    ("Afmeld venligst dette nummer fra jeres beskeder", "STOP"),
+    ("Stop venligst med at skrive til mig, jeg kender ikke noget til det her.", "STOP"),
+    ("kan i slå beskederne til igen", "START"),
+    ("Jeg skrev stop for et stykke tid siden, men vil gerne have beskederne igen nu", "START"),
+    ("can i connect this telegram to my card", "LINK"),
 ])
 def test_stop_start_link_and_source_said_in_longer_words(text: str, name: str) -> None:
     found = keyword_of(text)
@@ -140,6 +146,8 @@ def test_stop_start_link_and_source_said_in_longer_words(text: str, name: str) -
 @pytest.mark.parametrize("text", [
     "Jeg overgår fra kontanthjælp til førtidspension. Bevarer jeg i den forbindelse mit kort?",
     "jeg har et link til jer 12345",
+    "Er der smaajobs i Randers? Jeg har ikke faaet tilknyttet min telefon endnu.",
+    "nej, hvor meget må jeg tjene",
 ])
 def test_words_near_link_and_stop_are_not_keywords(text: str) -> None:
     assert keyword_of(text) is None
