@@ -98,6 +98,7 @@ _STOP_WORDED = re.compile(
     r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:at )?(?:have |ha |fa |modtage )?"
     r"(?:flere|mere|nogen|nogle|de her|disse) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
     r"(?:ingen|ikke) (?:flere|mere) (?:sms(?:\w*| er\w*)|beskeder)|"
+    r"(?:.* )?(?:satte|saette|sat) (?:sms(?:\w*| er\w*)|beskeder\w*) pa pause|"
     r"afmeld (?:venligst )?(?:mig|sms(?:\w*| er\w*)|beskeder|alt|dette nummer|mit nummer)|"
     r"skrid med (?:jeres )?(?:sms(?:\w*| er\w*)|beskeder)|lad mig (?:vare|vaere) i fred|"
     r"(?:fjern|slet) mit (?:tlf |telefon)?nummer fra (?:jeres )?(?:liste\w*|system\w*))"
@@ -120,6 +121,7 @@ _START_WORDED = re.compile(
     r"^(?:start|tilmeld) (?:igen|mig igen|sms\w*|beskeder|mig)(?: tak)?$|"
     r"^start (?:beskeder\w*|sms\w*) igen\b|^start\b.*\b(?:beskeder\w*|sms\w*) igen$|"
     r"^(?:i ma (?:gerne|godt) )?sende (?:beskeder|sms\w*) (?:til mig )?igen\b|"
+    r".*\b(?:i|du) ma (?:gerne|godt) (?:skrive|sende|sms\w*) (?:til mig )?igen$|"
     r"^(?:kan (?:i|du) )?(?:begynde at |starte med at )?sende (?:mig )?"
     r"(?:beskeder\w*|sms\w*) igen\b|"
     r"^start igen\b.*(?:beskeder\w*|sms\w*)\b|^(?:tand|taend) for (?:sms\w*|beskeder)(?: igen)?$|"
@@ -167,7 +169,7 @@ def keyword_of(text: str) -> Keyword | None:
     if _LINK_WORDED.search(folded) and not _FORGOT_NUMBER.search(folded) \
             and not _NOT_LINKED_YET.search(folded):
         return Keyword("LINK")
-    if _START_WORDED.match(folded):
+    if _START_WORDED.match(folded) or _START_WORDED.match(_first_clause(text)):
         return Keyword("START")
     if _CANCEL_WORDED.match(folded):
         return Keyword("CANCEL")
@@ -181,8 +183,12 @@ def keyword_of(text: str) -> Keyword | None:
     return found
 
 
+def _first_clause(text: str) -> str:
+    return fold(re.split(r"[.!?,]\s", text.strip(), maxsplit=1)[0])
+
+
 def _asks_to_stop(text: str, folded: str) -> bool:
-    first = fold(re.split(r"[.!?,]\s", text.strip(), maxsplit=1)[0])  # STOP said, then why
+    first = _first_clause(text)  # STOP said, then why
     return bool(_STOP_WORDED.match(folded) or _STOP_WORDED.match(first) or first == "stop"
                 or _STOP_LAST.search(text.strip()) or _UNSUBSCRIBE_FIRST.match(text))
 

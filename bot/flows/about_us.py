@@ -17,7 +17,7 @@ _ABOUT_US = re.compile(
     r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
     r"stoler ikke pa (kommunen|jer|dig|systemet)|"
     r"(i|du) er (bare |jo bare |ogsa )?(kommunen|fra kommunen|en del af kommunen|systemet)|"
-    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)(?! der (betaler|udbetaler)| eller)|"
+    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)(?! (der )?(betaler|udbetaler|tjekker|kigger|godkender|kontrollerer)| eller)|"
     r"(sender|giver) (i|du) (det|det her|mine beskeder|beskederne|hvad jeg skriver)( \w+)? "
     r"(videre|til)|"
     r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
@@ -68,6 +68,7 @@ def asked(folded: str, text: str = "") -> bool:
     return _ABOUT_US.search(folded) is not None \
         and not (_ABOUT_PAY.search(folded) and _CAN_SEE.search(folded)) \
         and not _OWN_FIGURES.search(folded) and not _WANTS_A_PERSON.search(folded) \
+        and not _WHO_PAYS.search(folded) \
         and not _asks_more_after(text)
 
 
@@ -78,6 +79,8 @@ def _asks_more_after(text: str) -> bool:
         and _ARE_YOU.match(fold(first)) is not None and _ABOUT_US.search(rest) is None
 
 
+_WHO_PAYS = re.compile(r"\bhvem (ud)?betaler\b")
+""""Hvem udbetaler pengene, er det kommunen": who pays, not who we are."""
 _MORE_WORDS = 4
 _ARE_YOU = re.compile(r"^(hej |hey )?er (du|det) (en |et )?(robot|bot|menneske|ai|chatbot)$")
 _WANTS_A_PERSON = re.compile(r"\b(snakke|tale|skrive) med (et|en) (rigtigt? )?(menneske|person)\b")

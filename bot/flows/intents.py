@@ -143,6 +143,9 @@ def reread(step: Step) -> str:
         return "apply_card"  # "ok søg" after hearing who can get a card
     if _PERSON.search(folded) and not sure_rule:
         return "human_handoff"
+    if intent == "apply_card" and identity.is_employer and not identity.is_card_holder:
+        return _rule_runner_up(step) or (  # "vil gerne have en på det skattefri kort"
+            "employer_post_job" if identity.employer_verified else "employer_register")
     if intent == "apply_card" and identity.is_card_holder and _FINDING_WORK.search(folded):
         return "find_job"  # a holder who "has not found anything": help to a job, not a card
     asking = "?" in step.inbound.text or starts_as_question(folded)

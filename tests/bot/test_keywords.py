@@ -137,6 +137,9 @@ def test_bare_afmeld_may_mean_the_service_or_a_job() -> None:
     ("kan i slå beskederne til igen", "START"),
     ("Jeg skrev stop for et stykke tid siden, men vil gerne have beskederne igen nu", "START"),
     ("can i connect this telegram to my card", "LINK"),
+    ("jeg vil gerne have beskeder igen, jeg skrev stop ved en fejl undskyld", "START"),
+    ("så er jeg hjemme fra ferie igen, i må gerne skrive til mig igen", "START"),
+    ("jeg tager til mallorca i 2 uger, kan jeg sætte sms'erne på pause", "STOP"),
 ])
 def test_stop_start_link_and_source_said_in_longer_words(text: str, name: str) -> None:
     found = keyword_of(text)
