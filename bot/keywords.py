@@ -68,7 +68,8 @@ _LINK_WORDED = re.compile(
     r"\b(nummer\w*|telefon\w*|mobil\w*|kort\w*|frikort\w*)\b|"
     r"\bkoden fra (mit |det )?brev\w*|\bbrev med (en )?kode\b|"
     r"\b(skiftet|fat nyt|fat ny|nyt|ny)( min| mit)?( gamle)? (tlf|telefon\w*|"
-    r"mobil\w*|telefonnummer)\b|\b(skiftet|skifter|nyt) (nummer|nr)\b|"
+    r"mobil\w*|telefonnummer)\b|\b(skiftet|skifter|nyt|nye) (nummer|nr)\b|"
+    r"\b(dette|det her|mit) nummer\b.*\bsatte (det|den) pa\b|"
     r"\b(virke|fungere) (pa|paa|i) (min |mit )?(telefon\w*|mobil\w*)|"
     r"\b(link|connect) (my |this )?(phone|number|mobile|telegram)\b|"
     r"\bkobl\w* (jeg |man |i )?(den|det|telefonen|mobilen|nummeret) (pa|til)\b")
@@ -89,7 +90,8 @@ _CANCEL_OPENING = re.compile(r"^(?:ok |okay |nej |nej nej |ah |arh )?(?:glem det
 # ik flere beskeder fra jer", "STOP SMS"): only in a short message, and only about messages.
 _STOP_WORDED = re.compile(
     r"^(?:(?:hej|ok|okay|nej|og|men|please|plz|tak|na|sa|i ma gerne) )*(?:"
-    r"(?:stop )?stop(?:p|per)? (?:venligst )?(?:med )?(?:at sende )?(?:mig )?(?:(?:alle|de|de der|jeres|dine) )?"
+    r"(?:kan (?:i|du) )?(?:stop )?stop(?:p|pe|per)? (?:venligst )?(?:med )?(?:at sende )?(?:mig )?"
+    r"(?:(?:alle|de|de der|de her|jeres|dine) )?"
     r"(?:sms(?:\w*| er\w*)|beskeder|besked|at skrive)|"
     r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms(?:\w*| er\w*))|"
     r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))(?: beskeder| sms\w*)?|"
@@ -106,10 +108,12 @@ _STOP_WORDED = re.compile(
     r"den her telefon|min telefon|jeres beskeder|jeres liste))?"
     r"(?: pa (?:det her|dette|mit) nummer)?(?: (?:mere|tak|igen|nu|for helvede|stop det|stop|pls|plz|venligst))*$")
 # STOP said last, after what it is about ("jeg er færdig med jer. stop alle beskeder").
+_STOP_FIRST = re.compile(r"^stop (?:\w+ ){0,4}(?:sms\w*|beskeder\w*)$")
+"""STOP, then what about ("STOP vil ikke ha flere sms")."""
 _UNSUBSCRIBE_FIRST = re.compile(r"^\s*afmeld\s*[.!,]", re.IGNORECASE)
 """AFMELD as a sentence of its own, before why ("afmeld. har aldrig tilmeldt mig"); "afmeld 3"
 and "afmeld opgaven" are a small job's."""
-_STOP_LAST = re.compile(r"[.!?]\s*(?:stop|stop alle beskeder|afmeld(?: os| mig)?)\W*$",
+_STOP_LAST = re.compile(r"[.!?]\s*(?:stop|stop alt|stop alle beskeder|afmeld(?: os| mig)?)\W*$",
                         re.IGNORECASE)
 # Calling a task off in words ("stop jeg vil ikke alligevel", "jeg vil ikke søge alligevel").
 _CANCEL_WORDED = re.compile(
@@ -120,7 +124,7 @@ _CANCEL_WORDED = re.compile(
 _START_WORDED = re.compile(
     r"^(?:start|tilmeld) (?:igen|mig igen|sms\w*|beskeder|mig)(?: tak)?$|"
     r"^start (?:beskeder\w*|sms\w*) igen\b|^start\b.*\b(?:beskeder\w*|sms\w*) igen$|"
-    r"^(?:i ma (?:gerne|godt) )?sende (?:beskeder|sms\w*) (?:til mig )?igen\b|"
+    r"^(?:i ma (?:gerne|godt) )?send(?:e)? (?:beskeder|sms\w*|sms er) (?:til mig )?igen\b|"
     r".*\b(?:i|du) ma (?:gerne|godt) (?:skrive|sende|sms\w*) (?:til mig )?igen$|"
     r"^(?:kan (?:i|du) )?(?:begynde at |starte med at )?sende (?:mig )?"
     r"(?:beskeder\w*|sms\w*) igen\b|"
@@ -190,6 +194,7 @@ def _first_clause(text: str) -> str:
 def _asks_to_stop(text: str, folded: str) -> bool:
     first = _first_clause(text)  # STOP said, then why
     return bool(_STOP_WORDED.match(folded) or _STOP_WORDED.match(first) or first == "stop"
+                or _STOP_FIRST.match(folded)
                 or _STOP_LAST.search(text.strip()) or _UNSUBSCRIBE_FIRST.match(text))
 
 

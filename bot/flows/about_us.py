@@ -40,7 +40,7 @@ _ABOUT_US = re.compile(
     r"(far|faar|horer|ved) (kommunen|min sagsbehandler|jobcentret) det (sa )?at vide|"
     r"er (i|du) fra (skat|kommunen|jobcentret)|frikort ?botten|"
     r"(er det|er i|er du) (bare |jo bare |ogsa )?(kommunen|jobcentret) der (sidder og )?"
-    r"(holder oje|kigger med|overvager|laser med)|(holder|holde) oje med (os|mig)|"
+    r"(holder oje|kigger med|overvager|laser med|laser det)|hvem kan (se|lase) (de |mine )?beskeder|(holder|holde) oje med (os|mig)|"
     r"overvager (i|du) (os|mig)|"
     r"hvem er det (egentlig )?(jeg )?(skriver|snakker|taler) med|"
     r"hvem (fanden |satan |helvede )?er du|"

@@ -44,13 +44,12 @@ _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et r
                      r"(fa )?(kontakt|fat) (til|i|pa) (en|den|min|jeres) (\w+ )?(sagsbehandler\w*|"
                      r"medarbejder|konsulent|virksomhedskonsulent|person)|"
                      r"ringe? til (mig|kommunen)|kan (i|du|en af jer) ringe|"
-                     r"hvem kan (jeg|vi) (tale|snakke) med|"
-                     r"til at ringe (mig|os)|ringe? (mig|os) op|"
+                     r"hvem kan (jeg|vi) (tale|snakke) med|(til at ringe|ringe?) (mig|os)( op)?|"
                      r"(vil|skal) (bare )?(have|ha) en (sagsbehandler|medarbejder|person|voksen)|"
                      r"(kan|ma) jeg (ikke )?(bare )?ringe (i stedet|til jer|til en)|"
-                     r"hjalp (af|fra) en (medarbejder|person) hos jer)\b")
-"""Asking for a person in words the classifier may not know ("kan jeg få fat i den
-sagsbehandler", "jeg vil ringe til kommunen om mit kort")."""
+                     r"hjalp (af|fra) en (medarbejder|person) hos jer|"
+                     r"(vil gerne|vil|kan jeg|kan vi) (tale|snakke) med en$)\b")
+"""Asking for a person in words the classifier may not know ("kan jeg få fat i en")."""
 _NOT_A_REPORT = re.compile(r"\b(har indberettet|har registreret|registreret den|indberettet den|"
                            r"kom til at|til skat|til skattestyrelse\w*|eindkomst|ved en fejl|"
                            r"ikke kan ses?|et andet sted|vil gerne vide|skal (vi|jeg) gore noget|"
@@ -143,9 +142,10 @@ def reread(step: Step) -> str:
         return "apply_card"  # "ok søg" after hearing who can get a card
     if _PERSON.search(folded) and not sure_rule:
         return "human_handoff"
-    if intent == "apply_card" and identity.is_employer and not identity.is_card_holder:
-        return _rule_runner_up(step) or (  # "vil gerne have en på det skattefri kort"
-            "employer_post_job" if identity.employer_verified else "employer_register")
+    if intent == "apply_card" and identity.is_employer and not identity.is_card_holder \
+            and not applying:  # "vil gerne have en på det skattefri kort": to hire one
+        return _rule_runner_up(step) or ("employer_post_job" if identity.employer_verified
+                                         else "employer_register")
     if intent == "apply_card" and identity.is_card_holder and _FINDING_WORK.search(folded):
         return "find_job"  # a holder who "has not found anything": help to a job, not a card
     asking = "?" in step.inbound.text or starts_as_question(folded)

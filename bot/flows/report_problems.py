@@ -72,7 +72,7 @@ _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor
                             r"\bindberetning\w*\b.{0,40}\b(forkerte?|fejl|slettes|rettes|"
                             r"annulleres|fjernes)\b|"
                             r"\b(indberettede|indberettet|skrev|skrevet|registreret|registrerede|"
-                            r"tastede|indtastet|tastet)\b(?!.*\b(eindkomst|skat\w*|lonsystem\w*)\b)"
+                            r"tastede|indtastet|tastet|meldte)\b(?!.*\b(eindkomst|skat\w*|lonsystem\w*)\b)"
                             r".*\b(skulle|forkerte?|fejl|for (meget|lidt|mange|fa)|i stedet for)\b|"
                             r"\b(slet|slette|fjern|fjerne|annuller\w*)\b.{0,20}\blon(nen)?\b|"
                             r"\bkom (\w+ )?til at (registrere|indberette|skrive|sende|taste|"

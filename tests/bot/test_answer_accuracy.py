@@ -26,13 +26,13 @@ NOW = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
 FLOORS = {
     # file: (answer accuracy, highest not-understood rate)
     "tuning.yml": (0.96, 0.02),
-    "holdout.yml": (0.90, 0.03),
+    "holdout.yml": (0.93, 0.02),
 }
 
 
-SHARDS = {"tuning.yml": 10, "holdout.yml": 1}
-"""The tuning file is played in ten interleaved shards, each with the file's floors, so the
-parallel test run is not held up by one long test (9.500 messages take minutes)."""
+SHARDS = {"tuning.yml": 11, "holdout.yml": 1}
+"""The tuning file is played in eleven interleaved shards, each with the file's floors, so the
+parallel test run is not held up by one long test (10.000 messages take minutes)."""
 
 
 @pytest.mark.parametrize(("name", "shard"), [(name, shard) for name in sorted(FLOORS)

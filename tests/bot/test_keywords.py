@@ -140,6 +140,12 @@ def test_bare_afmeld_may_mean_the_service_or_a_job() -> None:
     ("jeg vil gerne have beskeder igen, jeg skrev stop ved en fejl undskyld", "START"),
     ("så er jeg hjemme fra ferie igen, i må gerne skrive til mig igen", "START"),
     ("jeg tager til mallorca i 2 uger, kan jeg sætte sms'erne på pause", "STOP"),
+    ("STOP vil ikke ha flere sms", "STOP"),
+    ("jeg er helt færdig med jer. stop alt", "STOP"),
+    ("kan i stoppe de her sms'er", "STOP"),
+    ("send sms'er igen, jeg har fortrudt at jeg skrev stop", "START"),
+    ("min gamle mobil er død og det her er mit nye nr. skal jeg skrive LINK?", "LINK"),
+    ("har frikort, men I har vist ikke dette nummer. kan I sætte det på?", "LINK"),
 ])
 def test_stop_start_link_and_source_said_in_longer_words(text: str, name: str) -> None:
     found = keyword_of(text)
