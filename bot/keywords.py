@@ -73,11 +73,12 @@ _LINK_WORDED = re.compile(
     r"\b(virke|fungere) (pa|paa|i) (min |mit )?(telefon\w*|mobil\w*)|"
     r"\b(link|connect) (my |this )?(phone|number|mobile|telegram)\b|"
     r"\bkobl\w* (jeg |man |i )?(den|det|telefonen|mobilen|nummeret) (pa|til)\b")
-# "kan ikke huske mit frikort nummer, har skiftet tlf": the number first, not how to link.
 _NOT_LINKED_YET = re.compile(r"\b(ikke|ik)\b (\w+ ){0,2}(koblet|tilknyttet|forbundet|linket)\b.*"
                              r"\bendnu\b")
 """"Er der job? Jeg har ikke koblet telefonen på endnu": said in passing, not what is asked."""
 _LINK_LAST = re.compile(r"\blink(?: frikort| kort| nr)? \d{5}[\d\s-]*$")
+"""LINK and its numbers at the end of a sentence ("... skulle skrive LINK. LINK 38816")."""
+# "kan ikke huske mit frikort nummer, har skiftet tlf": the number first, not how to link.
 _FORGOT_NUMBER = re.compile(r"\b(kan ikke huske|husker ikke|glemt|ved ikke)\b.*"
                             r"\b(frikortnummer\w*|frikort nummer\w*|kortnummer\w*|frikort id)\b")
 # Keywords typed with one letter wrong ("sldo", "menesk"): only these long, distinctive ones.
@@ -100,19 +101,20 @@ _STOP_WORDED = re.compile(
     r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:at )?(?:have |ha |fa |modtage )?"
     r"(?:flere|mere|nogen|nogle|de her|disse) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
     r"(?:ingen|ikke) (?:flere|mere) (?:sms(?:\w*| er\w*)|beskeder)|"
-    r"(?:.* )?(?:satte|saette|sat) (?:sms(?:\w*| er\w*)|beskeder\w*) pa pause|"
+    r"(?:.* )?(?:satte|sat) (?:sms(?:\w*| er\w*)|beskeder\w*) pa pause|"
     r"afmeld (?:venligst )?(?:mig|sms(?:\w*| er\w*)|beskeder|alt|dette nummer|mit nummer)|"
     r"skrid med (?:jeres )?(?:sms(?:\w*| er\w*)|beskeder)|lad mig (?:vare|vaere) i fred|"
     r"(?:fjern|slet) mit (?:tlf |telefon)?nummer fra (?:jeres )?(?:liste\w*|system\w*))"
     r"(?: (?:fra|til|med) (?:jer|dig|mig|dem|os|dette nummer|det her nummer|denne telefon|"
     r"den her telefon|min telefon|jeres beskeder|jeres liste))?"
-    r"(?: pa (?:det her|dette|mit) nummer)?(?: (?:mere|tak|igen|nu|for helvede|stop det|stop|pls|plz|venligst))*$")
-# STOP said last, after what it is about ("jeg er færdig med jer. stop alle beskeder").
+    r"(?: pa (?:det her|dette|mit) nummer)?"
+    r"(?: (?:mere|tak|igen|nu|for helvede|stop det|stop|pls|plz|venligst))*$")
 _STOP_FIRST = re.compile(r"^stop (?:\w+ ){0,4}(?:sms\w*|beskeder\w*)$")
 """STOP, then what about ("STOP vil ikke ha flere sms")."""
 _UNSUBSCRIBE_FIRST = re.compile(r"^\s*afmeld\s*[.!,]", re.IGNORECASE)
 """AFMELD as a sentence of its own, before why ("afmeld. har aldrig tilmeldt mig"); "afmeld 3"
 and "afmeld opgaven" are a small job's."""
+# STOP said last, after what it is about ("jeg er færdig med jer. stop alle beskeder").
 _STOP_LAST = re.compile(r"[.!?]\s*(?:stop|stop alt|stop alle beskeder|afmeld(?: os| mig)?)\W*$",
                         re.IGNORECASE)
 # Calling a task off in words ("stop jeg vil ikke alligevel", "jeg vil ikke søge alligevel").

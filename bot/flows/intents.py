@@ -397,7 +397,6 @@ _DOUBTS_BALANCE = re.compile(r"\b(det passer ikke|passer ikke|det er forkert|for
                              r"mangler (der )?(noget|penge|lon)|jeg (har )?fik|fik jeg|"
                              r"(arbejdet|tjent) (\w+ ){0,2}mere end (det|det der|\d+))\b")
 """Doubting the figure SALDO just gave: what has been reported, and why pay may be missing."""
-_MISSING_PAY = {"intent": "faq_reporting", "id": "missing_pay", "asker": "citizen"}
 _FOLLOW_UP_TEXTS = {"employer_unverified": "employer_unverified_when"}
 """The same, where the explanation is a reply of the bot's own rather than a rule answer."""
 _OWN_CARD = re.compile(r"\b(skriv\w*|sat|registrer\w*|indberet\w*) (\w+ ){0,3}"
@@ -491,7 +490,8 @@ def _context_answer(step: Step) -> bool:
     if identity.is_card_holder and not identity.is_employer and _WHERE_IS_MY_PAY.search(folded):
         faq.answer_key(step, "faq_reporting/missing_pay")  # "HVOR ER MINE PENGE"
         return True
-    doubted = topic == BALANCE_SHOWN or step.state.get("last_answer") == _MISSING_PAY
+    last = faq.last_answer(step)  # doubts after the missing-pay answer are about it too
+    doubted = topic == BALANCE_SHOWN or (last.key if last else "") == "faq_reporting/missing_pay"
     if doubted and (_WHY.match(folded) or _DOUBTS_BALANCE.search(folded)):
         faq.answer_key(step, "faq_reporting/missing_pay")  # "hvorfor så lidt?" after SALDO
         return True
