@@ -201,7 +201,8 @@ _EMPLOYER_VOICE = re.compile(
     r"\b(kan|skal|vil) vi (sla|lave) (et |en )?(job|opslag|opgave)|"
     r"\bhvordan (annoncerer|slar|opretter|registrerer) vi\b|"
     r"\b(menighedsradet|boligforeningen|kirkekontoret|bestyrelsen|foreningen) her\b|"
-    r"\b(revisor|bogholder) for\b|\bmin(e)? klient|\bjeg har en gard\b")
+    r"\b(revisor|bogholder) (for|hos)\b|\b(jeg|vi) kom til at indberette\b|"
+    r"\bmin(e)? klient|\bjeg har en gard\b")
 
 
 SPOKE_AS_EMPLOYER = "spoke_as_employer"

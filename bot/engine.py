@@ -16,7 +16,7 @@ from bot.knowledge import KnowledgeBase, shipped_knowledge
 from bot.language import looks_english
 from bot.messages import InboundMessage, Reply
 from bot.observe import DialogueObserver, safely
-from bot.questions import questions_in
+from bot.questions import last_question, questions_in
 from bot.texts import text as bot_text
 from conversations.records import StoredInbound
 from conversations.service import Conversations
@@ -28,6 +28,11 @@ from nlu import Parser, ParseResult, join_spelled_card_numbers, redact_cpr
 log = logging.getLogger(__name__)
 
 _NOT_UNDERSTOOD = ("fallback", "out_of_scope", "menu")
+
+
+def _today(inbound: InboundMessage) -> dt.date:
+    """The date relative dates in the message are read from: the day it arrived."""
+    return (inbound.received_at or dt.datetime.now(dt.UTC)).date()
 
 
 class Dialogue:
@@ -77,6 +82,8 @@ class Dialogue:
         inbound = replace(inbound, text=join_spelled_card_numbers(inbound.text))
         clauses = self.clause_parses(inbound)
         parse = flows.faq.lead_question(self.parse(inbound), clauses)
+        if not clauses and flows.faq.unsure_outside(parse):
+            parse = flows.faq.asked_last(parse, self.tail_parse(inbound))
         outcome: list[str] = []
         try:
             replies = conversations.turn(
@@ -118,7 +125,7 @@ class Dialogue:
 
     def parse(self, inbound: InboundMessage) -> ParseResult:
         """The NLU's reading, outside any transaction."""
-        today = (inbound.received_at or dt.datetime.now(dt.UTC)).date()
+        today = _today(inbound)
         parse = self._parser.parse(inbound.text, today)
         safely(self.observer.parsed, inbound, parse)
         return parse
@@ -128,8 +135,16 @@ class Dialogue:
         transaction, like the whole message); empty for a message with one question."""
         if inbound.channel == "voice":
             return []  # a caller hears one answer at a time
-        today = (inbound.received_at or dt.datetime.now(dt.UTC)).date()
+        today = _today(inbound)
         return [self._parser.parse(clause, today) for clause in questions_in(inbound.text)]
+
+    def tail_parse(self, inbound: InboundMessage) -> ParseResult | None:
+        """The reading of the question a long message ends with, if it ends with one."""
+        tail = last_question(inbound.text)
+        if tail is None:
+            return None
+        today = _today(inbound)
+        return self._parser.parse(tail, today)
 
     def step(self, turn: Turn, inbound: InboundMessage, parse: ParseResult,
              clauses: list[ParseResult] | None = None) -> Step:

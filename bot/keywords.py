@@ -71,6 +71,10 @@ _LINK_WORDED = re.compile(
     r"mobil\w*|telefonnummer)\b|\b(skiftet|skifter|nyt|nye) (nummer|nr)\b|"
     r"\b(dette|det her|mit) nummer\b.*\bsatte (det|den) pa\b|"
     r"\b(virke|fungere) (pa|paa|i) (min |mit )?(telefon\w*|mobil\w*)|"
+    r"\b(sat|satte) (\w+ )?sammen med (mit |min |det |dit )?(kort\w*|frikort\w*)|"
+    r"\bsat(te)? (det|den|kortet|nummeret|mit frikort|mit kort) pa (den her|denne|min|mit|det her) "
+    r"(tlf|telefon\w*|mobil\w*|nummer)|"
+    r"\bhvordan (forbinder|kobler|tilknytter) (jeg|man|vi) (det|den)\b|"
     r"\b(link|connect) (my |this )?(phone|number|mobile|telegram)\b|"
     r"\bkobl\w* (jeg |man |i )?(den|det|telefonen|mobilen|nummeret) (pa|til)\b")
 _NOT_LINKED_YET = re.compile(r"\b(ikke|ik)\b (\w+ ){0,2}(koblet|tilknyttet|forbundet|linket)\b.*"
@@ -96,12 +100,13 @@ _STOP_WORDED = re.compile(
     r"(?:sms(?:\w*| er\w*)|beskeder|besked|at skrive)|"
     r"(?:lad|lade) (?:vare|vaere) med at (?:skrive|sende|sms(?:\w*| er\w*))|"
     r"(?:hold|holde) op med at (?:skrive|sende|sms(?:\w*| er\w*))(?: beskeder| sms\w*)?|"
-    r"(?:skriv|send|sms) (?:ikke|ik|aldrig) (?:mere|flere|til mig|igen)(?: beskeder| sms\w*)?|"
+    r"(?:skriv|send|sms) (?:ikke|ikk|ik|aldrig) (?:mere|flere|til mig|igen)(?: beskeder| sms\w*)?|"
     r"(?:ikke|ik|aldrig) (?:skriv|send|sms)\w* (?:til )?(?:mig|os) (?:mere|flere|igen)|"
-    r"(?:jeg )?(?:gider|vil|onsker) (?:ikke|ik) (?:at )?(?:have |ha |fa |modtage )?"
+    r"(?:jeg |vi )?(?:gider|vil|onsker) (?:ikke|ik) (?:at )?(?:have |ha |fa |modtage )?"
     r"(?:flere|mere|nogen|nogle|de her|disse) (?:sms(?:\w*| er\w*)|beskeder|besked)|"
     r"(?:ingen|ikke) (?:flere|mere) (?:sms(?:\w*| er\w*)|beskeder)|"
     r"(?:.* )?(?:satte|sat) (?:sms(?:\w*| er\w*)|beskeder\w*) pa pause|"
+    r"sla (?:sms(?:\w*| er\w*)|beskederne|beskeder) fra(?: \w+){0,4}|"
     r"afmeld (?:venligst )?(?:mig|sms(?:\w*| er\w*)|beskeder|alt|dette nummer|mit nummer)|"
     r"skrid med (?:jeres )?(?:sms(?:\w*| er\w*)|beskeder)|lad mig (?:vare|vaere) i fred|"
     r"(?:fjern|slet) mit (?:tlf |telefon)?nummer fra (?:jeres )?(?:liste\w*|system\w*))"
@@ -129,8 +134,9 @@ _START_WORDED = re.compile(
     r"^(?:i ma (?:gerne|godt) )?send(?:e)? (?:beskeder|sms\w*|sms er) (?:til mig )?igen\b|"
     r".*\b(?:i|du) ma (?:gerne|godt) (?:skrive|sende|sms\w*) (?:til mig )?igen$|"
     r"^(?:kan (?:i|du) )?(?:begynde at |starte med at )?sende (?:mig )?"
-    r"(?:beskeder\w*|sms\w*) igen\b|"
-    r"^start igen\b.*(?:beskeder\w*|sms\w*)\b|^(?:tand|taend) for (?:sms\w*|beskeder)(?: igen)?$|"
+    r"(?:beskeder\w*|sms\w*) igen\b|^(?:kan (?:i|du) )?begynde at sende (?:til mig )?igen$|"
+    r"^start igen\b.*(?:beskeder\w*|sms\w*)\b|"
+    r"^(?:tand|taend) for (?:sms\w*|beskeder\w*)(?: igen)?(?: tak)?$|"
     r"^(?:jeg )?vil (?:gerne |godt )?(?:have|ha|fa) (?:beskeder\w*|sms\w*)(?:ne)? "
     r"(?:igen|alligevel)$|"
     r".*\b(?:beskeder\w*|sms\w*)\b.*\b(?:have|ha|fa|tande for) (?:dem|de|dem alle) igen$|"
@@ -193,9 +199,15 @@ def _first_clause(text: str) -> str:
     return fold(re.split(r"[.!?,]\s", text.strip(), maxsplit=1)[0])
 
 
+def _last_sentence(text: str) -> str:
+    return fold(re.split(r"[.!?]\s", text.strip())[-1])
+
+
 def _asks_to_stop(text: str, folded: str) -> bool:
     first = _first_clause(text)  # STOP said, then why
+    last = _last_sentence(text)  # why, then STOP: "hvem er i? stop med at skrive til mig"
     return bool(_STOP_WORDED.match(folded) or _STOP_WORDED.match(first) or first == "stop"
+                or (last != first and _STOP_WORDED.match(last))
                 or _STOP_FIRST.match(folded)
                 or _STOP_LAST.search(text.strip()) or _UNSUBSCRIBE_FIRST.match(text))
 

@@ -49,3 +49,21 @@ def questions_in(text: str) -> list[str]:
             if len(part.split()) >= _MIN_WORDS and _ASKS.match(part):
                 found.append(part)
     return found[:MAX_QUESTIONS] if len(found) >= 2 else []
+
+
+TAIL_MIN_WORDS = 5
+"""A shorter last question ("hvad skal jeg gøre") needs the story before it to mean anything."""
+
+
+def last_question(text: str) -> str | None:
+    """The question a story ends with ("... ryggen er helt død haha, men hvor meget har jeg
+    egentlig tjent indtil nu"), when the message has more than one clause and its last question
+    says enough on its own."""
+    parts = [part.strip() for clause in _CLAUSES.split(text) if (folded := fold(clause))
+             for part in _JOINED.split(folded) if part.strip()]
+    if len(parts) < 2:
+        return None
+    asked = [part for part in parts if _ASKS.match(part)]
+    if not asked or len(asked[-1].split()) < TAIL_MIN_WORDS:
+        return None
+    return asked[-1]

@@ -12,20 +12,25 @@ _ABOUT_US = re.compile(
     r"\b(er (du|det|det her) (en |et )?(robot|bot|menneske|rigtig\w* (person|menneske)|"
     r"fra kommunen(?! eller))|hvem er du|hvem (sidder )?(egentlig )?(og )?(laser|ser)|"
     r"gemmer (i|du) (det|mine beskeder|hvad jeg skriver|det jeg skriver)|"
+    r"gemmer (i|du) (\w+ ){0,3}(samtalerne|beskederne|samtaler)|"
     r"(kan|ma) (kommunen|min sagsbehandler|nogen|skat|jobcentret) (se|lase) (hvad|det) jeg "
     r"skriver|"
     r"(ser|laser) (kommunen|min sagsbehandler|nogen|i) (hvad|det) jeg skriver|"
     r"stoler ikke pa (kommunen|jer|dig|systemet)|"
     r"(i|du) er (bare |jo bare |ogsa )?(kommunen|fra kommunen|en del af kommunen|systemet)|"
-    r"(?<!hvad )er (det|det her|du|i) (kommunen|fra kommunen)"
+    r"(?<!hvad )er (det|det her|du|i) (bare )?(kommunen|fra kommunen)"
     r"(?! (der )?(betaler|udbetaler|tjekker|kigger|godkender|kontrollerer)| eller)|"
     r"(sender|giver) (i|du) (det|det her|mine beskeder|beskederne|hvad jeg skriver)( \w+)? "
     r"(videre|til)|"
     r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
     r"(det her|det|hvad jeg skriver|mine beskeder)|"
-    r"hvad (gemmer|ved|har) (i|du) om mig|bliver det (her )?sendt til (min|kommunen|\w+)|"
+    r"hvad (gemmer|ved|har) (i|du) om (mig|os|mit firma|min virksomhed)|hvem gemmer|"
+    r"hvem star bag (denne|den her|jeres|dig|jer)|hvem har lavet (dig|jer)|"
+    r"bliver det (her )?sendt til (min|kommunen|\w+)|"
     r"(videre|direkte) til (jobcentret|kommunen|min sagsbehandler)|"
-    r"hvem er (i|jer|i egentlig|det der skriver)|hvem (\w+ )?skriver (til mig|her)|"
+    r"(far|faar) (kommunen|min sagsbehandler|jobcentret) (at se|at vide) (hvad|det) jeg skriver|"
+    r"hvem er (i|jer|i egentlig|det der skriver(?! (min|hans|hendes) lon))|"
+    r"hvem (\w+ )?skriver (til mig|her)|"
     r"(hvor|hvordan) har (i|du) (faet |fat )?(fat i )?mit (tlf|telefon)?nummer|mit nummer fra|"
     r"givet (jer|dig) mit nummer|hvordan ved (i|du) (overhovedet )?at jeg|"
     r"(fup|svindel|spam)nummer|spam|"
@@ -40,8 +45,12 @@ _ABOUT_US = re.compile(
     r"sikker kanal|registreret i (hans|hendes|min) sag|bare er kommunen der|"
     r"(far|faar|horer|ved) (kommunen|min sagsbehandler|jobcentret) det (sa )?at vide|"
     r"er (i|du) fra (skat|kommunen|jobcentret)|frikort ?botten|"
-    r"(er det|er i|er du) (bare |jo bare |ogsa )?(kommunen|jobcentret) der (sidder og )?"
-    r"(holder oje|kigger med|overvager|laser med|laser det)|"
+    r"(er det|det er|er i|er du) (vel |nok )?(bare |jo bare |ogsa )?"
+    r"(kommunen|jobcentret|min sagsbehandler) der "
+    r"(sidder og )?(holder oje|kigger med|overvager|laser med|laser det)|"
+    r"hvem (der )?(egentlig )?(laser|ser) (det|hvad) (jeg|man) skriver|"
+    r"hvad (gor|bruger) (i|du) (med )?mine oplysninger|"
+    r"(i|du) (arbejder|er) (jo |bare |vel )*(for|fra) kommunen og|sladre\w* (om|til)|"
     r"hvem kan (se|lase) (de |mine )?beskeder|(holder|holde) oje med (os|mig)|"
     r"overvager (i|du) (os|mig)|"
     r"hvem er det (egentlig )?(jeg )?(skriver|snakker|taler) med|"
@@ -70,7 +79,7 @@ def asked(folded: str, text: str = "") -> bool:
     return _ABOUT_US.search(folded) is not None \
         and not (_ABOUT_PAY.search(folded) and _CAN_SEE.search(folded)) \
         and not _OWN_FIGURES.search(folded) and not _WANTS_A_PERSON.search(folded) \
-        and not _WHO_PAYS.search(folded) \
+        and not _WHO_PAYS.search(folded) and not _SIGNING_UP.search(folded) \
         and not _asks_more_after(text)
 
 
@@ -82,6 +91,9 @@ def _asks_more_after(text: str) -> bool:
 
 
 _WHO_PAYS = re.compile(r"\bhvem (ud)?betaler\b")
+_SIGNING_UP = re.compile(r"\b(registrer\w*|tilmeld\w*|opretter) (man|vi|jeg) (sin|vores|min|en) "
+                         r"(virksomhed|firma)")
+""""Hvordan registrerer man sin virksomhed, og koster det noget": signing up, not who we are."""
 """"Hvem udbetaler pengene, er det kommunen": who pays, not who we are."""
 _MORE_WORDS = 4
 _ARE_YOU = re.compile(r"^(hej |hey )?er (du|det) (en |et )?(robot|bot|menneske|ai|chatbot)$")

@@ -177,6 +177,32 @@ def lead_question(parse: ParseResult, clauses: list[ParseResult]) -> ParseResult
     return parse
 
 
+TAIL_INTENTS = (*RULE_PREFIXES, "check_balance", "find_job")
+"""What a story's last question may be read as when the whole story is not understood."""
+
+
+_SMALL_TALK = ("out_of_scope", "goodbye", "greet", "thanks", "help", "affirm", "deny")
+
+
+def unsure_outside(parse: ParseResult) -> bool:
+    """Not understood as a whole: a fallback, or small talk or "not about the frikort" read
+    unsurely (a story that ends "... men det var en god dag, hvor meget har jeg tjent")."""
+    intent = parse["intent"]
+    return intent["name"] == FALLBACK_INTENT or (
+        intent["name"] in _SMALL_TALK and intent["confidence"] < SURE_ALONE)
+
+
+def asked_last(parse: ParseResult, tail: ParseResult | None) -> ParseResult:
+    """A long message that is not understood as a whole, read by the question it ends with, when
+    the NLU is sure of that question alone."""
+    if tail is None or not unsure_outside(parse):
+        return parse
+    intent = tail["intent"]
+    if intent["name"].startswith(TAIL_INTENTS) and intent["confidence"] >= SURE_ALONE:
+        return {**tail, "text": parse["text"], "entities": parse["entities"]}
+    return parse
+
+
 def _clause_answer(step: Step, clause: ParseResult) -> Answer | None:
     """The answer to one question of the message, in this asker's voice, when the NLU is sure
     of it; never the employer's side of a card holder's question."""

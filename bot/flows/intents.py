@@ -24,6 +24,7 @@ from bot.flows import (
     post_job,
     register_employer,
     report_wage,
+    salutations,
     situations,
 )
 from bot.flows.balance import BALANCE_SHOWN
@@ -41,10 +42,11 @@ _REPORTING = re.compile(r"\b(indberet\w*|udbetalt|udbetale|betalt|indrapporter\w
                         r"send\w* (det |dem )?ind|lon til \w+)\b")
 _PERSON = re.compile(r"\b((tale|snakke|skrive) med (en |et |nogen|min |den |et rigtigt )?"
                      r"(menneske|person|medarbejder|sagsbehandler\w*|konsulent|nogen)|"
-                     r"(fa )?(kontakt|fat) (til|i|pa) (en|den|min|jeres) (\w+ )?(sagsbehandler\w*|"
-                     r"medarbejder|konsulent|virksomhedskonsulent|person)|"
+                     r"((fa )?(kontakt|fat) (til|i|pa)|sat i kontakt med) (en|den|min|jeres) "
+                     r"(\w+ )?(sagsbehandler\w*|medarbejder|konsulent|virksomhedskonsulent|person)|"
                      r"ringe? til (mig|kommunen)|kan (i|du|en af jer) ringe|"
-                     r"hvem kan (jeg|vi) (tale|snakke) med|(til at ringe|ringe?) (mig|os)( op)?|"
+                     r"hvem kan (jeg|vi) ((tale|snakke) med|ringe til)|"
+                     r"(til at ringe|ringe?) (mig|os)( op)?|"
                      r"(vil|skal) (bare )?(have|ha) en (sagsbehandler|medarbejder|person|voksen)|"
                      r"(kan|ma) jeg (ikke )?(bare )?ringe (i stedet|til jer|til en)|"
                      r"hjalp (af|fra) en (medarbejder|person) hos jer|"
@@ -76,7 +78,8 @@ _AND_NAME = re.compile(r"^(og|og hvad med|hvad med|hvad sa med|samme med) \w+( o
 _CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
 """An employer asking whether a named employee's card is active ("er mette stadig aktiv")."""
 _ROOM_LEFT = re.compile(r"\bhvor meget (har|kan|ma|mangler) (\w+ ){1,2}(tilbage|"
-                        r"(na at )?(tjene|fa)( hos (os|jer|mig))? (resten|endnu|mere|i ar))")
+                        r"(na at )?(tjene|fa)( hos (os|jer|mig))? (resten|endnu|mere|i ar))|"
+                        r"\buden at (ryge|komme|ga) over (belobet|gransen|loftet)\b")
 """An employer asking how much a named employee (or "hun" just checked) has left."""
 _CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense|"
                          r"tjene (endnu|mere)|mangler)\b")
@@ -292,6 +295,7 @@ def by_intent(step: Step, answer: str | None) -> None:
     if _context_answer(step):
         return
     intent = FALLBACK_INTENT if _GIBBERISH.match(fold(step.inbound.text)) else reread(step)
+    opening = salutations.opens(step)  # before this turn writes to the state
     if intent == FALLBACK_INTENT:
         if answer is not None:
             _ack(step)  # a stray "ja" or "ok": one short line
@@ -311,8 +315,8 @@ def by_intent(step: Step, answer: str | None) -> None:
         start, label = _FLOW_STARTS[intent]
         step.decide(label)
         start(step)
-    elif intent == "greet":
-        greet(step)
+    elif intent == "greet" or (intent == "goodbye" and opening):
+        salutations.greet(step)
     elif intent in ("affirm", "deny") or (answer is not None and intent not in _PARTING):
         _ack(step)  # "ok mange tak" is thanks, though it starts as a yes
     elif _SOCIAL.get(intent, "menu") == "menu":
@@ -519,7 +523,8 @@ def _context_answer(step: Step) -> bool:
         step.say("about_me")  # mistrust: what this is, and who reads what is written here
         step.decide("about_me")
         return True
-    if _IS_IT_REAL.search(folded) and len(folded.split()) <= _SHORT:
+    if _IS_IT_REAL.search(folded) and len(folded.split()) <= _SHORT and not (
+            step.intent.startswith(RULE_PREFIXES) and step.confidence >= SURE_OF_A_RULE):
         step.say("is_it_real")  # "er det en fidus": the law, and the source on request
         faq.remember(step, "faq_eligibility/what_is")
         step.decide("about_me")
@@ -548,7 +553,8 @@ def _context_answer(step: Step) -> bool:
 
 
 _OWN_APPROVAL = re.compile(
-    r"\bgodkend\w*\b(?! (jobbet|job|arbejdet|ham|hende|opgaven|opgaverne|de|timerne|lonnen))|"
+    r"\b(godkend|verificer)\w*\b"
+    r"(?! (jobbet|job|arbejdet|ham|hende|opgaven|opgaverne|de|timerne|lonnen))|"
     r"\bregistrering\w*\b|\bhvornar kan (vi|jeg) (sa |godt )?(indberette|bruge|komme i gang)\b|"
     r"\bimens\b|\bindtil (vi|i) (er|bliver) godkendt\b")
 """An employer not yet approved asking about their own approval ("er vi godkendt", "svar på
@@ -591,10 +597,3 @@ def misunderstood(step: Step) -> None:
     else:
         step.say("fallback_first_employer" if step.asker == "employer" else "fallback_first")
 
-
-def greet(step: Step) -> None:
-    if step.first_name:
-        step.say("greet", name=step.first_name)
-    else:
-        step.say("greet_anonymous")
-    step.decide("greet")

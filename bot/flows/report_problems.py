@@ -69,7 +69,7 @@ def _keep_the_rest(step: Step, reading: Reading, slot: str) -> None:
 
 _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor\w*|ret|rette|"
                             r"retter|fortryd)\b.{0,30}indberetning\w*|"
-                            r"\bindberetning\w*\b.{0,40}\b(forkerte?|fejl|slettes|rettes|"
+                            r"\bindberetning\w*\b.{0,60}\b(forkerte?|fejl|slettes|rettes|"
                             r"annulleres|fjernes)\b|"
                             r"\b(indberettede|indberettet|skrev|skrevet|registreret|registrerede|"
                             r"tastede|indtastet|tastet|meldte)\b"
@@ -80,8 +80,15 @@ _DELETE_REPORT = re.compile(r"\b(slet|slette|fjern|fjerne|annuller\w*|tilbagefor
                             r"indtaste|melde)\b|"
                             r"\b(kan|skal) (det|den|de|lonnen|belobet|timerne|indberetningen) "
                             r"(rettes|andres|laves om|slettes|fjernes|trakkes tilbage)\b|"
-                            r"\b(indberettet|registreret|sendt|skrevet|meldt)\b.{0,40}"
+                            r"\b(indberettet|registreret|sendt|skrevet|meldt|kommet)\b.{0,40}"
                             r"\b(to gange|dobbelt)\b|"
+                            r"\b(skrev|skrevet|indberettede|meldte|tastede)\b.*"
+                            r"\bhvordan (andrer|retter|sletter|fortryder) (jeg|vi|man)\b|"
+                            r"\bforkerte? (dato|uge|dag|maned)\b|"
+                            r"\bhvordan bliver (det|den|de) rettet\b|"
+                            r"\b(timerne|belobet|lonnen) (\w+ ){0,3}er for (mange|meget)\b|"
+                            r"\b(skrevet|skrev|indberettet|meldt|sat) \d+ timer\b"
+                            r".*\bkun( \w+)? \d+\b|"
                             r"\bforkerte? (belob|timer|timetal|lon|antal)\b.{0,40}"
                             r"\b(indberetning\w*|kan (i|du)|ret|rette|andre)\b|"
                             r"\b(reported|registered|entered|sent) (the )?wrong\b|"
@@ -104,6 +111,6 @@ def asks_to_undo_report(step: Step) -> bool:
         and _ELSEWHERE.search(folded) is None
 
 
-_THEIR_EMPLOYER = re.compile(r"\b(chef\w*|arbejdsgiver\w*|firmaet|boss)\b.{0,30}\b(har|har \w+)"
-                             r" (skrevet|indberettet|meldt|tastet|sendt)\b")
+_THEIR_EMPLOYER = re.compile(r"\b(chef\w*|arbejdsgiver\w*|firmaet|boss|cafeen)\b.{0,30}"
+                             r"\b(har|har \w+) (skrevet|indberettet|meldt|tastet|sendt)\b")
 """A card holder whose employer reported wrong figures: the same answer (a caseworker can)."""

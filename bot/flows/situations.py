@@ -9,6 +9,7 @@ import re
 
 from bot.context import Step, speaks_as_employer
 from bot.flows import handoff
+from bot.flows.report_problems import asks_to_undo_report
 from bot.textmatch import fold
 
 _LIFE_EVENT = re.compile(
@@ -28,7 +29,8 @@ _CARD_STATE = re.compile(r"\b(kort\w*|frikort\w*) (\w+ ){0,2}(aktiv\w*|gyldig\w*
 def for_a_person(step: Step, *, sure_rule: bool) -> bool:
     """An employer telling of an employee's changed life, or asking for someone to talk to,
     gets a person; a rule question asked beside it that the NLU is sure of is answered
-    instead (a sick employee's "hvor mange timer må han arbejde" still has its answer)."""
+    instead (a sick employee's "hvor mange timer må han arbejde" still has its answer), and so
+    is a report to be undone ("skal slettes, hun var syg")."""
     identity = step.identity
     if identity.is_card_holder or not (identity.is_employer
                                        or speaks_as_employer(step.inbound.text)):
@@ -40,7 +42,7 @@ def for_a_person(step: Step, *, sure_rule: bool) -> bool:
         return True
     sure_rule = sure_rule and not _ASKS_ABOUT_THE_EVENT.search(folded)
     if sure_rule or step.entity("card_number") or not _LIFE_EVENT.search(folded) \
-            or _CARD_STATE.search(folded):
+            or _CARD_STATE.search(folded) or asks_to_undo_report(step):
         return False
     step.say("employee_situation")
     handoff.offer(step)

@@ -146,6 +146,16 @@ def test_bare_afmeld_may_mean_the_service_or_a_job() -> None:
     ("send sms'er igen, jeg har fortrudt at jeg skrev stop", "START"),
     ("min gamle mobil er død og det her er mit nye nr. skal jeg skrive LINK?", "LINK"),
     ("har frikort, men I har vist ikke dette nummer. kan I sætte det på?", "LINK"),
+    ("skriv ikk mere til mig", "STOP"),
+    ("hvordan får jeg min telefon sat sammen med kortet", "LINK"),
+    ("mit frikort id er 31874, saet det paa den her tlf pls", "LINK"),
+    ("min ex har taget min gamle telefon. kan i sætte mit frikort på det her nummer", "LINK"),
+    ("jeg har et kort men i kender ikke det her nummer. hvordan forbinder jeg det", "LINK"),
+    ("hvem er i? stop med at skrive til mig", "STOP"),
+    ("slå beskederne fra et stykke tid, jeg er indlagt på sygehuset", "STOP"),
+    ("vi ønsker ikke at modtage flere sms'er fra jer", "STOP"),
+    ("kan i begynde at sende til mig igen", "START"),
+    ("tænd for beskederne igen tak", "START"),
 ])
 def test_stop_start_link_and_source_said_in_longer_words(text: str, name: str) -> None:
     found = keyword_of(text)
