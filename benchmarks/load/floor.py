@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -66,6 +67,7 @@ __all__ = ["FloorOptions", "FloorRow", "Level", "main", "parse_options", "render
 DEFAULT_URL = os.environ.get(
     "FLOOR_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/frikort_load_floor")
 CORES = os.cpu_count() or 1
+WARMUP_LIMIT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,8 @@ RUN_ORDER = ("ours", "stored", "signed", "bare")
 @dataclass(frozen=True)
 class FloorOptions:
     workers: int = 2
-    senders: int = 10_000
+    senders: int = 2_000
+    """Fewer than the harness's 10.000, so that the warm-up reaches every one of them."""
     concurrency: tuple[int, ...] = (2, 32)
     duration_s: float = 15.0
     warmup_s: float = 4.0
@@ -255,10 +258,7 @@ class _Progress:
 async def _measure(level: Level, target: Target, source: TrafficSource, server_pid: int,
                    database_pids: Callable[[], list[int]], options: FloorOptions,
                    progress: _Progress, report: FloorReport) -> None:
-    warm = await closed_loop(target, max(options.concurrency), options.warmup_s, label="warm")
-    if warm.error_count:
-        report.notes.append(f"{level.title}: warm-up errors {dict(warm.errors)}: "
-                            + "; ".join(warm.samples))
+    await _warm_up(level, target, source, options, progress, report)
     for concurrency in options.concurrency:
         await asyncio.sleep(1.0)
         started, load_before = time.strftime("%H:%M:%S"), load_average()
@@ -283,6 +283,27 @@ async def _measure(level: Level, target: Target, source: TrafficSource, server_p
         progress.say(f"{level.title}, {concurrency} in flight: {phase.achieved:.1f} msg/s, "
                      f"server {_f(row.server_ms)} ms/msg, PostgreSQL {_f(row.db_ms)}, "
                      f"generator {_f(row.generator_ms)}, errors {phase.error_count}")
+
+
+async def _warm_up(level: Level, target: Target, source: TrafficSource, options: FloorOptions,
+                   progress: _Progress, report: FloorReport) -> None:
+    """Until every sender of the traffic has written once, and at least `warmup_s`: the
+    measured turns are then a sender's next message in an open conversation, as most are."""
+    senders = source.senders_in_focus()
+    started = time.perf_counter()
+    warm_errors: Counter[str] = Counter()
+    while (len(source.stats.senders_used) < senders
+           or time.perf_counter() - started < options.warmup_s):
+        if time.perf_counter() - started > WARMUP_LIMIT_S:
+            report.notes.append(f"{level.title}: warm-up stopped after {WARMUP_LIMIT_S:.0f} s "
+                                f"with {len(source.stats.senders_used)} of {senders} senders")
+            break
+        warm = await closed_loop(target, max(options.concurrency), 1.0, label="warm")
+        warm_errors.update(warm.errors)
+    progress.say(f"{level.title}: warmed up in {time.perf_counter() - started:.0f} s "
+                 f"({len(source.stats.senders_used)} senders wrote)")
+    if warm_errors:
+        report.notes.append(f"{level.title}: warm-up errors {dict(warm_errors)}")
 
 
 def _source(population: Population) -> TrafficSource:
@@ -386,8 +407,9 @@ def render(report: FloorReport, options: FloorOptions) -> str:
         *(f"- {note}" for note in machine_description([
             f"{options.workers} uvicorn worker(s) per server, closed loop with "
             f"{', '.join(map(str, options.concurrency))} in flight, {options.duration_s:g} s "
-            f"each after {options.warmup_s:g} s of warm-up; {options.senders} senders; SMS "
-            "rule questions and balances (the harness's cost-phase traffic)",
+            f"each after a warm-up in which every sender wrote once (at least "
+            f"{options.warmup_s:g} s); {options.senders} senders; SMS rule questions and "
+            "balances (the harness's cost-phase traffic)",
             *report.notes])),
     ]
     errors = [f"- {row.level.title}, {row.phase.concurrency} in flight: "
@@ -410,7 +432,7 @@ def parse_options(argv: list[str] | None = None) -> FloorOptions:
                                      description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a smoke run of some seconds")
     parser.add_argument("--workers", type=int, help="uvicorn workers per server (2)")
-    parser.add_argument("--senders", type=int, help="distinct senders (10000)")
+    parser.add_argument("--senders", type=int, help="distinct senders (2000)")
     parser.add_argument("--concurrency", help="messages in flight, a list (2,32)")
     parser.add_argument("--duration", type=float, help="seconds per phase (15)")
     parser.add_argument("--warmup", type=float, help="seconds of warm-up per level (4)")
