@@ -68,6 +68,11 @@ class Turn:
         return self._conversation.municipality_code
 
     @property
+    def contact_kind(self) -> str:
+        """The kind of contact the sender's address is ("phone" or "telegram")."""
+        return store.contact_kind(self.channel)
+
+    @property
     def handoff(self) -> str:
         return self._conversation.handoff
 
@@ -241,9 +246,11 @@ class Turn:
             self._remember_municipality(number)
         return number
 
-    def remember_identity(self) -> Identity:
-        """Files the conversation under the card holder's municipality, for caseworkers' inboxes."""
-        identity, municipality = store.identity_and_municipality(
+    def remember_identity(self, found: tuple[Identity, str | None] | None = None) -> Identity:
+        """Files the conversation under the card holder's municipality, for caseworkers' inboxes.
+        `found`: the identity and the card's municipality, when the caller read them (the
+        dialogue reads them with the card's figures, `ledger.reads.sender`)."""
+        identity, municipality = found or store.identity_and_municipality(
             self._uow.session, self.channel, self.address)
         if identity.card_number and self._conversation.municipality_code is None:
             self._conversation.municipality_code = municipality
