@@ -178,9 +178,8 @@ class Dialogue:
         step.state.pop("failures", None)
         turn.save_state()
         replies = [self._finish(reply, inbound.channel) for reply in step.replies]
-        for reply in replies:
-            turn.record_reply(reply.text, buttons=reply.buttons, queue=queue_replies)
-        turn.finish_inbound(inbound_id, step.recorded_intent, tuple(r.text for r in replies))
+        turn.answer(inbound_id, step.recorded_intent,
+                    tuple((reply.text, reply.buttons) for reply in replies), queue=queue_replies)
         outcome.append(step.outcome or ("silent" if not replies else "unlabelled"))
         return replies
 
