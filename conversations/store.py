@@ -286,12 +286,12 @@ _CONVERSATION_COLUMNS = frozenset(column.key for column in _CONVERSATIONS.c) - {
 def _finish_turn_statement(changed: frozenset[str], replies: int) -> TextClause:
     """One statement per shape (which columns changed, how many replies), built once."""
     parts = []
-    binds = [bindparam("conversation_id", type_=_TRANSCRIPT.c.conversation_id.type),
-             bindparam("channel", type_=_TRANSCRIPT.c.channel.type),
-             bindparam("now", type_=_TRANSCRIPT.c.created_at.type),
+    binds = [bindparam("now", type_=_TRANSCRIPT.c.created_at.type),
              bindparam("inbound_id", type_=_TRANSCRIPT.c.id.type),
              bindparam("intent", type_=_TRANSCRIPT.c.intent.type),
              bindparam("replies", type_=_TRANSCRIPT.c.replies_json.type)]
+    if changed or replies:
+        binds.append(bindparam("conversation_id", type_=_TRANSCRIPT.c.conversation_id.type))
     if changed:
         columns = sorted(changed)
         parts.append("conversation AS (UPDATE conversations SET "
@@ -304,7 +304,8 @@ def _finish_turn_statement(changed: frozenset[str], replies: int) -> TextClause:
             " author, text, created_at) VALUES "
             + ", ".join(f"(:conversation_id, 'out', :channel, 'bot', :r_{i}, :now)"
                         for i in range(replies)) + ")")
-        binds += [bindparam(f"r_{i}", type_=_TRANSCRIPT.c.text.type) for i in range(replies)]
+        binds += [bindparam("channel", type_=_TRANSCRIPT.c.channel.type),
+                  *(bindparam(f"r_{i}", type_=_TRANSCRIPT.c.text.type) for i in range(replies))]
     with_ = f"WITH {', '.join(parts)} " if parts else ""
     return sql_text(
         with_ + "UPDATE transcript_messages SET intent = :intent, replies_json = :replies,"

@@ -155,6 +155,25 @@ def test_the_end_of_a_turn_is_one_statement_on_postgresql_and_the_same_rows(
     assert again.duplicate and again.replies == ("Svar ét", "Svar to med 0101011234")
 
 
+@pytest.mark.parametrize("state", [True, False])
+def test_a_turn_that_answers_nothing_still_marks_the_message_answered(
+        env: Env, db_url: str, state: bool) -> None:
+    """A conversation a person owns: the bot stays quiet, with or without a state change."""
+    stored = env.ledger.conversations.store_inbound("sms", PHONE, "SM-q", "hallo?")
+
+    def answer(turn: Turn) -> list[str]:
+        if state:
+            turn.state["quiet"] = True
+            turn.save_state()
+        with statements() as seen:
+            turn.answer(stored.id, "handoff", ())
+        return seen
+    seen = env.ledger.conversations.turn("sms", PHONE, answer, inbound_id=stored.id)
+    assert len(seen) == 1, seen
+    again = env.ledger.conversations.store_inbound("sms", PHONE, "SM-q", "hallo?")
+    assert again.duplicate and again.replies == ()
+
+
 def test_a_turn_with_queued_replies_or_other_pending_writes_keeps_the_separate_statements(
         env: Env, db_url: str) -> None:
     seen = _answered(env, PHONE, "TG-1", ("Svar",), queue=True)
