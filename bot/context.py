@@ -10,7 +10,7 @@ from typing import Any, Literal
 from bot.config import BotConfig
 from bot.job_steps import JobSteps
 from bot.knowledge import KnowledgeBase
-from bot.ledger_reads import LedgerReads
+from bot.ledger_reads import Known, LedgerReads
 from bot.messages import InboundMessage, Reply
 from bot.textmatch import fold
 from bot.texts import keys, text
@@ -33,6 +33,8 @@ class Step:
     config: BotConfig
     knowledge: KnowledgeBase
     clauses: list[ParseResult] = field(default_factory=list)
+    known: Known | None = None
+    """The sender's read at the start of the turn, which `ledger` answers from while valid."""
     """The NLU's reading of each question, when the message asks two or more (bot/questions)."""
     replies: list[Reply] = field(default_factory=list)
     answered_flow: str | None = None
@@ -49,7 +51,7 @@ class Step:
     @property
     def ledger(self) -> LedgerReads:
         """The ledger's reads (balances, cards, reports, caps), in this message's turn."""
-        return LedgerReads(self.turn)
+        return LedgerReads(self.turn, self.known)
 
     @property
     def jobs(self) -> JobSteps:

@@ -14,11 +14,12 @@ from bot.flows import routing
 from bot.keywords import keyword_of
 from bot.knowledge import KnowledgeBase, shipped_knowledge
 from bot.language import looks_english
+from bot.ledger_reads import LedgerReads
 from bot.messages import InboundMessage, Reply
 from bot.observe import DialogueObserver, safely
 from bot.questions import last_question, questions_in
 from bot.texts import text as bot_text
-from conversations.records import StoredInbound
+from conversations.records import Identity, StoredInbound
 from conversations.service import Conversations
 from conversations.turn import Turn
 from danish.wording import gsm7_safe, tidy
@@ -149,8 +150,18 @@ class Dialogue:
     def step(self, turn: Turn, inbound: InboundMessage, parse: ParseResult,
              clauses: list[ParseResult] | None = None) -> Step:
         """A message being handled in `turn`, before anything is decided."""
-        return Step(turn=turn, inbound=inbound, parse=parse, identity=turn.remember_identity(),
-                    config=self._config, knowledge=self._knowledge, clauses=clauses or [])
+        known = LedgerReads(turn).sender()  # one SELECT: who, the card's year, the caps
+        figures = known.figures
+        identity = Identity(
+            card_number=figures.card.number if figures.card else None,
+            holder_name=figures.card.holder_name if figures.card else None,
+            employer_cvr=figures.employer_cvr, employer_name=figures.employer_name,
+            employer_verified=figures.employer_verified)
+        municipality = figures.card.municipality_code if figures.card else None
+        return Step(turn=turn, inbound=inbound, parse=parse,
+                    identity=turn.remember_identity((identity, municipality)),
+                    config=self._config, knowledge=self._knowledge, clauses=clauses or [],
+                    known=known)
 
     def respond(self, step: Step) -> None:
         """The dialogue's answer to one message: crisis first, in any state, then the routing."""
@@ -182,9 +193,8 @@ class Dialogue:
         step.state.pop("failures", None)
         turn.save_state()
         replies = [self._finish(reply, inbound.channel) for reply in step.replies]
-        for reply in replies:
-            turn.record_reply(reply.text, buttons=reply.buttons, queue=queue_replies)
-        turn.finish_inbound(inbound_id, step.recorded_intent, tuple(r.text for r in replies))
+        turn.answer(inbound_id, step.recorded_intent,
+                    tuple((reply.text, reply.buttons) for reply in replies), queue=queue_replies)
         outcome.append(step.outcome or ("silent" if not replies else "unlabelled"))
         return replies
 

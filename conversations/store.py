@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
 from sqlalchemy import (
     Integer,
     Row,
+    TextClause,
     bindparam,
     column,
+    inspect,
     literal,
     null,
     select,
@@ -19,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from conversations.records import Identity, InboundState, StoredInbound, TranscriptLine
 from cpr import redact_cpr
@@ -240,6 +244,72 @@ def finish_inbound(
 _FINISH_INBOUND = (update(_TRANSCRIPT).where(_TRANSCRIPT.c.id == bindparam("inbound_id"))
                    .values(intent=bindparam("set_intent"), replies_json=bindparam("set_replies"),
                            processed_at=bindparam("set_processed_at")))
+
+
+def finishes_in_one_statement(session: Session, conversation: Conversation) -> bool:
+    """Whether `finish_turn` may write the turn's end: on PostgreSQL (data-modifying WITH),
+    when nothing but the conversation's own row waits to be flushed."""
+    if session.get_bind().dialect.name != "postgresql" or session.new or session.deleted:
+        return False
+    return all(item is conversation for item in session.dirty)
+
+
+def finish_turn(
+    session: Session, conversation: Conversation, replies: tuple[str, ...], *, channel: str,
+    inbound_id: int, intent: str | None, now: dt.datetime,
+) -> None:
+    """The end of a turn in one statement: the conversation's changed columns, the replies
+    (transcript lines, no outbox) and the inbound marked answered with them, as
+    `save_state`, `record_outbound` and `finish_inbound` write them in three. Only where
+    `finishes_in_one_statement` says so; the conversation's changes are then committed
+    values of the ORM row, so the commit's flush writes nothing more."""
+    state = inspect(conversation)
+    changed = {attr.key: attr.value for attr in state.attrs
+               if attr.key in _CONVERSATION_COLUMNS and attr.history.has_changes()}
+    statement = _finish_turn_statement(frozenset(changed), len(replies))
+    params: dict[str, Any] = {f"c_{key}": value for key, value in changed.items()}
+    params.update({f"r_{i}": redact_cpr(text) for i, text in enumerate(replies)})
+    params.update({"conversation_id": conversation.id, "channel": channel, "now": now,
+                   "inbound_id": inbound_id, "intent": intent,
+                   "replies": json.dumps(list(replies), ensure_ascii=False)})
+    done = session.connection().execute(statement, params)
+    if done.rowcount != 1:
+        raise LookupError(f"inbound {inbound_id} is gone")
+    for key, value in changed.items():
+        set_committed_value(conversation, key, value)
+
+
+_CONVERSATION_COLUMNS = frozenset(column.key for column in _CONVERSATIONS.c) - {"id"}
+
+
+@functools.cache
+def _finish_turn_statement(changed: frozenset[str], replies: int) -> TextClause:
+    """One statement per shape (which columns changed, how many replies), built once."""
+    parts = []
+    binds = [bindparam("now", type_=_TRANSCRIPT.c.created_at.type),
+             bindparam("inbound_id", type_=_TRANSCRIPT.c.id.type),
+             bindparam("intent", type_=_TRANSCRIPT.c.intent.type),
+             bindparam("replies", type_=_TRANSCRIPT.c.replies_json.type)]
+    if changed or replies:
+        binds.append(bindparam("conversation_id", type_=_TRANSCRIPT.c.conversation_id.type))
+    if changed:
+        columns = sorted(changed)
+        parts.append("conversation AS (UPDATE conversations SET "
+                     + ", ".join(f"{key} = :c_{key}" for key in columns)
+                     + " WHERE id = :conversation_id)")
+        binds += [bindparam(f"c_{key}", type_=_CONVERSATIONS.c[key].type) for key in columns]
+    if replies:
+        parts.append(
+            "reply AS (INSERT INTO transcript_messages (conversation_id, direction, channel,"
+            " author, text, created_at) VALUES "
+            + ", ".join(f"(:conversation_id, 'out', :channel, 'bot', :r_{i}, :now)"
+                        for i in range(replies)) + ")")
+        binds += [bindparam("channel", type_=_TRANSCRIPT.c.channel.type),
+                  *(bindparam(f"r_{i}", type_=_TRANSCRIPT.c.text.type) for i in range(replies))]
+    with_ = f"WITH {', '.join(parts)} " if parts else ""
+    return sql_text(
+        with_ + "UPDATE transcript_messages SET intent = :intent, replies_json = :replies,"
+        " processed_at = :now WHERE id = :inbound_id").bindparams(*binds)
 
 
 def record_outbound(

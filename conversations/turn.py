@@ -68,6 +68,11 @@ class Turn:
         return self._conversation.municipality_code
 
     @property
+    def contact_kind(self) -> str:
+        """The kind of contact the sender's address is ("phone" or "telegram")."""
+        return store.contact_kind(self.channel)
+
+    @property
     def handoff(self) -> str:
         return self._conversation.handoff
 
@@ -113,6 +118,21 @@ class Turn:
 
     def finish_inbound(self, inbound_id: int, intent: str | None, replies: tuple[str, ...]) -> None:
         store.finish_inbound(self._uow.session, inbound_id, intent, replies, self.now)
+
+    def answer(self, inbound_id: int, intent: str | None,
+               replies: tuple[tuple[str, tuple[str, ...]], ...], *, queue: bool = False) -> None:
+        """The turn's end: `save_state` first, then this records the replies (text, buttons)
+        and marks the message answered, as `record_reply` for each and `finish_inbound` do.
+        Replies that go out in the webhook's answer (no `queue`) are written with the state
+        and the answered message in one statement on PostgreSQL (`store.finish_turn`)."""
+        session = self._uow.session
+        if queue or not store.finishes_in_one_statement(session, self._conversation):
+            for text, buttons in replies:
+                self.record_reply(text, buttons=buttons, queue=queue)
+            self.finish_inbound(inbound_id, intent, tuple(text for text, _ in replies))
+            return
+        store.finish_turn(session, self._conversation, tuple(text for text, _ in replies),
+                          channel=self.via, inbound_id=inbound_id, intent=intent, now=self.now)
 
     # Ledger commands and reads --------------------------------------------------------
 
@@ -241,9 +261,11 @@ class Turn:
             self._remember_municipality(number)
         return number
 
-    def remember_identity(self) -> Identity:
-        """Files the conversation under the card holder's municipality, for caseworkers' inboxes."""
-        identity, municipality = store.identity_and_municipality(
+    def remember_identity(self, found: tuple[Identity, str | None] | None = None) -> Identity:
+        """Files the conversation under the card holder's municipality, for caseworkers' inboxes.
+        `found`: the identity and the card's municipality, when the caller read them (the
+        dialogue reads them with the card's figures, `ledger.reads.sender`)."""
+        identity, municipality = found or store.identity_and_municipality(
             self._uow.session, self.channel, self.address)
         if identity.card_number and self._conversation.municipality_code is None:
             self._conversation.municipality_code = municipality

@@ -10,6 +10,7 @@ from db.unit_of_work import UnitOfWork
 from ledger import queries
 from ledger.results import Balance, CapResult, CardResult, WageReportResult
 from ledger.service.cards import card_and_balance
+from ledger.service.senders import SenderFigures, read_sender
 
 
 def balance(uow: UnitOfWork, card_number: str, year: int | None = None) -> Balance:
@@ -27,6 +28,13 @@ def card_year(
     """The card and a year's balance (this year's when no year is named) in one SELECT: a card
     holder's rule answer and SALDO need both, on every turn."""
     return card_and_balance(uow.session, number, year or uow.today.year)
+
+
+def sender(uow: UnitOfWork, kind: str, address: str) -> SenderFigures:
+    """Who writes from a contact (`kind` "phone" or "telegram"), with their card's figures for
+    this year and the caps, in one SELECT: every turn reads who writes, and a rule answer or
+    SALDO then needs the card-year and the caps (`bot.ledger_reads` keeps them for the turn)."""
+    return read_sender(uow.session, kind, address, uow.today.year)
 
 
 def report(uow: UnitOfWork, report_id: int) -> WageReportResult:

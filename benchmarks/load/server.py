@@ -170,8 +170,10 @@ class BenchServer:
         return self._process.pid if self._process is not None else None
 
     def _env(self) -> dict[str, str]:
+        # PYTHONPATH too: a checkout run with another checkout's virtualenv (an editable
+        # install points there) must serve its own code, as the harness itself imports it.
         env = {k: v for k, v in os.environ.items()
-               if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")}
+               if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")}
         env.update(self.settings_env)
         if self.options.workers > 1:
             metrics_dir = self.options.workdir / f"prometheus-{self.options.db}-{self.instance}"

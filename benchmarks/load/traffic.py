@@ -245,6 +245,13 @@ class TrafficSource:
         self._weights = [w if focus is None or focus.keeps(k) else 0.0
                          for k, w in zip(self._mix.kinds, self._mix.start_weights(), strict=True)]
 
+    def senders_in_focus(self) -> int:
+        """How many idle senders the focused kinds draw from (all of them, without a focus)."""
+        pools = {(k.who, k.channel) for k in self._mix.kinds
+                 if self._focus is None or self._focus.keeps(k)}
+        return sum(1 for key in pools for sender in self._idle[key]
+                   if self._focus is None or sender.channel == self._focus.channel)
+
     def next_message(self) -> Message | None:
         """A ready follow-up turn first; else a new conversation; None if no sender is idle."""
         conversation = self._next_ready() or self._start()

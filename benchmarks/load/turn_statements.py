@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -49,7 +50,8 @@ from benchmarks.load.wire import ProviderSecrets, Wire
 
 __all__ = ["Counts", "main"]
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/frikort_load_turns"
+POSTGRES_URL = os.environ.get(
+    "TURNS_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/frikort_load_turns")
 FAQ = "hvor meget må jeg tjene"
 SALDO = "SALDO"
 

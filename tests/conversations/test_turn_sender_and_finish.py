@@ -1,0 +1,211 @@
+"""Issue 17's next cuts of a FAQ or SALDO turn: who writes, the card's year and the caps in one
+SELECT (`ledger.reads.sender`), kept for the turn until a command runs; and the end of a turn
+(the conversation's state, the replies, the answered message) in one statement on PostgreSQL
+(`Turn.answer`). Each test runs on SQLite and on PostgreSQL (`db_url`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bot.ledger_reads import LedgerReads
+from conversations import store
+from conversations.turn import Turn
+from db.conversation_tables import Conversation, TranscriptMessage
+from ledger import reads
+from ledger.commands import CreateEmployment, IssueCard, RegisterEmployer
+from tests.ledger.support import ADMIN, Env, fresh_cpr, make_env, valid_cvr, wage
+
+PHONE = "+4529990011"
+
+
+@pytest.fixture
+def env(db_url: str) -> Iterator[Env]:
+    made = make_env(db_url)
+    yield made
+    made.ledger.close()
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT",
+                                                      "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+
+
+def _holder_who_is_also_an_employer_contact(env: Env) -> str:
+    card = env.ledger.issue_card(IssueCard(
+        cpr=fresh_cpr(), name="Mette Holm", municipality_code="101",
+        valid_from=dt.date(2025, 1, 1), phone=PHONE), actor=ADMIN)
+    env.ledger.register_employer(RegisterEmployer(cvr=valid_cvr(7), name="Holms Is",
+                                                  phone=PHONE), actor=ADMIN)
+    env.ledger.create_employment(CreateEmployment(
+        employer_cvr=env.cvr, card_number=card.number, start_date=dt.date(2025, 1, 1),
+        weekly_hours=Decimal("5")), actor=ADMIN)
+    return card.number
+
+
+def test_one_select_gives_what_the_separate_reads_give(env: Env) -> None:
+    number = _holder_who_is_also_an_employer_contact(env)
+    env.report(300_00, "r-1", card=number)
+
+    def read(turn: Turn) -> None:
+        with statements() as seen:
+            figures = turn.within(lambda uow: reads.sender(uow, "phone", PHONE))
+        assert len(seen) == 1, seen
+        identity, municipality = store.identity_and_municipality(
+            turn.within(lambda uow: uow.session), "sms", PHONE)
+        card, balance = turn.within(lambda uow: reads.card_year(uow, number))
+        assert figures.card == card and figures.balance == balance
+        assert balance.pending_ore + balance.posted_ore == 300_00
+        assert (figures.card.number, figures.card.holder_name, municipality) == (
+            identity.card_number, identity.holder_name, "101")
+        assert (figures.employer_cvr, figures.employer_name, figures.employer_verified) == (
+            identity.employer_cvr, identity.employer_name, identity.employer_verified)
+        assert list(figures.caps) == turn.within(reads.caps)
+        assert figures.caps and figures.year == turn.today.year
+        nobody = turn.within(lambda uow: reads.sender(uow, "phone", "+4529990099"))
+        assert (nobody.card, nobody.employer_cvr, nobody.caps) == (None, None, figures.caps)
+    env.ledger.conversations.turn("sms", PHONE, read)
+
+
+def test_the_turn_answers_from_the_read_until_a_command_runs(env: Env) -> None:
+    number = _holder_who_is_also_an_employer_contact(env)
+    def turn_work(turn: Turn) -> tuple[int, int, int, int]:
+        known = LedgerReads(turn).sender()
+        ledger = LedgerReads(turn, known)
+        with statements() as seen:
+            _, before = ledger.card_year(number)
+            ledger.caps()
+            ledger.balance(number, turn.today.year)
+        unread = len(seen)
+        with statements() as seen:
+            ledger.card_year(number, turn.today.year - 1)  # another year: read
+        other_year = len(seen)
+        turn.execute(wage(env.cvr, number, 200_00, "in-turn"), ADMIN)
+        with statements() as seen:
+            _, after = ledger.card_year(number)  # a command ran: read again, and it shows
+        return unread, other_year, len(seen), after.used_ore - before.used_ore
+
+    unread, other_year, again, moved = env.ledger.conversations.turn("sms", PHONE, turn_work)
+    assert (unread, other_year, again, moved) == (0, 1, 1, 200_00)
+
+
+def _answered(env: Env, address: str, sid: str, replies: tuple[str, ...],
+              queue: bool = False) -> list[str]:
+    stored = env.ledger.conversations.store_inbound("sms", address, sid, "hvad er reglerne")
+
+    def answer(turn: Turn) -> list[str]:
+        assert turn.inbound_replies(stored.id) is None
+        turn.state["faq"] = {"last": sid}
+        turn.save_state()
+        with statements() as seen:
+            turn.answer(stored.id, "faq_limit", tuple((r, ()) for r in replies), queue=queue)
+        return seen
+    return env.ledger.conversations.turn("sms", address, answer, inbound_id=stored.id)
+
+
+def test_the_end_of_a_turn_is_one_statement_on_postgresql_and_the_same_rows(
+        env: Env, db_url: str) -> None:
+    seen = _answered(env, PHONE, "SM-1", ("Svar ét", "Svar to med 0101011234"))
+    # On SQLite the inbound's UPDATE, here; the ORM flushes the state and replies at commit.
+    assert len(seen) == 1, seen
+    first = "WITH conversation AS (UPDATE conversations" if db_url.startswith("postgresql") \
+        else "UPDATE transcript_messages"
+    assert seen[0].lstrip().startswith(first), seen
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conversation = conn.execute(sa.select(
+                Conversation.state_json, Conversation.last_activity_at).where(
+                Conversation.address == PHONE)).one()
+            lines = conn.execute(sa.select(
+                TranscriptMessage.direction, TranscriptMessage.author, TranscriptMessage.text,
+                TranscriptMessage.intent, TranscriptMessage.replies_json,
+                TranscriptMessage.processed_at.is_not(None)
+                | (TranscriptMessage.direction == "out"), TranscriptMessage.channel)
+                .order_by(TranscriptMessage.id)).all()
+    finally:
+        engine.dispose()
+    assert json.loads(conversation.state_json) == {"faq": {"last": "SM-1"}}
+    assert [(d, a, i, done) for d, a, _, i, _, done, _ in lines] == [
+        ("in", "user", "faq_limit", True), ("out", "bot", None, True),
+        ("out", "bot", None, True)]
+    assert [line.text for line in lines[:2]] == ["hvad er reglerne", "Svar ét"]
+    assert json.loads(lines[0].replies_json) == ["Svar ét", "Svar to med 0101011234"]
+    assert "0101011234" not in lines[2].text, "a reply is kept with CPR numbers redacted"
+    assert {line.channel for line in lines} == {"sms"}
+    # A provider's retry gets the stored replies, and changes nothing.
+    again = env.ledger.conversations.store_inbound("sms", PHONE, "SM-1", "hvad er reglerne")
+    assert again.duplicate and again.replies == ("Svar ét", "Svar to med 0101011234")
+
+
+@pytest.mark.parametrize("state", [True, False])
+def test_a_turn_that_answers_nothing_still_marks_the_message_answered(
+        env: Env, db_url: str, state: bool) -> None:
+    """A conversation a person owns: the bot stays quiet, with or without a state change."""
+    stored = env.ledger.conversations.store_inbound("sms", PHONE, "SM-q", "hallo?")
+
+    def answer(turn: Turn) -> list[str]:
+        if state:
+            turn.state["quiet"] = True
+            turn.save_state()
+        with statements() as seen:
+            turn.answer(stored.id, "handoff", ())
+        return seen
+    seen = env.ledger.conversations.turn("sms", PHONE, answer, inbound_id=stored.id)
+    assert len(seen) == 1, seen
+    again = env.ledger.conversations.store_inbound("sms", PHONE, "SM-q", "hallo?")
+    assert again.duplicate and again.replies == ()
+
+
+def test_a_turn_with_queued_replies_or_other_pending_writes_keeps_the_separate_statements(
+        env: Env, db_url: str) -> None:
+    seen = _answered(env, PHONE, "TG-1", ("Svar",), queue=True)
+    assert not any(s.lstrip().startswith("WITH") for s in seen), seen
+
+    def answer_with_escalation(sid: str, urgent: bool) -> list[str]:
+        stored = env.ledger.conversations.store_inbound("sms", PHONE, sid, "en person tak")
+
+        def answer(turn: Turn) -> list[str]:
+            # The first escalation is flushed when opened (its row and the handoff); making
+            # the open one urgent leaves it to the commit's flush: another pending row.
+            turn.escalate(urgent=urgent, reason="test")
+            turn.save_state()
+            with statements() as seen:
+                turn.answer(stored.id, "handoff", (("En person skriver", ()),))
+            return seen
+        return env.ledger.conversations.turn("sms", PHONE, answer, inbound_id=stored.id)
+
+    flushed = answer_with_escalation("SM-2", urgent=False)
+    pending = answer_with_escalation("SM-3", urgent=True)
+    assert any(s.lstrip().startswith("WITH") for s in flushed) == db_url.startswith(
+        "postgresql"), flushed
+    assert not any(s.lstrip().startswith("WITH") for s in pending), pending
+    for sid in ("SM-2", "SM-3"):
+        again = env.ledger.conversations.store_inbound("sms", PHONE, sid, "en person tak")
+        assert again.replies == ("En person skriver",)
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            handoff = conn.scalar(sa.select(Conversation.handoff).where(
+                Conversation.address == PHONE))
+            urgent = conn.scalar(sa.text("SELECT urgent FROM escalations"))
+    finally:
+        engine.dispose()
+    assert (handoff, bool(urgent)) == ("waiting", True)
