@@ -329,7 +329,8 @@ async def _run(options: FloorOptions, workdir: Path, progress: _Progress) -> Flo
                      f"{url.rsplit('/', 1)[-1]}: created, migrated, seeded")
         await asyncio.to_thread(load_parser, NluConfig(cache_dir=options.nlu_cache_dir))
         await asyncio.to_thread(ours.create_database)
-        settings = Settings(_env_file=None, **ours.settings_env)  # type: ignore[arg-type]
+        env = ours.settings_env  # strings, as the environment would give them
+        settings = Settings(_env_file=None, **env)  # type: ignore[arg-type]  # pydantic parses them
         counts = await asyncio.to_thread(
             seed_population, settings.ledger, population, dt.datetime.now(dt.UTC).date(),
             processes=options.seed_processes)
