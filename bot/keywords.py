@@ -76,7 +76,8 @@ _LINK_WORDED = re.compile(
     r"(tlf|telefon\w*|mobil\w*|nummer)|"
     r"\bhvordan (forbinder|kobler|tilknytter) (jeg|man|vi) (det|den)\b|"
     r"\b(link|connect) (my |this )?(phone|number|mobile|telegram)\b|"
-    r"\bkobl\w* (jeg |man |i )?(den|det|telefonen|mobilen|nummeret) (pa|til)\b")
+    r"\bkobl\w* (jeg |man |i )?(den|det|telefonen|mobilen|nummeret) (pa|til)\b|"
+    r"\b(den|det|telefonen|mobilen|nummeret) (skal )?kobles (pa|til)\b")
 _NOT_LINKED_YET = re.compile(r"\b(ikke|ik)\b (\w+ ){0,2}(koblet|tilknyttet|forbundet|linket)\b.*"
                              r"\bendnu\b")
 """"Er der job? Jeg har ikke koblet telefonen på endnu": said in passing, not what is asked."""
@@ -94,7 +95,7 @@ _CANCEL_OPENING = re.compile(r"^(?:ok |okay |nej |nej nej |ah |arh )?(?:glem det
 # Stopping or restarting our messages in words ("lad være med at skrive til mig mere", "gider
 # ik flere beskeder fra jer", "STOP SMS"): only in a short message, and only about messages.
 _STOP_WORDED = re.compile(
-    r"^(?:(?:hej|ok|okay|nej|og|men|please|plz|tak|na|sa|i ma gerne) )*(?:"
+    r"^(?:(?:hej|ok|okay|nej|og|men|please|plz|tak|na|sa|i ma gerne|i ma) )*(?:"
     r"(?:kan (?:i|du) )?(?:stop )?stop(?:p|pe|per)? (?:venligst )?(?:med )?(?:at sende )?(?:mig )?"
     r"(?:(?:alle|de|de der|de her|jeres|dine) )?"
     r"(?:sms(?:\w*| er\w*)|beskeder|besked|at skrive)|"
@@ -135,6 +136,7 @@ _START_WORDED = re.compile(
     r".*\b(?:i|du) ma (?:gerne|godt) (?:skrive|sende|sms\w*) (?:til mig )?igen$|"
     r"^(?:kan (?:i|du) )?(?:begynde at |starte med at )?sende (?:mig )?"
     r"(?:beskeder\w*|sms\w*) igen\b|^(?:kan (?:i|du) )?begynde at sende (?:til mig )?igen$|"
+    r"^(?:i ma (?:gerne|godt) )?begynde at sende (?:beskeder\w*|sms\w*) (?:til (?:mig|os) )?igen\b|"
     r"^start igen\b.*(?:beskeder\w*|sms\w*)\b|"
     r"^(?:tand|taend) for (?:sms\w*|beskeder\w*)(?: igen)?(?: tak)?$|"
     r"^(?:jeg )?vil (?:gerne |godt )?(?:have|ha|fa) (?:beskeder\w*|sms\w*)(?:ne)? "
@@ -207,7 +209,8 @@ def _asks_to_stop(text: str, folded: str) -> bool:
     first = _first_clause(text)  # STOP said, then why
     last = _last_sentence(text)  # why, then STOP: "hvem er i? stop med at skrive til mig"
     return bool(_STOP_WORDED.match(folded) or _STOP_WORDED.match(first) or first == "stop"
-                or (last != first and _STOP_WORDED.match(last))
+                or (last != first and (_STOP_WORDED.match(last)
+                                       or _STOP_WORDED.match(_first_clause(last))))
                 or _STOP_FIRST.match(folded)
                 or _STOP_LAST.search(text.strip()) or _UNSUBSCRIBE_FIRST.match(text))
 

@@ -24,7 +24,7 @@ _ABOUT_US = re.compile(
     r"(videre|til)|"
     r"(kan|ma|vil) (kommunen|min sagsbehandler|sagsbehandleren|jobcentret|nogen) (se|lase|fa) "
     r"(det her|det|hvad jeg skriver|mine beskeder)|"
-    r"hvad (gemmer|ved|har) (i|du) om (mig|os|mit firma|min virksomhed)|hvem gemmer|"
+    r"hvad (gemmer|ved|har) (i|du) om (mig|os|mit firma|min virksomhed)|hvem (der )?gemmer|"
     r"hvem star bag (denne|den her|jeres|dig|jer)|hvem har lavet (dig|jer)|"
     r"bliver det (her )?sendt til (min|kommunen|\w+)|"
     r"(videre|direkte) til (jobcentret|kommunen|min sagsbehandler)|"

@@ -79,7 +79,8 @@ _CARD_STATUS = re.compile(r"\b(aktiv|aktivt|gyldig|gyldigt)\b")
 """An employer asking whether a named employee's card is active ("er mette stadig aktiv")."""
 _ROOM_LEFT = re.compile(r"\bhvor meget (har|kan|ma|mangler) (\w+ ){1,2}(tilbage|"
                         r"(na at )?(tjene|fa)( hos (os|jer|mig))? (resten|endnu|mere|i ar))|"
-                        r"\buden at (ryge|komme|ga) over (belobet|gransen|loftet)\b")
+                        r"\buden at (ryge|komme|ga) over (belobet|gransen|loftet)\b|"
+                        r"\bplads til \d+")
 """An employer asking how much a named employee (or "hun" just checked) has left."""
 _CARD_WORDS = re.compile(r"\b(aktiv\w*|kort\w*|tilbage|plads|tjent|gyldig\w*|graense\w*|grense|"
                          r"tjene (endnu|mere)|mangler)\b")
@@ -369,7 +370,7 @@ _VAGUE_NEXT = re.compile(r"^(sa )?(skal (jeg|vi) (gore|goere) (noget|mere)|"
                          r"hvad (skal|gor|goer) (jeg|vi)( sa| nu)?( gore)?|og (sa|hvad sa)|"
                          r"hvad sker der (sa|nu))\W*$")
 """A follow-up with no topic of its own: about the answer just given."""
-_COMPLAINT = re.compile(r"\b(klag\w*|uenig|abn\w*|aabn\w*|genabn\w*|dodt|doedt|closed|"
+_COMPLAINT = re.compile(r"\b(klag\w*|uenig|(?!a?abnede\b)a?abn\w*|genabn\w*|dodt|doedt|closed|"
                         r"hvorfor\b.*\b(lukket|lukkede|luk\w*|stoppet|deaktiv\w*|spaerret|sparret)|"
                         r"ingen (har )?(sagt|fortalt|skrevet)|det (vidste|viste) jeg (ikke|ik)|"
                         r"har (ikke|ik) (fat|faet|hort) (noget|besked|et brev)|uretfardig\w*)\b")

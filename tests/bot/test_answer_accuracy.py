@@ -30,8 +30,8 @@ FLOORS = {
 }
 
 
-SHARDS = {"tuning.yml": 14, "holdout.yml": 1}
-"""The tuning file is played in fourteen interleaved shards, each with the file's floors, so the
+SHARDS = {"tuning.yml": 15, "holdout.yml": 1}
+"""The tuning file is played in fifteen interleaved shards, each with the file's floors, so the
 parallel test run is not held up by one long test (10.000 messages take minutes)."""
 
 

@@ -1,10 +1,10 @@
 """Crisis is never missed: the corpus in tests/bot/crisis/, written independently of the patterns.
 
-crisis_messages.yml: 392 ways people write about acute danger (suicidal thoughts, self-harm,
+crisis_messages.yml: 395 ways people write about acute danger (suicidal thoughts, self-harm,
 overdose or an unconscious friend, violence, frost, chest pain or a fall, hunger), without æøå,
 in caps, with typos, inside long messages, about themselves and about others. Recall must be
 100 %.
-near_misses.yml: 303 ordinary messages with alarming words ("dødtræt", "keder mig ihjel",
+near_misses.yml: 304 ordinary messages with alarming words ("dødtræt", "keder mig ihjel",
 "min telefon er død"). False alarms are reported, and held below a ceiling.
 """
 

@@ -156,6 +156,10 @@ def test_bare_afmeld_may_mean_the_service_or_a_job() -> None:
     ("vi ønsker ikke at modtage flere sms'er fra jer", "STOP"),
     ("kan i begynde at sende til mig igen", "START"),
     ("tænd for beskederne igen tak", "START"),
+    ("i må gerne begynde at sende beskeder til os igen", "START"),
+    ("Jeg har ikke noget frikort. Det er 3. besked i denne uge. I må stoppe med at skrive til mig",
+     "STOP"),
+    ("min telefon døde og nu har jeg en ny, samme nummer. skal den kobles på igen", "LINK"),
 ])
 def test_stop_start_link_and_source_said_in_longer_words(text: str, name: str) -> None:
     found = keyword_of(text)
