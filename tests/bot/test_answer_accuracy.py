@@ -26,7 +26,7 @@ NOW = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
 FLOORS = {
     # file: (answer accuracy, highest not-understood rate)
     "tuning.yml": (0.96, 0.02),
-    "holdout.yml": (0.93, 0.02),
+    "holdout.yml": (0.945, 0.02),
 }
 
 
