@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from decimal import Decimal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,11 +36,14 @@ def env(db_url: str) -> Iterator[Env]:
 
 @contextmanager
 def statements() -> Iterator[list[str]]:
+    """The statements this thread sends: the listener is on every engine of the process, and
+    another test's background job in the same process once added one to the count."""
     seen: list[str] = []
+    here = threading.get_ident()
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT",
-                                                      "RELEASE", "ROLLBACK")):
+        if threading.get_ident() == here and not statement.lstrip().upper().startswith(
+                ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")):
             seen.append(statement)
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
     try:
