@@ -44,13 +44,25 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-__all__ = ["DEMO_NOW", "MIGRATED", "Template", "built", "copy_of", "facts_of", "finish",
-           "materialise", "postgres_copy", "release", "seeded", "sqlite_copy"]
+__all__ = ["DEMO_NOW", "MIGRATED", "Template", "built", "copy_of", "drop_database", "facts_of",
+           "finish", "materialise", "postgres_copy", "release", "seeded", "sqlite_copy"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SQLITE_PREFIX = "sqlite:///"
+
+
+def drop_database(name: str) -> None:
+    """Drops a database a test made on the PostgreSQL server of POSTGRES_ADMIN_URL, sessions
+    still open on it included (a benchmark's server may not have closed them yet)."""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 DEMO_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 """The FakeClock's start in the bot and channel tests (a Monday); the demo data is seeded then."""
 _log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from benchmarks.load.options import parse_options
-from benchmarks.load.report import render
+from benchmarks.load.report import publish, render
 from benchmarks.load.run import run
 
 
@@ -14,10 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
     report = run(options)
     text = render(report)
-    sys.stdout.write(text)
-    if options.markdown is not None:
-        options.markdown.parent.mkdir(parents=True, exist_ok=True)
-        options.markdown.write_text(text, "utf-8")
+    publish(text, options.markdown)
     return 1 if report.errors else 0
 
 

@@ -44,7 +44,7 @@ from benchmarks.load.drive import PhaseRecorder, PhaseResult, Target, closed_loo
 from benchmarks.load.httpclient import HttpClient, TransportError
 from benchmarks.load.options import ROOT
 from benchmarks.load.providers import FakeProviders
-from benchmarks.load.report import machine_description
+from benchmarks.load.report import machine_description, publish
 from benchmarks.load.resources import ResourceMonitor, load_average
 from benchmarks.load.run import COST_CATEGORIES
 from benchmarks.load.seed import Population, plan_population, seed_population
@@ -466,10 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
     report = run(options)
     text = render(report, options)
-    sys.stdout.write(text)
-    if options.markdown is not None:
-        options.markdown.parent.mkdir(parents=True, exist_ok=True)
-        options.markdown.write_text(text, "utf-8")
+    publish(text, options.markdown)
     return 1 if report.errors else 0
 
 

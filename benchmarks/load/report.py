@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import os
 import platform
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 
@@ -249,3 +251,11 @@ def render(report: RunReport) -> str:
     else:
         out += ["", "No errors: every message got HTTP 200 and the reply its script expects."]
     return "\n".join(out) + "\n"
+
+
+def publish(text: str, markdown: Path | None) -> None:
+    """The report on stdout, and in the Markdown file when one was asked for."""
+    sys.stdout.write(text)
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(text, "utf-8")

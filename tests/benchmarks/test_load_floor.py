@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from benchmarks.load.floor import LEVELS, parse_options, render, run
 from tests.api.channel_fixtures import nlu_cache_dir  # noqa: F401  (the shared model cache)
-from tests.databases import POSTGRES_ADMIN_URL
+from tests.databases import POSTGRES_ADMIN_URL, drop_database
 
 
 @pytest.mark.slow
@@ -52,8 +52,4 @@ def test_quick_floor_run_answers_every_message_at_every_level(
             engine.dispose()
         assert (unanswered, duplicates) == (0, 0), text
     finally:
-        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                                 poolclass=sa.pool.NullPool)
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(name)

@@ -17,7 +17,7 @@ from benchmarks.load.options import parse_options
 from benchmarks.load.report import render
 from benchmarks.load.run import run
 from db.conversation_tables import TranscriptMessage
-from tests.databases import POSTGRES_ADMIN_URL
+from tests.databases import POSTGRES_ADMIN_URL, drop_database
 from tests.api.channel_fixtures import nlu_cache_dir  # noqa: F401  (the shared model cache)
 
 
@@ -109,8 +109,4 @@ def test_two_instances_on_one_postgres_share_the_work_and_store_each_message_onc
         assert sum(stored.values()) == ours.sent_ok_http, (stored, text)
         assert stored.get("sms", 0) > 0 and stored.get("telegram", 0) > 0, stored
     finally:
-        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                                 poolclass=sa.pool.NullPool)
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(name)

@@ -11,16 +11,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from api.bootstrap import Backend
-from conversations import intake
 from conversations.records import StoredInbound
 from conversations.turn import Turn
+from tests.conversations.statement_count import statements
 from tests.ledger.support import FakeClock, fast_ledger
 
 SENDER = "+4529990001"
@@ -33,22 +31,6 @@ def backend(db_url: str) -> Iterator[tuple[Backend, FakeClock]]:
     made = fast_ledger(db_url, clock)
     yield made, clock
     made.close()
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements sent while the block runs (transaction control left out)."""
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT",
-                                                      "RELEASE", "ROLLBACK")):
-            seen.append(statement)
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
 
 
 def _store(backend: Backend, message_id: str, *, at_most: int = 5,

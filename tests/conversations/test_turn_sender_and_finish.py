@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from decimal import Decimal
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +19,7 @@ from conversations.turn import Turn
 from db.conversation_tables import Conversation, TranscriptMessage
 from ledger import reads
 from ledger.commands import CreateEmployment, IssueCard, RegisterEmployer
+from tests.conversations.statement_count import statements
 from tests.ledger.support import ADMIN, Env, fresh_cpr, make_env, valid_cvr, wage
 
 PHONE = "+4529990011"
@@ -32,24 +30,6 @@ def env(db_url: str) -> Iterator[Env]:
     made = make_env(db_url)
     yield made
     made.ledger.close()
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The statements this thread sends: the listener is on every engine of the process, and
-    another test's background job in the same process once added one to the count."""
-    seen: list[str] = []
-    here = threading.get_ident()
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if threading.get_ident() == here and not statement.lstrip().upper().startswith(
-                ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")):
-            seen.append(statement)
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
 
 
 def _holder_who_is_also_an_employer_contact(env: Env) -> str:
