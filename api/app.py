@@ -111,7 +111,8 @@ def create_app(
     install_problem_handlers(app)
     install_outage_handling(app, services.ledger)
 
-    for router in (API_V1, webhooks.router, voice.router):
+    # The providers' webhooks first: routes are matched in order, and they carry the traffic.
+    for router in (webhooks.router, voice.router, API_V1):
         include_shared(app, router)
     if settings.demo_enabled:
         include_shared(app, demo.router)

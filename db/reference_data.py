@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from types import MappingProxyType
 
 import yaml
 from sqlalchemy import insert, select
@@ -27,6 +29,7 @@ class SourcedCap:
 
 
 def municipalities() -> list[dict[str, str]]:
+    """A fresh list each call (callers may change it); `municipality_names` is the cached view."""
     text = resources.files("db").joinpath("data/municipalities.csv").read_text("utf-8")
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -57,9 +60,11 @@ def load_reference_data(conn: Connection) -> None:
         conn.execute(insert(CapVersion), caps)
 
 
-def municipality_names() -> dict[str, str]:
-    """Code to name, for the 98 municipalities."""
-    return {row["code"]: row["name"] for row in municipalities()}
+@cache
+def municipality_names() -> Mapping[str, str]:
+    """Code to name, for the 98 municipalities: read once per process (a FAQ answer that
+    names the holder's municipality used to parse the CSV file on every message)."""
+    return MappingProxyType({row["code"]: row["name"] for row in municipalities()})
 
 
 def postcode_municipalities(postcode: str) -> list[str]:

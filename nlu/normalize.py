@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["fold_danish", "fold_for_matching", "normalize", "number_shape"]
 
@@ -27,17 +28,21 @@ _MAX_SHAPE = 10
 def fold_danish(text: str) -> str:
     """Lowercase, fold æ/ø/å to ae/oe/aa and strip other accents (é → e)."""
     folded = text.lower().translate(_DANISH_FOLD)
+    if folded.isascii():  # the usual case: nothing left to decompose
+        return folded
     decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=4096)
 def fold_for_matching(text: str) -> str:
     """The loosest form, for matching keywords and phrases rather than for the classifier.
 
     On top of `fold_danish`, the ASCII spellings people use for æ, ø and å meet the single
     letters they also type instead ("fortidspension", "foertidspension" and "førtidspension"
     all become "fortidspension"), full-width and compatibility characters count as the plain
-    ones, and only letters and digits remain, one space apart.
+    ones, and only letters and digits remain, one space apart. Cached: the dialogue folds the
+    same message and the same phrases many times a turn.
     """
     text = fold_danish(unicodedata.normalize("NFKC", text))
     text = _NOT_A_WORD.sub(" ", text)

@@ -148,3 +148,27 @@ def test_any_text_parsed_as_a_cpr_is_redacted_whole(text: str) -> None:
     if cpr.parse_cpr(text) is not None:
         assert cpr.redact_cpr(text).strip() == cpr.CPR_MASK
     assert cpr.redact_cpr(cpr.redact_cpr(text)) == cpr.redact_cpr(text)
+
+
+def _found_without_shortcut(text: str) -> list[cpr.CprMatch]:
+    """What `find_cprs` finds when every text is folded, as it was before the shortcut."""
+    folded, origin = cpr.fold(text)
+    return [cpr.CprMatch(*(m.span() if origin is None else
+                           (origin[m.start()], origin[m.end() - 1] + 1)), digits)
+            for m in cpr._CPR.finditer(folded) if (digits := cpr._digits(m)) is not None]
+
+
+@pytest.mark.parametrize("text", [
+    "mit cpr er 070761–4285, hvad så nu?",  # en dash, Danish letters
+    "§ 3: født 07.07.61 – 4285 står der på kortet",
+    "jeg hedder Søren og mit nr er ０７０７６１-４２８５",  # full-width digits: folded
+    "ring på 12 34 56 78 9, så svarer Åse",  # nine digits: nothing
+])
+def test_the_digit_shortcut_finds_what_folding_finds(text: str) -> None:
+    assert cpr.find_cprs(text) == _found_without_shortcut(text)
+
+
+@given(st.text(alphabet=st.sampled_from(list("0123456789 -.æøå§–’€") + ["１", "٣", "㉑", "⑴"]),
+               max_size=30))
+def test_the_digit_shortcut_never_hides_a_number(text: str) -> None:
+    assert cpr.find_cprs(text) == _found_without_shortcut(text)

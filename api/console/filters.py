@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from api.console.texts import texts
@@ -17,7 +16,6 @@ from db.vault import mask_cpr
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 EMPTY = "–"
-_names = cache(municipality_names)
 
 
 def kr(ore: int | None) -> str:
@@ -78,7 +76,7 @@ def kommune(code: str | None) -> str:
     """"Aarhus (751)"."""
     if not code:
         return EMPTY
-    name = _names().get(code)
+    name = municipality_names().get(code)
     return f"{name} ({code})" if name else code
 
 
