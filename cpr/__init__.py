@@ -44,8 +44,13 @@ _CPR = re.compile(
 _DASHES = frozenset("\u2212\u2043\ufe63\uff0d")
 """Dash-like characters outside Unicode's dash punctuation category (Pd): minus sign, hyphen
 bullet, small and full-width hyphen-minus."""
-_NEVER_DIGITS = str.maketrans("", "", "æøåÆØÅéÉèÈáÁüÜöÖäÄ§°•·–—‘’‚“”„…«»€")
-"""Non-ASCII characters of ordinary Danish text that no folding turns into a digit."""
+_LETTERS_AND_MARKS = "æøåÆØÅéÉèÈáÁüÜöÖäÄ§°•·‘’‚“”„«»€"
+"""Non-ASCII characters of ordinary Danish text that folding leaves as they are: not digits,
+not dashes, not spaces."""
+_NEVER_DIGITS = str.maketrans("", "", _LETTERS_AND_MARKS + "–—…")
+_AS_ASCII = str.maketrans({**{ch: "a" for ch in _LETTERS_AND_MARKS}, "–": "-", "—": "-"})
+"""The same text for the CPR pattern, one character for one, so positions stay the same:
+the letters and marks as any letter, the two dashes as folding spells them."""
 _ASCII_DIGITS = "0123456789"
 
 
@@ -54,7 +59,7 @@ def _too_few_digits(text: str) -> bool:
     letters and marks above are left out, and has fewer than ten digits. Most messages are,
     and every message's text is checked several times, so this spares the folding."""
     rest = text if text.isascii() else text.translate(_NEVER_DIGITS)
-    return rest.isascii() and sum(rest.count(digit) for digit in _ASCII_DIGITS) < 10
+    return rest.isascii() and sum(map(rest.count, _ASCII_DIGITS)) < 10
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,8 @@ def find_cprs(text: str) -> list[CprMatch]:
     """Every CPR number in `text`, with its place in the text as given."""
     if _too_few_digits(text):
         return []
-    folded, origin = fold(text)
+    plain = text if text.isascii() else text.translate(_AS_ASCII)
+    folded, origin = (plain, None) if plain.isascii() else fold(text)
     found = []
     for match in _CPR.finditer(folded):
         digits = _digits(match)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from babel.numbers import format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,3 +82,15 @@ def test_format_danish_reads_back(ore: int) -> None:
     assert text.endswith(" kr.")
     number = text.removesuffix(" kr.").replace(".", "").replace(",", ".")
     assert parse_kroner(number) == ore
+
+
+@given(st.integers(min_value=-10**14, max_value=10**14))
+def test_danish_formatting_is_babels_da_dk(ore: int) -> None:
+    """Written out by hand for speed; Babel's da_DK patterns are the reference."""
+    babel = format_decimal(Decimal(ore) / 100, format="#,##0.00", locale="da_DK")
+    assert format_danish(ore) == f"{babel} kr."
+    if ore % 100 == 0:
+        whole = format_decimal(ore // 100, format="#,##0", locale="da_DK")
+        assert format_danish_whole(ore) == f"{whole} kr."
+    else:
+        assert format_danish_whole(ore) == format_danish(ore)
