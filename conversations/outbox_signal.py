@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from db.conversation_tables import OutboxMessage
 
-__all__ = ["committed_outbox_inserts"]
+__all__ = ["committed_outbox_inserts", "mark_inserted"]
 
 _MARK = "frikort_outbox_inserted"
 _lock = threading.Lock()
@@ -34,10 +34,16 @@ def committed_outbox_inserts() -> int:
     return _committed
 
 
+def mark_inserted(session: Session) -> None:
+    """For an insert into the outbox that is not an ORM insert (a turn's end in one statement,
+    `conversations.store.finish_turn`): its commit counts as the ORM's would."""
+    session.info[_MARK] = True
+
+
 def _inserted(mapper: Any, connection: Any, target: OutboxMessage) -> None:
     session = Session.object_session(target)
     if session is not None:
-        session.info[_MARK] = True
+        mark_inserted(session)
 
 
 def _after_commit(session: Session) -> None:

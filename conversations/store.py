@@ -24,6 +24,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from conversations import outbox_signal
 from conversations.records import Identity, InboundState, StoredInbound, TranscriptLine
 from cpr import redact_cpr
 from db.base import table_of
@@ -255,23 +256,33 @@ def finishes_in_one_statement(session: Session, conversation: Conversation) -> b
 
 
 def finish_turn(
-    session: Session, conversation: Conversation, replies: tuple[str, ...], *, channel: str,
-    inbound_id: int, intent: str | None, now: dt.datetime,
+    session: Session, conversation: Conversation,
+    replies: tuple[tuple[str, tuple[str, ...]], ...], *, channel: str, inbound_id: int,
+    intent: str | None, now: dt.datetime, queue: bool = False,
 ) -> None:
     """The end of a turn in one statement: the conversation's changed columns, the replies
-    (transcript lines, no outbox) and the inbound marked answered with them, as
-    `save_state`, `record_outbound` and `finish_inbound` write them in three. Only where
+    (text, buttons) as transcript lines and, with `queue`, as outbox messages to the
+    conversation's own address (Telegram), and the inbound marked answered with them, as
+    `save_state`, `record_reply` and `finish_inbound` write them in three or more. Only where
     `finishes_in_one_statement` says so, and as the turn's last write: the conversation's
     changes are then committed values of the ORM row, which leaves the session."""
     state = inspect(conversation)
     changed = {attr.key: attr.value for attr in state.attrs
                if attr.key in _CONVERSATION_COLUMNS and attr.history.has_changes()}
-    statement = _finish_turn_statement(frozenset(changed), len(replies))
+    queued = queue and bool(replies)
+    statement = _finish_turn_statement(frozenset(changed), len(replies), queued)
+    texts = [text for text, _ in replies]
     params: dict[str, Any] = {f"c_{key}": value for key, value in changed.items()}
-    params.update({f"r_{i}": redact_cpr(text) for i, text in enumerate(replies)})
+    params.update({f"r_{i}": redact_cpr(text) for i, text in enumerate(texts)})
     params.update({"conversation_id": conversation.id, "channel": channel, "now": now,
                    "inbound_id": inbound_id, "intent": intent,
-                   "replies": json.dumps(list(replies), ensure_ascii=False)})
+                   "replies": json.dumps(texts, ensure_ascii=False)})
+    if queued:
+        params.update({f"b_{i}": json.dumps(list(buttons)) for i, (_, buttons) in
+                       enumerate(replies)})
+        params.update({"outbox_channel": conversation.channel,
+                       "recipient": conversation.address})
+        outbox_signal.mark_inserted(session)
     done = session.connection().execute(statement, params)
     if done.rowcount != 1:
         raise LookupError(f"inbound {inbound_id} is gone")
@@ -283,11 +294,15 @@ def finish_turn(
 
 
 _CONVERSATION_COLUMNS = frozenset(column.key for column in _CONVERSATIONS.c) - {"id"}
+_OUTBOX = table_of(OutboxMessage)
 
 
 @functools.cache
-def _finish_turn_statement(changed: frozenset[str], replies: int) -> TextClause:
-    """One statement per shape (which columns changed, how many replies), built once."""
+def _finish_turn_statement(changed: frozenset[str], replies: int, queued: bool) -> TextClause:
+    """One statement per shape (which columns changed, how many replies, queued or not), built
+    once. Queued replies are one multi-row INSERT into the outbox (ids in reply order, so the
+    worker sends them in order), and each transcript line takes its text and outbox id from
+    its outbox row (the sub-statements of a WITH run in no set order)."""
     parts = []
     binds = [bindparam("now", type_=_TRANSCRIPT.c.created_at.type),
              bindparam("inbound_id", type_=_TRANSCRIPT.c.id.type),
@@ -301,12 +316,27 @@ def _finish_turn_statement(changed: frozenset[str], replies: int) -> TextClause:
                      + ", ".join(f"{key} = :c_{key}" for key in columns)
                      + " WHERE id = :conversation_id)")
         binds += [bindparam(f"c_{key}", type_=_CONVERSATIONS.c[key].type) for key in columns]
-    if replies:
+    if replies and queued:
+        parts.append(
+            "queued AS (INSERT INTO outbox (channel, recipient, text, buttons_json, status,"
+            " attempts, next_attempt_at, last_error, conversation_id, created_at) VALUES "
+            + ", ".join(f"(:outbox_channel, :recipient, :r_{i}, :b_{i}, 'pending', 0, :now, '',"
+                        " :conversation_id, :now)" for i in range(replies))
+            + " RETURNING id, text), "
+            "reply AS (INSERT INTO transcript_messages (conversation_id, direction, channel,"
+            " author, text, created_at, outbox_id) SELECT :conversation_id, 'out', :channel,"
+            " 'bot', queued.text, :now, queued.id FROM queued ORDER BY queued.id)")
+        binds += [bindparam("outbox_channel", type_=_OUTBOX.c.channel.type),
+                  bindparam("recipient", type_=_OUTBOX.c.recipient.type),
+                  *(bindparam(f"b_{i}", type_=_OUTBOX.c.buttons_json.type)
+                    for i in range(replies))]
+    elif replies:
         parts.append(
             "reply AS (INSERT INTO transcript_messages (conversation_id, direction, channel,"
             " author, text, created_at) VALUES "
             + ", ".join(f"(:conversation_id, 'out', :channel, 'bot', :r_{i}, :now)"
                         for i in range(replies)) + ")")
+    if replies:
         binds += [bindparam("channel", type_=_TRANSCRIPT.c.channel.type),
                   *(bindparam(f"r_{i}", type_=_TRANSCRIPT.c.text.type) for i in range(replies))]
     with_ = f"WITH {', '.join(parts)} " if parts else ""

@@ -123,16 +123,16 @@ class Turn:
                replies: tuple[tuple[str, tuple[str, ...]], ...], *, queue: bool = False) -> None:
         """The turn's end: `save_state` first, then this records the replies (text, buttons)
         and marks the message answered, as `record_reply` for each and `finish_inbound` do.
-        Replies that go out in the webhook's answer (no `queue`) are written with the state
-        and the answered message in one statement on PostgreSQL (`store.finish_turn`)."""
+        On PostgreSQL the replies, queued to the outbox or not, are written with the state and
+        the answered message in one statement (`store.finish_turn`)."""
         session = self._uow.session
-        if queue or not store.finishes_in_one_statement(session, self._conversation):
+        if not store.finishes_in_one_statement(session, self._conversation):
             for text, buttons in replies:
                 self.record_reply(text, buttons=buttons, queue=queue)
             self.finish_inbound(inbound_id, intent, tuple(text for text, _ in replies))
             return
-        store.finish_turn(session, self._conversation, tuple(text for text, _ in replies),
-                          channel=self.via, inbound_id=inbound_id, intent=intent, now=self.now)
+        store.finish_turn(session, self._conversation, replies, channel=self.via,
+                          inbound_id=inbound_id, intent=intent, now=self.now, queue=queue)
 
     # Ledger commands and reads --------------------------------------------------------
 

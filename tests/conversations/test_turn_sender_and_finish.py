@@ -15,8 +15,9 @@ import sqlalchemy as sa
 
 from bot.ledger_reads import LedgerReads
 from conversations import store
+from conversations.outbox_signal import committed_outbox_inserts
 from conversations.turn import Turn
-from db.conversation_tables import Conversation, TranscriptMessage
+from db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
 from ledger import reads
 from ledger.commands import CreateEmployment, IssueCard, RegisterEmployer
 from tests.conversations.statement_count import statements
@@ -91,7 +92,7 @@ def test_the_turn_answers_from_the_read_until_a_command_runs(env: Env) -> None:
 
 
 def _answered(env: Env, address: str, sid: str, replies: tuple[str, ...],
-              queue: bool = False) -> list[str]:
+              queue: bool = False, last_buttons: tuple[str, ...] = ()) -> list[str]:
     stored = env.ledger.conversations.store_inbound("sms", address, sid, "hvad er reglerne")
 
     def answer(turn: Turn) -> list[str]:
@@ -99,7 +100,9 @@ def _answered(env: Env, address: str, sid: str, replies: tuple[str, ...],
         turn.state["faq"] = {"last": sid}
         turn.save_state()
         with statements() as seen:
-            turn.answer(stored.id, "faq_limit", tuple((r, ()) for r in replies), queue=queue)
+            turn.answer(stored.id, "faq_limit",
+                        tuple((r, last_buttons if i == len(replies) - 1 else ())
+                              for i, r in enumerate(replies)), queue=queue)
         return seen
     return env.ledger.conversations.turn("sms", address, answer, inbound_id=stored.id)
 
@@ -158,11 +161,43 @@ def test_a_turn_that_answers_nothing_still_marks_the_message_answered(
     assert again.duplicate and again.replies == ()
 
 
-def test_a_turn_with_queued_replies_or_other_pending_writes_keeps_the_separate_statements(
+def test_queued_replies_go_to_the_outbox_in_the_same_one_statement(
         env: Env, db_url: str) -> None:
-    seen = _answered(env, PHONE, "TG-1", ("Svar",), queue=True)
-    assert not any(s.lstrip().startswith("WITH") for s in seen), seen
+    """Telegram's replies leave through the outbox: on PostgreSQL its rows are written by the
+    turn's one statement too, in reply order, each transcript line linked to its own."""
+    before = committed_outbox_inserts()
+    seen = _answered(env, PHONE, "TG-1", ("Svar ét", "Svar to med 0101011234", "Ja eller nej?"),
+                     queue=True, last_buttons=("Ja", "Nej"))
+    on_postgres = db_url.startswith("postgresql")
+    assert (len(seen) == 1 and seen[0].lstrip().startswith("WITH")) == on_postgres, seen
+    assert committed_outbox_inserts() == before + 1, "the worker is woken as for an ORM insert"
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            queued = conn.execute(sa.select(
+                OutboxMessage.id, OutboxMessage.text, OutboxMessage.buttons_json,
+                OutboxMessage.channel, OutboxMessage.recipient, OutboxMessage.status,
+                OutboxMessage.conversation_id).order_by(OutboxMessage.id)).all()
+            lines = conn.execute(sa.select(TranscriptMessage.text, TranscriptMessage.outbox_id)
+                                 .where(TranscriptMessage.direction == "out")
+                                 .order_by(TranscriptMessage.id)).all()
+            conversation_id = conn.scalar(sa.select(Conversation.id).where(
+                Conversation.address == PHONE))
+    finally:
+        engine.dispose()
+    assert [row.text for row in queued][::2] == ["Svar ét", "Ja eller nej?"]
+    assert "0101011234" not in queued[1].text
+    assert [json.loads(row.buttons_json) for row in queued] == [[], [], ["Ja", "Nej"]]
+    assert {(r.channel, r.recipient, r.status, r.conversation_id) for r in queued} == {
+        ("sms", PHONE, "pending", conversation_id)}
+    assert [(line.text, line.outbox_id) for line in lines] == [
+        (row.text, row.id) for row in queued]
+    again = env.ledger.conversations.store_inbound("sms", PHONE, "TG-1", "hvad er reglerne")
+    assert again.replies == ("Svar ét", "Svar to med 0101011234", "Ja eller nej?")
 
+
+def test_a_turn_with_other_pending_writes_keeps_the_separate_statements(
+        env: Env, db_url: str) -> None:
     def answer_with_escalation(sid: str, urgent: bool) -> list[str]:
         stored = env.ledger.conversations.store_inbound("sms", PHONE, sid, "en person tak")
 
