@@ -9,6 +9,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
 from api.bootstrap import Backend, LazyParser, Services, build_services
@@ -74,6 +75,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        # No more turns in threads at once than the pool has connections: the rest wait on the
+        # event loop for a thread, instead of in a thread for a connection, or in a new
+        # connection beyond the pool (opened and closed again, PostgreSQL forking each time).
+        to_thread.current_default_thread_limiter().total_tokens = settings.ledger.pool_size
         task = asyncio.create_task(worker.run(stop)) if settings.RUN_BACKGROUND_WORKER else None
         if settings.WARM_NLU_AT_START and isinstance(services.parser, LazyParser):
             threading.Thread(target=services.parser.warm, name="nlu-warm", daemon=True).start()
@@ -124,8 +129,8 @@ def create_app(
     install_proxy_headers(app, settings)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers (on the event loop, not behind the busy threads)."""
         return {"status": "ok"}
 
     return app
