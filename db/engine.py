@@ -3,9 +3,10 @@
 A PostgreSQL outage must not hang requests or leave a broken pool behind: a checkout pings a
 connection that has been idle in the pool for `PING_AFTER_IDLE_S` (a dead one is replaced, so
 the pool recovers by itself once the server is back; a statement that finds its connection
-dead invalidates every older one of the pool, and the webhook answers 503), connecting gives up after `CONNECT_TIMEOUT_S`, and TCP keepalives plus a user
-timeout notice a server that vanished without closing the socket (a network cut). Each of
-these libpq parameters can be overridden in DATABASE_URL's query string.
+dead invalidates every older one of the pool, and the webhook answers 503), connecting gives
+up after `CONNECT_TIMEOUT_S`, and TCP keepalives plus a user timeout notice a server that
+vanished without closing the socket (a network cut). Each of these libpq parameters can be
+overridden in DATABASE_URL's query string.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ statements are counted), and counts with SQLAlchemy's engine events:
 - checkouts: a connection taken from the pool.
 
 It also times each kind over `--turns` turns from distinct senders (process CPU time per turn:
-the app's work plus the TestClient's, an upper bound of the worker's own).
+the app's work plus the TestClient's, an upper bound of the worker's own), and the dialogue's
+own share: `Dialogue.handle` called directly for the next `--turns` senders (no HTTP, no
+TestClient; the store, the NLU, the turn and its reply, as the worker's thread runs them).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from benchmarks.load.providers import FakeProviders
 from benchmarks.load.seed import Population, Sender, plan_population, seed_population
 from benchmarks.load.server import BenchServer, ServerOptions
 from benchmarks.load.wire import ProviderSecrets, Wire
+from bot import InboundMessage
 
 __all__ = ["Counts", "main"]
 
@@ -133,6 +136,17 @@ def _send(client: TestClient, wire: Wire, sender: Sender, text: str) -> None:
         raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
 
 
+def _handle_cpu_ms(app: Any, kind: Kind, senders: list[Sender]) -> float:
+    """CPU ms per `Dialogue.handle` call, for these senders' next message of this kind."""
+    dialogue = app.state.services.dialogue
+    started = time.process_time()
+    for n, sender in enumerate(senders):
+        inbound = InboundMessage(channel=sender.channel, sender=sender.address, text=kind.text,
+                                 provider_message_id=f"direct-{kind.name}-{n}")
+        dialogue.handle(inbound, queue_replies=sender.channel == "telegram")
+    return (time.process_time() - started) / len(senders) * 1000
+
+
 def _with_worker(app: Any, base_url: str, wire: Wire, counter: Counter_,
                  population: Population, turns: int) -> tuple[str, Counts, Counts, float]:
     """SMS FAQ turns with the app's lifespan running (the outbox worker and the background
@@ -196,7 +210,7 @@ def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: b
         _env_file=None,
         **server.settings_env,  # type: ignore[arg-type]  # env strings, parsed by pydantic
     )
-    population = plan_population(max(200, 8 * turns))
+    population = plan_population(max(200, 16 * turns))
     seed_population(settings.ledger, population, dt.datetime.now(dt.UTC).date())
     configure_logging(settings)  # JSON at INFO, as the server logs; into a file, not stdout
     root = logging.getLogger()
@@ -220,7 +234,8 @@ def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: b
         for sender in timed:
             _send(client, wire, sender, kind.text)
         cpu_ms = (time.process_time() - started) / len(timed) * 1000
-        rows.append((kind.name, first, again, cpu_ms))
+        handle_ms = _handle_cpu_ms(app, kind, senders[2 + turns:2 + 2 * turns])
+        rows.append((kind.name, first, again, cpu_ms, handle_ms))
         if show:
             for label, counts in (("first message", first), ("next message", again)):
                 print(f"\n{kind.name}, {label}:")
@@ -234,19 +249,20 @@ def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: b
         ledger.conversations.mark_sent(items[0].id, "load-1")
     for name, counts in (("outbox claim of one Telegram reply", claim),
                          ("outbox mark_sent of that reply", mark)):
-        rows.append((name, counts, counts, float("nan")))
+        rows.append((name, counts, counts, float("nan"), float("nan")))
         if show:
             print(f"\n{name}:")
             for line, n in Counter(counts.sql).items():
                 print(f"  {n}× {line}")
-    rows.append(_with_worker(app, server.url, wire, counter, population, turns))
+    rows.append((*_with_worker(app, server.url, wire, counter, population, turns),
+                 float("nan")))
     print("| Turn | Statements (first message / next) | Transactions (commits + rollbacks) "
-          "| Pool checkouts | CPU ms per turn, in-process |")
-    print("|---|---:|---:|---:|---:|")
-    for name, first, again, cpu_ms in rows:
+          "| Pool checkouts | CPU ms per turn, in-process | of which Dialogue.handle |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, first, again, cpu_ms, handle_ms in rows:
         print(f"| {name} | {first.statements} / {again.statements} | "
               f"{first.commits + first.rollbacks} / {again.commits + again.rollbacks} | "
-              f"{first.checkouts} / {again.checkouts} | {cpu_ms:.1f} |")
+              f"{first.checkouts} / {again.checkouts} | {cpu_ms:.1f} | {handle_ms:.2f} |")
 
 
 if __name__ == "__main__":
