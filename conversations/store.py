@@ -259,13 +259,15 @@ def finish_turn(
     session: Session, conversation: Conversation,
     replies: tuple[tuple[str, tuple[str, ...]], ...], *, channel: str, inbound_id: int,
     intent: str | None, now: dt.datetime, queue: bool = False,
+    stored: tuple[str, ...] | None = None,
 ) -> None:
     """The end of a turn in one statement: the conversation's changed columns, the replies
     (text, buttons) as transcript lines and, with `queue`, as outbox messages to the
     conversation's own address (Telegram), and the inbound marked answered with them, as
     `save_state`, `record_reply` and `finish_inbound` write them in three or more. Only where
     `finishes_in_one_statement` says so, and as the turn's last write: the conversation's
-    changes are then committed values of the ORM row, which leaves the session."""
+    changes are then committed values of the ORM row, which leaves the session. `stored`:
+    what a retry gets back, when not the replies' texts (see `Turn.answer`)."""
     state = inspect(conversation)
     changed = {attr.key: attr.value for attr in state.attrs
                if attr.key in _CONVERSATION_COLUMNS and attr.history.has_changes()}
@@ -276,7 +278,8 @@ def finish_turn(
     params.update({f"r_{i}": redact_cpr(text) for i, text in enumerate(texts)})
     params.update({"conversation_id": conversation.id, "channel": channel, "now": now,
                    "inbound_id": inbound_id, "intent": intent,
-                   "replies": json.dumps(texts, ensure_ascii=False)})
+                   "replies": json.dumps(texts if stored is None else list(stored),
+                                         ensure_ascii=False)})
     if queued:
         params.update({f"b_{i}": json.dumps(list(buttons)) for i, (_, buttons) in
                        enumerate(replies)})

@@ -120,19 +120,24 @@ class Turn:
         store.finish_inbound(self._uow.session, inbound_id, intent, replies, self.now)
 
     def answer(self, inbound_id: int, intent: str | None,
-               replies: tuple[tuple[str, tuple[str, ...]], ...], *, queue: bool = False) -> None:
+               replies: tuple[tuple[str, tuple[str, ...]], ...], *, queue: bool = False,
+               stored: tuple[str, ...] | None = None) -> None:
         """The turn's end: `save_state` first, then this records the replies (text, buttons)
         and marks the message answered, as `record_reply` for each and `finish_inbound` do.
         On PostgreSQL the replies, queued to the outbox or not, are written with the state and
-        the answered message in one statement (`store.finish_turn`)."""
+        the answered message in one statement (`store.finish_turn`). `stored`: what a retry
+        of the message gets back, when not the replies' texts (a call's encoded answer)."""
         session = self._uow.session
+        if stored is None:
+            stored = tuple(text for text, _ in replies)
         if not store.finishes_in_one_statement(session, self._conversation):
             for text, buttons in replies:
                 self.record_reply(text, buttons=buttons, queue=queue)
-            self.finish_inbound(inbound_id, intent, tuple(text for text, _ in replies))
+            self.finish_inbound(inbound_id, intent, stored)
             return
         store.finish_turn(session, self._conversation, replies, channel=self.via,
-                          inbound_id=inbound_id, intent=intent, now=self.now, queue=queue)
+                          inbound_id=inbound_id, intent=intent, now=self.now, queue=queue,
+                          stored=stored)
 
     # Ledger commands and reads --------------------------------------------------------
 

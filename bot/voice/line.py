@@ -260,9 +260,8 @@ class PhoneLine:
         reply = self._finish(step, call, event, answer)
         turn.save_state()
         said = " ".join(s.text for s in reply.say)
-        if said:
-            turn.record_reply(said)
-        turn.finish_inbound(inbound_id, intent, encode(reply, tuple(s.text for s in reply.say)))
+        turn.answer(inbound_id, intent, ((said, ()),) if said else (),
+                    stored=encode(reply, tuple(s.text for s in reply.say)))
         safely(self._dialogue.observer.decided, inbound, step.outcome or "call")
         return reply
 
