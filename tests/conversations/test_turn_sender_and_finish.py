@@ -228,3 +228,30 @@ def test_a_turn_with_other_pending_writes_keeps_the_separate_statements(
     finally:
         engine.dispose()
     assert (handoff, bool(urgent)) == ("waiting", True)
+
+
+def test_a_call_turn_keeps_its_encoded_answer_for_a_retry(env: Env, db_url: str) -> None:
+    """A call's turn says one thing and stores another for a retry (the encoded TwiML
+    answer, `bot.voice`): both databases keep each where it belongs."""
+    stored = env.ledger.conversations.store_inbound("sms", PHONE, "CA1:0", "hvad er reglerne")
+
+    def answer(turn: Turn) -> list[str]:
+        turn.save_state()
+        with statements() as seen:
+            turn.answer(stored.id, "faq_limit", (("Du må tjene 42.766 kr.", ()),),
+                        stored=('{"say": ["Du må tjene 42.766 kr."], "step": 1}',))
+        return seen
+    seen = env.ledger.conversations.turn("sms", PHONE, answer, inbound_id=stored.id)
+    # PostgreSQL: one statement for all of it; SQLite: the inbound's UPDATE, the rest at commit.
+    assert len(seen) == 1, seen
+    assert seen[0].lstrip().startswith("WITH") == db_url.startswith("postgresql"), seen
+    again = env.ledger.conversations.store_inbound("sms", PHONE, "CA1:0", "hvad er reglerne")
+    assert again.replies == ('{"say": ["Du må tjene 42.766 kr."], "step": 1}',)
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            said = conn.scalars(sa.select(TranscriptMessage.text).where(
+                TranscriptMessage.direction == "out")).all()
+    finally:
+        engine.dispose()
+    assert said == ["Du må tjene 42.766 kr."]
