@@ -319,7 +319,7 @@ def _finish_turn_statement(changed: frozenset[str], replies: int, queued: bool) 
                      + ", ".join(f"{key} = :c_{key}" for key in columns)
                      + " WHERE id = :conversation_id)")
         binds += [bindparam(f"c_{key}", type_=_CONVERSATIONS.c[key].type) for key in columns]
-    if replies and queued:
+    if queued:
         parts.append(
             "queued AS (INSERT INTO outbox (channel, recipient, text, buttons_json, status,"
             " attempts, next_attempt_at, last_error, conversation_id, created_at) VALUES "

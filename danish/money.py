@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 # ASCII digits only: `\d` alone also matches full-width and Arabic-Indic digits, which
 # int() would silently accept. `\Z`, not `$`, so a trailing newline is not let through.
 _KRONER_STRING = re.compile(r"^(?P<kr>[0-9]{1,12})(?:\.(?P<ore>[0-9]{1,2}))?\Z")

@@ -23,10 +23,10 @@ from db.compiled_sql import PROCESS_COMPILED_SQL
 from db.config import LedgerConfig
 
 CONNECT_TIMEOUT_S = 5
+"""Twilio waits 15 s for a webhook's answer: a 503 in time beats a connect that hangs."""
 PING_AFTER_IDLE_S = 1.0
 """A connection back in the pool for less than this is used without a ping: under traffic,
 connections are reused within milliseconds, and a server restart takes longer than this."""
-"""Twilio waits 15 s for a webhook's answer: a 503 in time beats a connect that hangs."""
 PG_CONNECT_ARGS: dict[str, int] = {
     "connect_timeout": CONNECT_TIMEOUT_S,
     "keepalives": 1,
