@@ -10,7 +10,8 @@ e.g. in the operator's log, and compare.)
 Rows are chained in id order, one database-wide chain. Every insert goes through `append`,
 at commit time (UnitOfWork.commit): on PostgreSQL under a transaction-level advisory lock,
 taken last in the transaction so it cannot deadlock with row locks, and ids are drawn under
-it, so id order is chain order; on SQLite the write transaction already holds the one write
+it, so id order is chain order (all of it in the function `frikort_audit_append`, one round
+trip); on SQLite the write transaction already holds the one write
 lock. The hash format (`row_hash`) is fixed: the migration that chained existing rows and
 `verify` both use it.
 """
@@ -35,21 +36,29 @@ GENESIS = "0" * 64
 LOCK_KEY = 0x66726B61756474  # "frkaudt": the advisory lock every audit insert takes
 _AUDIT = table_of(AuditRecord)
 _BATCH = 5000
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_TAIL_AND_IDS = text(
-    "SELECT (SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1) AS prev,"
-    " nextval(pg_get_serial_sequence('audit_log', 'id')) AS id FROM generate_series(1, :n)")
+_APPEND = text("SELECT frikort_audit_append(CAST(:rows AS json), :key, :genesis)")
+"""PostgreSQL: the lock, the tail and the inserts (migration 2026-12-07_write_functions)."""
 
 
 def row_hash(prev_hash: str, row: Mapping[Any, Any]) -> str:
     """SHA-256 over the previous hash and every column of the row, as canonical JSON."""
+    payload = f'["{prev_hash}",{int(row["id"])},{fields_json(row)}]'
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def fields_json(row: Mapping[Any, Any]) -> str:
+    """The hashed JSON array's elements after the previous hash and the id, comma-separated.
+
+    The hash is over `["<prev_hash>",<id>,<these>]` (`json.dumps` of the whole list with no
+    spaces and no ASCII escaping): a hex hash and an integer need no escaping, so the
+    database can put the two it draws around this text itself (`frikort_audit_append`).
+    """
     at = row["at"]
     if isinstance(at, dt.datetime):
         at = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    payload = [prev_hash, int(row["id"]), at, row["actor"], row["channel"], row["action"],
-               row["entity_type"], str(row["entity_id"]), row["details_json"]]
-    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    fields = [at, row["actor"], row["channel"], row["action"], row["entity_type"],
+              str(row["entity_id"]), row["details_json"]]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[1:-1]
 
 
 def chained(rows: Iterable[Mapping[str, Any]], first_id: int,
@@ -76,21 +85,25 @@ def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK, {"key": LOCK_KEY})
-        # A statement of its own after the lock: under READ COMMITTED it sees every row
-        # committed by the transaction that held the lock before.
-        drawn = conn.execute(_TAIL_AND_IDS, {"n": len(rows)}).all()
-        prev = drawn[0].prev or GENESIS
-        ids = [row.id for row in drawn]
-    else:
-        last_id, prev = tail(conn)
-        ids = list(range(last_id + 1, last_id + 1 + len(rows)))
-    linked = []
-    for row, row_id in zip(rows, ids, strict=True):
-        entry = {**row, "id": row_id, "prev_hash": prev}
-        entry["row_hash"] = prev = row_hash(prev, entry)
-        linked.append(entry)
-    conn.execute(_AUDIT.insert(), linked)
+        # The lock, the tail (read after the lock: under READ COMMITTED the function's next
+        # statement sees every row committed by the lock's previous holder) and the rows
+        # with their hashes, in one round trip.
+        conn.execute(_APPEND, {"rows": _rows_json(rows), "key": LOCK_KEY, "genesis": GENESIS})
+        return
+    last_id, prev = tail(conn)
+    conn.execute(_AUDIT.insert(), list(chained(rows, last_id + 1, prev)))
+
+
+def _rows_json(rows: list[dict[str, Any]]) -> str:
+    """The rows for `frikort_audit_append`: their columns and their hashed fields' text."""
+    encoded = []
+    for row in rows:
+        at = row["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
+        encoded.append({"at": at, "actor": row["actor"], "channel": row["channel"],
+                        "action": row["action"], "entity_type": row["entity_type"],
+                        "entity_id": str(row["entity_id"]), "details_json": row["details_json"],
+                        "fields": fields_json(row)})
+    return json.dumps(encoded, ensure_ascii=False)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The per card-year balance row: created on demand, locked by every writer, moved only by entries.
 
 The write path runs on SQLAlchemy Core (one compiled statement each, no unit-of-work flush):
-a report is about eight statements, and each ORM flush or ORM-loaded row cost several times
-the statement itself in Python CPU.
+each ORM flush or ORM-loaded row cost several times the statement itself in Python CPU. On
+PostgreSQL a new report does the same steps inside `frikort_count_report` (report_count.py);
+posting, voiding, reversing and the expiry sweep use the functions here on both databases.
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ def lock_balance(
     return balance
 
 
-_CAP_LOCK_NAMESPACE = 0x46524B  # "FRK": first key of the two-key advisory lock per year
+CAP_LOCK_NAMESPACE = 0x46524B  # "FRK": first key of the two-key advisory lock per year
 
 
 def hold_year(session: Session, year: int, *, exclusive: bool = False) -> None:
@@ -197,7 +198,7 @@ def hold_year(session: Session, year: int, *, exclusive: bool = False) -> None:
         return
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     session.connection().execute(text(f"SELECT {function}(:namespace, :year)"),
-                                 {"namespace": _CAP_LOCK_NAMESPACE, "year": year})
+                                 {"namespace": CAP_LOCK_NAMESPACE, "year": year})
 
 
 @dataclass(frozen=True)

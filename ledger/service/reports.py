@@ -1,23 +1,23 @@
 """Wage reports: reserve room under the cap, post, void, expire, reverse.
 
-The hot path (`report_wage`, `post_report`) runs on SQLAlchemy Core with a fixed, small set
-of statements. A new report for a card-year that already has a balance row, on PostgreSQL:
+The hot path (`report_wage`) runs on SQLAlchemy Core with a fixed, small set of round trips.
+A new report on PostgreSQL:
 
 1. one SELECT for the employer, the card, its last status change, the covering employment,
    any idempotency record for the key, whether the year has a cap, and the new report's id;
-2. INSERT ... ON CONFLICT DO UPDATE ... RETURNING: creates the card-year balance row if
-   needed and takes its row lock (see balances.lock_balance);
-3. under that lock, one SELECT for the cap in force and, again, the key's idempotency record;
-4. one INSERT with data-modifying CTEs: the report, its entry, the balance movement, the
-   audit record and the idempotency record.
+   every refusal is decided here, before any lock;
+2. one call of `frikort_count_report` (report_count.py): the card-year's row lock, the cap
+   and the key's record under it, the expiry of reservations past their time, the split,
+   and the report, its entry and the balance's movement;
+3. one INSERT of the idempotency record, which holds the result built from what 2 returned;
+4. at commit, one call of `frikort_audit_append` (db/audit_chain.py).
 
-SQLite runs the writes of step 4 as five statements (it has no data-modifying CTEs; its
-statements are in-process calls) and BEGIN IMMEDIATE holds the database's write lock for
-the whole command.
+SQLite runs step 2 as separate statements (`_lock_for_new_report`, `append_entry`; they are
+in-process calls there) and BEGIN IMMEDIATE holds the database's write lock for the command.
 
 Idempotency: the record is looked up before the lock (a replay then takes no lock) and again
 under it, so a duplicate delivery that waited behind the original answers as a replay. Two
-deliveries of one key that still race (for different cards, say) both reach step 4; the
+deliveries of one key that still race (for different cards, say) both reach step 3; the
 second fails on the record's primary key, its transaction is rolled back, and
 `Ledger.run_write` runs it again, when it finds the winner's record and answers as a replay
 (or a conflict, for a different payload).
@@ -43,7 +43,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
 )
 from sqlalchemy.orm import aliased
 
@@ -78,7 +77,9 @@ from ledger.errors import (
     ReportNotPosted,
 )
 from ledger.results import WageReportResult
+from ledger.service import report_count
 from ledger.service.balances import (
+    CapInForce,
     LockedBalance,
     Movement,
     ReportRef,
@@ -157,33 +158,6 @@ _REQUEST_LOOKUP_PG = _request_lookup(reserve_report_id=True)
 _INSERT_REPORT = _REPORTS.insert().returning(_REPORTS.c.id)
 _INSERT_IDEMPOTENCY = _IDEMPOTENCY.insert()
 
-# PostgreSQL: the report, its entry, the balance movement and the idempotency record in one
-# statement (the audit record follows at commit, on the hash chain) (data-modifying CTEs). Foreign keys are checked at the
-# end of the statement, when the report row exists. SQLite has no data-modifying CTEs and
-# runs the same writes as separate statements (in-process, they cost little there).
-_WRITE_NEW_REPORT = text(
-    "WITH report AS ("
-    " INSERT INTO wage_reports (id, employer_id, card_id, employment_id, year, paid_on,"
-    " work_from, work_to, hours_centi, amount_ore, post_on_create, expires_at, source_channel,"
-    " source_message_id, actor, created_at) VALUES (:report_id, :employer_id, :card_id,"
-    " :employment_id, :year, :paid_on, :work_from, :work_to, :hours_centi, :amount_ore,"
-    " :post_on_create, :expires_at, :source_channel, :source_message_id, :actor, :now)"
-    "), entry AS ("
-    " INSERT INTO ledger_entries (report_id, card_id, year, kind, counted_ore, over_cap_ore,"
-    " awaiting_delta, pending_delta, posted_delta, over_cap_delta, reason, actor, created_at)"
-    " VALUES (:report_id, :card_id, :year, :kind, :counted_ore, :over_cap_ore, :d_awaiting,"
-    " :d_pending, :d_posted, :d_over_cap, '', :actor, :now)"
-    "), moved AS ("
-    " UPDATE card_balances SET awaiting_ore = awaiting_ore + :d_awaiting,"
-    " pending_ore = pending_ore + :d_pending, posted_ore = posted_ore + :d_posted,"
-    " over_cap_ore = over_cap_ore + :d_over_cap, entry_count = entry_count + 1"
-    " WHERE card_id = :card_id AND year = :year"
-    ") INSERT INTO idempotency_records (scope, key, request_hash, report_id, result_json,"
-    " created_at) VALUES (:scope, :idempotency_key, :request_hash, :report_id, :result_json,"
-    " :now)"
-)
-
-
 def report_wage(cmd: ReportWage, *, uow: UnitOfWork, actor: Actor) -> WageReportResult:
     """Records a wage report, counting what fits under the cap and splitting off the rest.
 
@@ -220,22 +194,6 @@ def report_wage(cmd: ReportWage, *, uow: UnitOfWork, actor: Actor) -> WageReport
     if employment_id is None:
         raise NoEmployment(number=card_number)
 
-    # No cap for the year yet: the operator may be setting it right now. Wait for them
-    # (the year's advisory lock) before the row lock, then read the cap under both.
-    year_held = not cap_exists
-    if year_held:
-        hold_year(session, year)
-    balance = lock_balance(session, card_id, year, counting=True, year_held=year_held,
-                           key=(employer_cvr, cmd.idempotency_key))
-    if balance.stored_key is not None:  # the same key, committed while we waited
-        return _replay(cmd, request_hash, *balance.stored_key)
-    expire_due_for_balance(uow, balance, actor)
-    if balance.cap is None:
-        # Defensive: with the year's lock held above, the cap read under the row lock is
-        # final. Should a caller get here without it: hold it and read again.
-        hold_year(session, year)
-        balance = lock_balance(session, card_id, year)
-
     expires_at = uow.now + dt.timedelta(seconds=uow.config.pending_ttl_seconds)
     report_row = {
         "employer_id": employer_id, "card_id": card_id, "employment_id": employment_id,
@@ -245,46 +203,72 @@ def report_wage(cmd: ReportWage, *, uow: UnitOfWork, actor: Actor) -> WageReport
         "source_channel": actor.channel, "source_message_id": cmd.source_message_id,
         "actor": actor.name,
     }
-    if not on_postgres:
+    if on_postgres:
+        session.flush()  # anything the ORM holds for this transaction goes first
+        counted = report_count.count_new_report(
+            conn, report_row, report_id=int(new_id), now=uow.now,
+            reserved_before=reservation_due_cutoff(uow), scope=employer_cvr,
+            key=cmd.idempotency_key, hold_year=not cap_exists)
+        if counted.stored_key is not None:  # the same key, committed while we waited
+            return _replay(cmd, request_hash, *counted.stored_key)
+        cap, used_before = counted.cap, counted.used_before
+    else:
+        balance = _lock_for_new_report(uow, actor, card_id, year, cap_exists=bool(cap_exists),
+                                       key=(employer_cvr, cmd.idempotency_key))
+        if balance.stored_key is not None:
+            return _replay(cmd, request_hash, *balance.stored_key)
         new_id = conn.execute(_INSERT_REPORT, {**report_row, "created_at": uow.now}).scalar_one()
+        cap, used_before = balance.cap, balance.used_ore
     report = ReportFacts(
         id=int(new_id), employer_id=int(employer_id), card_id=int(card_id), year=year,
         paid_on=cmd.paid_on, hours_centi=int(cmd.hours * 100), amount_ore=cmd.amount_ore,
         post_on_create=cmd.post, expires_at=expires_at, card_number=card_number,
         employer_cvr=employer_cvr,
     )
-    step = _count_against_cap(uow, balance, report, confirmed=cmd.post)
-    if not on_postgres:
+    step = _count_against_cap(uow, cap, used_before, report, confirmed=cmd.post)
+    if on_postgres:
+        if (step.state.counted, step.state.over_cap) != (counted.counted, counted.over_cap):
+            raise RuntimeError("frikort_count_report split differently from ledger.rules")
+        balance_after = counted.balance(card_number, year)
+    else:
         append_entry(session, balance, report.ref, step.kind, step.movement,
                      counted=step.state.counted, over_cap=step.state.over_cap,
                      actor=actor.name, now=uow.now)
-    else:
-        balance.move(step.movement)
-    result = wage_report_result(report, step.state, locked_balance_result(card_number, balance),
+        balance_after = locked_balance_result(card_number, balance)
+    result = wage_report_result(report, step.state, balance_after,
                                 ttl_seconds=uow.config.pending_ttl_seconds,
                                 warnings=step.warnings)
-    audit = {"status": result.status, "amount_ore": cmd.amount_ore,
-             "counted_ore": result.counted_ore}
-    if on_postgres:
-        movement = step.movement
-        conn.execute(_WRITE_NEW_REPORT, {
-            **report_row, "report_id": report.id, "now": uow.now, "kind": step.kind,
-            "counted_ore": step.state.counted, "over_cap_ore": step.state.over_cap,
-            "d_awaiting": movement.awaiting, "d_pending": movement.pending,
-            "d_posted": movement.posted, "d_over_cap": movement.over_cap,
-            "scope": employer_cvr, "idempotency_key": cmd.idempotency_key,
-            "request_hash": request_hash, "result_json": result.model_dump_json(),
-        })
-    else:
-        conn.execute(_INSERT_IDEMPOTENCY, {
-            "scope": employer_cvr, "key": cmd.idempotency_key, "request_hash": request_hash,
-            "report_id": report.id, "result_json": result.model_dump_json(),
-            "created_at": uow.now,
-        })
-    # Written at commit, on the end of the audit hash chain (ledger/audit_chain.py).
-    uow.audit(actor, "wage_report.create", "wage_report", report.id, **audit)
+    conn.execute(_INSERT_IDEMPOTENCY, {
+        "scope": employer_cvr, "key": cmd.idempotency_key, "request_hash": request_hash,
+        "report_id": report.id, "result_json": result.model_dump_json(),
+        "created_at": uow.now,
+    })
+    # Written at commit, on the end of the audit hash chain (db/audit_chain.py).
+    uow.audit(actor, "wage_report.create", "wage_report", report.id, status=result.status,
+              amount_ore=cmd.amount_ore, counted_ore=result.counted_ore)
     uow.commit()
     return result
+
+
+def _lock_for_new_report(uow: UnitOfWork, actor: Actor, card_id: int, year: int, *,
+                         cap_exists: bool, key: tuple[str, str]) -> LockedBalance:
+    """The statement path (SQLite) of what `frikort_count_report` does before the split."""
+    session = uow.session
+    # No cap for the year yet: the operator may be setting it right now. Wait for them
+    # (the year's advisory lock) before the row lock, then read the cap under both.
+    if not cap_exists:
+        hold_year(session, year)
+    balance = lock_balance(session, card_id, year, counting=True, year_held=not cap_exists,
+                           key=key)
+    if balance.stored_key is not None:  # the same key, committed while we waited
+        return balance
+    expire_due_for_balance(uow, balance, actor)
+    if balance.cap is None:
+        # Defensive: with the year's lock held above, the cap read under the row lock is
+        # final. Should a caller get here without it: hold it and read again.
+        hold_year(session, year)
+        balance = lock_balance(session, card_id, year)
+    return balance
 
 
 def _replay(cmd: ReportWage, request_hash: str, stored_hash: str,
@@ -328,18 +312,17 @@ class _Counted:
 
 
 def _count_against_cap(
-    uow: UnitOfWork, balance: LockedBalance, report: ReportFacts, *, confirmed: bool,
+    uow: UnitOfWork, cap: CapInForce | None, used_before: int, report: ReportFacts, *,
+    confirmed: bool,
 ) -> _Counted:
     """What the new report's entry does: reserve or post what fits, or wait for the cap.
 
-    `balance` is held under its lock and `balance.cap` was read under it; the caller writes
-    the entry and moves the balance.
+    `cap` is the cap in force and `used_before` the card-year's posted plus pending amount,
+    both read under the card-year's row lock.
     """
-    cap = balance.cap
     if cap is None:
         return _Counted("await_cap", Movement(awaiting=report.amount_ore),
                         ReportState("awaiting_cap", 0, 0, confirmed=False), ())
-    used_before = balance.used_ore
     split = rules.split_against_cap(report.amount_ore, used_before, cap.amount_ore)
     warnings = rules.crossed_warnings(used_before, used_before + split.counted, cap.amount_ore)
     if confirmed:

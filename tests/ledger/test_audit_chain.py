@@ -5,14 +5,23 @@ by `frikort audit verify`. The migration chains the rows of an existing database
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
+import json
+import random
 import threading
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
 from db.audit_chain import GENESIS, row_hash
+from db.commands import Actor
+from db.unit_of_work import UnitOfWork
 from db.migrate import upgrade
 from ledger import RegisterEmployer
 from tests.ledger.support import ADMIN, Env, audit_rows, make_ledger, raw_engine, valid_cvr
@@ -47,6 +56,57 @@ def test_every_row_the_application_writes_is_on_the_chain(env: Env) -> None:
         previous = str(row["row_hash"])
     report = env.ledger.verify_audit_chain()
     assert report.intact and report.rows == len(rows) and report.head == previous
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"))
+
+
+@given(prev=st.text("0123456789abcdef", min_size=64, max_size=64),
+       row_id=st.integers(1, 2**62), fields=st.lists(_TEXT, min_size=6, max_size=6),
+       at=st.datetimes(timezones=st.just(dt.UTC)))
+def test_the_hash_is_over_the_whole_row_as_one_json_array(
+        prev: str, row_id: int, fields: list[str], at: dt.datetime) -> None:
+    """`row_hash` builds the JSON text in pieces (so the server can add the id and the previous
+    hash); it must equal the hash of the whole list dumped at once, the format `verify` and
+    the chaining migration were written for."""
+    actor, channel, action, entity_type, entity_id, details = fields
+    row = {"id": row_id, "at": at, "actor": actor, "channel": channel, "action": action,
+           "entity_type": entity_type, "entity_id": entity_id, "details_json": details}
+    whole = json.dumps([prev, row_id, at.isoformat(timespec="microseconds"), actor, channel,
+                        action, entity_type, entity_id, details],
+                       ensure_ascii=False, separators=(",", ":"))
+    assert row_hash(prev, row) == hashlib.sha256(whole.encode()).hexdigest()
+
+
+def _awkward_texts(count: int) -> list[str]:
+    """Texts JSON must escape (quotes, backslashes, control characters) beside Danish letters,
+    emoji, and the line separators JavaScript treats as line ends."""
+    fixed = ['"', "\\", '\\"', "\n\r\t\b\f", "\x01\x1f\x7f", "æøå ÆØÅ", "😀 👍🏽",
+             "\u2028\u2029", "</script>", "{\"a\": [1, 2]}", "'; DROP TABLE audit_log; --"]
+    alphabet = [chr(c) for c in (*range(1, 0x80), 0xE6, 0xF8, 0xE5, 0x2028, 0xFEFF, 0x1F600)]
+    rng = random.Random(17)
+    return fixed + ["".join(rng.choices(alphabet, k=rng.randint(0, 30))) for _ in range(count)]
+
+
+def test_any_text_is_chained_as_verify_reads_it(env: Env) -> None:
+    """On PostgreSQL the server computes the hashes (frikort_audit_append) from the text the
+    client encoded; whatever the text, `verify` in Python must find every row on the chain."""
+    texts = _awkward_texts(60)
+
+    def write(uow: UnitOfWork, batch: list[str]) -> None:
+        for text in batch:
+            actor = Actor(name=text[:120] or "x", channel="system")
+            uow.audit(actor, "test.awkward", "card", text[:40], note=text, more=[text, 1])
+        uow.commit()
+
+    for start in range(0, len(texts), 7):  # several rows per transaction, several commits
+        batch = texts[start:start + 7]
+        env.ledger.run_write(functools.partial(write, batch=batch))
+    rows = [r for r in audit_rows(env.url) if r["action"] == "test.awkward"]
+    assert [r["details_json"] for r in rows] == [
+        json.dumps({"more": [t, 1], "note": t}, default=str, sort_keys=True) for t in texts]
+    report = env.ledger.verify_audit_chain()
+    assert report.intact, report
 
 
 def test_a_changed_row_is_found(env: Env) -> None:

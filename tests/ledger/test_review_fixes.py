@@ -138,14 +138,17 @@ def _statements(call: Callable[[], Any]) -> tuple[Any, list[str]]:
 
 
 def test_a_report_takes_at_most_eleven_statements(env: Env) -> None:
-    """Ten before the audit log became a hash chain, which reads the chain's end once."""
+    """Ten before the audit log became a hash chain, which reads the chain's end once. On
+    PostgreSQL a new report is four round trips: the lookup, `frikort_count_report`, the
+    idempotency record, and `frikort_audit_append` at commit (issue 17, item 3)."""
+    most = 4 if env.url.startswith("postgresql") else 11
     env.report(100_00, "warm", post=True)  # the card-year's balance row exists from here
     posted, seen = _statements(lambda: env.report(200_00, "direct", post=True))
     assert posted.status == "posted"
-    assert len(seen) <= 11, "\n".join(seen)
+    assert len(seen) <= most, "\n".join(seen)
     pending, seen = _statements(lambda: env.report(300_00, "pending"))
     assert pending.status == "pending"
-    assert len(seen) <= 11, "\n".join(seen)
+    assert len(seen) <= most, "\n".join(seen)
     confirmed, seen = _statements(
         lambda: env.ledger.post_report(PostReport(report_id=pending.id), actor=ADMIN))
     assert confirmed.status == "posted" and confirmed.counted_ore == 300_00

@@ -1,0 +1,74 @@
+"""PostgreSQL: a new wage report counted against the cap in one round trip.
+
+`frikort_count_report` (migration 2026-12-07_write_functions) takes the card-year's row lock,
+reads the cap and the idempotency key's record under it, frees reservations past their time,
+splits the amount against the cap and writes the report, its entry and the balance's
+movement. `reports.report_wage` still does everything before the lock (the lookup and the
+refusals) and everything after it (the result, the idempotency record, the audit row).
+
+The split is `ledger.rules.split_against_cap` written in SQL; the caller computes it again
+with the rules from the numbers the function returns and refuses to go on if the two differ,
+so the rules module stays the one place that decides what counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from ledger.results import Balance
+from ledger.service.balances import CAP_LOCK_NAMESPACE, CapInForce
+
+_COUNT = text(
+    "SELECT * FROM frikort_count_report(:report_id, :employer_id, :card_id, :employment_id,"
+    " :year, :paid_on, :work_from, :work_to, :hours_centi, :amount_ore, :post_on_create,"
+    " :expires_at, :source_channel, :source_message_id, :actor, :now, :reserved_before,"
+    " :scope, :idempotency_key, :hold_year, :year_namespace)"
+)
+
+
+@dataclass(frozen=True)
+class ServerCount:
+    """What the function did: a replay found under the lock, or the new report's numbers."""
+
+    stored_key: tuple[str, str] | None
+    """(request hash, result JSON) of the key's record committed while this report waited."""
+    cap: CapInForce | None
+    used_before: int
+    counted: int
+    over_cap: int
+    balance_after: tuple[int, int, int, int]
+    """posted, pending, over cap, awaiting cap: the card-year's row after this report."""
+
+    def balance(self, card_number: str, year: int) -> Balance:
+        posted, pending, over_cap, awaiting = self.balance_after
+        cap = self.cap
+        return Balance(card_number=card_number, year=year,
+                       cap_ore=cap.amount_ore if cap else None,
+                       cap_is_demo=bool(cap and cap.is_demo), posted_ore=posted,
+                       pending_ore=pending, over_cap_ore=over_cap, awaiting_cap_ore=awaiting)
+
+
+def count_new_report(conn: Connection, report_row: dict[str, Any], *, report_id: int,
+                     now: dt.datetime, reserved_before: dt.datetime, scope: str, key: str,
+                     hold_year: bool) -> ServerCount:
+    """Runs the function; `report_row` holds the wage_reports columns but id and created_at.
+
+    `hold_year`: the caller found no cap for the year, so the year's shared advisory lock is
+    taken before the row lock (as `balances.hold_year` does on the statement path).
+    """
+    row = conn.execute(_COUNT, {
+        **report_row, "report_id": report_id, "now": now, "reserved_before": reserved_before,
+        "scope": scope, "idempotency_key": key, "hold_year": hold_year,
+        "year_namespace": CAP_LOCK_NAMESPACE,
+    }).one()
+    (stored_hash, stored_result, cap_ore, cap_is_demo, used_before, counted, over_cap,
+     posted, pending, over_cap_total, awaiting) = row
+    if stored_hash is not None:
+        return ServerCount((stored_hash, stored_result), None, 0, 0, 0, (0, 0, 0, 0))
+    cap = CapInForce(int(cap_ore), bool(cap_is_demo)) if cap_ore is not None else None
+    return ServerCount(None, cap, int(used_before), int(counted), int(over_cap),
+                       (int(posted), int(pending), int(over_cap_total), int(awaiting)))
