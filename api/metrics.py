@@ -79,6 +79,9 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 """Seconds; the targets are p99 < 100 ms, and Twilio gives up after 15 s."""
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_LONG_NUMBER = re.compile(r"\d{8,}")
+"""A run of digits long enough to be a phone number (8, or 10 with 45 before them): no id of
+ours is that long, so the access line masks it whatever it is."""
 QUIET_PATHS = frozenset({"/healthz", "/metrics"})
 """Measured, but their access lines are logged at DEBUG (probes come every few seconds)."""
 
@@ -305,6 +308,12 @@ def _route_template(scope: Scope) -> str:
     return "/".join(prefix) + template
 
 
+def path_for_log(path: str) -> str:
+    """The path without personal numbers: a caller may type a CPR number or a phone number
+    where an id goes ("/escalations/0101901234/take", "/outbox/-4512345678/retry")."""
+    return _LONG_NUMBER.sub("[tal]", redact_cpr(path))
+
+
 def safe_request_id(incoming: str | None) -> str:
     """The caller's X-Request-ID when it is a short safe token (at most 64 of A-Z, a-z, 0-9,
     ".", "_", "-", and no CPR number), else a fresh id of our own: the id goes into every log
@@ -353,8 +362,7 @@ class RequestMiddleware:
                 extra["api_key_id"] = key
             access_log.log(
                 logging.DEBUG if path in QUIET_PATHS else logging.INFO,
-                # A path may hold a CPR number typed as an id ("/escalations/0101901234/take").
-                "%s %s %d %.1f ms", method, redact_cpr(path), status, elapsed * 1000,
+                "%s %s %d %.1f ms", method, path_for_log(path), status, elapsed * 1000,
                 extra=extra)
             logging_setup.reset(token)
 

@@ -263,3 +263,17 @@ def test_a_cpr_number_typed_as_an_id_in_a_path_is_not_in_the_access_record(
     [access] = [r for r in caplog.records if r.name == "api.access"]
     assert "/api/v1/escalations/" in access.getMessage()
     assert "0101901234" not in access.getMessage()
+
+
+def test_a_phone_number_typed_as_an_id_in_a_path_is_not_in_the_access_record(
+    demo: Channels, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The fuzz test sent the id -4512345678 (a 45 and eight digits, as a Telegram contact
+    reads), and the log scan caught the number in the access record."""
+    with caplog.at_level(logging.INFO, logger="api.access"):
+        demo.client.post("/api/v1/outbox/-4512345678/retry")
+        demo.client.get("/api/v1/cards/20123456")
+    records = [r.getMessage() for r in caplog.records if r.name == "api.access"]
+    assert len(records) == 2
+    assert "/api/v1/outbox/" in records[0] and "/retry" in records[0]
+    assert not [m for m in records if "4512345678" in m or "20123456" in m], records
