@@ -24,6 +24,7 @@ from db.commands import Actor
 from db.unit_of_work import UnitOfWork
 from db.migrate import upgrade
 from ledger import RegisterEmployer
+from tests import databases
 from tests.ledger.support import ADMIN, Env, audit_rows, make_ledger, raw_engine, valid_cvr
 
 
@@ -200,3 +201,21 @@ def test_the_cli_reports_intact_and_broken(env: Env) -> None:
     result = CliRunner().invoke(cli_app, ["audit", "verify"], env=cli_env)
     assert result.exit_code == 1
     assert f"chain broken at row {target}: its contents changed" in result.output
+
+
+def test_the_write_functions_never_plan_a_scan() -> None:
+    """PostgreSQL only (SQLite has no server functions). Their plans are kept per connection;
+    without this a plan made on a three-row audit log read the whole log for every commit
+    once the log had grown (docs/ledger-bench.md)."""
+    url = databases.postgres_copy()
+    engine = raw_engine(url)
+    try:
+        with engine.connect() as conn:
+            settings = dict(conn.execute(sa.text(
+                "SELECT proname, proconfig FROM pg_proc WHERE proname IN"
+                " ('frikort_count_report', 'frikort_audit_append')")).all())
+    finally:
+        engine.dispose()
+        databases.release(url)
+    assert settings == {"frikort_count_report": ["enable_seqscan=off"],
+                        "frikort_audit_append": ["enable_seqscan=off"]}
