@@ -11,8 +11,7 @@ Rows are chained in id order, one database-wide chain. Every insert goes through
 at commit time (UnitOfWork.commit): on PostgreSQL under a transaction-level advisory lock,
 taken last in the transaction so it cannot deadlock with row locks, and ids are drawn under
 it, so id order is chain order (all of it in the function `frikort_audit_append`, one round
-trip); on SQLite the write transaction already holds the one write
-lock. The hash format (`row_hash`) is fixed: the migration that chained existing rows and
+trip); on SQLite the write transaction already holds the one write lock. The hash format (`row_hash`) is fixed: the migration that chained existing rows and
 `verify` both use it.
 """
 
@@ -54,11 +53,15 @@ def fields_json(row: Mapping[Any, Any]) -> str:
     database can put the two it draws around this text itself (`frikort_audit_append`).
     """
     at = row["at"]
-    if isinstance(at, dt.datetime):
-        at = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    fields = [at, row["actor"], row["channel"], row["action"], row["entity_type"],
-              str(row["entity_id"]), row["details_json"]]
+    fields = [_utc_text(at) if isinstance(at, dt.datetime) else at, row["actor"],
+              row["channel"], row["action"], row["entity_type"], str(row["entity_id"]),
+              row["details_json"]]
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[1:-1]
+
+
+def _utc_text(at: dt.datetime) -> str:
+    """A moment as the hash and the server read it: UTC, ISO 8601, with microseconds."""
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def chained(rows: Iterable[Mapping[str, Any]], first_id: int,
@@ -98,8 +101,7 @@ def _rows_json(rows: list[dict[str, Any]]) -> str:
     """The rows for `frikort_audit_append`: their columns and their hashed fields' text."""
     encoded = []
     for row in rows:
-        at = row["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
-        encoded.append({"at": at, "actor": row["actor"], "channel": row["channel"],
+        encoded.append({"at": _utc_text(row["at"]), "actor": row["actor"], "channel": row["channel"],
                         "action": row["action"], "entity_type": row["entity_type"],
                         "entity_id": str(row["entity_id"]), "details_json": row["details_json"],
                         "fields": fields_json(row)})

@@ -294,17 +294,18 @@ def append_entry(
 
 def locked_balance_result(card_number: str, balance: LockedBalance) -> Balance:
     """The balance as a result, from a row held under its lock (no further query)."""
-    cap = balance.cap
-    return Balance(
-        card_number=card_number,
-        year=balance.year,
-        cap_ore=cap.amount_ore if cap else None,
-        cap_is_demo=bool(cap and cap.is_demo),
-        posted_ore=balance.posted_ore,
-        pending_ore=balance.pending_ore,
-        over_cap_ore=balance.over_cap_ore,
-        awaiting_cap_ore=balance.awaiting_ore,
-    )
+    return balance_result(card_number, balance.year, balance.cap, posted=balance.posted_ore,
+                          pending=balance.pending_ore, over_cap=balance.over_cap_ore,
+                          awaiting=balance.awaiting_ore)
+
+
+def balance_result(card_number: str, year: int, cap: CapInForce | None, *, posted: int,
+                   pending: int, over_cap: int, awaiting: int) -> Balance:
+    """The balance as a result, from a card-year row's amounts and the cap in force."""
+    return Balance(card_number=card_number, year=year,
+                   cap_ore=cap.amount_ore if cap else None,
+                   cap_is_demo=bool(cap and cap.is_demo), posted_ore=posted,
+                   pending_ore=pending, over_cap_ore=over_cap, awaiting_cap_ore=awaiting)
 
 
 _NEWEST_CAP_ID = (

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from ledger.results import Balance
-from ledger.service.balances import CAP_LOCK_NAMESPACE, CapInForce
+from ledger.service.balances import CAP_LOCK_NAMESPACE, CapInForce, balance_result
 
 _COUNT = text(
     "SELECT * FROM frikort_count_report(:report_id, :employer_id, :card_id, :employment_id,"
@@ -45,11 +45,8 @@ class ServerCount:
 
     def balance(self, card_number: str, year: int) -> Balance:
         posted, pending, over_cap, awaiting = self.balance_after
-        cap = self.cap
-        return Balance(card_number=card_number, year=year,
-                       cap_ore=cap.amount_ore if cap else None,
-                       cap_is_demo=bool(cap and cap.is_demo), posted_ore=posted,
-                       pending_ore=pending, over_cap_ore=over_cap, awaiting_cap_ore=awaiting)
+        return balance_result(card_number, year, self.cap, posted=posted, pending=pending,
+                              over_cap=over_cap, awaiting=awaiting)
 
 
 def count_new_report(conn: Connection, report_row: dict[str, Any], *, report_id: int,
