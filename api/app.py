@@ -112,7 +112,7 @@ def create_app(
     app.state.telegram_ready = False
     app.state.telegram_attempts = {}
     app.state.telegram_app = webhooks.telegram_application(
-        services, worker.kick_if_queued, app.state.telegram_failures)
+        services, worker, app.state.telegram_failures)
     install_problem_handlers(app)
     install_outage_handling(app, services.ledger)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from api.bootstrap import Backend
@@ -153,7 +153,33 @@ class BackgroundScheduler:
         await self._record_sent()
         return len(items)
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def deliver_leased(self, items: Sequence[OutboxItem]) -> None:
+        """Replies a webhook's turn just wrote leased to this process (`Dialogue.handle` with
+        `deliver_here`): sent now, in order, instead of after the worker's next claim. What
+        is not sent (a failure, or a send that would start too late for the lease) goes back
+        to the worker at once, behind the failed one; what was sent but could not be marked
+        waits in `_unrecorded` like the worker's own sends. Never raises: the turn is done."""
+        loop = asyncio.get_running_loop()
+        leased_at = loop.time()
+        unsent: Sequence[OutboxItem] = ()
+        try:
+            for n, item in enumerate(items):
+                if loop.time() - leased_at > LAST_SEND_START_S:
+                    unsent = items[n:]
+                    break
+                if not await self._deliver(item):  # it is rescheduled with its backoff
+                    unsent = items[n + 1:]
+                    break
+            if unsent:
+                await asyncio.to_thread(self._ledger.conversations.release_outbox,
+                                        [item.id for item in unsent])
+            await self._record_sent()
+        except Exception as error:  # the leases run out and the worker sends what is left
+            log.warning("outbox: direct delivery of %d leased messages stopped (%s)",
+                        len(items), describe(error))
+
+    async def _deliver(self, item: OutboxItem) -> bool:
+        """Sends one claimed message; False when it was not accepted (retried later)."""
         sender = self._senders[item.channel]
         message = OutboundMessage(channel=one_of(item.channel, CHANNELS), to=item.recipient,
                                   text=item.text, buttons=item.buttons)
@@ -165,7 +191,7 @@ class BackgroundScheduler:
                 transient=error.transient, retry_after=error.retry_after)
             log.warning("outbox message %s not delivered (%s): now %s", item.id, error.code, status)
             self._counted(item.channel, "dead" if status == "dead" else "retry")
-            return
+            return False
         except Exception as error:  # a sender bug or a garbled provider answer (e.g. a 201
             # that is not JSON): the outcome is unknown, so retry with backoff like a timeout,
             # and let MAX_ATTEMPTS dead-letter it, instead of leaving it leased for ever and
@@ -177,8 +203,9 @@ class BackgroundScheduler:
                 f"unexpected {type(error).__name__}: {error}", transient=True, retry_after=None)
             log.warning("outbox message %s not delivered (unexpected): now %s", item.id, status)
             self._counted(item.channel, "dead" if status == "dead" else "retry")
-            return
+            return False
         self._unrecorded.append((item.id, item.channel, provider_id))
+        return True
 
     async def _record_sent(self) -> None:
         """Marks accepted sends as sent, oldest first. A send the provider accepted while the
@@ -186,10 +213,16 @@ class BackgroundScheduler:
         being sent again when its lease ends; only a crash of this process loses that memory."""
         if not self._unrecorded:
             return
-        batch = list(self._unrecorded)
-        await asyncio.to_thread(self._ledger.conversations.mark_sent_many,
-                                [(message_id, provider_id) for message_id, _, provider_id in batch])
-        del self._unrecorded[:len(batch)]
+        # Taken whole before the wait: the worker and the webhooks' direct deliveries record
+        # side by side, and each must mark (and count) only its own batch.
+        batch, self._unrecorded = self._unrecorded, []
+        try:
+            await asyncio.to_thread(
+                self._ledger.conversations.mark_sent_many,
+                [(message_id, provider_id) for message_id, _, provider_id in batch])
+        except BaseException:
+            self._unrecorded[:0] = batch
+            raise
         for _, channel, _ in batch:
             self._counted(channel, "sent")
 

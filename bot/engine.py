@@ -57,12 +57,15 @@ class Dialogue:
         self.observer = DialogueObserver()
         """Told about each message (the api counts them and logs the conversation id)."""
 
-    def handle(self, inbound: InboundMessage, *, queue_replies: bool = False) -> list[Reply]:
+    def handle(self, inbound: InboundMessage, *, queue_replies: bool = False,
+               deliver_here: bool = False) -> list[Reply]:
         """Stores the message first (nothing lost), then answers it under the sender's lock.
 
         A provider's retry of a message already answered gets the same replies and no effect.
         With `queue_replies` the replies also go to the outbox in the same transaction, for
-        channels that cannot carry them in the webhook response (Telegram).
+        channels that cannot carry them in the webhook response (Telegram). With
+        `deliver_here` the caller sends them itself right after: the replies written leased
+        to it carry their `outbox_id`; the others are left to the outbox worker.
         """
         conversations = self._conversations
         stored = self.store(inbound)
@@ -90,7 +93,7 @@ class Dialogue:
             replies = conversations.turn(
                 inbound.conversation_channel, inbound.sender,
                 lambda turn: self._answer(turn, inbound, parse, stored.id, queue_replies,
-                                          outcome, clauses),
+                                          outcome, clauses, deliver_here=deliver_here),
                 via=inbound.channel, inbound_id=stored.id)
         except Exception as error:
             if is_database_unavailable(error):
@@ -183,6 +186,7 @@ class Dialogue:
     def _answer(
         self, turn: Turn, inbound: InboundMessage, parse: ParseResult, inbound_id: int,
         queue_replies: bool, outcome: list[str], clauses: list[ParseResult] | None = None,
+        *, deliver_here: bool = False,
     ) -> list[Reply]:
         outcome.clear()  # the turn is retried whole on a serialisation failure
         already = turn.inbound_replies(inbound_id)
@@ -193,9 +197,13 @@ class Dialogue:
         step.state.pop("failures", None)
         turn.save_state()
         replies = [self._finish(reply, inbound.channel) for reply in step.replies]
-        turn.answer(inbound_id, step.recorded_intent,
-                    tuple((reply.text, reply.buttons) for reply in replies), queue=queue_replies)
+        leased = turn.answer(inbound_id, step.recorded_intent,
+                             tuple((reply.text, reply.buttons) for reply in replies),
+                             queue=queue_replies, lease=deliver_here)
         outcome.append(step.outcome or ("silent" if not replies else "unlabelled"))
+        if leased:  # all of them or none: the turn's replies are one statement's rows
+            return [replace(reply, outbox_id=id_) for reply, id_ in zip(replies, leased,
+                                                                          strict=True)]
         return replies
 
     def _recover(

@@ -98,4 +98,5 @@ class JobSteps:
         return self._turn.execute(UnsubscribeDigest(card_number=card_number), actor)
 
     def digest(self, card_number: str) -> DigestView | None:
-        return self._turn.within(lambda uow: digests.digest(uow, card_number))
+        return self._turn.remembered(("digest", card_number),
+                                     lambda uow: digests.digest(uow, card_number))

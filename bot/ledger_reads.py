@@ -59,7 +59,9 @@ class LedgerReads:
         if (known is not None and known.card is not None and known.balance is not None
                 and known.card.number == number and year in (None, known.year)):
             return known.card, known.balance
-        return self._turn.within(lambda uow: reads.card_year(uow, number, year))
+        year = year or self._turn.today.year
+        return self._turn.remembered(("card_year", number, year),
+                                     lambda uow: reads.card_year(uow, number, year))
 
     def report(self, report_id: int) -> WageReportResult:
         return self._turn.within(lambda uow: reads.report(uow, report_id))

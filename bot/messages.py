@@ -42,3 +42,6 @@ class Reply:
     text: str
     buttons: tuple[str, ...] = ()
     """Quick answers a channel may show as buttons (Telegram, web); SMS shows only the text."""
+    outbox_id: int | None = None
+    """Set when the reply was queued leased to the caller, who sends it at once
+    (`Dialogue.handle(deliver_here=True)`); None when the outbox worker delivers it."""

@@ -10,11 +10,12 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from conversations.records import OutboxItem, OutboxView
 from cpr import redact_cpr
+from db.base import table_of
 from db.conversation_tables import OutboxMessage
 
 ERASED = "[slettet]"
@@ -69,19 +70,34 @@ def claim_due(
     return claimed
 
 
-def mark_sent(session: Session, message_id: int, provider_message_id: str, now: dt.datetime) -> None:
-    message = session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None or message.status == "sent":
-        return
-    message.status = "sent"
-    message.provider_message_id = provider_message_id
-    message.sent_at = now
+_OUTBOX = table_of(OutboxMessage)
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("message_id"), _OUTBOX.c.status != "sent")
+    .values(status="sent", provider_message_id=bindparam("provider_id"),
+            sent_at=bindparam("sent_at"))
+)
+"""Built once; one UPDATE per message (its row lock is the UPDATE's own), none for one
+already marked: a send recorded twice changes nothing."""
 
 
 def mark_sent_many(session: Session, sent: Sequence[tuple[int, str]], now: dt.datetime) -> None:
-    """`mark_sent` for each (message id, provider id), oldest first, in the caller's transaction."""
-    for message_id, provider_message_id in sorted(sent):
-        mark_sent(session, message_id, provider_message_id, now)
+    """Each (message id, provider id) marked sent, oldest first, in the caller's transaction."""
+    if sent:
+        session.execute(_MARK_SENT, [{"message_id": message_id, "provider_id": provider_id,
+                                      "sent_at": now}
+                                     for message_id, provider_id in sorted(sent)])
+
+
+def release(session: Session, message_ids: Sequence[int], now: dt.datetime) -> None:
+    """Leased messages their holder will not send after all (the one before them failed):
+    due now for the worker, with the attempt that was never made given back."""
+    if message_ids:
+        session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(message_ids), _OUTBOX.c.status == "pending")
+            .values(next_attempt_at=now,
+                    attempts=case((_OUTBOX.c.attempts > 0, _OUTBOX.c.attempts - 1), else_=0)))
 
 
 def mark_failed(

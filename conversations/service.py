@@ -128,6 +128,13 @@ class Conversations:
             uow.commit()
         self._kernel.run_write(mark)
 
+    def release_outbox(self, message_ids: Sequence[int]) -> None:
+        """Leased messages handed back to the worker unsent (`outbox.release`)."""
+        def release(uow: UnitOfWork) -> None:
+            outbox.release(uow.session, message_ids, uow.now)
+            uow.commit()
+        self._kernel.run_write(release)
+
     def mark_failed(
         self, message_id: int, error: str, *, transient: bool, retry_after: float | None = None
     ) -> str:

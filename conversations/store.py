@@ -24,7 +24,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from conversations import outbox_signal
+from conversations import outbox, outbox_signal
 from conversations.records import Identity, InboundState, StoredInbound, TranscriptLine
 from cpr import redact_cpr
 from db.base import table_of
@@ -259,20 +259,26 @@ def finish_turn(
     session: Session, conversation: Conversation,
     replies: tuple[tuple[str, tuple[str, ...]], ...], *, channel: str, inbound_id: int,
     intent: str | None, now: dt.datetime, queue: bool = False,
-    stored: tuple[str, ...] | None = None,
-) -> None:
+    stored: tuple[str, ...] | None = None, lease: bool = False,
+) -> list[int]:
     """The end of a turn in one statement: the conversation's changed columns, the replies
     (text, buttons) as transcript lines and, with `queue`, as outbox messages to the
     conversation's own address (Telegram), and the inbound marked answered with them, as
     `save_state`, `record_reply` and `finish_inbound` write them in three or more. Only where
     `finishes_in_one_statement` says so, and as the turn's last write: the conversation's
     changes are then committed values of the ORM row, which leaves the session. `stored`:
-    what a retry gets back, when not the replies' texts (see `Turn.answer`)."""
+    what a retry gets back, when not the replies' texts (see `Turn.answer`).
+
+    With `lease` the queued replies are written already claimed by the caller (one attempt,
+    leased for `outbox.CLAIM_LEASE_S`), who sends them as soon as the turn commits, unless
+    an older message to the same address still waits: then they queue behind it, so the
+    order per recipient holds. Returns the ids of the replies leased so, oldest first."""
     state = inspect(conversation)
     changed = {attr.key: attr.value for attr in state.attrs
                if attr.key in _CONVERSATION_COLUMNS and attr.history.has_changes()}
     queued = queue and bool(replies)
-    statement = _finish_turn_statement(frozenset(changed), len(replies), queued)
+    leased = queued and lease
+    statement = _finish_turn_statement(frozenset(changed), len(replies), queued, leased)
     texts = [text for text, _ in replies]
     params: dict[str, Any] = {f"c_{key}": value for key, value in changed.items()}
     params.update({f"r_{i}": redact_cpr(text) for i, text in enumerate(texts)})
@@ -285,15 +291,20 @@ def finish_turn(
                        enumerate(replies)})
         params.update({"outbox_channel": conversation.channel,
                        "recipient": conversation.address})
-        outbox_signal.mark_inserted(session)
+    if leased:
+        params["lease_until"] = now + dt.timedelta(seconds=outbox.CLAIM_LEASE_S)
     done = session.connection().execute(statement, params)
     if done.rowcount != 1:
         raise LookupError(f"inbound {inbound_id} is gone")
+    ids: list[int] = list(done.scalar_one() or ()) if leased else []
+    if queued and not ids:  # the worker's to send: wake it once this commits
+        outbox_signal.mark_inserted(session)
     for key, value in changed.items():
         set_committed_value(conversation, key, value)
     # Written: the session need not flush it at commit (a flush that writes nothing still
     # walks the unit of work, about a tenth of the turn's own work). Its values stay readable.
     session.expunge(conversation)
+    return ids
 
 
 _CONVERSATION_COLUMNS = frozenset(column.key for column in _CONVERSATIONS.c) - {"id"}
@@ -301,11 +312,14 @@ _OUTBOX = table_of(OutboxMessage)
 
 
 @functools.cache
-def _finish_turn_statement(changed: frozenset[str], replies: int, queued: bool) -> TextClause:
-    """One statement per shape (which columns changed, how many replies, queued or not), built
-    once. Queued replies are one multi-row INSERT into the outbox (ids in reply order, so the
-    worker sends them in order), and each transcript line takes its text and outbox id from
-    its outbox row (the sub-statements of a WITH run in no set order)."""
+def _finish_turn_statement(changed: frozenset[str], replies: int, queued: bool,
+                           leased: bool = False) -> TextClause:
+    """One statement per shape (which columns changed, how many replies, queued or not,
+    leased or not), built once. Queued replies are one multi-row INSERT into the outbox (ids
+    in reply order, so the worker sends them in order), and each transcript line takes its
+    text and outbox id from its outbox row (the sub-statements of a WITH run in no set order).
+    Leased replies (see `finish_turn`) read once, at the statement's start, whether an older
+    message to the address waits; the ids of those leased come back from the last UPDATE."""
     parts = []
     binds = [bindparam("now", type_=_TRANSCRIPT.c.created_at.type),
              bindparam("inbound_id", type_=_TRANSCRIPT.c.id.type),
@@ -319,13 +333,20 @@ def _finish_turn_statement(changed: frozenset[str], replies: int, queued: bool) 
                      + ", ".join(f"{key} = :c_{key}" for key in columns)
                      + " WHERE id = :conversation_id)")
         binds += [bindparam(f"c_{key}", type_=_CONVERSATIONS.c[key].type) for key in columns]
+    attempts, due = "0", ":now"
+    if leased:
+        parts.append("waiting AS (SELECT EXISTS (SELECT 1 FROM outbox WHERE channel ="
+                     " :outbox_channel AND recipient = :recipient AND status = 'pending') AS yes)")
+        attempts = "CASE WHEN (SELECT yes FROM waiting) THEN 0 ELSE 1 END"
+        due = "CASE WHEN (SELECT yes FROM waiting) THEN :now ELSE :lease_until END"
+        binds.append(bindparam("lease_until", type_=_OUTBOX.c.next_attempt_at.type))
     if queued:
         parts.append(
             "queued AS (INSERT INTO outbox (channel, recipient, text, buttons_json, status,"
             " attempts, next_attempt_at, last_error, conversation_id, created_at) VALUES "
-            + ", ".join(f"(:outbox_channel, :recipient, :r_{i}, :b_{i}, 'pending', 0, :now, '',"
-                        " :conversation_id, :now)" for i in range(replies))
-            + " RETURNING id, text), "
+            + ", ".join(f"(:outbox_channel, :recipient, :r_{i}, :b_{i}, 'pending', {attempts},"
+                        f" {due}, '', :conversation_id, :now)" for i in range(replies))
+            + " RETURNING id, text, attempts), "
             "reply AS (INSERT INTO transcript_messages (conversation_id, direction, channel,"
             " author, text, created_at, outbox_id) SELECT :conversation_id, 'out', :channel,"
             " 'bot', queued.text, :now, queued.id FROM queued ORDER BY queued.id)")
@@ -343,9 +364,11 @@ def _finish_turn_statement(changed: frozenset[str], replies: int, queued: bool) 
         binds += [bindparam("channel", type_=_TRANSCRIPT.c.channel.type),
                   *(bindparam(f"r_{i}", type_=_TRANSCRIPT.c.text.type) for i in range(replies))]
     with_ = f"WITH {', '.join(parts)} " if parts else ""
+    returning = (" RETURNING (SELECT array_agg(id ORDER BY id) FROM queued WHERE attempts = 1)"
+                 if leased else "")
     return sql_text(
         with_ + "UPDATE transcript_messages SET intent = :intent, replies_json = :replies,"
-        " processed_at = :now WHERE id = :inbound_id").bindparams(*binds)
+        " processed_at = :now WHERE id = :inbound_id" + returning).bindparams(*binds)
 
 
 def record_outbound(

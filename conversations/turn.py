@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -46,6 +46,8 @@ class Turn:
         """The ledger commands run in this turn, told to `Ledger.observer` once it commits."""
         self._inbound = inbound
         """The message this turn answers, as read with the conversation's lock (if it was)."""
+        self._remembered: dict[Hashable, tuple[int, Any]] = {}
+        """Reads kept for the turn (`remembered`), each with the count of commands run then."""
 
     # The conversation ---------------------------------------------------------------
 
@@ -121,12 +123,16 @@ class Turn:
 
     def answer(self, inbound_id: int, intent: str | None,
                replies: tuple[tuple[str, tuple[str, ...]], ...], *, queue: bool = False,
-               stored: tuple[str, ...] | None = None) -> None:
+               stored: tuple[str, ...] | None = None, lease: bool = False) -> list[int]:
         """The turn's end: `save_state` first, then this records the replies (text, buttons)
         and marks the message answered, as `record_reply` for each and `finish_inbound` do.
         On PostgreSQL the replies, queued to the outbox or not, are written with the state and
         the answered message in one statement (`store.finish_turn`). `stored`: what a retry
-        of the message gets back, when not the replies' texts (a call's encoded answer)."""
+        of the message gets back, when not the replies' texts (a call's encoded answer).
+
+        `lease`: the caller will send the queued replies itself once the turn commits; the
+        ids of those written leased to it come back (none where the turn ends in several
+        statements, or an older message to the address waits: the outbox worker sends them)."""
         session = self._uow.session
         if stored is None:
             stored = tuple(text for text, _ in replies)
@@ -134,10 +140,10 @@ class Turn:
             for text, buttons in replies:
                 self.record_reply(text, buttons=buttons, queue=queue)
             self.finish_inbound(inbound_id, intent, stored)
-            return
-        store.finish_turn(session, self._conversation, replies, channel=self.via,
-                          inbound_id=inbound_id, intent=intent, now=self.now, queue=queue,
-                          stored=stored)
+            return []
+        return store.finish_turn(session, self._conversation, replies, channel=self.via,
+                                 inbound_id=inbound_id, intent=intent, now=self.now,
+                                 queue=queue, stored=stored, lease=lease)
 
     # Ledger commands and reads --------------------------------------------------------
 
@@ -160,6 +166,17 @@ class Turn:
         (it sees the turn's own writes) or a bookkeeping write that commits with the turn."""
         return work(self._uow)
 
+    def remembered(self, key: Hashable, read: Callable[[UnitOfWork], R]) -> R:
+        """A read asked again in the same turn (a flow checks a card, then words its answer
+        from it) answered from the first, until a command runs: commands are what change
+        cards, balances and employments. `key` names the read and its arguments."""
+        kept = self._remembered.get(key)
+        if kept is not None and kept[0] == len(self.outcomes):
+            return kept[1]
+        value = read(self._uow)
+        self._remembered[key] = (len(self.outcomes), value)
+        return value
+
     @property
     def max_report_ore(self) -> int:
         """The largest amount one wage report may have (a sanity bound against typos)."""
@@ -181,13 +198,15 @@ class Turn:
     def notify_card_holder(self, card_number: str, text: str) -> int:
         """Queues a message to every phone and Telegram linked to the card's holder,
         except those that said STOP (`conversations.notify`, the one path)."""
-        card_id = self._uow.session.scalar(select(Card.id).where(Card.number == card_number))
-        return notify.to_holder(self._uow, card_id, text) if card_id is not None else 0
+        return notify.to_holder_of(self._uow, card_number, text)
 
     def employees(self, cvr: str) -> list[tuple[str, str]]:
         """(first name, card number) of the card holders this employer employs now, so an
         employer may name "Mette" instead of her Frikort-ID; only its own employees."""
-        rows = self._uow.session.execute(
+        return list(self.remembered(("employees", cvr), lambda uow: self._employees(uow, cvr)))
+
+    def _employees(self, uow: UnitOfWork, cvr: str) -> tuple[tuple[str, str], ...]:
+        rows = uow.session.execute(
             select(Citizen.name, Card.number)
             .join(Card, Card.citizen_id == Citizen.id)
             .join(Employment, Employment.card_id == Card.id)
@@ -195,7 +214,7 @@ class Turn:
             .where(Employer.cvr == cvr,
                    (Employment.end_date.is_(None)) | (Employment.end_date >= self.today))
             .distinct()).all()
-        return [(str(name).split()[0], str(number)) for name, number in rows]
+        return tuple((str(name).split()[0], str(number)) for name, number in rows)
 
     def employer_contacts(self, cvr: str) -> list[tuple[str, str]]:
         rows = self._uow.session.execute(

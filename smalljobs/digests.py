@@ -20,6 +20,7 @@ from db.reference_data import postcode_municipalities
 from db.tables import Card
 from db.task_tables import JobDigest, Task
 from db.unit_of_work import UnitOfWork
+from ledger.errors import CardNotFound
 from ledger.service.lookups import card_by_number
 from smalljobs import texts
 from smalljobs.errors import InvalidFrequency
@@ -75,9 +76,14 @@ def unsubscribe_digest(uow: UnitOfWork, card_number: str, actor: Actor | None = 
 
 
 def digest(uow: UnitOfWork, card_number: str) -> DigestView | None:
-    card = card_by_number(uow.session, card_number)
-    found = uow.session.get(JobDigest, card.id)
-    return _view(card.number, found) if found else None
+    """The holder's digest, if any (the card and its digest in one read)."""
+    row = uow.session.execute(
+        select(Card.number, JobDigest).outerjoin(JobDigest, JobDigest.card_id == Card.id)
+        .where(Card.number == card_number.strip())).first()
+    if row is None:
+        raise CardNotFound(number=card_number)
+    number, found = row
+    return _view(number, found) if found else None
 
 
 def send_due_digests(uow: UnitOfWork, now: dt.datetime | None = None) -> int:

@@ -21,7 +21,9 @@ from api.channels.telegram_inbound import (
 from api.channels.twilio_inbound import is_valid_twilio_signature, twiml_reply
 from api.db_outage import describe, outage_problem
 from api.problems import problem
+from api.scheduler import BackgroundScheduler
 from bot import InboundMessage
+from conversations.records import OutboxItem
 from db.engine import is_database_unavailable
 from db.errors import InvalidInput, danish_message
 
@@ -151,10 +153,13 @@ async def _refuse_button(services: Services, callback_query_id: str) -> None:
 
 
 def telegram_application(
-    services: Services, kick_outbox: Any, failures: dict[int, BaseException]
+    services: Services, outbox: BackgroundScheduler, failures: dict[int, BaseException]
 ) -> Application[Any, Any, Any, Any, Any, Any] | None:
     """PTB's Application without an Updater: our route feeds it, our handler answers.
 
+    The turn's replies are sent from here as soon as it commits (written leased to this
+    process), not after the outbox worker's next claim; the worker only takes those that
+    must wait behind an older message, and any this process could not send.
     A handler failure is recorded in `failures` by update id so the route can answer 5xx.
     """
     if services.telegram is None:
@@ -175,8 +180,13 @@ def telegram_application(
                                  text=cut(found.text, TELEGRAM_MAX_CHARS),
                                  provider_message_id=str(found.update_id),
                                  shared_phone=found.contact_phone)
-        await run_in_threadpool(services.dialogue.handle, inbound, queue_replies=True)
-        kick_outbox()
+        replies = await run_in_threadpool(services.dialogue.handle, inbound,
+                                          queue_replies=True, deliver_here=True)
+        leased = [OutboxItem(reply.outbox_id, "telegram", found.chat_id, reply.text,
+                             reply.buttons, 1) for reply in replies if reply.outbox_id]
+        outbox.kick_if_queued()  # what else the turn queued (a notice to someone else)
+        if leased:
+            await outbox.deliver_leased(leased)
         if found.callback_query_id and services.telegram is not None:
             try:
                 await services.telegram.answer_callback(found.callback_query_id)

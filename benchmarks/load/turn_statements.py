@@ -47,6 +47,7 @@ from api.logging_setup import configure_logging
 from api.settings import Settings
 from benchmarks.load.providers import FakeProviders
 from benchmarks.load.seed import Population, Sender, plan_population, seed_population
+from benchmarks.load.traffic import NAMES
 from benchmarks.load.server import BenchServer, ServerOptions
 from benchmarks.load.wire import ProviderSecrets, Wire
 from bot import InboundMessage
@@ -108,25 +109,47 @@ class Counter_:
 
 @dataclass(frozen=True)
 class Kind:
+    """One kind of message, or a conversation of several (`texts`, in order; `{employee}`,
+    `{postcode}` and `{name}` are the sender's own, as in traffic.yml)."""
+
     name: str
     senders: Callable[[Population], list[Sender]]
-    text: str
+    texts: tuple[str, ...]
+    last_reply: str | None = None
+    """A fragment the last message's reply must hold (SMS: in the TwiML), so a conversation
+    that went astray is not counted as the one named."""
+
+    def messages(self, sender: Sender) -> list[str]:
+        employee = sender.employees[0] if sender.employees else ""
+        return [text.format(employee=employee, postcode=sender.postcode or "8000",
+                            name=NAMES[sender.index % len(NAMES)]) for text in self.texts]
+
+
+def _by(group: str, channel: str) -> Callable[[Population], list[Sender]]:
+    return lambda p: [s for s in getattr(p, group) if s.channel == channel]
 
 
 KINDS = (
-    Kind("FAQ by SMS, card holder", lambda p: [s for s in p.holders if s.channel == "sms"], FAQ),
-    Kind("FAQ by SMS, unknown number",
-         lambda p: [s for s in p.unknowns if s.channel == "sms"], FAQ),
-    Kind("SALDO by SMS, card holder",
-         lambda p: [s for s in p.holders if s.channel == "sms"], SALDO),
-    Kind("FAQ by Telegram, card holder",
-         lambda p: [s for s in p.holders if s.channel == "telegram"], FAQ),
-    Kind("SALDO by Telegram, card holder",
-         lambda p: [s for s in p.holders if s.channel == "telegram"], SALDO),
+    Kind("FAQ by SMS, card holder", _by("holders", "sms"), (FAQ,), "skattefrit"),
+    Kind("FAQ by SMS, unknown number", _by("unknowns", "sms"), (FAQ,), "skattefrit"),
+    Kind("SALDO by SMS, card holder", _by("holders", "sms"), (SALDO,), "Du har tjent"),
+    Kind("FAQ by Telegram, card holder", _by("holders", "telegram"), (FAQ,)),
+    Kind("SALDO by Telegram, card holder", _by("holders", "telegram"), (SALDO,)),
+    Kind("JOB by SMS, card holder", _by("holders", "sms"), ("JOB",)),
+    Kind("card check by SMS, employer", _by("employers", "sms"),
+         ("er frikort {employee} gyldigt",), "er aktivt"),
+    Kind("wage report in one by SMS, employer (2 messages)", _by("employers", "sms"),
+         ("indberet 4 timer 520 kr frikort {employee}", "JA"), "er indberettet"),
+    Kind("wage report step by step by SMS, employer (5 messages)", _by("employers", "sms"),
+         ("jeg vil indberette løn", "{employee}", "520", "4", "JA"), "er indberettet"),
+    Kind("application by SMS (10 messages)", _by("unknowns", "sms"),
+         ("søg frikort", "{name}", "SENERE", "{postcode}", "kontanthjælp", "ja",
+          "rengøring og lager", "sms", "nej", "ja"), "ansøgning er sendt til"),
 )
 
 
-def _send(client: TestClient, wire: Wire, sender: Sender, text: str) -> None:
+def _send(client: TestClient, wire: Wire, sender: Sender, text: str) -> str:
+    """The webhook's answer (SMS: the TwiML with the replies)."""
     if sender.channel == "telegram":
         path, body, headers = wire.telegram(sender.address, text)
     else:
@@ -134,21 +157,23 @@ def _send(client: TestClient, wire: Wire, sender: Sender, text: str) -> None:
     response = client.post(path, content=body, headers=headers)
     if response.status_code != 200:
         raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
+    return response.text
 
 
 def _handle_cpu_ms(app: Any, kind: Kind, senders: list[Sender]) -> float:
-    """CPU ms per `Dialogue.handle` call, for these senders' next message of this kind."""
+    """CPU ms per `Dialogue.handle` call, for these senders' messages of this kind."""
     dialogue = app.state.services.dialogue
     started = time.process_time()
     for n, sender in enumerate(senders):
-        inbound = InboundMessage(channel=sender.channel, sender=sender.address, text=kind.text,
-                                 provider_message_id=f"direct-{kind.name}-{n}")
-        dialogue.handle(inbound, queue_replies=sender.channel == "telegram")
-    return (time.process_time() - started) / len(senders) * 1000
+        for step, text in enumerate(kind.messages(sender)):
+            inbound = InboundMessage(channel=sender.channel, sender=sender.address, text=text,
+                                     provider_message_id=f"direct-{kind.name}-{n}-{step}")
+            dialogue.handle(inbound, queue_replies=sender.channel == "telegram")
+    return (time.process_time() - started) / (len(senders) * len(kind.texts)) * 1000
 
 
 def _with_worker(app: Any, base_url: str, wire: Wire, counter: Counter_,
-                 population: Population, turns: int) -> tuple[str, Counts, Counts, float]:
+                 population: Population, turns: int) -> tuple[str, Counts, float]:
     """SMS FAQ turns with the app's lifespan running (the outbox worker and the background
     jobs, as in `frikort serve`): every statement of the process while they are answered, over
     the turns; what the worker does because of them (or of its poll) is in it."""
@@ -165,7 +190,7 @@ def _with_worker(app: Any, base_url: str, wire: Wire, counter: Counter_,
                       commits=round(seen.commits / (len(senders) - 1)),
                       checkouts=round(seen.checkouts / (len(senders) - 1)))
     return (f"FAQ by SMS with the outbox worker running ({seen.statements} statements, "
-            f"{seen.commits} commits over {len(senders) - 1} turns)", per_turn, per_turn, cpu_ms)
+            f"{seen.commits} commits over {len(senders) - 1} turns)", per_turn, cpu_ms)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -210,59 +235,89 @@ def _measure(server: BenchServer, provider: ProviderSecrets, turns: int, show: b
         _env_file=None,
         **server.settings_env,  # type: ignore[arg-type]  # env strings, parsed by pydantic
     )
-    population = plan_population(max(200, 16 * turns))
+    population = plan_population(max(200, 40 * turns))
     seed_population(settings.ledger, population, dt.datetime.now(dt.UTC).date())
     configure_logging(settings)  # JSON at INFO, as the server logs; into a file, not stdout
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(workdir / "app.log", "a", encoding="utf-8"))  # noqa: SIM115
-    app = create_app(settings)
-    client = TestClient(app, base_url=server.url)
     wire = Wire(server.url, provider)
     counter = Counter_()
-    rows = []
-    for kind in KINDS:
-        senders = kind.senders(population)
-        _send(client, wire, senders[0], kind.text)  # warm: caches, compiled statements
-        with counter.turn() as first:
-            _send(client, wire, senders[1], kind.text)  # a sender's first message
-        with counter.turn() as again:
-            _send(client, wire, senders[1], kind.text)  # the same sender, an open conversation
-        timed = senders[2:2 + turns]
-        started = time.process_time()
-        for sender in timed:
-            _send(client, wire, sender, kind.text)
-        cpu_ms = (time.process_time() - started) / len(timed) * 1000
-        handle_ms = _handle_cpu_ms(app, kind, senders[2 + turns:2 + 2 * turns])
-        rows.append((kind.name, first, again, cpu_ms, handle_ms))
-        if show:
-            for label, counts in (("first message", first), ("next message", again)):
-                print(f"\n{kind.name}, {label}:")
-                for line, n in Counter(counts.sql).items():
-                    print(f"  {n}× {line}")
-    # The outbox's share of a Telegram reply: the worker claims it, sends it, marks it sent.
+    # The webhooks' own work: the app's event loop running (a Telegram reply is sent from
+    # it), without the background worker, so only what a message causes is counted.
+    quiet = settings.model_copy(update={"RUN_BACKGROUND_WORKER": False})
+    app = create_app(quiet)
+    with TestClient(app, base_url=server.url) as client:
+        rows = [_kind_row(client, app, wire, counter, kind, population, turns, show)
+                for kind in KINDS]
+    # What the worker does for a message queued to it (a notice to a card holder; a Telegram
+    # reply only when an older message to the chat waits): claim it, send it, mark it sent.
     ledger = app.state.services.ledger
     with counter.turn() as claim:
         items = ledger.conversations.claim_outbox(1, ("telegram",))
     with counter.turn() as mark:
         ledger.conversations.mark_sent(items[0].id, "load-1")
-    for name, counts in (("outbox claim of one Telegram reply", claim),
-                         ("outbox mark_sent of that reply", mark)):
-        rows.append((name, counts, counts, float("nan"), float("nan")))
+    for name, counts in (("outbox worker: claim of one queued message", claim),
+                         ("outbox worker: mark_sent of that message", mark)):
+        rows.append((name, [counts], float("nan"), float("nan")))
         if show:
             print(f"\n{name}:")
             for line, n in Counter(counts.sql).items():
                 print(f"  {n}× {line}")
-    rows.append((*_with_worker(app, server.url, wire, counter, population, turns),
-                 float("nan")))
-    print("| Turn | Statements (first message / next) | Transactions (commits + rollbacks) "
-          "| Pool checkouts | CPU ms per turn, in-process | of which Dialogue.handle |")
+    name, per_turn, cpu_ms = _with_worker(create_app(settings), server.url, wire, counter,
+                                          population, turns)
+    rows.append((name, [per_turn], cpu_ms, float("nan")))
+    print("| Turn | Statements per message | Transactions (commits + rollbacks) "
+          "| Pool checkouts | CPU ms per message, in-process | of which Dialogue.handle |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, first, again, cpu_ms, handle_ms in rows:
-        print(f"| {name} | {first.statements} / {again.statements} | "
-              f"{first.commits + first.rollbacks} / {again.commits + again.rollbacks} | "
-              f"{first.checkouts} / {again.checkouts} | {cpu_ms:.1f} | {handle_ms:.2f} |")
+    for name, steps, cpu_ms, handle_ms in rows:
+        print(f"| {name} | {_each(steps, lambda c: c.statements)} | "
+              f"{_each(steps, lambda c: c.commits + c.rollbacks)} | "
+              f"{_each(steps, lambda c: c.checkouts)} | {cpu_ms:.1f} | {handle_ms:.2f} |")
+
+
+def _kind_row(client: TestClient, app: Any, wire: Wire, counter: Counter_, kind: Kind,
+              population: Population, turns: int,
+              show: bool) -> tuple[str, list[Counts], float, float]:
+    """One kind: warmed by one sender, counted on the next, timed over `turns` more."""
+    senders = kind.senders(population)
+    for text in kind.messages(senders[0]):
+        _send(client, wire, senders[0], text)  # warm: caches, compiled statements
+    steps = _counted(client, wire, counter, kind, senders[1])
+    timed = senders[2:2 + turns]
+    started = time.process_time()
+    for sender in timed:
+        for text in kind.messages(sender):
+            _send(client, wire, sender, text)
+    cpu_ms = (time.process_time() - started) / (len(timed) * len(kind.texts)) * 1000
+    handle_ms = _handle_cpu_ms(app, kind, senders[2 + turns:2 + 2 * turns])
+    if show:
+        for step, counts in enumerate(steps, start=1):
+            print(f"\n{kind.name}, message {step}:")
+            for line, n in Counter(counts.sql).items():
+                print(f"  {n}× {line}")
+    return kind.name, steps, cpu_ms, handle_ms
+
+
+def _counted(client: TestClient, wire: Wire, counter: Counter_, kind: Kind,
+             sender: Sender) -> list[Counts]:
+    """One sender's messages of this kind, each counted; a single message is sent twice
+    (a sender's first message, then the same in its open conversation)."""
+    texts = kind.messages(sender) * (2 if len(kind.texts) == 1 else 1)
+    steps = []
+    answer = ""
+    for text in texts:
+        with counter.turn() as seen:
+            answer = _send(client, wire, sender, text)
+        steps.append(seen)
+    if kind.last_reply is not None and kind.last_reply not in answer:
+        raise RuntimeError(f"{kind.name}: the last reply lacks {kind.last_reply!r}: {answer}")
+    return steps
+
+
+def _each(steps: list[Counts], value: Callable[[Counts], int]) -> str:
+    return " / ".join(str(value(counts)) for counts in steps)
 
 
 if __name__ == "__main__":

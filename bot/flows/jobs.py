@@ -54,6 +54,9 @@ def show(step: Step, postcode: str | None = None) -> None:
         step.say("jobs.postcode_unknown", postcode=postcode)
         return
     try:
+        if postcode is None:  # near the digest's postcode, if there is one
+            current = step.jobs.digest(number)
+            postcode = current.postcode if current else ""
         tasks = _near(step, number, postcode,
                       step.jobs.tasks_for_card(number, postcode=postcode, limit=SHOWN))
     except CardNotActive as refused:
@@ -71,15 +74,11 @@ def show(step: Step, postcode: str | None = None) -> None:
     step.say_text(body, buttons=tuple(str(n) for n in range(1, len(shown) + 1)))
 
 
-def _near(step: Step, number: str, postcode: str | None,
-          tasks: list[TaskView]) -> list[TaskView]:
+def _near(step: Step, number: str, postcode: str, tasks: list[TaskView]) -> list[TaskView]:
     """The ledger orders the tasks the holder may take by nearness, those in the home
     municipality first (of the postcode given, else the digest's, else the card's); only
     those are listed. Without coordinates, a task across the country is not "near" just
     because it is the next one in that order."""
-    if postcode is None:
-        current = step.jobs.digest(number)
-        postcode = current.postcode if current else None
     home = set(postcode_municipalities(postcode)) if postcode else set()
     home = home or {step.ledger.card(number).municipality_code}
     return [task for task in tasks if task.municipality_code in home]
