@@ -86,6 +86,7 @@ def create_app(
             yield
         finally:
             stop.set()
+            await worker.wait_for_deliveries()  # the webhooks' own sends, under their leases
             if task is not None:
                 worker.kick()
                 with contextlib.suppress(asyncio.CancelledError):

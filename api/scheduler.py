@@ -67,6 +67,10 @@ class BackgroundScheduler:
         self._queued_seen = committed_outbox_inserts()
         self._unrecorded: list[tuple[int, str, str]] = []
         """(message id, channel, provider id) of sends accepted but not yet marked sent."""
+        self._recording = False
+        """A `_record_sent` is marking a batch: sends accepted meanwhile go in its next one."""
+        self._deliveries: set[asyncio.Task[None]] = set()
+        """The webhooks' direct deliveries under way (`deliver_leased_soon`)."""
         self.jobs: list[PeriodicJob] = []
         self.on_delivery: Callable[[str, str], None] = lambda channel, outcome: None
         """Told (channel, 'sent' | 'retry' | 'dead') for every delivery attempt (metrics)."""
@@ -153,6 +157,19 @@ class BackgroundScheduler:
         await self._record_sent()
         return len(items)
 
+    def deliver_leased_soon(self, items: Sequence[OutboxItem]) -> None:
+        """`deliver_leased` beside the webhook's answer: the provider gets its 200 at once,
+        and the send does not hold the request (Telegram waits for that answer before it
+        posts the chat's next update)."""
+        task = asyncio.create_task(self.deliver_leased(items), name="outbox-direct")
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def wait_for_deliveries(self) -> None:
+        """Until the direct deliveries under way are done (at shutdown, and in tests)."""
+        while self._deliveries:
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
+
     async def deliver_leased(self, items: Sequence[OutboxItem]) -> None:
         """Replies a webhook's turn just wrote leased to this process (`Dialogue.handle` with
         `deliver_here`): sent now, in order, instead of after the worker's next claim. What
@@ -211,20 +228,25 @@ class BackgroundScheduler:
         """Marks accepted sends as sent, oldest first. A send the provider accepted while the
         database was away stays here (and leased) until the database is back, instead of
         being sent again when its lease ends; only a crash of this process loses that memory."""
-        if not self._unrecorded:
+        if self._recording:  # the batch being marked now is followed by one with these
             return
-        # Taken whole before the wait: the worker and the webhooks' direct deliveries record
-        # side by side, and each must mark (and count) only its own batch.
-        batch, self._unrecorded = self._unrecorded, []
+        self._recording = True
         try:
-            await asyncio.to_thread(
-                self._ledger.conversations.mark_sent_many,
-                [(message_id, provider_id) for message_id, _, provider_id in batch])
-        except BaseException:
-            self._unrecorded[:0] = batch
-            raise
-        for _, channel, _ in batch:
-            self._counted(channel, "sent")
+            while self._unrecorded:
+                # Taken whole before the wait: what the webhooks' direct deliveries accept
+                # meanwhile is marked in the next round, one transaction for all of it.
+                batch, self._unrecorded = self._unrecorded, []
+                try:
+                    await asyncio.to_thread(
+                        self._ledger.conversations.mark_sent_many,
+                        [(message_id, provider_id) for message_id, _, provider_id in batch])
+                except BaseException:
+                    self._unrecorded[:0] = batch
+                    raise
+                for _, channel, _ in batch:
+                    self._counted(channel, "sent")
+        finally:
+            self._recording = False
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop

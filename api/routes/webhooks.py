@@ -186,7 +186,7 @@ def telegram_application(
                              reply.buttons, 1) for reply in replies if reply.outbox_id]
         outbox.kick_if_queued()  # what else the turn queued (a notice to someone else)
         if leased:
-            await outbox.deliver_leased(leased)
+            outbox.deliver_leased_soon(leased)
         if found.callback_query_id and services.telegram is not None:
             try:
                 await services.telegram.answer_callback(found.callback_query_id)

@@ -269,7 +269,15 @@ class Channels:
         if secret is not None:
             headers[SECRET_HEADER] = secret
         body = update if isinstance(update, str | bytes) else json.dumps(update)
-        return self.client.post("/webhooks/telegram", content=body, headers=headers)
+        response = self.client.post("/webhooks/telegram", content=body, headers=headers)
+        self.settle()
+        return response
+
+    def settle(self) -> None:
+        """Until the replies the webhook sends itself, after its answer, have gone out."""
+        portal = self.client.portal
+        assert portal is not None, "the TestClient must be used as a context manager"
+        portal.call(self.worker.wait_for_deliveries)
 
     # The outbox --------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ on loopback records what it was sent, and fails when a test tells it to."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +26,8 @@ from conversations.records import OutboxItem
 from db.conversation_tables import OutboxMessage
 from nlu import Parser
 from tests.api.channel_fixtures import (
+    SECRET_HEADER,
+    TELEGRAM_SECRET,
     Channels,
     running_channels,
     tg_text_update,
@@ -61,11 +65,11 @@ def _sent_texts(fake: FakeTelegram) -> list[str]:
             and str(r.params["chat_id"]) == str(CHAT)]
 
 
-def test_the_reply_is_sent_before_the_webhook_answers_and_the_worker_finds_nothing(
+def test_the_reply_is_sent_by_the_webhooks_process_and_the_worker_finds_nothing(
     channels_pg: Channels, fake_telegram: FakeTelegram,
 ) -> None:
     channels = channels_pg
-    response = channels.tg(tg_text_update(CHAT, FAQ))
+    response = channels.tg(tg_text_update(CHAT, FAQ))  # and waits for the webhook's own send
 
     assert response.status_code == 200, response.text
     [text] = _sent_texts(fake_telegram)
@@ -184,3 +188,26 @@ def test_a_process_that_dies_before_sending_leaves_the_reply_to_the_worker_after
     assert "skattefrit" in text
     [row] = _chat_rows(channels)
     assert row["status"] == "sent" and row["id"] == reply.outbox_id
+
+
+def test_the_webhook_answers_telegram_without_waiting_for_the_send(
+    channels_pg: Channels, fake_telegram: FakeTelegram,
+) -> None:
+    """Telegram waits for the webhook's answer before it posts the chat's next update: a slow
+    Bot API must not hold that answer. The reply still goes out once the Bot API answers."""
+    channels = channels_pg
+    fake_telegram.fail("timeout", times=1, methods=["sendMessage"])  # answers after 3 s
+    body = json.dumps(tg_text_update(CHAT, FAQ))
+
+    started = time.monotonic()
+    response = channels.client.post("/webhooks/telegram", content=body, headers={
+        "Content-Type": "application/json", SECRET_HEADER: TELEGRAM_SECRET})
+    answered_after = time.monotonic() - started
+
+    assert response.status_code == 200, response.text
+    assert answered_after < 2.0, answered_after
+    channels.settle()
+    [sent] = fake_telegram.calls("sendMessage")  # answered late, but answered
+    assert "skattefrit" in sent["text"]
+    [row] = _chat_rows(channels)
+    assert row["status"] == "sent" and row["attempts"] == 1
