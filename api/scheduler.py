@@ -9,9 +9,13 @@ sending the same message. A message is marked sent only after the provider accep
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio.to_thread
 
 from api.bootstrap import Backend
 from api.channels.senders import CHANNELS, DeliveryError, OutboundMessage, Sender
@@ -24,6 +28,7 @@ from db.commands import Actor
 from db.engine import is_database_unavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SYSTEM = Actor(name="system:maintenance", channel="system")
 EXPIRY_EVERY_S = 60.0
 CLAIM_BATCH = 8
@@ -38,6 +43,14 @@ LAST_SEND_START_S = CLAIM_LEASE_S - 20.0
 """No send of a batch starts later than this after its claim, so that it ends (the senders
 time out after 10 s; twice that leaves room to mark it) while the lease still holds; what is
 left waits for its lease to run out."""
+
+
+async def _in_pool(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """The delivery's database work in the threads the webhooks' turns run in: it waits for
+    one of the pool's connections like a turn does (the thread limit is the pool's size, see
+    api/app.py), instead of opening one beyond the pool, which PostgreSQL forks and the pool
+    closes again (about one a second under load when the outbox used threads of its own)."""
+    return await anyio.to_thread.run_sync(functools.partial(work, *args, **kwargs))
 
 
 @dataclass
@@ -132,7 +145,7 @@ class BackgroundScheduler:
         await self._record_sent()  # first what was sent while the database was away
         loop = asyncio.get_running_loop()
         claimed_at = loop.time()  # before the claim, so the lease ends after claimed_at + lease
-        items = await asyncio.to_thread(self._ledger.conversations.claim_outbox, limit, channels)
+        items = await _in_pool(self._ledger.conversations.claim_outbox, limit, channels)
         # A claim holds at most one message per recipient (the oldest), so the batch's sends
         # are independent: they go out side by side, a few at a time, and are recorded in one
         # transaction. Per-recipient order holds: a recipient's next message is claimed only
@@ -188,7 +201,7 @@ class BackgroundScheduler:
                     unsent = items[n + 1:]
                     break
             if unsent:
-                await asyncio.to_thread(self._ledger.conversations.release_outbox,
+                await _in_pool(self._ledger.conversations.release_outbox,
                                         [item.id for item in unsent])
             await self._record_sent()
         except Exception as error:  # the leases run out and the worker sends what is left
@@ -203,7 +216,7 @@ class BackgroundScheduler:
         try:
             provider_id = await sender.send(message)
         except DeliveryError as error:
-            status = await asyncio.to_thread(
+            status = await _in_pool(
                 self._ledger.conversations.mark_failed, item.id, repr(error),
                 transient=error.transient, retry_after=error.retry_after)
             log.warning("outbox message %s not delivered (%s): now %s", item.id, error.code, status)
@@ -215,7 +228,7 @@ class BackgroundScheduler:
             # abandoning the rest of the batch.
             log.exception("outbox message %s: unexpected error from the %s sender",
                           item.id, item.channel)
-            status = await asyncio.to_thread(
+            status = await _in_pool(
                 self._ledger.conversations.mark_failed, item.id,
                 f"unexpected {type(error).__name__}: {error}", transient=True, retry_after=None)
             log.warning("outbox message %s not delivered (unexpected): now %s", item.id, status)
@@ -237,7 +250,7 @@ class BackgroundScheduler:
                 # meanwhile is marked in the next round, one transaction for all of it.
                 batch, self._unrecorded = self._unrecorded, []
                 try:
-                    await asyncio.to_thread(
+                    await _in_pool(
                         self._ledger.conversations.mark_sent_many,
                         [(message_id, provider_id) for message_id, _, provider_id in batch])
                 except BaseException:
