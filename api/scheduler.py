@@ -202,7 +202,7 @@ class BackgroundScheduler:
                     break
             if unsent:
                 await _in_pool(self._ledger.conversations.release_outbox,
-                                        [item.id for item in unsent])
+                               [item.id for item in unsent])
             await self._record_sent()
         except Exception as error:  # the leases run out and the worker sends what is left
             log.warning("outbox: direct delivery of %d leased messages stopped (%s)",

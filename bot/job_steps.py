@@ -82,6 +82,10 @@ class JobSteps:
     def pending_hour_prompts(self, employer_cvr: str) -> list[AssignmentView]:
         return self._turn.within(lambda uow: hours.pending_hour_prompts(uow, employer_cvr))
 
+    def pending_prompt_cards(self, employer_cvr: str) -> list[str]:
+        """The cards of those prompts only: whether a message may answer one."""
+        return self._turn.within(lambda uow: hours.pending_prompt_cards(uow, employer_cvr))
+
     def record_task_hours(self, assignment_id: int, *, employer_cvr: str, worked: Decimal,
                           amount_ore: int, actor: Actor,
                           idempotency_key: str) -> WageReportResult:

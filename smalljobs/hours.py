@@ -16,13 +16,13 @@ from sqlalchemy import or_, select
 from conversations import notify
 from db.commands import Actor
 from db.observe import note_task
-from db.tables import Employment, IdempotencyRecord
+from db.tables import Card, Employer, Employment, IdempotencyRecord
 from db.task_tables import Task, TaskAssignment
 from db.unit_of_work import UnitOfWork
 from ledger.commands import CreateEmployment, ReportWage
 from ledger.results import WageReportResult
 from ledger.service import employments, reports
-from ledger.service.lookups import employer_by_cvr
+from ledger.service.lookups import employer_by_cvr, normalise_cvr
 from smalljobs import texts
 from smalljobs.posting import held
 from smalljobs.records import AssignmentView
@@ -64,6 +64,20 @@ def pending_hour_prompts(uow: UnitOfWork, employer_cvr: str) -> list[AssignmentV
                TaskAssignment.hours_prompted_at.is_not(None))
         .order_by(TaskAssignment.hours_prompted_at, TaskAssignment.id))
     return [assignment_view(row) for row in rows]
+
+
+def pending_prompt_cards(uow: UnitOfWork, employer_cvr: str) -> list[str]:
+    """The card numbers of `pending_hour_prompts`, in one light read: every message of an
+    employer that carries hours or an amount asks whether it answers a prompt, and the
+    answer is nearly always no (no entities loaded for that, no second statement)."""
+    return list(uow.session.scalars(
+        select(Card.number)
+        .join(TaskAssignment, TaskAssignment.card_id == Card.id)
+        .join(Task, Task.id == TaskAssignment.task_id)
+        .join(Employer, Employer.id == Task.employer_id)
+        .where(Employer.cvr == normalise_cvr(employer_cvr), TaskAssignment.status == "confirmed",
+               TaskAssignment.hours_prompted_at.is_not(None))
+        .order_by(TaskAssignment.hours_prompted_at, TaskAssignment.id)))
 
 
 def record_task_hours(uow: UnitOfWork, assignment_id: int, *, employer_cvr: str,

@@ -37,7 +37,9 @@ def wants(step: Step) -> bool:
         return False
     if not (step.entity("hours") or step.entity("amount")):
         return False
-    return bool(_matching(step, step.jobs.pending_hour_prompts(identity.employer_cvr)))
+    card = step.entity("card_number")
+    return any(card is None or number == card
+               for number in step.jobs.pending_prompt_cards(identity.employer_cvr))
 
 
 def _matching(step: Step, pending: list[AssignmentView]) -> list[AssignmentView]:

@@ -91,6 +91,35 @@ def test_the_turn_answers_from_the_read_until_a_command_runs(env: Env) -> None:
     assert (unread, other_year, again, moved) == (0, 1, 1, 200_00)
 
 
+def test_a_read_asked_twice_in_a_turn_is_read_once_until_a_command_runs(env: Env) -> None:
+    """An employer's turn about someone else's card: the card's year and the employees are
+    read once however often the flow asks, and read again after a command (it may have
+    changed them), showing the change."""
+    number = _holder_who_is_also_an_employer_contact(env)
+
+    def turn_work(turn: Turn) -> tuple[list[int], int]:
+        ledger = LedgerReads(turn, LedgerReads(turn).sender())
+        counts = []
+        for ask in (lambda: ledger.card_year(number), lambda: ledger.card(number),
+                    lambda: ledger.balance(number, turn.today.year),
+                    lambda: turn.employees(env.cvr), lambda: turn.employees(env.cvr)):
+            with statements() as seen:
+                ask()
+            counts.append(len(seen))
+        _, before = ledger.card_year(number)
+        turn.execute(wage(env.cvr, number, 150_00, "remembered"), ADMIN)
+        for ask in (lambda: ledger.card_year(number), lambda: turn.employees(env.cvr)):
+            with statements() as seen:
+                ask()
+            counts.append(len(seen))
+        _, after = ledger.card_year(number)
+        return counts, after.used_ore - before.used_ore
+
+    counts, moved = env.ledger.conversations.turn("sms", "+4529990099", turn_work)
+    assert counts == [1, 0, 0, 1, 0, 1, 1]
+    assert moved == 150_00
+
+
 def _answered(env: Env, address: str, sid: str, replies: tuple[str, ...],
               queue: bool = False, last_buttons: tuple[str, ...] = ()) -> list[str]:
     stored = env.ledger.conversations.store_inbound("sms", address, sid, "hvad er reglerne")
