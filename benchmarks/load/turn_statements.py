@@ -35,8 +35,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any
+from typing import Any, cast
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -157,6 +158,10 @@ def _send(client: TestClient, wire: Wire, sender: Sender, text: str) -> str:
     response = client.post(path, content=body, headers=headers)
     if response.status_code != 200:
         raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
+    if sender.channel == "telegram" and client.portal is not None:
+        # The reply is sent beside the webhook's answer: counted with its own message.
+        app = cast(FastAPI, client.app)
+        client.portal.call(app.state.scheduler.wait_for_deliveries)
     return response.text
 
 
