@@ -64,6 +64,12 @@ class LedgerReads:
                                      lambda uow: reads.card_year(uow, number, year))
 
     def report(self, report_id: int) -> WageReportResult:
+        """The report; the one the turn's last command returned is that command's result (a
+        read-back right after the report is made), as nothing has run since."""
+        if self._turn.outcomes:
+            last = self._turn.outcomes[-1][1]
+            if isinstance(last, WageReportResult) and last.id == report_id:
+                return last
         return self._turn.within(lambda uow: reads.report(uow, report_id))
 
     def caps(self) -> list[CapResult]:

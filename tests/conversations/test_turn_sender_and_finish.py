@@ -20,6 +20,7 @@ from conversations.turn import Turn
 from db.conversation_tables import Conversation, OutboxMessage, TranscriptMessage
 from ledger import reads
 from ledger.commands import CreateEmployment, IssueCard, RegisterEmployer
+from ledger.results import WageReportResult
 from tests.conversations.statement_count import statements
 from tests.ledger.support import ADMIN, Env, fresh_cpr, make_env, valid_cvr, wage
 
@@ -118,6 +119,35 @@ def test_a_read_asked_twice_in_a_turn_is_read_once_until_a_command_runs(env: Env
     counts, moved = env.ledger.conversations.turn("sms", "+4529990099", turn_work)
     assert counts == [1, 0, 0, 1, 0, 1, 1]
     assert moved == 150_00
+
+
+def test_the_report_a_command_just_made_is_read_back_from_its_result(env: Env) -> None:
+    """The read-back right after a report is made needs no read: the command's result is the
+    report as stored (what the read would give, save the warnings it crossed). Once another
+    command has run, the report is read again."""
+    number = _holder_who_is_also_an_employer_contact(env)
+
+    Reports = tuple[list[int], WageReportResult, WageReportResult, WageReportResult]
+
+    def turn_work(turn: Turn) -> Reports:
+        ledger = LedgerReads(turn)
+        made = turn.execute(wage(env.cvr, number, 250_00, "read-back"), ADMIN)
+        counts = []
+        with statements() as seen:
+            kept = ledger.report(made.id)
+        counts.append(len(seen))
+        read = turn.within(lambda uow: reads.report(uow, made.id))
+        turn.execute(wage(env.cvr, number, 100_00, "another"), ADMIN)
+        with statements() as seen:
+            again = ledger.report(made.id)
+        counts.append(len(seen))
+        return counts, kept, read, again
+
+    counts, kept, read, again = env.ledger.conversations.turn("sms", "+4529990098", turn_work)
+    assert counts[0] == 0 and counts[1] > 0
+    assert kept == read.model_copy(update={"warnings": kept.warnings})
+    assert again.id == read.id  # read again: it shows the second report in the balance
+    assert again.balance.used_ore - read.balance.used_ore == 100_00
 
 
 def _answered(env: Env, address: str, sid: str, replies: tuple[str, ...],
