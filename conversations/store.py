@@ -429,11 +429,6 @@ _CONVERSATION_ID = select(Conversation.id).where(Conversation.channel == bindpar
                                                  Conversation.address == bindparam("address"))
 
 
-def has_opted_out(session: Session, channel: str, address: str) -> bool:
-    return bool(session.scalar(select(Conversation.opted_out).where(
-        Conversation.channel == channel, Conversation.address == address)))
-
-
 def identity_for(session: Session, channel: str, address: str) -> Identity:
     """A linked card holder wins over an employer contact on the same number."""
     return identity_and_municipality(session, channel, address)[0]
