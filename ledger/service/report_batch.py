@@ -1,10 +1,18 @@
 """Many wage reports at once (a payroll system's batch, a CSV import), on the single path.
 
-Each report runs `reports.report_wage`, the same command as a single report, with its own
-savepoint inside a transaction that holds a chunk of reports: a refused report rolls back to
-its savepoint and the others go on, and the chunk commits once (one commit, one append to the
-audit chain) instead of once per report. The cap check, the split, the idempotency record
-and the row lock are the single path's; nothing here counts money.
+A chunk of reports is one transaction: it commits once (one commit, one append to the audit
+chain) instead of once per report. The checks, the cap, the split, the idempotency record and
+the row lock are the single path's (`reports`); nothing here counts money.
+
+- **PostgreSQL:** the single path's steps, each for the whole chunk in one round trip: one
+  lookup over the chunk's values unnested, the checks and refusals in Python, one call that
+  counts every admitted report (`report_count.count_new_reports`, which runs the single
+  report's function once per report), one insert of the idempotency records. A refusal
+  writes nothing, as before the lock on the single path.
+- **SQLite, and a chunk that holds one idempotency key twice:** each report runs
+  `reports.report_wage` in its own savepoint; a refused report rolls back to it and the
+  others go on. (A key's second use must see the first's record, which the set-based path
+  writes only at its end.)
 
 Order: the reports of one chunk are run sorted by card number and year, keeping the batch's
 own order within one card-year (which is what decides the split when several reports of a
@@ -18,14 +26,20 @@ a report already committed in an earlier chunk answers as a replay then, like an
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Date, Integer, String, bindparam, column, func
+
 
 from db.commands import Actor
 from db.errors import DomainError
 from db.unit_of_work import UnitOfWork
 from ledger.commands import ReportWage
 from ledger.results import WageReportResult
-from ledger.service import reports
+from ledger.service import report_count, reports
+from ledger.service.lookups import normalise_cvr
 
 MAX_BATCH = 1000
 """The most reports one batch may hold (the REST endpoint refuses more)."""
@@ -47,6 +61,89 @@ def chunks(order: list[int], size: int = CHUNK) -> list[list[int]]:
 
 
 def report_chunk(cmds: Sequence[ReportWage], *, uow: UnitOfWork, actor: Actor) -> list[Outcome]:
+    """The chunk's outcomes, in its order, committed together (see the module's text)."""
+    if uow.session.connection().dialect.name == "postgresql" and not _key_twice(cmds):
+        return _report_chunk_at_once(cmds, uow=uow, actor=actor)
+    return _report_chunk_one_by_one(cmds, uow=uow, actor=actor)
+
+
+def _key_twice(cmds: Sequence[ReportWage]) -> bool:
+    seen: set[tuple[str, str]] = set()
+    for cmd in cmds:
+        try:
+            scope = normalise_cvr(cmd.employer_cvr)
+        except DomainError:
+            continue  # refused before any lookup, on either path
+        if (scope, cmd.idempotency_key) in seen:
+            return True
+        seen.add((scope, cmd.idempotency_key))
+    return False
+
+
+_WANTED = func.json_to_recordset(bindparam("wanted", type_=JSON)).table_valued(
+    column("cvr", String), column("number", String), column("key", String),
+    column("year", Integer), column("work_from", Date), column("work_to", Date),
+    column("position", Integer)).render_derived(name="wanted", with_types=True)
+_LOOKUP_MANY = (
+    reports.request_lookup(_WANTED, reports.LookupKeys(
+        cvr=_WANTED.c.cvr, number=_WANTED.c.number, key=_WANTED.c.key, year=_WANTED.c.year,
+        work_from=_WANTED.c.work_from, work_to=_WANTED.c.work_to), reserve_report_id=True)
+    .add_columns(_WANTED.c.position)
+    .order_by(_WANTED.c.position)
+)
+
+
+def _report_chunk_at_once(cmds: Sequence[ReportWage], *, uow: UnitOfWork,
+                          actor: Actor) -> list[Outcome]:
+    """PostgreSQL: the chunk's lookup, count and idempotency records, one round trip each."""
+    outcomes: list[Outcome | None] = [None] * len(cmds)
+    checked: list[tuple[int, tuple[dt.date, dt.date], dict[str, Any]]] = []
+    for index, cmd in enumerate(cmds):
+        try:
+            work = reports.check_request(cmd, uow)
+            checked.append((index, work, reports.lookup_values(cmd, work)))
+        except DomainError as error:
+            outcomes[index] = error
+    conn = uow.session.connection()
+    found = conn.execute(_LOOKUP_MANY, {"wanted": [
+        {**values, "work_from": values["work_from"].isoformat(),
+         "work_to": values["work_to"].isoformat(), "position": position}
+        for position, (_, _, values) in enumerate(checked)
+    ]}).all() if checked else []
+    admitted: list[tuple[int, reports.Admitted]] = []
+    for (index, work, _), row in zip(checked, found, strict=True):
+        try:
+            decided = reports.admit(cmds[index], row[:-1], work, uow=uow, actor=actor)
+        except DomainError as error:
+            outcomes[index] = error
+            continue
+        if isinstance(decided, WageReportResult):
+            outcomes[index] = decided
+        else:
+            admitted.append((index, decided))
+    uow.session.flush()  # anything the ORM holds for this transaction goes first
+    counts = report_count.count_new_reports(conn, [
+        report_count.NewReport(new.row, int(new.new_id or 0), new.employer_cvr,
+                               new.cmd.idempotency_key, not new.cap_exists)
+        for _, new in admitted], now=uow.now,
+        reserved_before=reports.reservation_due_cutoff(uow))
+    records: list[dict[str, Any]] = []
+    for (index, new), counted in zip(admitted, counts, strict=True):
+        try:
+            result = reports.counted_on_server(uow, new, counted)
+        except DomainError as error:  # the key was used for another report meanwhile
+            outcomes[index] = error
+            continue
+        outcomes[index] = result
+        if not result.replayed:
+            records.append(reports.record(uow, actor, new, result))
+    reports.keep_results(conn, records, at=uow.now)
+    uow.commit()
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _report_chunk_one_by_one(cmds: Sequence[ReportWage], *, uow: UnitOfWork,
+                             actor: Actor) -> list[Outcome]:
     """Runs each command in its own savepoint of one transaction, then commits them together.
 
     Only `DomainError` is caught (a refusal: that report's savepoint is rolled back). A

@@ -28,11 +28,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Connection,
     Date,
     Integer,
     Select,
@@ -43,6 +45,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import aliased
 
@@ -109,13 +112,31 @@ _IDEMPOTENCY = table_of(IdempotencyRecord)
 _CAPS = table_of(CapVersion)
 
 
-def _request_lookup(*, reserve_report_id: bool) -> Select[Any]:
+@dataclasses.dataclass(frozen=True)
+class LookupKeys:
+    """Where the lookup takes a report's own values from: bound parameters for one report,
+    the columns of an unnested array for a batch (report_batch.py)."""
+
+    cvr: Any
+    number: Any
+    key: Any
+    year: Any
+    work_from: Any
+    work_to: Any
+
+
+ONE_REPORT = LookupKeys(cvr=bindparam("p_cvr"), number=bindparam("p_number"),
+                        key=bindparam("p_key"), year=bindparam("p_year", type_=Integer),
+                        work_from=bindparam("p_work_from", type_=Date),
+                        work_to=bindparam("p_work_to", type_=Date))
+
+
+def request_lookup(source: Any, keys: LookupKeys, *, reserve_report_id: bool) -> Select[Any]:
     """Everything report_wage needs to know before it takes the lock, in one SELECT.
 
-    The employer and the card are outer-joined to a one-row table so that a missing one
-    still gives a row (and the matching typed error).
+    The employer and the card are outer-joined to `source` (a one-row table for one report)
+    so that a missing one still gives a row (and the matching typed error).
     """
-    one = select(literal(1).label("one")).subquery("one")
     last_change = (
         select(_EVENTS.c.effective_on)
         .where(_EVENTS.c.card_id == _CARDS.c.id, _EVENTS.c.kind.in_(STATUS_EVENT_KINDS))
@@ -127,16 +148,15 @@ def _request_lookup(*, reserve_report_id: bool) -> Select[Any]:
         select(_EMPLOYMENTS.c.id)
         .where(_EMPLOYMENTS.c.employer_id == _EMPLOYERS.c.id,
                _EMPLOYMENTS.c.card_id == _CARDS.c.id,
-               _EMPLOYMENTS.c.start_date <= bindparam("p_work_from", type_=Date),
-               or_(_EMPLOYMENTS.c.end_date.is_(None),
-                   _EMPLOYMENTS.c.end_date >= bindparam("p_work_to", type_=Date)))
+               _EMPLOYMENTS.c.start_date <= keys.work_from,
+               or_(_EMPLOYMENTS.c.end_date.is_(None), _EMPLOYMENTS.c.end_date >= keys.work_to))
         .order_by(_EMPLOYMENTS.c.start_date.desc())
         .limit(1)
         .scalar_subquery()
     )
-    cap_exists = exists().where(_CAPS.c.year == bindparam("p_year", type_=Integer))
+    cap_exists = exists().where(_CAPS.c.year == keys.year)
     # PostgreSQL: draw the new report's id here, so the result (which holds it) can be
-    # built before the one statement that writes everything (see _WRITE_NEW_REPORT).
+    # built before the one statement that writes everything (report_count.py).
     report_id = (func.nextval(func.pg_get_serial_sequence("wage_reports", "id"))
                  if reserve_report_id else literal(None))
     return (
@@ -145,18 +165,36 @@ def _request_lookup(*, reserve_report_id: bool) -> Select[Any]:
                last_change.label("last_change"), employment.label("employment_id"),
                _IDEMPOTENCY.c.request_hash, _IDEMPOTENCY.c.result_json,
                cap_exists.label("cap_exists"), report_id.label("new_report_id"))
-        .select_from(one)
-        .outerjoin(_EMPLOYERS, _EMPLOYERS.c.cvr == bindparam("p_cvr"))
-        .outerjoin(_CARDS, _CARDS.c.number == bindparam("p_number"))
-        .outerjoin(_IDEMPOTENCY, and_(_IDEMPOTENCY.c.scope == bindparam("p_cvr"),
-                                      _IDEMPOTENCY.c.key == bindparam("p_key")))
+        .select_from(source)
+        .outerjoin(_EMPLOYERS, _EMPLOYERS.c.cvr == keys.cvr)
+        .outerjoin(_CARDS, _CARDS.c.number == keys.number)
+        .outerjoin(_IDEMPOTENCY, and_(_IDEMPOTENCY.c.scope == keys.cvr,
+                                      _IDEMPOTENCY.c.key == keys.key))
     )
 
 
-_REQUEST_LOOKUP = _request_lookup(reserve_report_id=False)
-_REQUEST_LOOKUP_PG = _request_lookup(reserve_report_id=True)
+_ONE = select(literal(1).label("one")).subquery("one")
+_REQUEST_LOOKUP = request_lookup(_ONE, ONE_REPORT, reserve_report_id=False)
+_REQUEST_LOOKUP_PG = request_lookup(_ONE, ONE_REPORT, reserve_report_id=True)
 _INSERT_REPORT = _REPORTS.insert().returning(_REPORTS.c.id)
 _INSERT_IDEMPOTENCY = _IDEMPOTENCY.insert()
+_KEEP_RESULTS = text("SELECT frikort_keep_results(CAST(:records AS json), :at)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Admitted:
+    """A new report that passed every check made before the lock: what counting it needs."""
+
+    cmd: ReportWage
+    request_hash: str
+    row: dict[str, Any]
+    """The wage_reports columns but id and created_at."""
+    new_id: int | None
+    """The id the lookup drew (PostgreSQL); None where the insert draws it (SQLite)."""
+    cap_exists: bool
+    employer_cvr: str
+    card_number: str
+
 
 def report_wage(cmd: ReportWage, *, uow: UnitOfWork, actor: Actor) -> WageReportResult:
     """Records a wage report, counting what fits under the cap and splitting off the rest.
@@ -164,90 +202,139 @@ def report_wage(cmd: ReportWage, *, uow: UnitOfWork, actor: Actor) -> WageReport
     Raises:
         DomainError subclasses for every refusal; nothing is written then.
     """
-    work_from, work_to = _check_request(cmd, uow)
-    session = uow.session
-    cvr = normalise_cvr(cmd.employer_cvr)
-    number = cmd.card_number.strip()
-    year = cmd.paid_on.year
-    conn = session.connection()
+    work = check_request(cmd, uow)
+    conn = uow.session.connection()
     on_postgres = conn.dialect.name == "postgresql"
-    found = conn.execute(_REQUEST_LOOKUP_PG if on_postgres else _REQUEST_LOOKUP, {
-        "p_cvr": cvr, "p_number": number, "p_key": cmd.idempotency_key, "p_year": year,
-        "p_work_from": work_from, "p_work_to": work_to,
-    }).one()
+    found = conn.execute(_REQUEST_LOOKUP_PG if on_postgres else _REQUEST_LOOKUP,
+                         {f"p_{name}": value
+                          for name, value in lookup_values(cmd, work).items()}).one()
+    admitted = admit(cmd, found, work, uow=uow, actor=actor)
+    if isinstance(admitted, WageReportResult):
+        return admitted
+    if on_postgres:
+        uow.session.flush()  # anything the ORM holds for this transaction goes first
+        counted = report_count.count_new_report(
+            conn, admitted.row, report_id=int(admitted.new_id or 0), now=uow.now,
+            reserved_before=reservation_due_cutoff(uow), scope=admitted.employer_cvr,
+            key=cmd.idempotency_key, hold_year=not admitted.cap_exists)
+        result = counted_on_server(uow, admitted, counted)
+    else:
+        result = _count_here(uow, actor, admitted)
+    if result.replayed:  # the same key, committed while this one waited for the lock
+        return result
+    keep_results(conn, [record(uow, actor, admitted, result)], at=uow.now)
+    uow.commit()
+    return result
+
+
+def lookup_values(cmd: ReportWage, work: tuple[dt.date, dt.date]) -> dict[str, Any]:
+    """The lookup's values for one report, by the names of `LookupKeys`."""
+    return {"cvr": normalise_cvr(cmd.employer_cvr), "number": cmd.card_number.strip(),
+            "key": cmd.idempotency_key, "year": cmd.paid_on.year,
+            "work_from": work[0], "work_to": work[1]}
+
+
+def admit(cmd: ReportWage, found: Any, work: tuple[dt.date, dt.date], *, uow: UnitOfWork,
+          actor: Actor) -> Admitted | WageReportResult:
+    """Decides from the lookup's row: a refusal (raised), a replay, or a report to count."""
     (employer_id, employer_cvr, verified, card_id, card_number, card_status, valid_from,
      last_change, employment_id, stored_hash, stored_result, cap_exists, new_id) = found
     if employer_id is None:
         raise EmployerNotFound(cvr=cmd.employer_cvr)
     if card_id is None:
         raise CardNotFound(number=cmd.card_number)
-
     payload = canonical_request(_payload(cmd, employer_cvr))
     request_hash = hashlib.sha256(payload.encode()).hexdigest()
     if stored_hash is not None:
-        return _replay(cmd, request_hash, stored_hash, stored_result)
-
+        return replay(cmd, request_hash, stored_hash, stored_result)
     if not verified:
         raise EmployerNotVerified(cvr=employer_cvr)
-    require_usable(session, card_id=card_id, number=card_number, status=card_status,
+    require_usable(uow.session, card_id=card_id, number=card_number, status=card_status,
                    valid_from=valid_from, last_change=last_change, day=cmd.paid_on)
     if employment_id is None:
         raise NoEmployment(number=card_number)
-
-    expires_at = uow.now + dt.timedelta(seconds=uow.config.pending_ttl_seconds)
-    report_row = {
+    row = {
         "employer_id": employer_id, "card_id": card_id, "employment_id": employment_id,
-        "year": year, "paid_on": cmd.paid_on, "work_from": work_from, "work_to": work_to,
-        "hours_centi": int(cmd.hours * 100), "amount_ore": cmd.amount_ore,
-        "post_on_create": cmd.post, "expires_at": expires_at,
+        "year": cmd.paid_on.year, "paid_on": cmd.paid_on, "work_from": work[0],
+        "work_to": work[1], "hours_centi": int(cmd.hours * 100),
+        "amount_ore": cmd.amount_ore, "post_on_create": cmd.post,
+        "expires_at": uow.now + dt.timedelta(seconds=uow.config.pending_ttl_seconds),
         "source_channel": actor.channel, "source_message_id": cmd.source_message_id,
         "actor": actor.name,
     }
-    if on_postgres:
-        session.flush()  # anything the ORM holds for this transaction goes first
-        counted = report_count.count_new_report(
-            conn, report_row, report_id=int(new_id), now=uow.now,
-            reserved_before=reservation_due_cutoff(uow), scope=employer_cvr,
-            key=cmd.idempotency_key, hold_year=not cap_exists)
-        if counted.stored_key is not None:  # the same key, committed while we waited
-            return _replay(cmd, request_hash, *counted.stored_key)
-        cap, used_before = counted.cap, counted.used_before
-    else:
-        balance = _lock_for_new_report(uow, actor, card_id, year, cap_exists=bool(cap_exists),
-                                       key=(employer_cvr, cmd.idempotency_key))
-        if balance.stored_key is not None:
-            return _replay(cmd, request_hash, *balance.stored_key)
-        new_id = conn.execute(_INSERT_REPORT, {**report_row, "created_at": uow.now}).scalar_one()
-        cap, used_before = balance.cap, balance.used_ore
-    report = ReportFacts(
-        id=int(new_id), employer_id=int(employer_id), card_id=int(card_id), year=year,
-        paid_on=cmd.paid_on, hours_centi=int(cmd.hours * 100), amount_ore=cmd.amount_ore,
-        post_on_create=cmd.post, expires_at=expires_at, card_number=card_number,
-        employer_cvr=employer_cvr,
+    return Admitted(cmd, request_hash, row, None if new_id is None else int(new_id),
+                    bool(cap_exists), employer_cvr, card_number)
+
+
+def counted_on_server(uow: UnitOfWork, admitted: Admitted,
+                      counted: report_count.ServerCount) -> WageReportResult:
+    """The result of `frikort_count_report`'s count (or its replay), checked against the
+    rules: the function's split must be the one `ledger.rules` makes."""
+    cmd = admitted.cmd
+    if counted.stored_key is not None:
+        return replay(cmd, admitted.request_hash, *counted.stored_key)
+    report = _facts(admitted, int(admitted.new_id or 0))
+    step = _count_against_cap(uow, counted.cap, counted.used_before, report, confirmed=cmd.post)
+    if (step.state.counted, step.state.over_cap) != (counted.counted, counted.over_cap):
+        raise RuntimeError("frikort_count_report split differently from ledger.rules")
+    return wage_report_result(report, step.state,
+                              counted.balance(admitted.card_number, report.year),
+                              ttl_seconds=uow.config.pending_ttl_seconds,
+                              warnings=step.warnings)
+
+
+def _count_here(uow: UnitOfWork, actor: Actor, admitted: Admitted) -> WageReportResult:
+    """The statement path (SQLite) of the count: the lock, the report, its entry."""
+    cmd, year = admitted.cmd, admitted.cmd.paid_on.year
+    balance = _lock_for_new_report(uow, actor, int(admitted.row["card_id"]), year,
+                                   cap_exists=admitted.cap_exists,
+                                   key=(admitted.employer_cvr, cmd.idempotency_key))
+    if balance.stored_key is not None:
+        return replay(cmd, admitted.request_hash, *balance.stored_key)
+    new_id = uow.session.connection().execute(
+        _INSERT_REPORT, {**admitted.row, "created_at": uow.now}).scalar_one()
+    report = _facts(admitted, int(new_id))
+    step = _count_against_cap(uow, balance.cap, balance.used_ore, report, confirmed=cmd.post)
+    append_entry(uow.session, balance, report.ref, step.kind, step.movement,
+                 counted=step.state.counted, over_cap=step.state.over_cap,
+                 actor=actor.name, now=uow.now)
+    return wage_report_result(report, step.state,
+                              locked_balance_result(admitted.card_number, balance),
+                              ttl_seconds=uow.config.pending_ttl_seconds,
+                              warnings=step.warnings)
+
+
+def _facts(admitted: Admitted, report_id: int) -> ReportFacts:
+    row = admitted.row
+    return ReportFacts(
+        id=report_id, employer_id=int(row["employer_id"]), card_id=int(row["card_id"]),
+        year=row["year"], paid_on=row["paid_on"], hours_centi=row["hours_centi"],
+        amount_ore=row["amount_ore"], post_on_create=row["post_on_create"],
+        expires_at=row["expires_at"], card_number=admitted.card_number,
+        employer_cvr=admitted.employer_cvr,
     )
-    step = _count_against_cap(uow, cap, used_before, report, confirmed=cmd.post)
-    if on_postgres:
-        if (step.state.counted, step.state.over_cap) != (counted.counted, counted.over_cap):
-            raise RuntimeError("frikort_count_report split differently from ledger.rules")
-        balance_after = counted.balance(card_number, year)
-    else:
-        append_entry(session, balance, report.ref, step.kind, step.movement,
-                     counted=step.state.counted, over_cap=step.state.over_cap,
-                     actor=actor.name, now=uow.now)
-        balance_after = locked_balance_result(card_number, balance)
-    result = wage_report_result(report, step.state, balance_after,
-                                ttl_seconds=uow.config.pending_ttl_seconds,
-                                warnings=step.warnings)
-    conn.execute(_INSERT_IDEMPOTENCY, {
-        "scope": employer_cvr, "key": cmd.idempotency_key, "request_hash": request_hash,
-        "report_id": report.id, "result_json": result.model_dump_json(),
-        "created_at": uow.now,
-    })
-    # Written at commit, on the end of the audit hash chain (db/audit_chain.py).
-    uow.audit(actor, "wage_report.create", "wage_report", report.id, status=result.status,
-              amount_ore=cmd.amount_ore, counted_ore=result.counted_ore)
-    uow.commit()
-    return result
+
+
+def record(uow: UnitOfWork, actor: Actor, admitted: Admitted,
+           result: WageReportResult) -> dict[str, Any]:
+    """The idempotency record's row for a new report; the audit row goes to the unit of work
+    (written at commit, on the end of the audit hash chain: db/audit_chain.py)."""
+    uow.audit(actor, "wage_report.create", "wage_report", result.id, status=result.status,
+              amount_ore=admitted.cmd.amount_ore, counted_ore=result.counted_ore)
+    return {"scope": admitted.employer_cvr, "key": admitted.cmd.idempotency_key,
+            "request_hash": admitted.request_hash, "report_id": result.id,
+            "result_json": result.model_dump_json()}
+
+
+def keep_results(conn: Connection, records: list[dict[str, Any]], *, at: dt.datetime) -> None:
+    """Writes the idempotency records `record` made, in one statement on PostgreSQL
+    (`frikort_keep_results`: its foreign-key checks are index lookups, see its migration)."""
+    if not records:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(_INSERT_IDEMPOTENCY, [{**row, "created_at": at} for row in records])
+        return
+    conn.execute(_KEEP_RESULTS, {"records": json.dumps(records), "at": at})
 
 
 def _lock_for_new_report(uow: UnitOfWork, actor: Actor, card_id: int, year: int, *,
@@ -271,7 +358,7 @@ def _lock_for_new_report(uow: UnitOfWork, actor: Actor, card_id: int, year: int,
     return balance
 
 
-def _replay(cmd: ReportWage, request_hash: str, stored_hash: str,
+def replay(cmd: ReportWage, request_hash: str, stored_hash: str,
             stored_result: str) -> WageReportResult:
     """The original answer for a key already used (nothing written), or a conflict."""
     if stored_hash != request_hash:
@@ -280,7 +367,7 @@ def _replay(cmd: ReportWage, request_hash: str, stored_hash: str,
     return original.model_copy(update={"replayed": True})
 
 
-def _check_request(cmd: ReportWage, uow: UnitOfWork) -> tuple[dt.date, dt.date]:
+def check_request(cmd: ReportWage, uow: UnitOfWork) -> tuple[dt.date, dt.date]:
     if not 0 < cmd.amount_ore <= uow.config.max_report_ore:
         raise AmountOutOfBounds(max_amount=format_danish_whole(uow.config.max_report_ore))
     if cmd.paid_on > uow.today:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -263,3 +264,21 @@ def world_fixture(build: Callable[[str], Any], *,
     def world_on(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield from run(request.getfixturevalue(on))
     return world_on
+
+
+def statements_run(call: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """The statements `call` runs: on this thread only, since another test's background work
+    in the same worker process (a template database being prepared) may run meanwhile."""
+    seen: list[str] = []
+    caller = threading.get_ident()
+
+    def count(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if threading.get_ident() == caller:
+            seen.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    try:
+        result = call()
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+    return result, seen

@@ -1,25 +1,31 @@
-"""Batches of wage reports in the ledger (`Ledger.report_wages`): the single path, per report.
+"""Batches of wage reports in the ledger (`Ledger.report_wages`): the single path's checks,
+cap and split, for a whole chunk at once on PostgreSQL.
 
 On SQLite and PostgreSQL: the results equal what the same reports give one by one; a refusal
-leaves only its own report out; a batch sent again changes nothing; concurrent batches and
-single reports over the same cards never pass the cap and never deadlock for good.
+leaves only its own report out, with or without a key used twice (which PostgreSQL sends the
+savepoint way); a batch sent again changes nothing; concurrent batches and single reports
+over the same cards never pass the cap and never deadlock for good. On PostgreSQL a chunk
+costs a fixed handful of statements, whatever its size.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from db.errors import DomainError
-from ledger import WageReportResult
+from ledger import DeactivateCard, RegisterEmployer, WageReportResult
 from ledger.service.report_batch import CHUNK, lock_order
 from tests.ledger.support import (
     ADMIN,
     CAP_2025,
     NO_SUCH_CARD,
+    TODAY,
     Env,
     dump_tables,
     employer_with_card,
     fast_ledger,
+    statements_run,
     valid_cvr,
     wage,
 )
@@ -82,6 +88,68 @@ def test_one_refusal_leaves_the_others_and_a_replay_changes_nothing(env: Env) ->
         first.id, "card_not_found", "employer_not_found", "amount_out_of_bounds",
         fifth.id, fifth.id, "idempotency_conflict"]
     assert all(o.replayed for o in again if isinstance(o, WageReportResult))
+
+
+def _codes(outcomes: list[WageReportResult | DomainError]) -> list[str]:
+    return [o.code if isinstance(o, DomainError) else o.status for o in outcomes]
+
+
+def test_every_refusal_without_a_repeated_key(db_url: str) -> None:
+    """Each refusal the checks before the lock make, in one chunk with no key used twice (on
+    PostgreSQL the set-based path); sent again, every answer is the same and nothing changes."""
+    ledger = fast_ledger(db_url)
+    cvr, cards = employer_with_card(ledger, cards=3)
+    ledger.deactivate_card(DeactivateCard(number=cards[2], reason="flyttet"), actor=ADMIN)
+    unverified = valid_cvr(2)
+    ledger.register_employer(RegisterEmployer(cvr=unverified, name="Ny"), actor=ADMIN)
+    stranger, _ = employer_with_card(ledger, seed=3)
+    cmds = [
+        wage(cvr, cards[0], 1_000_00, "a", post=True),
+        wage(cvr, NO_SUCH_CARD, 1_000_00, "b"),
+        wage(cvr, cards[2], 1_000_00, "c"),                       # deactivated today
+        wage(unverified, cards[0], 1_000_00, "d"),
+        wage(stranger, cards[1], 1_000_00, "e"),                  # no employment with it
+        wage(cvr, cards[1], 1_000_00, "f", paid_on=TODAY + dt.timedelta(days=1)),
+        wage(cvr, cards[0], 2_000_00, "g"),
+        wage(cvr, cards[1], 0, "h"),
+        wage(cvr, cards[1], 3_000_00, "i", post=True),
+    ]
+    outcomes = ledger.report_wages(cmds, actor=ADMIN)
+    assert _codes(outcomes) == [
+        "posted", "card_not_found", "card_not_active", "employer_not_verified",
+        "no_employment", "invalid_dates", "pending", "amount_out_of_bounds", "posted"]
+    assert (ledger.balance(cards[0], 2025).posted_ore,
+            ledger.balance(cards[0], 2025).pending_ore) == (1_000_00, 2_000_00)
+    assert ledger.balance(cards[1], 2025).posted_ore == 3_000_00
+
+    before = dump_tables(db_url)
+    again = ledger.report_wages(cmds, actor=ADMIN)
+    assert dump_tables(db_url) == before
+    assert [o.code if isinstance(o, DomainError) else o.id for o in again] == [
+        o.code if isinstance(o, DomainError) else o.id for o in outcomes]
+    assert all(o.replayed for o in again if isinstance(o, WageReportResult))
+    assert ledger.check_invariants() == []
+    ledger.close()
+
+
+def test_a_chunk_costs_a_fixed_number_of_statements(postgres_url: str) -> None:
+    """PostgreSQL: two chunks of reports take the same few statements as one would twice (the
+    lookup, the count, the idempotency records, the audit rows, the commit), no savepoint;
+    a key used twice sends its chunk the savepoint way, which still answers correctly."""
+    ledger = fast_ledger(postgres_url)
+    cvr, cards = employer_with_card(ledger, cards=3)
+    cmds = [wage(cvr, cards[i % 3], 100_00 + i, f"n{i}", post=True) for i in range(CHUNK + 10)]
+    outcomes, seen = statements_run(lambda: ledger.report_wages(cmds, actor=ADMIN))
+    assert len(_results(outcomes)) == len(cmds)
+    assert not [s for s in seen if s.lstrip().upper().startswith("SAVEPOINT")]
+    assert len(seen) <= 2 * 6, seen
+
+    twice = [wage(cvr, cards[0], 50_00, "t1"), wage(cvr, cards[0], 50_00, "t1")]
+    outcomes, seen = statements_run(lambda: ledger.report_wages(twice, actor=ADMIN))
+    first, second = _results(outcomes)
+    assert second.replayed and second.id == first.id
+    assert [s for s in seen if s.lstrip().upper().startswith("SAVEPOINT")]
+    ledger.close()
 
 
 def test_lock_order_keeps_the_batch_order_within_a_card_year() -> None:

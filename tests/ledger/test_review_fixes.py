@@ -11,10 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
 
@@ -28,6 +24,7 @@ from tests.ledger.support import (
     make_env,
     raw_engine,
     refused,
+    statements_run,
     to_2026,
 )
 
@@ -119,37 +116,19 @@ def test_control_before_the_last_control_is_refused(env: Env) -> None:
 
 # The cheaper paths -----------------------------------------------------------------------------
 
-def _statements(call: Callable[[], Any]) -> tuple[Any, list[str]]:
-    """The statements `call` runs: on this thread only, since another test's background work
-    in the same worker process (a template database being prepared) may run meanwhile."""
-    seen: list[str] = []
-    caller = threading.get_ident()
-
-    def count(conn: object, cursor: object, statement: str, *_: object) -> None:
-        if threading.get_ident() == caller:
-            seen.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
-    try:
-        result = call()
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
-    return result, seen
-
-
 def test_a_report_takes_at_most_eleven_statements(env: Env) -> None:
     """Ten before the audit log became a hash chain, which reads the chain's end once. On
     PostgreSQL a new report is four round trips: the lookup, `frikort_count_report`, the
     idempotency record, and `frikort_audit_append` at commit (issue 17, item 3)."""
     most = 4 if env.url.startswith("postgresql") else 11
     env.report(100_00, "warm", post=True)  # the card-year's balance row exists from here
-    posted, seen = _statements(lambda: env.report(200_00, "direct", post=True))
+    posted, seen = statements_run(lambda: env.report(200_00, "direct", post=True))
     assert posted.status == "posted"
     assert len(seen) <= most, "\n".join(seen)
-    pending, seen = _statements(lambda: env.report(300_00, "pending"))
+    pending, seen = statements_run(lambda: env.report(300_00, "pending"))
     assert pending.status == "pending"
     assert len(seen) <= most, "\n".join(seen)
-    confirmed, seen = _statements(
+    confirmed, seen = statements_run(
         lambda: env.ledger.post_report(PostReport(report_id=pending.id), actor=ADMIN))
     assert confirmed.status == "posted" and confirmed.counted_ore == 300_00
     assert len(seen) <= 11, "\n".join(seen)
@@ -160,7 +139,7 @@ def test_a_report_takes_at_most_eleven_statements(env: Env) -> None:
 
 def test_a_balance_read_is_one_select(env: Env) -> None:
     env.report(100_00, "one", post=True)
-    balance, seen = _statements(lambda: env.ledger.balance(env.card))
+    balance, seen = statements_run(lambda: env.ledger.balance(env.card))
     assert balance.posted_ore == 100_00 and balance.cap_ore == 42_766_00
     selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1, "\n".join(seen)
