@@ -5,7 +5,7 @@ chain) instead of once per report. The checks, the cap, the split, the idempoten
 the row lock are the single path's (`reports`); nothing here counts money.
 
 - **PostgreSQL:** the single path's steps, each for the whole chunk in one round trip: one
-  lookup over the chunk's values unnested, the checks and refusals in Python, one call that
+  lookup over the chunk's values (one JSON array), the checks and refusals in Python, one call that
   counts every admitted report (`report_count.count_new_reports`, which runs the single
   report's function once per report), one insert of the idempotency records. A refusal
   writes nothing, as before the lock on the single path.
@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Date, Integer, String, bindparam, column, func
-
 
 from db.commands import Actor
 from db.errors import DomainError
@@ -97,30 +96,8 @@ def _report_chunk_at_once(cmds: Sequence[ReportWage], *, uow: UnitOfWork,
                           actor: Actor) -> list[Outcome]:
     """PostgreSQL: the chunk's lookup, count and idempotency records, one round trip each."""
     outcomes: list[Outcome | None] = [None] * len(cmds)
-    checked: list[tuple[int, tuple[dt.date, dt.date], dict[str, Any]]] = []
-    for index, cmd in enumerate(cmds):
-        try:
-            work = reports.check_request(cmd, uow)
-            checked.append((index, work, reports.lookup_values(cmd, work)))
-        except DomainError as error:
-            outcomes[index] = error
+    admitted = _admit_all(cmds, outcomes, uow=uow, actor=actor)
     conn = uow.session.connection()
-    found = conn.execute(_LOOKUP_MANY, {"wanted": [
-        {**values, "work_from": values["work_from"].isoformat(),
-         "work_to": values["work_to"].isoformat(), "position": position}
-        for position, (_, _, values) in enumerate(checked)
-    ]}).all() if checked else []
-    admitted: list[tuple[int, reports.Admitted]] = []
-    for (index, work, _), row in zip(checked, found, strict=True):
-        try:
-            decided = reports.admit(cmds[index], row[:-1], work, uow=uow, actor=actor)
-        except DomainError as error:
-            outcomes[index] = error
-            continue
-        if isinstance(decided, WageReportResult):
-            outcomes[index] = decided
-        else:
-            admitted.append((index, decided))
     uow.session.flush()  # anything the ORM holds for this transaction goes first
     counts = report_count.count_new_reports(conn, [
         report_count.NewReport(new.row, int(new.new_id or 0), new.employer_cvr,
@@ -139,7 +116,42 @@ def _report_chunk_at_once(cmds: Sequence[ReportWage], *, uow: UnitOfWork,
             records.append(reports.record(uow, actor, new, result))
     reports.keep_results(conn, records, at=uow.now)
     uow.commit()
-    return [outcome for outcome in outcomes if outcome is not None]
+    answered = [outcome for outcome in outcomes if outcome is not None]
+    if len(answered) != len(cmds):
+        raise RuntimeError("a report of the chunk was left without an outcome")
+    return answered
+
+
+def _admit_all(cmds: Sequence[ReportWage], outcomes: list[Outcome | None], *,
+               uow: UnitOfWork, actor: Actor) -> list[tuple[int, reports.Admitted]]:
+    """The single path's checks for every report, with one lookup for all: the reports to
+    count (by index), while refusals and replays go straight into `outcomes`."""
+    checked: list[tuple[int, tuple[dt.date, dt.date], dict[str, Any]]] = []
+    for index, cmd in enumerate(cmds):
+        try:
+            work = reports.check_request(cmd, uow)
+            checked.append((index, work, reports.lookup_values(cmd, work)))
+        except DomainError as error:
+            outcomes[index] = error
+    if not checked:
+        return []
+    found = uow.session.connection().execute(_LOOKUP_MANY, {"wanted": [
+        {**values, "work_from": values["work_from"].isoformat(),
+         "work_to": values["work_to"].isoformat(), "position": position}
+        for position, (_, _, values) in enumerate(checked)
+    ]}).all()
+    admitted: list[tuple[int, reports.Admitted]] = []
+    for (index, work, _), row in zip(checked, found, strict=True):
+        try:
+            decided = reports.admit(cmds[index], row[:-1], work, uow=uow, actor=actor)
+        except DomainError as error:
+            outcomes[index] = error
+            continue
+        if isinstance(decided, WageReportResult):
+            outcomes[index] = decided
+        else:
+            admitted.append((index, decided))
+    return admitted
 
 
 def _report_chunk_one_by_one(cmds: Sequence[ReportWage], *, uow: UnitOfWork,

@@ -9,11 +9,13 @@ A new report on PostgreSQL:
 2. one call of `frikort_count_report` (report_count.py): the card-year's row lock, the cap
    and the key's record under it, the expiry of reservations past their time, the split,
    and the report, its entry and the balance's movement;
-3. one INSERT of the idempotency record, which holds the result built from what 2 returned;
+3. one call of `frikort_keep_results`, which writes the idempotency record holding the result
+   built from what 2 returned (its foreign-key check planned as an index lookup);
 4. at commit, one call of `frikort_audit_append` (db/audit_chain.py).
 
-SQLite runs step 2 as separate statements (`_lock_for_new_report`, `append_entry`; they are
-in-process calls there) and BEGIN IMMEDIATE holds the database's write lock for the command.
+A batch runs each step once for many reports (report_batch.py). SQLite runs step 2 as
+separate statements (`_lock_for_new_report`, `append_entry`; they are in-process calls
+there) and BEGIN IMMEDIATE holds the database's write lock for the command.
 
 Idempotency: the record is looked up before the lock (a replay then takes no lock) and again
 under it, so a duplicate delivery that waited behind the original answers as a replay. Two
