@@ -1,8 +1,8 @@
 """The composition root: everything the server needs, built once from the settings.
 
-`Backend` wires the domain services side by side on one database kernel; nothing below api/
-builds another package's service. The server, the CLI, the benchmarks and the tests all
-build theirs here.
+`Backend` (api/backend.py) wires the domain services side by side on one database kernel;
+nothing below api/ builds another package's service. The server, the benchmarks and the tests
+build theirs here; the CLI takes `Backend` alone, without the dialogue and the channels.
 """
 
 from __future__ import annotations
@@ -11,46 +11,15 @@ import datetime as dt
 import threading
 from dataclasses import dataclass, field
 
+from api.backend import Backend as Backend  # the name every caller imports from here
 from api.channels.senders import Sender
 from api.channels.telegram_sender import TelegramSender
 from api.channels.twilio_sender import TwilioSender
 from api.settings import Settings
-from api_keys import ApiKeyService
 from bot import Dialogue
 from bot.crisis import CrisisScorer
 from bot.voice.line import PhoneLine
-from casework import Casework
-from conversations.service import Conversations
-from db.config import LedgerConfig
-from db.kernel import Kernel
-from db.unit_of_work import Clock
-from ledger import Ledger
-from ledger.handlers import ledger_handlers
-from nlu import Parser, ParseResult, load_crisis_classifier, load_parser
-from outreach.store import OutreachStore
-from privacy import Privacy
-from smalljobs import TaskService
-from smalljobs.handlers import smalljobs_handlers
-from staff import StaffService
-
-
-class Backend(Ledger):
-    """The ledger and its sibling services on one kernel: what a process holds.
-
-    It is the `Ledger` (the money commands) with the other domains beside it, each built on
-    the same kernel and knowing none of the others; closing it disposes the kernel's pools.
-    """
-
-    def __init__(self, config: LedgerConfig, *, clock: Clock | None = None) -> None:
-        super().__init__(Kernel(config, clock=clock),
-                         handlers=smalljobs_handlers(ledger_handlers()))
-        self.conversations = Conversations(self.kernel, self.handlers)
-        self.casework = Casework(self.kernel)
-        self.staff = StaffService(self.kernel)
-        self.api_keys = ApiKeyService(self.kernel)
-        self.tasks = TaskService(self.kernel)
-        self.outreach = OutreachStore(self.kernel)
-        self.privacy = Privacy(self.kernel)
+from nlu import Parser, ParseResult, load_parser
 
 
 class LazyParser:
@@ -66,6 +35,8 @@ class LazyParser:
     def warm(self) -> None:
         """Loads the models now; the server calls it in the background at start-up, so the
         first SMS does not wait for training (Twilio gives up after 15 seconds)."""
+        from nlu import load_crisis_classifier  # scikit-learn: only when a model is needed
+
         with self._lock:
             if self._parser is None:
                 self._crisis = load_crisis_classifier(self._settings.nlu)

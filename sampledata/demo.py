@@ -7,11 +7,11 @@ import datetime as dt
 import functools
 from decimal import Decimal
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bot import Dialogue, InboundMessage
+from bot import InboundMessage
 from danish.money import parse_kroner
 from db.commands import Actor
 from ledger import (
@@ -28,6 +28,9 @@ from ledger.errors import CardNotFound
 from smalljobs import TaskService
 from smalljobs.commands import PostTask
 from staff import StaffService
+
+if TYPE_CHECKING:
+    from bot import Dialogue
 
 DEMO_ACTOR = Actor(name="demo-seed", channel="system")
 

@@ -6,18 +6,33 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import track
 
-from api.answer_world import AnswerWorld
 from api.settings import Settings
-from bot.evaluation import format_report, load_cases, score
 from db.unit_of_work import danish_day
-from nlu import load_crisis_classifier, load_parser
+from nlu import load_parser
+
+if TYPE_CHECKING:
+    from api.answer_world import AnswerWorld
 
 app = typer.Typer(no_args_is_help=True, help="The dialogue: answer accuracy on real messages")
+
+
+def _demo_world(today: str | None) -> AnswerWorld:
+    """The demo world at 10:00 on `today` (default: today in Denmark), with the real parser
+    and crisis classifier. Imported here, not with the module: the dialogue and
+    scikit-learn would slow the start of every other command."""
+    from api.answer_world import AnswerWorld
+    from nlu import load_crisis_classifier
+
+    settings = Settings()
+    day = dt.date.fromisoformat(today) if today else danish_day(dt.datetime.now(dt.UTC))
+    return AnswerWorld(settings.ledger, load_parser(settings.nlu),
+                       now=dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC),
+                       crisis=load_crisis_classifier(settings.nlu))
 
 
 @app.command()
@@ -29,11 +44,7 @@ def play(
     """Plays one conversation on a fresh demo database: one "sender: message" per line on
     stdin (jens, mette, ali, cafe, groen, unknown), or "+2d" / "+3h" / "+30m" to let time
     pass; prints what the assistant answered."""
-    settings = Settings()
-    day = dt.date.fromisoformat(today) if today else danish_day(dt.datetime.now(dt.UTC))
-    world = AnswerWorld(settings.ledger, load_parser(settings.nlu),
-                        now=dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC),
-                        crisis=load_crisis_classifier(settings.nlu))
+    world = _demo_world(today)
     turns = []
     for line in sys.stdin:
         line = line.strip()
@@ -63,12 +74,10 @@ def evaluate(
     """Plays each message through the real dialogue with the demo identities (a fresh demo
     database per message) and prints answer accuracy per audience, the not-understood rate,
     crisis recall, server errors and the most frequent confusions."""
-    settings = Settings()
-    day = dt.date.fromisoformat(today) if today else danish_day(dt.datetime.now(dt.UTC))
-    now = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
+    from bot.evaluation import format_report, load_cases, score
+
     cases = load_cases(answers)
-    world = AnswerWorld(settings.ledger, load_parser(settings.nlu), now=now,
-                        crisis=load_crisis_classifier(settings.nlu))
+    world = _demo_world(today)
     try:
         played = [world.play(case) for case in track(
             cases, description=f"{answers.name}", disable=as_json, transient=True)]

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import typer
 
-from api.bootstrap import Backend
+from api.backend import Backend
 from api.settings import Settings
 from db.commands import Actor
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from api.cli.context import load_settings, open_ledger
-from bot import Dialogue
 from db.unit_of_work import danish_day
 from nlu import load_parser
 from sampledata.demo import is_seeded, seed, seed_conversations, seed_staff
@@ -39,6 +38,8 @@ def seed_demo(
         if settings.ENVIRONMENT != "production":
             typer.echo("playing the demo conversations through the bot (trains the NLU model "
                        "on first use)", err=True)
+            from bot import Dialogue  # the dialogue's imports: only this step needs them
+
             dialogue = Dialogue(ledger.conversations, load_parser(settings.nlu), config=settings.bot)
             seed_conversations(dialogue, now)
     typer.echo("demo data seeded (see README: demo identities and console)")

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from api.bootstrap import Backend
+from api.backend import Backend
 from api.cli.context import open_ledger
 from api.cli.wage_import import HeaderError, Malformed, Row, count_rows, read_rows
 from db.commands import Actor

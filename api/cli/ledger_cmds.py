@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from api.cli.context import CLI_ACTOR, open_ledger
-from api.routes.reporting import EXPORT_COLUMNS, _export_record
+from api.export_records import EXPORT_COLUMNS, export_record
 from danish.money import MoneyFormatError, format_danish, parse_kroner
 from db.errors import DomainError
 from ledger import SetCap
@@ -96,7 +96,7 @@ def export(
         typer.echo("--format must be csv or json", err=True)
         raise typer.Exit(2)
     with open_ledger() as ledger:
-        rows = (_export_record(row) for row in ledger.export_wage_reports(municipality, year))
+        rows = (export_record(row) for row in ledger.export_wage_reports(municipality, year))
         if fmt == "csv":
             writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
             writer.writeheader()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 
 from api.cli.context import load_settings
 from api.logging_setup import configure_logging
@@ -30,6 +29,8 @@ def serve(
     if settings.api_docs_enabled:
         typer.echo(f"  API docs     {base}/docs")
     typer.echo(f"  health       {base}/healthz")
+    import uvicorn  # the server's own imports: only this command needs them
+
     configure_logging(settings)  # uvicorn's own lines go through the same redacting handler
     uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port,
                 workers=workers, **uvicorn_options(settings))

@@ -6,8 +6,6 @@ import asyncio
 
 import typer
 
-from api.channels.senders import DeliveryError
-from api.channels.telegram_sender import TelegramSender
 from api.cli.context import load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Telegram bot set-up")
@@ -17,6 +15,10 @@ WEBHOOK_PATH = "/webhooks/telegram"
 @app.command("set-webhook")
 def set_webhook() -> None:
     """Points the bot at PUBLIC_BASE_URL/webhooks/telegram with TELEGRAM_WEBHOOK_SECRET."""
+    # The channel adapters load python-telegram-bot and httpx: only this command needs them.
+    from api.channels.senders import DeliveryError
+    from api.channels.telegram_sender import TelegramSender
+
     settings = load_settings()
     token, secret = settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_WEBHOOK_SECRET
     if token is None or secret is None:

@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from api.access import Caller, municipality_in_scope, require_kind
 from api.deps import AdminActor, LedgerDep
+from api.export_records import EXPORT_COLUMNS, export_record
 from api.schemas import ExportFormat, UsageOut, UsageRowOut
 from danish.money import format_kroner
 from ledger.queries import ExportRow
@@ -20,30 +21,12 @@ from ledger.queries import ExportRow
 router = APIRouter(tags=["reporting"])
 Year = Annotated[int, Query(ge=2019, le=2100)]
 
-EXPORT_COLUMNS = ("report_id", "card_number", "municipality_code", "employer_cvr",
-                  "employer_name", "paid_on", "work_from", "work_to", "hours", "amount",
-                  "counted_amount", "over_cap_amount", "status", "reported_at", "source_channel")
-
-
-def _export_record(row: ExportRow) -> dict[str, str | int]:
-    return {
-        "report_id": row.report_id, "card_number": row.card_number,
-        "municipality_code": row.municipality_code, "employer_cvr": row.employer_cvr,
-        "employer_name": row.employer_name, "paid_on": row.paid_on.isoformat(),
-        "work_from": row.work_from.isoformat(), "work_to": row.work_to.isoformat(),
-        "hours": str(row.hours.normalize()), "amount": format_kroner(row.amount_ore),
-        "counted_amount": format_kroner(row.counted_ore),
-        "over_cap_amount": format_kroner(row.over_cap_ore), "status": row.status,
-        "reported_at": row.reported_at.isoformat(), "source_channel": row.source_channel,
-    }
-
-
 def _csv_chunks(rows: Iterator[ExportRow]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(_export_record(row))
+        writer.writerow(export_record(row))
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -54,7 +37,7 @@ def _csv_chunks(rows: Iterator[ExportRow]) -> Iterator[str]:
 def _json_chunks(rows: Iterator[ExportRow]) -> Iterator[str]:
     yield "["
     for index, row in enumerate(rows):
-        yield ("," if index else "") + json.dumps(_export_record(row), ensure_ascii=False)
+        yield ("," if index else "") + json.dumps(export_record(row), ensure_ascii=False)
     yield "]"
 
 

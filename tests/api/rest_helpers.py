@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from api.routes.reporting import EXPORT_COLUMNS
+from api.export_records import EXPORT_COLUMNS
 from tests.api.conftest import Api
 
 V1 = "/api/v1"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from api.routes.reporting import EXPORT_COLUMNS
+from api.export_records import EXPORT_COLUMNS
 from ledger import AWAITING_CAP_REASON
 from tests.api.conftest import PROBLEM_JSON, Api
 from tests.api.rest_helpers import V1, export
