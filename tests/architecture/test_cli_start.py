@@ -1,7 +1,7 @@
 """A CLI command starts without what only the server or the models need.
 
-`frikort ledger import`, `frikort keys create` and the rest took about 3 s to start, nearly
-all of it importing scikit-learn, the dialogue, the web framework and the Telegram library.
+`frikort ledger import`, `frikort keys create` and the rest took 2,5–3,2 s to start, most
+of it importing scikit-learn, the dialogue, the web framework and the Telegram library.
 They are now imported by the commands that use them. A fresh interpreter shows what
 importing the CLI loads.
 """
