@@ -12,8 +12,12 @@ of the picture. Variants:
 - **without the audit append**: "ours" without the hash chain's append, to show what its
   database-wide lock costs when writers run at once;
 - **staged**: the audit row inserted into a staging table inside the transaction, then moved
-  onto the chain, in batches, by a call after the commit (the chain's lock is then held only
-  by that call): the obvious way to take the lock off the writers' path.
+  onto the chain by a call after the commit (the chain's lock is then held only by that
+  call): the obvious way to take the lock off the writers' path;
+- **sequenced**: the same staging, with one more pgbench client that moves the staged rows
+  onto the chain in batches every 20 ms, so the writers never take the lock;
+- **our writers**: the ledger benchmark's writer processes (`Ledger.report_wage`, Python) on
+  the same database, for the comparison.
 
 Each at 1 and 8 clients (`--clients`), alternated over `--rounds`, with the machine's CPU per
 report (every process, pgbench's included). The rate at 8 clients bounds the ledger
