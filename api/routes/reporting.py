@@ -15,7 +15,6 @@ from api.access import Caller, municipality_in_scope, require_kind
 from api.deps import AdminActor, LedgerDep
 from api.export_records import EXPORT_COLUMNS, export_record
 from api.schemas import ExportFormat, UsageOut, UsageRowOut
-from danish.money import format_kroner
 from ledger.queries import ExportRow
 
 router = APIRouter(tags=["reporting"])
